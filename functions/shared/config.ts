@@ -1,0 +1,91 @@
+/**
+ * Settings. Each part of the system declares its settings as a zod object whose keys are the
+ * environment variable names; `parseSettings` reads them once at start and stops the process
+ * with a message naming every bad setting. The same variables are set by the CDK stack on the
+ * Lambda functions and by `npm start` locally, so one schema serves both.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly { setting: string; message: string }[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.setting}: ${p.message}`).join('\n')}`);
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+export function parseSettings<S extends z.ZodObject>(schema: S, env: Env = process.env): z.infer<S> {
+  // Empty strings count as unset, so `FOO=` falls back to the default instead of failing oddly.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      setting: issue.path.map(String).join('.') || '(settings)',
+      message: issue.message,
+    })),
+  );
+}
+
+/** Small building blocks so every setting states its type, bounds and default the same way. */
+export const setting = {
+  integer: (def: number, bounds: { min?: number; max?: number } = {}) =>
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(bounds.min ?? 0, { error: `must be at least ${bounds.min ?? 0}` })
+      .max(bounds.max ?? Number.MAX_SAFE_INTEGER, { error: `must be at most ${bounds.max}` })
+      .default(def),
+  boolean: (def: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1' || v === 'yes')
+      .default(def ? 'true' : 'false')
+      .pipe(z.boolean()),
+  /** A comma-separated list; empty entries are ignored. */
+  list: () =>
+    z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+  /** JSON text validated by a schema (for structured settings such as exemption lists). */
+  json: <T extends z.ZodType>(schema: T, def: z.input<T>) =>
+    z
+      .string()
+      .default(JSON.stringify(def))
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
+          return z.NEVER;
+        }
+      })
+      .pipe(schema),
+};
+
+/** Settings every function shares: where SailPoint is and how hard to retry it. */
+export const sailPointSettings = z.object({
+  /** Tenant name: the API is https://{tenant}.api.identitynow.com. */
+  SAILPOINT_TENANT: z.string().regex(/^[a-z0-9-]+$/i, { error: 'must be a tenant name like "acme"' }).optional(),
+  /** Explicit API base URL (the sandbox's, or a custom domain); wins over SAILPOINT_TENANT. */
+  SAILPOINT_API_URL: z.url({ error: 'must be a URL' }).optional(),
+  /** Local: client id/secret in env or files. AWS: a Secrets Manager secret {clientId, clientSecret}. */
+  SAILPOINT_CLIENT_ID: z.string().optional(),
+  SAILPOINT_CLIENT_SECRET: z.string().optional(),
+  SAILPOINT_CLIENT_SECRET_FILE: z.string().optional(),
+  SAILPOINT_CREDENTIALS_SECRET_ID: z.string().optional(),
+  SAILPOINT_TIMEOUT_MS: setting.integer(10_000, { min: 100, max: 120_000 }),
+  SAILPOINT_MAX_ATTEMPTS: setting.integer(5, { min: 1, max: 20 }),
+  SAILPOINT_MAX_RETRY_MS: setting.integer(60_000, { min: 0, max: 900_000 }),
+  SAILPOINT_MAX_RETRY_AFTER_SECONDS: setting.integer(60, { min: 1, max: 900 }),
+  /** Client-side budget per function instance; the stack divides the tenant budget by concurrency. */
+  SAILPOINT_REQUESTS_PER_10S: setting.integer(0, { min: 0, max: 10_000 }),
+});
+export type SailPointSettings = z.infer<typeof sailPointSettings>;

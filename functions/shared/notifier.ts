@@ -1,0 +1,52 @@
+/**
+ * Where new findings and other operator-facing events go. In AWS: an SNS topic (subscribers pick
+ * email, chat or a ticketing queue). Locally: printed and kept in memory so runs and tests can read them.
+ * Callers publish each notification once per new finding; `key` names the finding so a subscriber
+ * can drop the rare duplicate left by a crash between publishing and recording that it was published.
+ */
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+
+export interface Notification {
+  /** e.g. 'stale-token.flagged', 'cognigy.over-privileged' */
+  readonly kind: string;
+  /** Stable identity of what is being notified about (e.g. the finding's key). */
+  readonly key: string;
+  readonly subject: string;
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface Notifier {
+  publish(notification: Notification): Promise<void>;
+}
+
+export class SnsNotifier implements Notifier {
+  constructor(
+    private readonly sns: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async publish(notification: Notification): Promise<void> {
+    await this.sns.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Subject: notification.subject.slice(0, 100),
+        Message: JSON.stringify(notification),
+        MessageAttributes: {
+          kind: { DataType: 'String', StringValue: notification.kind },
+          key: { DataType: 'String', StringValue: notification.key },
+        },
+      }),
+    );
+  }
+}
+
+/** Keeps what was published; optionally prints one line per notification (the local runner does). */
+export class RecordingNotifier implements Notifier {
+  readonly published: Notification[] = [];
+  constructor(private readonly print?: (line: string) => void) {}
+
+  async publish(notification: Notification): Promise<void> {
+    this.published.push(notification);
+    this.print?.(`  notify [${notification.kind}] ${notification.subject}`);
+  }
+}

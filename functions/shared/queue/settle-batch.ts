@@ -1,0 +1,162 @@
+/**
+ * Turns per-message outcomes into SQS actions with the event source mapping's partial-failure
+ * contract (ReportBatchItemFailures). A message is only ever deleted once its outcome is known and,
+ * for dead letters, once the DLQ has accepted it: nothing is silently dropped.
+ */
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { LogSink } from '../observability';
+import { outcomeOfError, type MessageOutcome } from './outcomes';
+
+export interface QueueMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly receiveCount: number;
+  readonly record: SQSRecord;
+}
+
+export interface SettleDeps {
+  readonly sqs: SQSClient;
+  /** The source queue's URL: needed to change a message's visibility (Retry-After). */
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  /** The queue's redrive maxReceiveCount: on the last receive a retry becomes a dead letter with its reason. */
+  readonly maxReceiveCount: number;
+  readonly log: LogSink;
+}
+
+export interface SettledBatch {
+  readonly response: SQSBatchResponse;
+  readonly outcomes: ReadonlyMap<string, MessageOutcome>;
+}
+
+export function toQueueMessages(event: SQSEvent): QueueMessage[] {
+  return event.Records.map((record) => ({
+    messageId: record.messageId,
+    body: record.body,
+    receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? '1'),
+    record,
+  }));
+}
+
+/** Runs `process` over the batch and settles every message. A thrown error retries the whole batch. */
+export async function settleSqsBatch(
+  event: SQSEvent,
+  process: (messages: QueueMessage[]) => Promise<ReadonlyMap<string, MessageOutcome>>,
+  deps: SettleDeps,
+): Promise<SettledBatch> {
+  const messages = toQueueMessages(event);
+  let decided: ReadonlyMap<string, MessageOutcome>;
+  try {
+    decided = await process(messages);
+  } catch (error) {
+    deps.log.error('batch failed before any outcome was decided; every message will be retried', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+    decided = new Map(messages.map((m) => [m.messageId, outcomeOfError(error)]));
+  }
+
+  const outcomes = new Map<string, MessageOutcome>();
+  for (const message of messages) {
+    let outcome: MessageOutcome = decided.get(message.messageId) ?? {
+      status: 'retry',
+      reason: 'no outcome was recorded for this message',
+    };
+    if (outcome.status === 'retry' && message.receiveCount >= deps.maxReceiveCount) {
+      outcome = {
+        status: 'dead-letter',
+        reason: `gave up after ${message.receiveCount} attempts: ${outcome.reason}`,
+      };
+    }
+    outcomes.set(message.messageId, outcome);
+  }
+
+  const failures = new Set<string>();
+  await deadLetter(
+    messages.filter((m) => outcomes.get(m.messageId)?.status === 'dead-letter'),
+    outcomes,
+    deps,
+    failures,
+  );
+  for (const message of messages) {
+    const outcome = outcomes.get(message.messageId)!;
+    if (outcome.status !== 'retry') continue;
+    failures.add(message.messageId);
+    if (outcome.delaySeconds !== undefined) await delayRedelivery(message, outcome.delaySeconds, deps);
+  }
+
+  return {
+    response: { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) },
+    outcomes,
+  };
+}
+
+async function deadLetter(
+  messages: QueueMessage[],
+  outcomes: Map<string, MessageOutcome>,
+  deps: SettleDeps,
+  failures: Set<string>,
+): Promise<void> {
+  // SendMessageBatch takes at most 10 entries.
+  for (let i = 0; i < messages.length; i += 10) {
+    const chunk = messages.slice(i, i + 10);
+    try {
+      const result = await deps.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: deps.deadLetterQueueUrl,
+          Entries: chunk.map((message, index) => {
+            const outcome = outcomes.get(message.messageId) as { reason: string };
+            return {
+              Id: String(index),
+              MessageBody: message.body || '(empty body)',
+              MessageAttributes: {
+                reason: { DataType: 'String', StringValue: outcome.reason.slice(0, 4000) },
+                sourceMessageId: { DataType: 'String', StringValue: message.messageId },
+                sourceQueueArn: {
+                  DataType: 'String',
+                  StringValue: message.record.eventSourceARN || 'unknown',
+                },
+                deadLetteredAt: { DataType: 'String', StringValue: new Date().toISOString() },
+              },
+            };
+          }),
+        }),
+      );
+      for (const failed of result.Failed ?? []) {
+        const message = chunk[Number(failed.Id)];
+        if (message) failures.add(message.messageId);
+      }
+    } catch (error) {
+      deps.log.error('could not send to the dead-letter queue; the messages will be retried', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      for (const message of chunk) failures.add(message.messageId);
+    }
+  }
+  for (const message of messages) {
+    const outcome = outcomes.get(message.messageId) as { reason: string };
+    deps.log.warn('message dead-lettered', { messageId: message.messageId, reason: outcome.reason });
+  }
+}
+
+async function delayRedelivery(message: QueueMessage, delaySeconds: number, deps: SettleDeps) {
+  try {
+    await deps.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: deps.queueUrl,
+        ReceiptHandle: message.record.receiptHandle,
+        VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(delaySeconds))),
+      }),
+    );
+  } catch (error) {
+    // Not fatal: the message is still retried, only after the queue's own visibility timeout.
+    deps.log.warn('could not delay redelivery', {
+      messageId: message.messageId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * Drives a Lambda SQS handler from an emulated queue the way the AWS event source mapping does:
+ * receive up to `batchSize` messages, invoke the handler with an SQSEvent, delete every message
+ * not named in `batchItemFailures`, and leave the failed ones to reappear after their visibility
+ * timeout (a handler that throws fails the whole batch). Redrive to the DLQ after maxReceiveCount
+ * is done by the emulator itself, as by SQS.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export interface PollerOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly handler: SqsHandler;
+  /** Same meaning as the event source mapping's BatchSize (SQS receives at most 10 per call). */
+  readonly batchSize?: number;
+  readonly waitTimeSeconds?: number;
+  readonly functionName?: string;
+}
+
+export interface PollResult {
+  readonly received: number;
+  readonly failed: number;
+}
+
+export async function pollOnce(options: PollerOptions): Promise<PollResult> {
+  const { sqs, queueUrl } = options;
+  const batchSize = options.batchSize ?? 10;
+  const messages: Message[] = [];
+  // Like the event source mapping, gather up to batchSize with several receives when above 10.
+  while (messages.length < batchSize) {
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
+        WaitTimeSeconds: messages.length === 0 ? (options.waitTimeSeconds ?? 0) : 0,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (!got.Messages?.length) break;
+    messages.push(...got.Messages);
+  }
+  if (messages.length === 0) return { received: 0, failed: 0 };
+
+  const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueUrl)) };
+  let failedIds: Set<string>;
+  try {
+    const response = await options.handler(event, fakeContext(options.functionName ?? 'local'));
+    failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+  } catch {
+    failedIds = new Set(messages.map((m) => m.MessageId!));
+  }
+
+  const succeeded = messages.filter((m) => !failedIds.has(m.MessageId!));
+  for (let i = 0; i < succeeded.length; i += 10) {
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: succeeded.slice(i, i + 10).map((m, index) => ({
+          Id: String(index),
+          ReceiptHandle: m.ReceiptHandle!,
+        })),
+      }),
+    );
+  }
+  return { received: messages.length, failed: failedIds.size };
+}
+
+/**
+ * Polls until the queue has been empty (nothing visible, nothing in flight) for one receive, or
+ * until `timeoutMs`. Messages waiting out a visibility timeout count as in flight, so a retried
+ * message is picked up again before the drain ends.
+ */
+export async function drainQueue(
+  options: PollerOptions & { timeoutMs?: number },
+): Promise<{ batches: number; received: number; failed: number }> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const totals = { batches: 0, received: 0, failed: 0 };
+  while (Date.now() < deadline) {
+    const result = await pollOnce({ ...options, waitTimeSeconds: options.waitTimeSeconds ?? 0 });
+    if (result.received > 0) {
+      totals.batches += 1;
+      totals.received += result.received;
+      totals.failed += result.failed;
+      continue;
+    }
+    const { visible, inFlight } = await queueDepth(options.sqs, options.queueUrl);
+    if (visible === 0 && inFlight === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return totals;
+}
+
+export async function queueDepth(sqs: SQSClient, queueUrl: string) {
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+function toRecord(message: Message, queueUrl: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  const name = queueUrl.split('/').pop() ?? 'queue';
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
+      ...(attributes.MessageDeduplicationId
+        ? { MessageDeduplicationId: attributes.MessageDeduplicationId }
+        : {}),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [
+        key,
+        {
+          stringValue: value.StringValue,
+          dataType: value.DataType ?? 'String',
+          stringListValues: [],
+          binaryListValues: [],
+        },
+      ]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${name}`,
+    awsRegion: 'us-east-1',
+  };
+}
+
+export function fakeContext(functionName: string, timeoutMs = 60_000): Context {
+  const started = Date.now();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
