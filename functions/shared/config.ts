@@ -41,8 +41,7 @@ export const setting = {
     z
       .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
       .transform((v) => v === 'true' || v === '1' || v === 'yes')
-      .default(def ? 'true' : 'false')
-      .pipe(z.boolean()),
+      .default(def),
   /** A comma-separated list; empty entries are ignored. */
   list: () =>
     z
@@ -73,7 +72,10 @@ export const setting = {
 /** Settings every function shares: where SailPoint is and how hard to retry it. */
 export const sailPointSettings = z.object({
   /** Tenant name: the API is https://{tenant}.api.identitynow.com. */
-  SAILPOINT_TENANT: z.string().regex(/^[a-z0-9-]+$/i, { error: 'must be a tenant name like "acme"' }).optional(),
+  SAILPOINT_TENANT: z
+    .string()
+    .regex(/^[a-z0-9-]+$/i, { error: 'must be a tenant name like "acme"' })
+    .optional(),
   /** Explicit API base URL (the sandbox's, or a custom domain); wins over SAILPOINT_TENANT. */
   SAILPOINT_API_URL: z.url({ error: 'must be a URL' }).optional(),
   /** Local: client id/secret in env or files. AWS: a Secrets Manager secret {clientId, clientSecret}. */

@@ -3,11 +3,7 @@
  * contract (ReportBatchItemFailures). A message is only ever deleted once its outcome is known and,
  * for dead letters, once the DLQ has accepted it: nothing is silently dropped.
  */
-import {
-  ChangeMessageVisibilityCommand,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { LogSink } from '../observability';
 import { outcomeOfError, type MessageOutcome } from './outcomes';

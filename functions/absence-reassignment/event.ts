@@ -1,0 +1,95 @@
+/**
+ * The HR absence event: the message body on the absence queue (docs/absence-reassignment.md).
+ *
+ * Every STARTED/UPDATED event carries the absence's whole current state (window, delegate, work
+ * types), not a delta: an UPDATE that arrives before its START is applied as it stands, and the
+ * older START is then ignored. `occurredAt` (with `eventId` to break ties) orders events.
+ */
+import { z } from 'zod';
+import { CONFIG_TYPES, ConfigTypeSchema, type ConfigType } from '../shared/sailpoint';
+
+export const ABSENCE_EVENT_TYPES = ['ABSENCE_STARTED', 'ABSENCE_UPDATED', 'ABSENCE_CANCELLED'] as const;
+
+const Id = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+/** A date-time with an explicit offset (Z or ±hh:mm), normalised to UTC ISO-8601. */
+const DateTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, e.g. 2025-07-01T08:00:00Z' })
+  .transform((v) => new Date(v).toISOString());
+
+const ConfigTypes = z
+  .array(ConfigTypeSchema, { error: `must be a list of ${CONFIG_TYPES.join(', ')}` })
+  .min(1, 'must name at least one work type (leave it out for all three)')
+  .refine((types) => new Set(types).size === types.length, 'must not repeat a work type')
+  .transform((types) => CONFIG_TYPES.filter((t) => types.includes(t)))
+  .optional()
+  .transform((types): ConfigType[] => types ?? [...CONFIG_TYPES]);
+
+const Common = {
+  eventId: Id,
+  /** HR's id of the absence (leave request): updates and cancellations name the same one. */
+  absenceId: Id,
+  /** SailPoint identity id of the absent person. */
+  identityId: Id,
+  /** When the HR system recorded the change; orders events of one absence. */
+  occurredAt: DateTime,
+};
+
+const Window = {
+  startDate: DateTime,
+  /** null: until further notice (a permanent reassignment until an update or cancellation). */
+  endDate: DateTime.nullable(),
+  /** SailPoint identity id of the person covering; absent or null: the absent person's manager. */
+  delegateId: Id.nullish().transform((v) => v ?? null),
+  configTypes: ConfigTypes,
+};
+
+const endAfterStart = (e: { startDate: string; endDate: string | null }) =>
+  e.endDate === null || Date.parse(e.endDate) > Date.parse(e.startDate);
+const endAfterStartIssue = { message: 'must be after startDate', path: ['endDate'] };
+
+export const AbsenceEventSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('ABSENCE_STARTED'), ...Common, ...Window }).refine(endAfterStart, endAfterStartIssue),
+    z.strictObject({ type: z.literal('ABSENCE_UPDATED'), ...Common, ...Window }).refine(endAfterStart, endAfterStartIssue),
+    // A cancellation needs no window; one that carries the fields is accepted (they are ignored).
+    z.strictObject({
+      type: z.literal('ABSENCE_CANCELLED'),
+      ...Common,
+      startDate: DateTime.nullish(),
+      endDate: DateTime.nullish(),
+      delegateId: Id.nullish(),
+      configTypes: z.unknown().optional(),
+    }),
+  ],
+  { error: `type must be one of ${ABSENCE_EVENT_TYPES.join(', ')}` },
+);
+
+export type AbsenceEvent = z.output<typeof AbsenceEventSchema>;
+export type AbsenceWindowEvent = Extract<AbsenceEvent, { type: 'ABSENCE_STARTED' | 'ABSENCE_UPDATED' }>;
+/** What an HR system sends (before defaults and normalisation). */
+export type AbsenceEventInput = z.input<typeof AbsenceEventSchema>;
+
+export type ParsedEvent = { ok: true; event: AbsenceEvent } | { ok: false; reason: string };
+
+/** Parses a message body. The reason names every problem, for the dead-letter record. */
+export function parseAbsenceEvent(body: string): ParsedEvent {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'invalid absence event: the message body is not JSON' };
+  }
+  const result = AbsenceEventSchema.safeParse(json);
+  if (result.success) return { ok: true, event: result.data };
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  return { ok: false, reason: `invalid absence event: ${problems.join('; ')}` };
+}
+
+/** Orders events of one absence: occurredAt, then eventId so that equal times still order the same way everywhere. */
+export function eventOrderKey(event: { occurredAt: string; eventId: string }): string {
+  return `${event.occurredAt}|${event.eventId}`;
+}

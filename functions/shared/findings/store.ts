@@ -1,0 +1,397 @@
+/**
+ * Findings in DynamoDB: one item per (source, subjectId), every write a single-item conditional
+ * write on the item's `version`, so concurrent runs never both apply the same change and never both
+ * notify about it. See index.ts for the API in one place.
+ *
+ * Item: pk = `FINDING#<source>`, sk = `<subjectId>`, then the `Finding` attributes. One partition
+ * per source: a run loads its source's findings with one strongly consistent Query.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { Notifier } from '../notifier';
+import { silentLog, type LogSink } from '../observability';
+import {
+  isOpen,
+  planTransition,
+  type Finding,
+  type FindingChange,
+  type NotificationContent,
+  type Observation,
+} from './lifecycle';
+
+/** Longer than any Lambda run (15 min max): a live run's claim is never taken over. */
+export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
+const MAX_CONFLICT_RETRIES = 5;
+const WRITE_CONCURRENCY = 8;
+
+export interface FindingsStoreOptions {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** How long a run's claim on a notification or action protects it from other runs. */
+  readonly claimLeaseMs?: number;
+  readonly log?: LogSink;
+}
+
+export interface ReconcileOptions {
+  readonly now: Date;
+  /** Identifies this run; it owns the notifications its changes create. */
+  readonly runId: string;
+  /** The source's findings as loaded by `list` earlier in the same run (saves a Query). */
+  readonly existing?: readonly Finding[];
+  /**
+   * Open findings absent from `observed`: 'keep' them (the default; right when the run saw only part
+   * of the world) or close them with the given status and reason (right after a complete scan).
+   */
+  readonly unobserved?: 'keep' | { readonly status: 'RESOLVED' | 'REVOKED'; readonly reason: string };
+  /** The notification a change calls for, if any; it is published once, by `deliverNotifications`. */
+  readonly notificationFor?: (change: FindingChange) => NotificationContent | undefined;
+}
+
+export interface ReconcileResult {
+  /** The changes written, in observation order. Unchanged findings are not listed. */
+  readonly changes: readonly FindingChange[];
+  /** Every finding of the source after the run's writes, by subjectId. */
+  readonly findings: ReadonlyMap<string, Finding>;
+  /** Findings whose notification this run should deliver (its own, or abandoned by a crashed run). */
+  readonly undelivered: readonly Finding[];
+  /** Observations that could not be written (DynamoDB errors); everything else was written. */
+  readonly failed: readonly { readonly subjectId: string; readonly error: string }[];
+}
+
+export interface DeliveryResult {
+  readonly sent: readonly { readonly key: string; readonly kind: string; readonly subjectId: string }[];
+  readonly failed: readonly { readonly key: string; readonly subjectId: string; readonly error: string }[];
+  /** Claimed by another run that is still within its lease. */
+  readonly leftToOtherRun: number;
+  /** The findings as they are after delivery (versions moved on), by subjectId. */
+  readonly findings: ReadonlyMap<string, Finding>;
+}
+
+export class FindingsStore {
+  /** DynamoDB calls made through this store, for summaries and tests. */
+  readonly stats = { reads: 0, writes: 0, conflicts: 0 };
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly claimLeaseMs: number;
+  private readonly log: LogSink;
+
+  constructor(options: FindingsStoreOptions) {
+    this.doc = options.doc;
+    this.tableName = options.tableName;
+    this.claimLeaseMs = options.claimLeaseMs ?? DEFAULT_CLAIM_LEASE_MS;
+    this.log = options.log ?? silentLog;
+  }
+
+  /** Every finding of `source`, open and closed (strongly consistent, all pages). */
+  async list(source: string): Promise<Finding[]> {
+    const findings: Finding[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      this.stats.reads++;
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': partitionKey(source) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      findings.push(...(page.Items ?? []).map(fromItem));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return findings;
+  }
+
+  async get(source: string, subjectId: string): Promise<Finding | undefined> {
+    this.stats.reads++;
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: partitionKey(source), sk: subjectId },
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? fromItem(Item) : undefined;
+  }
+
+  /**
+   * Applies what a run observed: writes each finding whose status, reason, owner or facts changed,
+   * and nothing else. A change that calls for a notification records it as PENDING, claimed by this
+   * run, in the same conditional write; if another run changed the item first, this one re-reads it
+   * and re-plans, so a change (and its notification) is applied by exactly one run.
+   */
+  async reconcile(source: string, observed: readonly Observation[], options: ReconcileOptions): Promise<ReconcileResult> {
+    const now = options.now.toISOString();
+    const existing = options.existing ?? (await this.list(source));
+    const current = new Map(existing.map((f) => [f.subjectId, f]));
+
+    const seen = new Set<string>();
+    for (const o of observed) {
+      if (seen.has(o.subjectId)) throw new Error(`${source}: ${o.subjectId} observed twice in one reconcile`);
+      seen.add(o.subjectId);
+    }
+    const toApply: Observation[] = [...observed];
+    const unobserved = options.unobserved ?? 'keep';
+    if (unobserved !== 'keep') {
+      for (const f of existing) {
+        if (isOpen(f.status) && !seen.has(f.subjectId)) {
+          toApply.push({ subjectId: f.subjectId, status: unobserved.status, reason: unobserved.reason });
+        }
+      }
+    }
+
+    // One failed write must not stop the others: what could be written is written and reported.
+    const results = await mapWithConcurrency(toApply, WRITE_CONCURRENCY, (o) =>
+      this.apply(source, current.get(o.subjectId), o, now, options).then(
+        (applied) => ({ ...applied, subjectId: o.subjectId }),
+        (error: unknown) => ({ subjectId: o.subjectId, error: errorMessage(error) }),
+      ),
+    );
+    const changes: FindingChange[] = [];
+    const failed: { subjectId: string; error: string }[] = [];
+    for (const result of results) {
+      if ('error' in result) {
+        failed.push(result);
+        continue;
+      }
+      if (result.finding) current.set(result.subjectId, result.finding);
+      if (result.change) changes.push(result.change);
+    }
+    const nowMs = options.now.getTime();
+    const undelivered = [...current.values()].filter((f) => this.isDeliverableBy(f, options.runId, nowMs));
+    return { changes, findings: current, undelivered, failed };
+  }
+
+  /**
+   * Claims a one-off action on a finding (e.g. revoking the token) for this run. Returns the updated
+   * finding, or undefined when the finding changed since it was read (another run got there first).
+   * A claim stays on the finding until its episode ends; callers treat claims older than the lease
+   * as abandoned (see `claimIsLive`).
+   */
+  async claimAction(finding: Finding, action: string, now: Date): Promise<Finding | undefined> {
+    const claims = { ...finding.actionClaims, [action]: now.toISOString() };
+    try {
+      this.stats.writes++;
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
+          UpdateExpression: 'SET actionClaims = :claims, version = :next',
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':claims': claims, ':next': finding.version + 1, ':version': finding.version },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(Attributes!);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      this.stats.conflicts++;
+      return undefined;
+    }
+  }
+
+  /** True while a claim made at `claimedAt` still protects the action from other runs. */
+  claimIsLive(claimedAt: string | undefined, now: Date): boolean {
+    return claimedAt !== undefined && Date.parse(claimedAt) + this.claimLeaseMs > now.getTime();
+  }
+
+  /**
+   * Publishes each finding's PENDING notification and records it as SENT. A notification claimed by
+   * another run is left to it while its lease lasts, then taken over (conditional on the version).
+   *
+   * Delivery is at-least-once: a crash between publishing and recording leaves it PENDING, and the
+   * next run after the lease publishes it again with the same `key`, so a subscriber can drop the
+   * duplicate. Recording first would risk the opposite — a finding nobody hears about.
+   */
+  async deliverNotifications(
+    findings: readonly Finding[],
+    notifier: Notifier,
+    options: { readonly now: Date; readonly runId: string },
+  ): Promise<DeliveryResult> {
+    const sent: DeliveryResult['sent'][number][] = [];
+    const failed: DeliveryResult['failed'][number][] = [];
+    let leftToOtherRun = 0;
+    const now = options.now.toISOString();
+    const updated = new Map<string, Finding>();
+
+    for (let finding of findings) {
+      const pending = finding.notification;
+      if (pending?.state !== 'PENDING') continue;
+      if (pending.claimId !== options.runId) {
+        if (this.claimIsLive(pending.claimedAt, options.now)) {
+          leftToOtherRun++;
+          continue;
+        }
+        const taken = await this.takeOverNotification(finding, options.runId, now);
+        if (!taken) {
+          leftToOtherRun++;
+          continue;
+        }
+        finding = taken;
+        updated.set(finding.subjectId, finding);
+      }
+      const notification = finding.notification!;
+      try {
+        await notifier.publish({
+          kind: notification.kind,
+          key: notification.key,
+          subject: notification.subject,
+          detail: notification.detail,
+        });
+      } catch (error) {
+        // Left PENDING under this run's claim: a later run takes it over once the lease expires.
+        failed.push({ key: notification.key, subjectId: finding.subjectId, error: errorMessage(error) });
+        continue;
+      }
+      sent.push({ key: notification.key, kind: notification.kind, subjectId: finding.subjectId });
+      try {
+        const recorded = await this.recordSent(finding, options.runId, now);
+        if (recorded) updated.set(finding.subjectId, recorded);
+      } catch (error) {
+        failed.push({
+          key: notification.key,
+          subjectId: finding.subjectId,
+          error: `published, but recording that failed (a later run will publish it again): ${errorMessage(error)}`,
+        });
+      }
+    }
+    return { sent, failed, leftToOtherRun, findings: updated };
+  }
+
+  private isDeliverableBy(finding: Finding, runId: string, nowMs: number): boolean {
+    const n = finding.notification;
+    if (n?.state !== 'PENDING') return false;
+    return n.claimId === runId || Date.parse(n.claimedAt) + this.claimLeaseMs <= nowMs;
+  }
+
+  private async apply(
+    source: string,
+    before: Finding | undefined,
+    observation: Observation,
+    now: string,
+    options: ReconcileOptions,
+  ): Promise<{ finding?: Finding; change?: FindingChange }> {
+    for (let attempt = 1; ; attempt++) {
+      const planned = planTransition(source, before, observation, now);
+      if (!planned) return { finding: before };
+      const content = options.notificationFor?.(planned);
+      const after: Finding = content
+        ? {
+            ...planned.after,
+            notification: {
+              ...content,
+              key: `${source}/${observation.subjectId}/v${planned.after.version}`,
+              state: 'PENDING',
+              claimId: options.runId,
+              claimedAt: now,
+            },
+          }
+        : planned.after;
+      try {
+        this.stats.writes++;
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: toItem(after),
+            ConditionExpression: before ? 'version = :version' : 'attribute_not_exists(pk)',
+            ExpressionAttributeValues: before ? { ':version': before.version } : undefined,
+          }),
+        );
+        return { finding: after, change: { ...planned, after } };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        this.stats.conflicts++;
+        if (attempt >= MAX_CONFLICT_RETRIES) {
+          throw new Error(`${source}/${observation.subjectId}: still changing after ${attempt} attempts`);
+        }
+        this.log.debug('finding changed by another run; re-reading', { source, subjectId: observation.subjectId });
+        before = await this.get(source, observation.subjectId);
+      }
+    }
+  }
+
+  private async takeOverNotification(finding: Finding, runId: string, now: string): Promise<Finding | undefined> {
+    try {
+      this.stats.writes++;
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
+          UpdateExpression: 'SET notification.claimId = :me, notification.claimedAt = :now, version = :next',
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':me': runId, ':now': now, ':next': finding.version + 1, ':version': finding.version },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      this.log.info('took over an undelivered notification', {
+        source: finding.source,
+        subjectId: finding.subjectId,
+        key: finding.notification?.key,
+        abandonedBy: finding.notification?.claimId,
+      });
+      return fromItem(Attributes!);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      this.stats.conflicts++;
+      return undefined;
+    }
+  }
+
+  private async recordSent(finding: Finding, runId: string, now: string): Promise<Finding | undefined> {
+    try {
+      this.stats.writes++;
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
+          UpdateExpression: 'SET notification.#state = :sent, notification.sentAt = :now, version = version + :one',
+          ConditionExpression: 'notification.#key = :key AND notification.claimId = :me',
+          ExpressionAttributeNames: { '#state': 'state', '#key': 'key' },
+          ExpressionAttributeValues: { ':sent': 'SENT', ':now': now, ':one': 1, ':key': finding.notification!.key, ':me': runId },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(Attributes!);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // A newer change replaced this notification while it was being published: nothing to record.
+      this.stats.conflicts++;
+      return undefined;
+    }
+  }
+}
+
+export const partitionKey = (source: string) => `FINDING#${source}`;
+
+function toItem(finding: Finding): Record<string, unknown> {
+  return { pk: partitionKey(finding.source), sk: finding.subjectId, ...finding };
+}
+
+function fromItem(item: Record<string, unknown>): Finding {
+  const { pk: _pk, sk: _sk, ...finding } = item;
+  return finding as unknown as Finding;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,152 @@
+/**
+ * GET /v3/search/{index}/{id} (ops-v3.yaml searchGet; sailpoint-v3-search-get-document-by-id.txt).
+ *
+ * - identities: the identity document (manager, isManager, access, counts, attributes …)
+ * - roles, accessprofiles, entitlements: documents built from the access catalog
+ * - the other index names ISC knows (accountactivities, accounts, aggregations, events) hold no
+ *   documents in the sandbox: 404
+ * - any other index name: 400
+ * Open to pure API clients and user-context clients alike (userAuth or applicationAuth).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { SandboxContext } from '../context';
+import type { SandboxAccessItem, SandboxAccessRef, SandboxIdentity, SandboxState } from '../state';
+import { SailpointError } from './errors';
+
+export const SEARCH_INDICES = [
+  'accessprofiles',
+  'accountactivities',
+  'accounts',
+  'aggregations',
+  'entitlements',
+  'events',
+  'identities',
+  'roles',
+] as const;
+
+const INDEX_TYPES = { accessprofiles: 'ACCESS_PROFILE', roles: 'ROLE', entitlements: 'ENTITLEMENT' } as const;
+const DOC_TYPES = { ACCESS_PROFILE: 'accessprofile', ROLE: 'role', ENTITLEMENT: 'entitlement' } as const;
+const HR_SOURCE_NAME = 'HR Global';
+
+function accessEntry(ref: SandboxAccessRef, state: SandboxState): Record<string, unknown> {
+  const item = state.accessItems.get(ref.id);
+  const entry: Record<string, unknown> = {
+    id: ref.id,
+    name: ref.name,
+    displayName: ref.displayName ?? item?.displayName ?? ref.name,
+    type: ref.type,
+    description: item?.description ?? null,
+  };
+  const source = ref.source ?? item?.source;
+  if (source) entry.source = { id: source.id, name: source.name };
+  if (ref.type === 'ENTITLEMENT') {
+    Object.assign(entry, {
+      privileged: item?.privileged ?? false,
+      attribute: item?.attribute ?? null,
+      value: item?.value ?? ref.name,
+      standalone: false,
+    });
+  }
+  if (ref.type === 'ROLE') entry.disabled = false;
+  return entry;
+}
+
+/** The identities-index document for an identity. */
+export function identityDocument(identity: SandboxIdentity, state: SandboxState): Record<string, unknown> {
+  const manager = identity.managerId === undefined ? undefined : state.identities.get(identity.managerId);
+  const isManager = [...state.identities.values()].some((i) => i.managerId === identity.id);
+  const hrSource = [...state.sources.values()].find((s) => s.name === HR_SOURCE_NAME);
+  const count = (type: SandboxAccessRef['type']) => identity.access.filter((a) => a.type === type).length;
+  return {
+    id: identity.id,
+    name: identity.name,
+    _type: 'identity',
+    firstName: identity.firstName,
+    lastName: identity.lastName,
+    displayName: identity.displayName,
+    email: identity.email,
+    created: identity.created,
+    modified: identity.created,
+    synced: identity.created,
+    inactive: identity.inactive,
+    protected: false,
+    status: identity.status,
+    employeeNumber: identity.employeeNumber ?? null,
+    manager: manager ? { id: manager.id, name: manager.name, displayName: manager.displayName } : null,
+    isManager,
+    ...(hrSource
+      ? {
+          identityProfile: { id: hrSource.id, name: hrSource.name },
+          source: { id: hrSource.id, name: hrSource.name },
+        }
+      : {}),
+    attributes: {
+      uid: identity.name,
+      firstname: identity.firstName,
+      lastname: identity.lastName,
+      displayName: identity.displayName,
+      email: identity.email,
+      cloudLifecycleState: identity.inactive ? 'inactive' : 'active',
+      identityState: identity.inactive ? 'INACTIVE_LONG_TERM' : 'ACTIVE',
+      ...identity.attributes,
+    },
+    processingState: null,
+    processingDetails: null,
+    accounts: [],
+    accountCount: 0,
+    apps: [],
+    appCount: 0,
+    access: identity.access.map((ref) => accessEntry(ref, state)),
+    accessCount: identity.access.length,
+    accessProfileCount: count('ACCESS_PROFILE'),
+    entitlementCount: count('ENTITLEMENT'),
+    roleCount: count('ROLE'),
+    tags: [],
+  };
+}
+
+/** The roles / accessprofiles / entitlements document for a catalog item. */
+export function accessItemDocument(item: SandboxAccessItem): Record<string, unknown> {
+  const doc: Record<string, unknown> = {
+    id: item.id,
+    name: item.name,
+    _type: DOC_TYPES[item.type],
+    description: item.description,
+    ...(item.source ? { source: { id: item.source.id, name: item.source.name } } : {}),
+    tags: [],
+  };
+  if (item.type === 'ENTITLEMENT') {
+    Object.assign(doc, {
+      displayName: item.displayName,
+      attribute: item.attribute ?? null,
+      value: item.value ?? item.name,
+      privileged: item.privileged,
+    });
+  } else {
+    Object.assign(doc, { enabled: true, requestable: item.requestable, requestCommentsRequired: false });
+  }
+  return doc;
+}
+
+export function registerSearchRoutes(app: FastifyInstance, ctx: SandboxContext): void {
+  app.get<{ Params: { index: string; id: string } }>('/v3/search/:index/:id', async (request) => {
+    const { index, id } = request.params;
+    if (!(SEARCH_INDICES as readonly string[]).includes(index)) {
+      throw new SailpointError(
+        400,
+        `Invalid index '${index}'. Supported indices: ${SEARCH_INDICES.join(', ')}.`,
+      );
+    }
+    const notFound = () =>
+      new SailpointError(404, `No document with id ${id} in index ${index}.`, '404 Not found');
+    if (index === 'identities') {
+      const identity = ctx.state.identities.get(id);
+      if (!identity) throw notFound();
+      return identityDocument(identity, ctx.state);
+    }
+    const type = INDEX_TYPES[index as keyof typeof INDEX_TYPES] as SandboxAccessItem['type'] | undefined;
+    const item = ctx.state.accessItems.get(id);
+    if (type === undefined || !item || item.type !== type) throw notFound();
+    return accessItemDocument(item);
+  });
+}
