@@ -11,7 +11,8 @@ import { startSandbox } from '../sandbox/server';
 function portFromEnv(value: string | undefined): number {
   if (value === undefined || value === '') return 0;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be 0..65535, got "${value}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`PORT must be 0..65535, got "${value}"`);
   return port;
 }
 
@@ -21,7 +22,9 @@ async function main(): Promise<void> {
   print(`SailPoint ISC sandbox tenant listening on ${sandbox.url}`);
   print(`  token endpoint  POST ${sandbox.url}/oauth/token (grant_type=client_credentials)`);
   for (const client of sandbox.state.clients.values()) {
-    const kind = client.identityId ? `PAT-like, identity ${client.identityId}` : 'API client, no user context';
+    const kind = client.identityId
+      ? `PAT-like, identity ${client.identityId}`
+      : 'API client, no user context';
     print(`  client          ${client.clientId} / ${client.clientSecret}  (${kind})`);
   }
   print(
@@ -37,7 +40,9 @@ async function main(): Promise<void> {
     sandbox.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        process.stderr.write(`sandbox stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `sandbox stop failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
         process.exit(1);
       },
     );
@@ -47,6 +52,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`sandbox failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `sandbox failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -33,6 +33,7 @@ import {
 } from './sailpoint/errors';
 import { registerPersonalAccessTokenRoutes } from './sailpoint/personal-access-tokens';
 import { registerSearchRoutes } from './sailpoint/search';
+import { registerAccessRequestRoutes } from './sailpoint/access-requests';
 import { registerReassignmentConfigurationRoutes } from './sailpoint/reassignment-configurations';
 import { registerCognigyRoutes } from './cognigy/routes';
 import { cognigyFaultResponse } from './cognigy/errors';
@@ -51,6 +52,7 @@ const ROUTE_MODULES: readonly RouteModule[] = [
   registerOAuthRoutes,
   registerPersonalAccessTokenRoutes,
   registerSearchRoutes,
+  registerAccessRequestRoutes,
   registerReassignmentConfigurationRoutes,
   registerCognigyRoutes,
 ];

@@ -7,6 +7,7 @@
  */
 import type { AccessItemType, OAuthClient, ParsedSeed } from './seed';
 import { type CognigySandboxState, createCognigyState } from './cognigy/state';
+import { type SandboxAccessRequests, createAccessRequestState } from './sailpoint/access-request-state';
 
 export type { OAuthClient } from './seed';
 
@@ -114,6 +115,8 @@ export interface SandboxState {
   readonly clients: Map<string, OAuthClient>;
   /** Issued access tokens by token string. Delete one to revoke it. */
   readonly accessTokens: Map<string, IssuedAccessToken>;
+  /** Access requests (POST /beta/access-requests) and the approval knobs (sailpoint/access-requests.ts). */
+  readonly accessRequests: SandboxAccessRequests;
   /** Cognigy.AI users, rights and API keys (sandbox/cognigy). */
   readonly cognigy: CognigySandboxState;
   /** Work reassignments: identity id → work type → configuration (one per identity and type). */
@@ -199,6 +202,7 @@ export function createSandboxState(
     personalAccessTokens,
     clients: new Map(clients.map((c) => [c.clientId, { ...c }])),
     accessTokens: new Map(),
+    accessRequests: createAccessRequestState(),
     cognigy: createCognigyState(now),
     reassignments: new Map(),
   };

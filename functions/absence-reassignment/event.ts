@@ -10,10 +10,20 @@ import { CONFIG_TYPES, ConfigTypeSchema, type ConfigType } from '../shared/sailp
 
 export const ABSENCE_EVENT_TYPES = ['ABSENCE_STARTED', 'ABSENCE_UPDATED', 'ABSENCE_CANCELLED'] as const;
 
-const Id = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const Id = z
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters');
 /** A date-time with an explicit offset (Z or ±hh:mm), normalised to UTC ISO-8601. */
 const DateTime = z.iso
-  .datetime({ offset: true, error: 'must be an ISO-8601 date-time with a time zone, e.g. 2025-07-01T08:00:00Z' })
+  .datetime({
+    offset: true,
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required'
+        : 'must be an ISO-8601 date-time with a time zone, e.g. 2025-07-01T08:00:00Z',
+  })
   .transform((v) => new Date(v).toISOString());
 
 const ConfigTypes = z
@@ -50,8 +60,12 @@ const endAfterStartIssue = { message: 'must be after startDate', path: ['endDate
 export const AbsenceEventSchema = z.discriminatedUnion(
   'type',
   [
-    z.strictObject({ type: z.literal('ABSENCE_STARTED'), ...Common, ...Window }).refine(endAfterStart, endAfterStartIssue),
-    z.strictObject({ type: z.literal('ABSENCE_UPDATED'), ...Common, ...Window }).refine(endAfterStart, endAfterStartIssue),
+    z
+      .strictObject({ type: z.literal('ABSENCE_STARTED'), ...Common, ...Window })
+      .refine(endAfterStart, endAfterStartIssue),
+    z
+      .strictObject({ type: z.literal('ABSENCE_UPDATED'), ...Common, ...Window })
+      .refine(endAfterStart, endAfterStartIssue),
     // A cancellation needs no window; one that carries the fields is accepted (they are ignored).
     z.strictObject({
       type: z.literal('ABSENCE_CANCELLED'),
@@ -62,7 +76,7 @@ export const AbsenceEventSchema = z.discriminatedUnion(
       configTypes: z.unknown().optional(),
     }),
   ],
-  { error: `type must be one of ${ABSENCE_EVENT_TYPES.join(', ')}` },
+  { error: `must be one of ${ABSENCE_EVENT_TYPES.join(', ')}` },
 );
 
 export type AbsenceEvent = z.output<typeof AbsenceEventSchema>;

@@ -82,10 +82,15 @@ export interface SlotPolicy {
 export function decideSlot(
   record: SlotRecord | undefined,
   unit: { readonly requestType: RequestType },
-  ctx: { readonly messageId: string; readonly now: number; readonly policy: SlotPolicy },
+  ctx: {
+    /** The messages of this batch that ask for the unit (a redelivery of the owner is one of them). */
+    readonly ownMessageIds: ReadonlySet<string>;
+    readonly now: number;
+    readonly policy: SlotPolicy;
+  },
   opposite?: OppositeStatus,
 ): SlotDecision {
-  const { messageId, now, policy } = ctx;
+  const { ownMessageIds, now, policy } = ctx;
   if (!record) return { kind: 'claim', expect: { kind: 'absent' } };
   const unchanged = (expired?: 'dedupUntil' | 'leaseExpiresAt'): Expectation => ({
     kind: 'unchanged',
@@ -98,7 +103,7 @@ export function decideSlot(
   if (record.operation === unit.requestType) {
     if (record.state === 'submitted') {
       if (!windowRunning) return { kind: 'claim', expect: unchanged('dedupUntil') };
-      if (record.messageId === messageId) return { kind: 'already-submitted', record };
+      if (ownMessageIds.has(record.messageId)) return { kind: 'already-submitted', record };
       return {
         kind: 'duplicate',
         record,
@@ -108,7 +113,7 @@ export function decideSlot(
           iso(record.dedupUntil!),
       };
     }
-    if (record.messageId === messageId) {
+    if (ownMessageIds.has(record.messageId)) {
       // A redelivery of the message that holds the claim: its earlier attempt may have posted.
       return { kind: 'claim', expect: unchanged(), reconcileSince: record.attemptSince };
     }

@@ -19,7 +19,11 @@ export interface ApiKeyPolicy {
   readonly maxActiveKeys: number;
 }
 
-export const DEFAULT_API_KEY_POLICY: ApiKeyPolicy = Object.freeze({ warnAfterDays: 75, flagAfterDays: 90, maxActiveKeys: 1 });
+export const DEFAULT_API_KEY_POLICY: ApiKeyPolicy = Object.freeze({
+  warnAfterDays: 75,
+  flagAfterDays: 90,
+  maxActiveKeys: 1,
+});
 
 export type OwnKey =
   | { readonly identified: true; readonly keyId: string; readonly method: 'configured-id' | 'key-preview' }
@@ -42,7 +46,9 @@ export function identifyOwnKey(
           reason: `COGNIGY_API_KEY_ID ${input.configuredKeyId} is not among the credential's keys`,
         };
   }
-  const matches = keys.filter((k) => k.keyPreview !== undefined && previewMatches(k.keyPreview, input.apiKey));
+  const matches = keys.filter(
+    (k) => k.keyPreview !== undefined && previewMatches(k.keyPreview, input.apiKey),
+  );
   if (matches.length === 1) return { identified: true, keyId: matches[0]!.id, method: 'key-preview' };
   return {
     identified: false,
@@ -96,7 +102,8 @@ export function reviewApiKeys(
   const ages: KeyAgeVerdict[] = [];
   for (const key of keys) {
     const ageDays = ageInDays(key.createdAt, nowMs);
-    const level = ageDays >= policy.flagAfterDays ? 'flagged' : ageDays >= policy.warnAfterDays ? 'warning' : undefined;
+    const level =
+      ageDays >= policy.flagAfterDays ? 'flagged' : ageDays >= policy.warnAfterDays ? 'warning' : undefined;
     if (level) ages.push({ key, ageDays, level, ownKey: isOwn(key) });
   }
   const multipleActive: MultipleActiveKeysVerdict | undefined =

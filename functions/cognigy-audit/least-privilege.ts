@@ -45,7 +45,12 @@ export function scopeId(scope: PrivilegeScope): string {
   return scope.kind === 'organisation' ? 'organisation' : `project:${scope.projectId}`;
 }
 
-function compareScope(scope: PrivilegeScope, held: AclScope, wanted: ScopeManifest, undeclared: boolean): ScopeVerdict {
+function compareScope(
+  scope: PrivilegeScope,
+  held: AclScope,
+  wanted: ScopeManifest,
+  undeclared: boolean,
+): ScopeVerdict {
   const allowedRights = new Set([...wanted.rights, ...wanted.optionalRights]);
   const allowedRoles = new Set([...wanted.roles, ...wanted.optionalRoles]);
   const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
@@ -67,7 +72,9 @@ export function compareWithManifest(acl: CognigyAcl, manifest: RightsManifest): 
   for (const projectId of projectIds) {
     const wanted = manifest.projectWide[projectId];
     const held = acl.projectWide.get(projectId) ?? EMPTY_SCOPE;
-    scopes.push(compareScope({ kind: 'project', projectId }, held, wanted ?? EMPTY_MANIFEST, wanted === undefined));
+    scopes.push(
+      compareScope({ kind: 'project', projectId }, held, wanted ?? EMPTY_MANIFEST, wanted === undefined),
+    );
   }
   return {
     scopes,

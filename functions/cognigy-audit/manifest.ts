@@ -15,9 +15,9 @@ import { z } from 'zod';
 
 const RIGHT_PATTERN = /^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$/;
 
-const RightName = z
-  .string()
-  .regex(RIGHT_PATTERN, { error: (issue) => `"${String(issue.input)}" is not a right: write resource.operation, e.g. "projects.read"` });
+const RightName = z.string().regex(RIGHT_PATTERN, {
+  error: (issue) => `"${String(issue.input)}" is not a right: write resource.operation, e.g. "projects.read"`,
+});
 const RoleName = z.string().min(1, { error: 'a role name cannot be empty' });
 
 const ScopeManifestSchema = z
@@ -31,7 +31,12 @@ const ScopeManifestSchema = z
 
 export const RightsManifestSchema = z
   .object({
-    organisationWide: ScopeManifestSchema.default({ rights: [], roles: [], optionalRights: [], optionalRoles: [] }),
+    organisationWide: ScopeManifestSchema.default({
+      rights: [],
+      roles: [],
+      optionalRights: [],
+      optionalRoles: [],
+    }),
     /** Keyed by project id. A project the credential can reach but that is not listed is over-privilege. */
     projectWide: z.record(z.string().min(1), ScopeManifestSchema).default({}),
   })

@@ -33,6 +33,8 @@ export const TABLES = {
     partitionKey: 'pk',
     sortKey: 'sk',
     ttlAttribute: 'expiresAt',
+    /** Outcome records by the caller's requestId ("what happened to request X"). */
+    globalSecondaryIndexes: [{ indexName: 'byRequestId', partitionKey: 'requestRef', sortKey: 'recordedAt' }],
   },
   /** Absence state: configurations created per absence, last applied occurredAt, processed event ids. */
   absences: {

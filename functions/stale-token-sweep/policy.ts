@@ -87,7 +87,8 @@ export function assessToken(token: TokenView, policy: StaleTokenPolicy, nowMs: n
   if (!found) return { outcome: 'ok' };
 
   const { active, expired } = matchExemptions(policy.exemptions, token, nowMs);
-  if (active) return { outcome: 'exempt', would: found.outcome, verdict: found.verdict, days, exemption: active };
+  if (active)
+    return { outcome: 'exempt', would: found.outcome, verdict: found.verdict, days, exemption: active };
   return { ...found, days, expiredExemptions: expired };
 }
 
@@ -96,9 +97,11 @@ function classify(
   days: number,
   policy: StaleTokenPolicy,
 ): { outcome: 'warn' | 'flag'; verdict: Verdict } | undefined {
-  if (neverUsed) return days > policy.neverUsedAfterDays ? { outcome: 'flag', verdict: 'never-used' } : undefined;
+  if (neverUsed)
+    return days > policy.neverUsedAfterDays ? { outcome: 'flag', verdict: 'never-used' } : undefined;
   if (days > policy.staleAfterDays) return { outcome: 'flag', verdict: 'stale' };
-  if (policy.warnAfterDays !== undefined && days > policy.warnAfterDays) return { outcome: 'warn', verdict: 'idle' };
+  if (policy.warnAfterDays !== undefined && days > policy.warnAfterDays)
+    return { outcome: 'warn', verdict: 'idle' };
   return undefined;
 }
 
@@ -117,13 +120,18 @@ export function graceElapsed(firstFlaggedAt: string, policy: StaleTokenPolicy, n
 }
 
 /** One line for people: what the sweep saw, without anything that changes from day to day. */
-export function describeVerdict(verdict: Verdict, token: Pick<TokenView, 'lastUsed' | 'created'>, policy: StaleTokenPolicy) {
+export function describeVerdict(
+  verdict: Verdict,
+  token: Pick<TokenView, 'lastUsed' | 'created'>,
+  policy: StaleTokenPolicy,
+): string {
+  const day = (iso: string | null) => iso?.slice(0, 10) ?? 'never';
   switch (verdict) {
     case 'stale':
-      return `not used for more than ${policy.staleAfterDays} days (last used ${token.lastUsed})`;
+      return `not used for more than ${policy.staleAfterDays} days (last used ${day(token.lastUsed)})`;
     case 'idle':
-      return `not used for more than ${policy.warnAfterDays} days (last used ${token.lastUsed}); flagged after ${policy.staleAfterDays}`;
+      return `not used for more than ${policy.warnAfterDays} days (last used ${day(token.lastUsed)}); it will be flagged after ${policy.staleAfterDays}`;
     case 'never-used':
-      return `never used since it was created on ${token.created}`;
+      return `never used since it was created on ${day(token.created)}`;
   }
 }

@@ -28,11 +28,16 @@ export function newTraceId(): string {
   return `api--${randomUUID()}`;
 }
 
-export function problemBody(status: number, instance: string, detail: string, traceId: string): CognigyProblemBody {
+export function problemBody(
+  status: number,
+  instance: string,
+  detail: string,
+  traceId: string,
+): CognigyProblemBody {
   const type = STATUS_CODES[status] ?? 'Error';
   return {
     type,
-    title: status === 500 ? type : `${type} Error`,
+    title: status === 500 || status === 503 ? type : `${type} Error`, // as in the spec's examples
     status,
     detail,
     instance: instance.startsWith(COGNIGY_PREFIX) ? instance.slice(COGNIGY_PREFIX.length - 1) : instance,

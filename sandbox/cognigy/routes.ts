@@ -25,7 +25,10 @@ const DEFAULT_PAGE_SIZE = 25;
 const MAX_PAGE_SIZE = 100;
 
 /** resource → { create, read, update, delete, …any other operation granted } */
-function renderRights(grants: CognigyGrants, listed: readonly string[]): Record<string, Record<string, boolean>> {
+function renderRights(
+  grants: CognigyGrants,
+  listed: readonly string[],
+): Record<string, Record<string, boolean>> {
   const rights: Record<string, Record<string, boolean>> = {};
   for (const resource of listed) {
     rights[resource] = Object.fromEntries(RIGHT_OPERATIONS.map((op) => [op, false]));
@@ -66,8 +69,17 @@ export function registerCognigyRoutes(app: FastifyInstance, ctx: SandboxContext)
   const cognigy = ctx.state.cognigy;
   let limiter: { settings: RateLimitSettings; limiter: RateLimiter } | undefined;
 
-  const fail = (reply: FastifyReply, request: FastifyRequest, status: number, detail: string, traceId: string) =>
-    reply.code(status).type('application/json').send(problemBody(status, request.url.split('?', 1)[0]!, detail, traceId));
+  const fail = (
+    reply: FastifyReply,
+    request: FastifyRequest,
+    status: number,
+    detail: string,
+    traceId: string,
+  ) =>
+    reply
+      .code(status)
+      .type('application/json')
+      .send(problemBody(status, request.url.split('?', 1)[0]!, detail, traceId));
 
   /** Authenticates and rate-limits; answers the error itself and returns undefined on failure. */
   const authenticate = (request: FastifyRequest, reply: FastifyReply) => {
@@ -75,7 +87,8 @@ export function registerCognigyRoutes(app: FastifyInstance, ctx: SandboxContext)
     reply.header('x-trace-id', traceId);
     const header = request.headers['x-api-key'];
     const fromQuery = (request.query as Record<string, unknown>).api_key;
-    const key = (Array.isArray(header) ? header[0] : header) ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
+    const key =
+      (Array.isArray(header) ? header[0] : header) ?? (typeof fromQuery === 'string' ? fromQuery : undefined);
     const found = cognigy.findByKey(key);
     if (!found) {
       fail(reply, request, 401, key ? 'The provided API Key is invalid.' : 'No API Key provided.', traceId);
@@ -105,18 +118,38 @@ export function registerCognigyRoutes(app: FastifyInstance, ctx: SandboxContext)
     if (!caller) return reply;
     const query = request.query as Record<string, string | undefined>;
     const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : Number(query.limit);
-    const skip = query.next === undefined ? Number(query.skip ?? 0) : Number(Buffer.from(query.next, 'base64url').toString());
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE || !Number.isInteger(skip) || skip < 0) {
-      return fail(reply, request, 400, `limit must be 1..${MAX_PAGE_SIZE}; skip/next must point into the list.`, caller.traceId);
+    const skip =
+      query.next === undefined
+        ? Number(query.skip ?? 0)
+        : Number(Buffer.from(query.next, 'base64url').toString());
+    if (
+      !Number.isInteger(limit) ||
+      limit < 1 ||
+      limit > MAX_PAGE_SIZE ||
+      !Number.isInteger(skip) ||
+      skip < 0
+    ) {
+      return fail(
+        reply,
+        request,
+        400,
+        `limit must be 1..${MAX_PAGE_SIZE}; skip/next must point into the list.`,
+        caller.traceId,
+      );
     }
-    const keys = [...caller.user.apiKeys].sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    const keys = [...caller.user.apiKeys].sort(
+      (a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id),
+    );
     const items = keys.slice(skip, skip + limit).map(renderKey);
-    const nextCursor = skip + limit < keys.length ? Buffer.from(String(skip + limit)).toString('base64url') : null;
+    const nextCursor =
+      skip + limit < keys.length ? Buffer.from(String(skip + limit)).toString('base64url') : null;
     if (!wantsPlainJson(request)) {
       return reply
         .type('application/hal+json')
         .send({ _embedded: { apikeys: items }, _links: { self: { href: request.url } }, total: keys.length });
     }
-    return reply.type('application/json').send({ items, total: keys.length, nextCursor, previousCursor: null });
+    return reply
+      .type('application/json')
+      .send({ items, total: keys.length, nextCursor, previousCursor: null });
   });
 }

@@ -83,7 +83,10 @@ export const DEFAULT_COGNIGY_USERS: readonly CognigyUserSpec[] = [
       roles: ['admin', 'apiKeys'],
     },
     projectWide: {
-      [COGNIGY_SANDBOX_PROJECT_ID]: { rights: allRights(PROJECT_RESOURCES.slice(0, 6)), roles: ['projectAdmin'] },
+      [COGNIGY_SANDBOX_PROJECT_ID]: {
+        rights: allRights(PROJECT_RESOURCES.slice(0, 6)),
+        roles: ['projectAdmin'],
+      },
     },
     apiKeys: [
       { name: 'iga-autopilot', key: COGNIGY_SANDBOX_KEYS.admin, createdDaysAgo: 95 },
@@ -155,7 +158,8 @@ export class CognigySandboxState {
       id: spec.id ?? cognigyId(`apikey:${userId}:${spec.name}:${spec.key}`),
       name: spec.name,
       key: spec.key,
-      createdAt: spec.createdAt ?? this.startedAtSeconds - Math.round((spec.createdDaysAgo ?? 0) * DAY_SECONDS),
+      createdAt:
+        spec.createdAt ?? this.startedAtSeconds - Math.round((spec.createdDaysAgo ?? 0) * DAY_SECONDS),
     };
     this.user(userId).apiKeys.push(apiKey);
     return apiKey;

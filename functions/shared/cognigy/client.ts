@@ -196,7 +196,10 @@ export class CognigyClient implements CognigyApi {
     let attempt = 0;
     let nextDelayMs = 0;
     let backoff: IBackoff<unknown> | undefined;
-    const backoffFactory = new ExponentialBackoff({ initialDelay: opts.baseDelayMs, maxDelay: opts.maxDelayMs });
+    const backoffFactory = new ExponentialBackoff({
+      initialDelay: opts.baseDelayMs,
+      maxDelay: opts.maxDelayMs,
+    });
     const nextBackoffMs = (): number => {
       backoff = backoff ? backoff.next(undefined) : backoffFactory.next();
       return Math.round(backoff.duration);
@@ -222,7 +225,13 @@ export class CognigyClient implements CognigyApi {
       }
       const elapsedMs = this.now() - started;
       if (elapsedMs + delayMs > opts.maxElapsedMs) {
-        this.logger?.debug('Cognigy retry budget exhausted', { operation, attempt, elapsedMs, delayMs, traceId: error.traceId });
+        this.logger?.debug('Cognigy retry budget exhausted', {
+          operation,
+          attempt,
+          elapsedMs,
+          delayMs,
+          traceId: error.traceId,
+        });
         return false;
       }
       nextDelayMs = delayMs;
@@ -258,7 +267,12 @@ export class CognigyClient implements CognigyApi {
   }
 
   /** One HTTP exchange under the client-side budget and the per-attempt timeout. */
-  private async exchange(operation: string, label: string, url: string, attempt: number): Promise<HttpResult> {
+  private async exchange(
+    operation: string,
+    label: string,
+    url: string,
+    attempt: number,
+  ): Promise<HttpResult> {
     const send = async (): Promise<HttpResult> => {
       this.stats.httpRequests++;
       const signal = AbortSignal.timeout(this.timeoutMs);
@@ -276,7 +290,9 @@ export class CognigyClient implements CognigyApi {
         throw new CognigyTimeoutError({
           operation,
           request: label,
-          detail: timedOut ? `no response within ${this.timeoutMs} ms` : 'connection failed or dropped before a response',
+          detail: timedOut
+            ? `no response within ${this.timeoutMs} ms`
+            : 'connection failed or dropped before a response',
           cause: error,
         });
       }
@@ -326,7 +342,12 @@ export class CognigyClient implements CognigyApi {
     return parsed.data;
   }
 
-  private errorFromResponse(operation: string, label: string, result: HttpResult, headerTraceId?: string): CognigyError {
+  private errorFromResponse(
+    operation: string,
+    label: string,
+    result: HttpResult,
+    headerTraceId?: string,
+  ): CognigyError {
     const problem = this.problemFrom(result.text);
     const init: CognigyErrorInit = {
       operation,
@@ -339,9 +360,18 @@ export class CognigyClient implements CognigyApi {
     const { status } = result;
     if (status === 401 || status === 403) return new CognigyAuthError(init);
     if (status === 429) {
-      return new CognigyRateLimitError({ ...init, retryAfterSeconds: parseRetryAfter(result.headers, this.now()) });
+      return new CognigyRateLimitError({
+        ...init,
+        retryAfterSeconds: parseRetryAfter(result.headers, this.now()),
+      });
     }
     if (status === 408 || status >= 500) return new CognigyServerError(init);
+    if (status === 404 && !/\/new$/.test(this.apiUrl)) {
+      return new CognigyError({
+        ...init,
+        detail: `not found; does COGNIGY_API_URL (${this.apiUrl}) lack the /new prefix?`,
+      });
+    }
     if (status >= 300 && status < 400) return new CognigyError({ ...init, detail: 'unexpected redirect' });
     return new CognigyError(init);
   }
@@ -390,11 +420,15 @@ export function resolveCognigyApiUrl(raw: string): string {
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new Error('COGNIGY_API_URL is not a valid absolute URL (expected e.g. https://api-trial.cognigy.ai/new).');
+    throw new Error(
+      'COGNIGY_API_URL is not a valid absolute URL (expected e.g. https://api-trial.cognigy.ai/new).',
+    );
   }
   if (url.username || url.password) throw new Error('COGNIGY_API_URL must not contain credentials.');
-  if (url.search || url.hash) throw new Error('COGNIGY_API_URL must not have a query or fragment (never put api_key in it).');
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+  if (url.search || url.hash)
+    throw new Error('COGNIGY_API_URL must not have a query or fragment (never put api_key in it).');
+  const loopback =
+    ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new Error(`COGNIGY_API_URL must use https (http only for loopback hosts); got ${url.origin}`);
   }

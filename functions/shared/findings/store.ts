@@ -127,7 +127,11 @@ export class FindingsStore {
    * run, in the same conditional write; if another run changed the item first, this one re-reads it
    * and re-plans, so a change (and its notification) is applied by exactly one run.
    */
-  async reconcile(source: string, observed: readonly Observation[], options: ReconcileOptions): Promise<ReconcileResult> {
+  async reconcile(
+    source: string,
+    observed: readonly Observation[],
+    options: ReconcileOptions,
+  ): Promise<ReconcileResult> {
     const now = options.now.toISOString();
     const existing = options.existing ?? (await this.list(source));
     const current = new Map(existing.map((f) => [f.subjectId, f]));
@@ -185,7 +189,11 @@ export class FindingsStore {
           Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
           UpdateExpression: 'SET actionClaims = :claims, version = :next',
           ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: { ':claims': claims, ':next': finding.version + 1, ':version': finding.version },
+          ExpressionAttributeValues: {
+            ':claims': claims,
+            ':next': finding.version + 1,
+            ':version': finding.version,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -311,13 +319,20 @@ export class FindingsStore {
         if (attempt >= MAX_CONFLICT_RETRIES) {
           throw new Error(`${source}/${observation.subjectId}: still changing after ${attempt} attempts`);
         }
-        this.log.debug('finding changed by another run; re-reading', { source, subjectId: observation.subjectId });
+        this.log.debug('finding changed by another run; re-reading', {
+          source,
+          subjectId: observation.subjectId,
+        });
         before = await this.get(source, observation.subjectId);
       }
     }
   }
 
-  private async takeOverNotification(finding: Finding, runId: string, now: string): Promise<Finding | undefined> {
+  private async takeOverNotification(
+    finding: Finding,
+    runId: string,
+    now: string,
+  ): Promise<Finding | undefined> {
     try {
       this.stats.writes++;
       const { Attributes } = await this.doc.send(
@@ -326,7 +341,12 @@ export class FindingsStore {
           Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
           UpdateExpression: 'SET notification.claimId = :me, notification.claimedAt = :now, version = :next',
           ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: { ':me': runId, ':now': now, ':next': finding.version + 1, ':version': finding.version },
+          ExpressionAttributeValues: {
+            ':me': runId,
+            ':now': now,
+            ':next': finding.version + 1,
+            ':version': finding.version,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -351,10 +371,17 @@ export class FindingsStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
-          UpdateExpression: 'SET notification.#state = :sent, notification.sentAt = :now, version = version + :one',
+          UpdateExpression:
+            'SET notification.#state = :sent, notification.sentAt = :now, version = version + :one',
           ConditionExpression: 'notification.#key = :key AND notification.claimId = :me',
           ExpressionAttributeNames: { '#state': 'state', '#key': 'key' },
-          ExpressionAttributeValues: { ':sent': 'SENT', ':now': now, ':one': 1, ':key': finding.notification!.key, ':me': runId },
+          ExpressionAttributeValues: {
+            ':sent': 'SENT',
+            ':now': now,
+            ':one': 1,
+            ':key': finding.notification!.key,
+            ':me': runId,
+          },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -383,7 +410,11 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

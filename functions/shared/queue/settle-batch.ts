@@ -109,6 +109,13 @@ async function deadLetter(
             return {
               Id: String(index),
               MessageBody: message.body || '(empty body)',
+              // A FIFO queue's DLQ is FIFO too: keep the message group, dedupe on the source message.
+              ...(message.record.attributes?.MessageGroupId
+                ? {
+                    MessageGroupId: message.record.attributes.MessageGroupId,
+                    MessageDeduplicationId: message.messageId,
+                  }
+                : {}),
               MessageAttributes: {
                 reason: { DataType: 'String', StringValue: outcome.reason.slice(0, 4000) },
                 sourceMessageId: { DataType: 'String', StringValue: message.messageId },

@@ -450,9 +450,9 @@ export class SailPointClient implements SailPointTransport {
 
   private async getToken(): Promise<CachedToken> {
     if (this.token && this.now() < this.token.refreshAt) return this.token;
-    if (true) {
+    if (!this.tokenInFlight) {
       const inFlight = this.fetchToken().finally(() => {
-        this.tokenInFlight = undefined;
+        if (this.tokenInFlight === inFlight) this.tokenInFlight = undefined;
       });
       this.tokenInFlight = inFlight;
     }

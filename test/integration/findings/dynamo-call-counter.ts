@@ -5,23 +5,38 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
-const WRITE_OPERATIONS = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand']);
+const WRITE_OPERATIONS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+]);
 
 export interface DynamoCallCounter {
   readonly calls: Record<string, number>;
   writes(): number;
   reset(): void;
   /** The next `times` calls for which `match` is true throw `error` before reaching DynamoDB. */
-  failNext(match: (operation: string, input: Record<string, unknown>) => boolean, error: Error, times?: number): void;
+  failNext(
+    match: (operation: string, input: Record<string, unknown>) => boolean,
+    error: Error,
+    times?: number,
+  ): void;
 }
 
 export function countDynamoCalls(client: DynamoDBClient): DynamoCallCounter {
   const calls: Record<string, number> = {};
-  const failures: { match: (op: string, input: Record<string, unknown>) => boolean; error: Error; left: number }[] = [];
+  const failures: {
+    match: (op: string, input: Record<string, unknown>) => boolean;
+    error: Error;
+    left: number;
+  }[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName);
-      const failure = failures.find((f) => f.left > 0 && f.match(operation, args.input as Record<string, unknown>));
+      const failure = failures.find(
+        (f) => f.left > 0 && f.match(operation, args.input as Record<string, unknown>),
+      );
       if (failure) {
         failure.left--;
         throw failure.error;
@@ -33,7 +48,8 @@ export function countDynamoCalls(client: DynamoDBClient): DynamoCallCounter {
   );
   return {
     calls,
-    writes: () => Object.entries(calls).reduce((n, [op, count]) => n + (WRITE_OPERATIONS.has(op) ? count : 0), 0),
+    writes: () =>
+      Object.entries(calls).reduce((n, [op, count]) => n + (WRITE_OPERATIONS.has(op) ? count : 0), 0),
     reset: () => {
       for (const key of Object.keys(calls)) delete calls[key];
     },

@@ -20,33 +20,77 @@ const open = (overrides: Partial<Finding> = {}): Finding => ({
 
 describe('finding lifecycle', () => {
   it('opens a new finding; FLAGGED sets firstFlaggedAt', () => {
-    const change = planTransition('test', undefined, { subjectId: 's1', status: 'FLAGGED', reason: 'stale' }, T0);
+    const change = planTransition(
+      'test',
+      undefined,
+      { subjectId: 's1', status: 'FLAGGED', reason: 'stale' },
+      T0,
+    );
     expect(change).toMatchObject({
       kind: 'opened',
-      after: { status: 'FLAGGED', episode: 1, version: 1, firstSeenAt: T0, firstFlaggedAt: T0, lastSeenAt: T0 },
+      after: {
+        status: 'FLAGGED',
+        episode: 1,
+        version: 1,
+        firstSeenAt: T0,
+        firstFlaggedAt: T0,
+        lastSeenAt: T0,
+      },
     });
   });
 
   it('an identical observation is no change, whatever the key order of the facts', () => {
     const before = open();
-    const same = { subjectId: 's1', status: 'WARNED' as const, reason: 'idle', owner: { name: 'Ada', id: 'o1' } };
-    expect(planTransition('test', before, { ...same, facts: { name: 'ci', lastUsed: '2025-01-01T00:00:00.000Z' } }, T1)).toBe(
-      undefined,
-    );
+    const same = {
+      subjectId: 's1',
+      status: 'WARNED' as const,
+      reason: 'idle',
+      owner: { name: 'Ada', id: 'o1' },
+    };
+    expect(
+      planTransition(
+        'test',
+        before,
+        { ...same, facts: { name: 'ci', lastUsed: '2025-01-01T00:00:00.000Z' } },
+        T1,
+      ),
+    ).toBe(undefined);
   });
 
   it('escalation keeps the episode and records when it was first flagged', () => {
-    const change = planTransition('test', open(), { subjectId: 's1', status: 'FLAGGED', reason: 'stale' }, T1);
+    const change = planTransition(
+      'test',
+      open(),
+      { subjectId: 's1', status: 'FLAGGED', reason: 'stale' },
+      T1,
+    );
     expect(change).toMatchObject({
       kind: 'status-changed',
-      after: { status: 'FLAGGED', episode: 1, firstSeenAt: T0, statusSince: T1, firstFlaggedAt: T1, version: 2 },
+      after: {
+        status: 'FLAGGED',
+        episode: 1,
+        firstSeenAt: T0,
+        statusSince: T1,
+        firstFlaggedAt: T1,
+        version: 2,
+      },
     });
   });
 
   it('firstFlaggedAt survives a detour through EXEMPT', () => {
     const flagged = open({ status: 'FLAGGED', firstFlaggedAt: T0 });
-    const exempt = planTransition('test', flagged, { subjectId: 's1', status: 'EXEMPT', reason: 'svc' }, T1)!.after;
-    const back = planTransition('test', exempt, { subjectId: 's1', status: 'FLAGGED', reason: 'stale' }, T1)!.after;
+    const exempt = planTransition(
+      'test',
+      flagged,
+      { subjectId: 's1', status: 'EXEMPT', reason: 'svc' },
+      T1,
+    )!.after;
+    const back = planTransition(
+      'test',
+      exempt,
+      { subjectId: 's1', status: 'FLAGGED', reason: 'stale' },
+      T1,
+    )!.after;
     expect(back.firstFlaggedAt).toBe(T0);
   });
 
@@ -54,15 +98,32 @@ describe('finding lifecycle', () => {
     const change = planTransition(
       'test',
       open(),
-      { subjectId: 's1', status: 'WARNED', reason: 'idle', owner: { id: 'o1', name: 'Ada' }, facts: { name: 'renamed' } },
+      {
+        subjectId: 's1',
+        status: 'WARNED',
+        reason: 'idle',
+        owner: { id: 'o1', name: 'Ada' },
+        facts: { name: 'renamed' },
+      },
       T1,
     );
-    expect(change).toMatchObject({ kind: 'updated', after: { statusSince: T0, lastSeenAt: T1, facts: { name: 'renamed' } } });
+    expect(change).toMatchObject({
+      kind: 'updated',
+      after: { statusSince: T0, lastSeenAt: T1, facts: { name: 'renamed' } },
+    });
   });
 
   it('closing merges facts, drops a pending notification and keeps lastSeenAt', () => {
     const before = open({
-      notification: { key: 'k', kind: 'x', subject: 's', detail: {}, state: 'PENDING', claimId: 'r', claimedAt: T0 },
+      notification: {
+        key: 'k',
+        kind: 'x',
+        subject: 's',
+        detail: {},
+        state: 'PENDING',
+        claimId: 'r',
+        claimedAt: T0,
+      },
     });
     const change = planTransition(
       'test',
@@ -71,18 +132,33 @@ describe('finding lifecycle', () => {
       T1,
     );
     expect(change?.kind).toBe('closed');
-    expect(change?.after).toMatchObject({ status: 'RESOLVED', closedAt: T1, lastSeenAt: T0, facts: { name: 'ci', lastUsed: T1 } });
+    expect(change?.after).toMatchObject({
+      status: 'RESOLVED',
+      closedAt: T1,
+      lastSeenAt: T0,
+      facts: { name: 'ci', lastUsed: T1 },
+    });
     expect(change?.after.notification).toBeUndefined();
   });
 
   it('closing what is not open is no change', () => {
-    expect(planTransition('test', undefined, { subjectId: 's1', status: 'RESOLVED', reason: 'x' }, T1)).toBeUndefined();
+    expect(
+      planTransition('test', undefined, { subjectId: 's1', status: 'RESOLVED', reason: 'x' }, T1),
+    ).toBeUndefined();
     const closed = open({ status: 'RESOLVED', closedAt: T0 });
-    expect(planTransition('test', closed, { subjectId: 's1', status: 'RESOLVED', reason: 'y' }, T1)).toBeUndefined();
+    expect(
+      planTransition('test', closed, { subjectId: 's1', status: 'RESOLVED', reason: 'y' }, T1),
+    ).toBeUndefined();
   });
 
   it('reopening starts a new episode and forgets claims', () => {
-    const closed = open({ status: 'REVOKED', closedAt: T0, version: 4, actionClaims: { revoke: T0 }, firstFlaggedAt: T0 });
+    const closed = open({
+      status: 'REVOKED',
+      closedAt: T0,
+      version: 4,
+      actionClaims: { revoke: T0 },
+      firstFlaggedAt: T0,
+    });
     const change = planTransition('test', closed, { subjectId: 's1', status: 'WARNED', reason: 'idle' }, T1);
     expect(change).toMatchObject({ kind: 'reopened', after: { episode: 2, version: 5, firstSeenAt: T1 } });
     expect(change?.after.actionClaims).toBeUndefined();

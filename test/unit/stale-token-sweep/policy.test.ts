@@ -7,7 +7,11 @@ import {
   type StaleTokenPolicy,
   type TokenView,
 } from '../../../functions/stale-token-sweep/policy';
-import { compileExemption, exemptionsSchema, globToRegExp } from '../../../functions/stale-token-sweep/exemptions';
+import {
+  compileExemption,
+  exemptionsSchema,
+  globToRegExp,
+} from '../../../functions/stale-token-sweep/exemptions';
 
 const NOW = Date.parse('2025-06-15T12:00:00.000Z');
 const HOUR_MS = 3_600_000;
@@ -75,7 +79,9 @@ describe('stale-token policy: one-day rule at the thresholds', () => {
 
   it('a lastUsed in the future (clock skew) counts as used now', () => {
     expect(wholeDaysSince(new Date(NOW + HOUR_MS).toISOString(), NOW)).toBe(0);
-    expect(assessToken(token({ lastUsed: new Date(NOW + HOUR_MS).toISOString() }), policy(), NOW).outcome).toBe('ok');
+    expect(
+      assessToken(token({ lastUsed: new Date(NOW + HOUR_MS).toISOString() }), policy(), NOW).outcome,
+    ).toBe('ok');
   });
 });
 
@@ -91,7 +97,9 @@ describe('stale-token policy: never used', () => {
   });
 
   it('a never-used token has no warning tier: it is fine until flagged', () => {
-    expect(assessToken(token({ lastUsed: null, created: ago(20 * DAY_MS) }), policy(), NOW).outcome).toBe('ok');
+    expect(assessToken(token({ lastUsed: null, created: ago(20 * DAY_MS) }), policy(), NOW).outcome).toBe(
+      'ok',
+    );
   });
 
   it('an unreadable date is reported, not guessed', () => {
@@ -106,10 +114,12 @@ describe('stale-token policy: managed tokens and exemptions', () => {
   const stale = ago(200 * DAY_MS);
 
   it('excludes managed tokens unless configured', () => {
-    expect(assessToken(token({ lastUsed: stale, managed: true }), policy(), NOW).outcome).toBe('excluded-managed');
-    expect(assessToken(token({ lastUsed: stale, managed: true }), policy({ includeManaged: true }), NOW).outcome).toBe(
-      'flag',
+    expect(assessToken(token({ lastUsed: stale, managed: true }), policy(), NOW).outcome).toBe(
+      'excluded-managed',
     );
+    expect(
+      assessToken(token({ lastUsed: stale, managed: true }), policy({ includeManaged: true }), NOW).outcome,
+    ).toBe('flag');
   });
 
   it.each([
@@ -125,7 +135,11 @@ describe('stale-token policy: managed tokens and exemptions', () => {
 
   it('exempts a warning too, and reports what it would have been', () => {
     const exemption = compileExemption({ ownerId: 'owner-1', reason: 'svc' });
-    const result = assessToken(token({ lastUsed: ago(80 * DAY_MS) }), policy({ exemptions: [exemption] }), NOW);
+    const result = assessToken(
+      token({ lastUsed: ago(80 * DAY_MS) }),
+      policy({ exemptions: [exemption] }),
+      NOW,
+    );
     expect(result).toMatchObject({ outcome: 'exempt', would: 'warn', verdict: 'idle' });
   });
 
@@ -139,7 +153,11 @@ describe('stale-token policy: managed tokens and exemptions', () => {
   });
 
   it('an expired exemption stops protecting, and is reported', () => {
-    const expired = compileExemption({ tokenId: 'pat-1', reason: 'migration', expires: '2025-06-15T11:59:59Z' });
+    const expired = compileExemption({
+      tokenId: 'pat-1',
+      reason: 'migration',
+      expires: '2025-06-15T11:59:59Z',
+    });
     const result = assessToken(token({ lastUsed: stale }), policy({ exemptions: [expired] }), NOW);
     expect(result).toMatchObject({ outcome: 'flag', expiredExemptions: [expired] });
   });

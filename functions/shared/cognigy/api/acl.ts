@@ -31,18 +31,16 @@ const RolesSchema = z.array(z.string());
 
 const ScopeSchema = z
   .object({ rights: RightsSchema.default({}), roles: RolesSchema.default([]) })
-  .transform(
-    (scope): AclScope => ({
-      rights: new Set(
-        Object.entries(scope.rights).flatMap(([resource, operations]) =>
-          Object.entries(operations)
-            .filter(([, granted]) => granted === true)
-            .map(([operation]) => `${resource}.${operation}`),
-        ),
+  .transform((scope): AclScope => ({
+    rights: new Set(
+      Object.entries(scope.rights).flatMap(([resource, operations]) =>
+        Object.entries(operations)
+          .filter(([, granted]) => granted === true)
+          .map(([operation]) => `${resource}.${operation}`),
       ),
-      roles: new Set(scope.roles),
-    }),
-  );
+    ),
+    roles: new Set(scope.roles),
+  }));
 
 export const AclResponseSchema = z.object({
   organisationWide: ScopeSchema.prefault({}),

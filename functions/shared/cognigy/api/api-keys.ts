@@ -24,14 +24,12 @@ const ApiKeySchema = z
     createdAt: z.number().int().nonnegative(),
     keyPreview: z.string().optional(),
   })
-  .transform(
-    (raw): CognigyApiKey => ({
-      id: raw._id,
-      name: raw.name,
-      createdAt: raw.createdAt,
-      keyPreview: raw.keyPreview,
-    }),
-  );
+  .transform((raw): CognigyApiKey => ({
+    id: raw._id,
+    name: raw.name,
+    createdAt: raw.createdAt,
+    keyPreview: raw.keyPreview,
+  }));
 
 export const ApiKeyPageSchema = z.union([
   z.object({
@@ -47,7 +45,9 @@ export const ApiKeyPageSchema = z.union([
 const MAX_PAGES = 50;
 const PAGE_SIZE = 100;
 
-export async function listOwnApiKeys(client: CognigyApi): Promise<{ keys: CognigyApiKey[]; traceId?: string }> {
+export async function listOwnApiKeys(
+  client: CognigyApi,
+): Promise<{ keys: CognigyApiKey[]; traceId?: string }> {
   const keys: CognigyApiKey[] = [];
   let cursor: string | undefined;
   let traceId: string | undefined;

@@ -1,0 +1,255 @@
+/**
+ * SQS handler: HR absence events → SailPoint reassignment configurations.
+ *
+ * Per message: parse (an invalid event is dead-lettered with the reason), then AbsenceWorkflow.
+ * Messages of one person (FIFO message group, else the event's identityId) run one after another
+ * in batch order; different people run concurrently. On a FIFO queue, once a message of a group
+ * must be retried, the later messages of that group are retried too, so they never overtake it.
+ * Errors → outcomes: no delegate / SailPoint 400 / 404 / unreadable answer → dead letter (retrying
+ * cannot help); 429 → retry after Retry-After; 5xx, timeouts, auth and anything unknown → retry
+ * (the last allowed receive dead-letters it with the reason).
+ */
+import middy from '@middy/core';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createDocumentClient, createSnsClient, createSqsClient } from '../shared/aws';
+import { SnsNotifier, type Notifier } from '../shared/notifier';
+import { createLogger, createMetrics, type LogSink } from '../shared/observability';
+import { outcomeOfError, type MessageOutcome } from '../shared/queue/outcomes';
+import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
+import {
+  SailPointError,
+  SailPointNotFoundError,
+  SailPointRateLimitError,
+  SailPointResponseError,
+  SailPointValidationError,
+  type SailPointTransport,
+} from '../shared/sailpoint';
+import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
+import { DynamoAbsenceStore } from './absence-store';
+import { parseAbsenceEvent } from './event';
+import { loadAbsenceReassignmentSettings, type AbsenceReassignmentSettings } from './settings';
+import { AbsenceWorkflow, type EventResult } from './workflow';
+
+export const SERVICE_NAME = 'absence-reassignment';
+
+export interface AbsenceReassignmentHandlerDeps {
+  readonly sailpoint: SailPointTransport;
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly maxReceiveCount: number;
+  readonly notifier: Notifier;
+  readonly log: LogSink;
+  /** Powertools metrics; absent: counts are only logged. */
+  readonly metrics?: Metrics;
+  readonly now?: () => Date;
+  readonly maxDelegateHops?: number;
+  readonly retentionDays?: number;
+}
+
+export type AbsenceReassignmentHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** Counts of one batch, logged and emitted as metrics. */
+const COUNTERS = [
+  'configured',
+  'deferred',
+  'cancelled',
+  'windowOver',
+  'duplicatesSuppressed',
+  'staleIgnored',
+  'delegatesSubstituted',
+  'configurationsCreated',
+  'configurationsReplaced',
+  'configurationsDeleted',
+  'retried',
+  'deadLettered',
+] as const;
+type Counts = Record<(typeof COUNTERS)[number], number>;
+
+const OUTCOME_COUNTER = {
+  configured: 'configured',
+  deferred: 'deferred',
+  cancelled: 'cancelled',
+  'window-over': 'windowOver',
+  duplicate: 'duplicatesSuppressed',
+  'stale-ignored': 'staleIgnored',
+} as const satisfies Record<EventResult['outcome'], keyof Counts>;
+
+/** What a failure while handling one event means for its message. */
+export function outcomeOfAbsenceError(error: unknown): MessageOutcome {
+  if (error instanceof SailPointRateLimitError) {
+    return {
+      status: 'retry',
+      reason: error.message,
+      ...(error.hasRetryAfter ? { delaySeconds: error.retryAfterSeconds } : {}),
+    };
+  }
+  if (
+    error instanceof SailPointValidationError ||
+    error instanceof SailPointNotFoundError ||
+    error instanceof SailPointResponseError
+  ) {
+    return { status: 'dead-letter', reason: error.message };
+  }
+  if (error instanceof SailPointError) return { status: 'retry', reason: error.message };
+  return outcomeOfError(error);
+}
+
+export function createAbsenceReassignmentHandler(
+  deps: AbsenceReassignmentHandlerDeps,
+): AbsenceReassignmentHandler {
+  const workflow = new AbsenceWorkflow({
+    sailpoint: deps.sailpoint,
+    store: new DynamoAbsenceStore(deps.doc, deps.tableName, deps.retentionDays ?? 400),
+    notifier: deps.notifier,
+    now: deps.now ?? (() => new Date()),
+    log: deps.log,
+    options: { maxDelegateHops: deps.maxDelegateHops ?? 5 },
+  });
+
+  const processBatch = async (messages: QueueMessage[]): Promise<Map<string, MessageOutcome>> => {
+    const outcomes = new Map<string, MessageOutcome>();
+    const counts = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counts;
+    const groups = new Map<string, { message: QueueMessage; fifo: boolean }[]>();
+    for (const message of messages) {
+      const fifoGroup = message.record.attributes?.MessageGroupId;
+      const parsed = parseAbsenceEvent(message.body);
+      const key =
+        fifoGroup ?? (parsed.ok ? `identity:${parsed.event.identityId}` : `message:${message.messageId}`);
+      const group = groups.get(key) ?? [];
+      group.push({ message, fifo: fifoGroup !== undefined });
+      groups.set(key, group);
+    }
+
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        let blockedBy: string | undefined;
+        for (const { message, fifo } of group) {
+          if (blockedBy) {
+            outcomes.set(message.messageId, {
+              status: 'retry',
+              reason: `waits for message ${blockedBy} of the same FIFO group`,
+            });
+            continue;
+          }
+          const outcome = await handleMessage(message, counts);
+          outcomes.set(message.messageId, outcome);
+          if (fifo && outcome.status === 'retry') blockedBy = message.messageId;
+        }
+      }),
+    );
+
+    for (const outcome of outcomes.values()) {
+      if (outcome.status === 'retry') counts.retried++;
+      if (outcome.status === 'dead-letter') counts.deadLettered++;
+    }
+    deps.log.info('absence batch processed', { messages: messages.length, ...counts });
+    if (deps.metrics) {
+      for (const name of COUNTERS) deps.metrics.addMetric(name, MetricUnit.Count, counts[name]);
+    }
+    return outcomes;
+  };
+
+  const handleMessage = async (message: QueueMessage, counts: Counts): Promise<MessageOutcome> => {
+    const parsed = parseAbsenceEvent(message.body);
+    if (!parsed.ok) return { status: 'dead-letter', reason: parsed.reason };
+    const { event } = parsed;
+    const context = {
+      messageId: message.messageId,
+      eventId: event.eventId,
+      absenceId: event.absenceId,
+      type: event.type,
+    };
+    try {
+      const result = await workflow.handle(event);
+      counts[OUTCOME_COUNTER[result.outcome]]++;
+      if (result.delegateSubstituted) counts.delegatesSubstituted++;
+      counts.configurationsCreated += result.changes.created;
+      counts.configurationsReplaced += result.changes.updated;
+      counts.configurationsDeleted += result.changes.deleted;
+      deps.log.info('absence event handled', { ...context, outcome: result.outcome, detail: result.detail });
+      return { status: 'done', detail: result.detail };
+    } catch (error) {
+      const outcome = outcomeOfAbsenceError(error);
+      deps.log.warn('absence event not handled', {
+        ...context,
+        outcome: outcome.status,
+        reason: 'reason' in outcome ? outcome.reason : undefined,
+      });
+      return outcome;
+    }
+  };
+
+  const handle = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const settled = await settleSqsBatch(event, processBatch, {
+      sqs: deps.sqs,
+      queueUrl: deps.queueUrl,
+      deadLetterQueueUrl: deps.deadLetterQueueUrl,
+      maxReceiveCount: deps.maxReceiveCount,
+      log: deps.log,
+    });
+    return settled.response;
+  };
+
+  const wrapped = middy(handle);
+  if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
+  return wrapped as unknown as AbsenceReassignmentHandler;
+}
+
+/** The Powertools logger as the narrow LogSink (and SailPoint client logger) the code uses. */
+export function logSinkOf(logger: Logger): LogSink {
+  const write =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, extra?: object): void =>
+      extra ? logger[level](message, extra as Record<string, unknown>) : logger[level](message);
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/** Builds the handler's dependencies from validated settings (once per Lambda instance). */
+export async function createAbsenceReassignmentHandlerFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  settings: AbsenceReassignmentSettings = loadAbsenceReassignmentSettings(env),
+): Promise<AbsenceReassignmentHandler> {
+  const logger = createLogger(SERVICE_NAME);
+  const log = logSinkOf(logger);
+  return createAbsenceReassignmentHandler({
+    sailpoint: await createSailPointClientFromEnv(env, { logger: log }),
+    doc: createDocumentClient(),
+    tableName: settings.ABSENCES_TABLE,
+    sqs: createSqsClient(),
+    queueUrl: settings.QUEUE_URL,
+    deadLetterQueueUrl: settings.DEAD_LETTER_QUEUE_URL,
+    maxReceiveCount: settings.MAX_RECEIVE_COUNT,
+    notifier: settings.NOTIFICATIONS_TOPIC_ARN
+      ? new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN)
+      : {
+          publish: async (notification) =>
+            log.info('notification (no NOTIFICATIONS_TOPIC_ARN set)', { notification }),
+        },
+    log,
+    metrics: createMetrics(SERVICE_NAME),
+    maxDelegateHops: settings.DELEGATE_MAX_HOPS,
+    retentionDays: settings.ABSENCE_RETENTION_DAYS,
+  });
+}
+
+// In Lambda the settings are checked at init, so a bad one fails the cold start with a ConfigError
+// naming it; the SailPoint credentials (Secrets Manager) are read on the first invocation. Tests that
+// import this module build nothing until they call the factory.
+const initSettings = process.env.AWS_LAMBDA_FUNCTION_NAME ? loadAbsenceReassignmentSettings() : undefined;
+let instance: Promise<AbsenceReassignmentHandler> | undefined;
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  instance ??= createAbsenceReassignmentHandlerFromEnv(process.env, initSettings).catch((error: unknown) => {
+    instance = undefined; // a transient failure (e.g. Secrets Manager) is retried by the next invocation
+    throw error;
+  });
+  return (await instance)(event, context);
+};

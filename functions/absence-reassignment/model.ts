@@ -1,0 +1,82 @@
+/**
+ * The state kept per absence (one DynamoDB item, see absence-store.ts) and the shapes the
+ * workflow's pure decisions work on.
+ */
+import type { ConfigType } from '../shared/sailpoint';
+import type { AbsenceEvent } from './event';
+
+export interface AbsenceWindow {
+  /** ISO date-time (UTC). */
+  readonly startDate: string;
+  /** ISO date-time (UTC), or null: until further notice. */
+  readonly endDate: string | null;
+}
+
+/** One candidate examined while looking for a delegate, and why it was passed over (if it was). */
+export interface TrailStep {
+  identityId: string;
+  /** How the candidate was reached: 'explicit delegate', 'manager of …', "delegate of …'s absence". */
+  via: string;
+  skipped?: string;
+}
+
+/** A configuration as SailPoint holds it for this absence (after the last reconciliation). */
+export interface AppliedConfiguration {
+  reassignedToId: string;
+  startDate: string;
+  endDate: string | null;
+  /** Where SailPoint's evaluate said work sent to the delegate lands (when not the delegate). */
+  landsOn?: string;
+}
+
+export type ConfigurationsByType = Partial<Record<ConfigType, AppliedConfiguration>>;
+
+export interface IgnoredEvent {
+  eventId: string;
+  type: AbsenceEvent['type'];
+  occurredAt: string;
+  reason: string;
+  /** When we ignored it. */
+  at: string;
+}
+
+export interface AbsenceRecord {
+  identityId: string;
+  absenceId: string;
+  /** CANCELLED also covers a cancellation that arrived before its start (a tombstone). */
+  status: 'ACTIVE' | 'CANCELLED';
+  /** null only for a cancellation that arrived first and carried no dates. */
+  startDate: string | null;
+  endDate: string | null;
+  configTypes: ConfigType[];
+  /** The delegate HR named (null: the manager). */
+  requestedDelegateId: string | null;
+  /** The delegate we resolved and configure (null until one was needed). */
+  delegateId: string | null;
+  delegateTrail: TrailStep[];
+  /** Per work type, where SailPoint forwarded the delegate's work when we resolved them (if elsewhere). */
+  landsOn: Partial<Record<ConfigType, string>>;
+  /** Every delegate ever resolved for this absence: recognises configurations we created. */
+  delegateHistory: string[];
+  /** occurredAt|eventId of the last applied event (see eventOrderKey). */
+  lastEventKey: string;
+  lastEventId: string;
+  lastEventType: AbsenceEvent['type'];
+  lastOccurredAt: string;
+  /** Every event id seen for this absence (applied and ignored): idempotency on eventId. */
+  processedEventIds: string[];
+  /** Events older than the last applied one, kept for the record (the latest 20). */
+  ignoredEvents: IgnoredEvent[];
+  /** What the last applied event decided, in words (e.g. 'window already over: nothing to configure'). */
+  decision: string;
+  /** Configurations SailPoint holds for this absence, as of the last reconciliation. */
+  configurations: ConfigurationsByType;
+  /** Set when the absence wants a work type another absence of the same person holds in SailPoint. */
+  deferred: string | null;
+  /** Bumped by every decision; reconciliation records leave it alone. */
+  version: number;
+  /** `version` whose decision SailPoint reflects; behind `version` after a crash mid-way. */
+  reconciledVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}

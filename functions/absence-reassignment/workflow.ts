@@ -1,0 +1,546 @@
+/**
+ * One HR absence event, end to end:
+ *   1. read the absence's record; a known eventId is a duplicate, an event not newer than the last
+ *      applied one (occurredAt, then eventId) is ignored and recorded;
+ *   2. decide: the new window/status, and for a window that is not over, the delegate;
+ *   3. commit the decision (conditional on the record's version);
+ *   4. reconcile SailPoint with every absence of that person: read their configurations once,
+ *      then create, replace or delete per work type, and record what SailPoint holds.
+ * Steps 1–3 make the event count exactly once; step 4 is idempotent and re-runs after a crash
+ * (a duplicate delivery finds `reconciledVersion` behind `version` and finishes the job).
+ */
+import type { LogSink } from '../shared/observability';
+import type { Notifier } from '../shared/notifier';
+import { PermanentMessageError } from '../shared/queue/outcomes';
+import {
+  CONFIG_TYPES,
+  SailPointNotFoundError,
+  SailPointValidationError,
+  configDetailOf,
+  createReassignmentConfiguration,
+  deleteReassignmentConfiguration,
+  evaluateReassignmentConfiguration,
+  getIdentityDocument,
+  getReassignmentConfiguration,
+  updateReassignmentConfiguration,
+  type ConfigType,
+  type ReassignmentConfiguration,
+  type SailPointTransport,
+} from '../shared/sailpoint';
+import type { AbsenceStore } from './absence-store';
+import {
+  describeTrail,
+  resolveDelegate,
+  type DelegateDirectory,
+  type DirectoryIdentity,
+  type Landing,
+} from './delegate-chain';
+import { eventOrderKey, type AbsenceEvent, type AbsenceWindowEvent } from './event';
+import type { AbsenceRecord, AbsenceWindow, ConfigurationsByType } from './model';
+import {
+  actualConfiguration,
+  configurationMatches,
+  type ActualConfiguration,
+  createdByUs,
+  describeWindow,
+  desiredConfigurations,
+  requestStartDate,
+  wantsConfigurations,
+  windowEnded,
+  windowsOverlap,
+  type DesiredConfiguration,
+} from './policy';
+
+export interface AbsenceWorkflowOptions {
+  /** Candidates examined when looking for a delegate (SailPoint itself follows chains to depth 5). */
+  readonly maxDelegateHops: number;
+}
+
+export interface AbsenceWorkflowDeps {
+  readonly sailpoint: SailPointTransport;
+  readonly store: AbsenceStore;
+  readonly notifier: Notifier;
+  readonly now: () => Date;
+  readonly log: LogSink;
+  readonly options: AbsenceWorkflowOptions;
+}
+
+export type EventOutcome =
+  'configured' | 'deferred' | 'cancelled' | 'window-over' | 'duplicate' | 'stale-ignored';
+
+export interface ConfigurationChanges {
+  created: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface EventResult {
+  readonly outcome: EventOutcome;
+  readonly detail: string;
+  readonly changes: ConfigurationChanges;
+  /** The delegate differs from the first candidate (explicit delegate or manager). */
+  readonly delegateSubstituted: boolean;
+}
+
+const MAX_COMMIT_ATTEMPTS = 4;
+const MAX_RECONCILE_ROUNDS = 3;
+const KEPT_IGNORED_EVENTS = 20;
+
+const noChanges = (): ConfigurationChanges => ({ created: 0, updated: 0, deleted: 0 });
+
+export class AbsenceWorkflow {
+  constructor(private readonly deps: AbsenceWorkflowDeps) {}
+
+  async handle(event: AbsenceEvent): Promise<EventResult> {
+    const { store } = this.deps;
+    for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+      const current = await store.get(event.identityId, event.absenceId);
+
+      if (current?.processedEventIds.includes(event.eventId)) {
+        if (current.reconciledVersion >= current.version) {
+          return this.result('duplicate', `event ${event.eventId} was already processed`);
+        }
+        // An earlier delivery committed the decision but did not finish with SailPoint.
+        const changes = await this.reconcile(event.identityId);
+        return this.result(
+          'duplicate',
+          `event ${event.eventId} was already recorded; finished applying it`,
+          changes,
+        );
+      }
+
+      if (current && eventOrderKey(event) <= current.lastEventKey) {
+        const ignored = this.ignore(current, event);
+        if (!(await store.saveDecision(ignored, current.version))) continue;
+        const changes =
+          current.reconciledVersion < current.version ? await this.reconcile(event.identityId) : noChanges();
+        return this.result(
+          'stale-ignored',
+          `event ${event.eventId} (${event.type}, occurred ${event.occurredAt}) is older than the last applied ` +
+            `${current.lastEventType} (occurred ${current.lastOccurredAt}): ignored`,
+          changes,
+        );
+      }
+
+      const next = await this.decide(current, event);
+      if (!(await store.saveDecision(next, current?.version))) continue;
+      const changes = await this.reconcile(event.identityId, next);
+      const saved = await store.get(event.identityId, event.absenceId);
+      return this.report(next, saved ?? next, changes);
+    }
+    throw new Error(
+      `absence ${event.absenceId} of ${event.identityId} kept changing under concurrent deliveries; will retry`,
+    );
+  }
+
+  private result(
+    outcome: EventOutcome,
+    detail: string,
+    changes: ConfigurationChanges = noChanges(),
+    delegateSubstituted = false,
+  ): EventResult {
+    return { outcome, detail, changes, delegateSubstituted };
+  }
+
+  /** Records an out-of-order event without applying it. */
+  private ignore(current: AbsenceRecord, event: AbsenceEvent): AbsenceRecord {
+    const at = this.deps.now().toISOString();
+    const inSync = current.reconciledVersion >= current.version;
+    return {
+      ...current,
+      processedEventIds: [...current.processedEventIds, event.eventId],
+      ignoredEvents: [
+        ...current.ignoredEvents,
+        {
+          eventId: event.eventId,
+          type: event.type,
+          occurredAt: event.occurredAt,
+          reason: `older than the applied ${current.lastEventType} ${current.lastEventId} (occurred ${current.lastOccurredAt})`,
+          at,
+        },
+      ].slice(-KEPT_IGNORED_EVENTS),
+      version: current.version + 1,
+      reconciledVersion: inSync ? current.version + 1 : current.reconciledVersion,
+      updatedAt: at,
+    };
+  }
+
+  /** The absence's next state. Throws PermanentMessageError when nobody can cover it. */
+  private async decide(current: AbsenceRecord | undefined, event: AbsenceEvent): Promise<AbsenceRecord> {
+    const now = this.deps.now();
+    const at = now.toISOString();
+    const base: AbsenceRecord = current ?? {
+      identityId: event.identityId,
+      absenceId: event.absenceId,
+      status: 'ACTIVE',
+      startDate: null,
+      endDate: null,
+      configTypes: [...CONFIG_TYPES],
+      requestedDelegateId: null,
+      delegateId: null,
+      delegateTrail: [],
+      landsOn: {},
+      delegateHistory: [],
+      lastEventKey: '',
+      lastEventId: '',
+      lastEventType: event.type,
+      lastOccurredAt: '',
+      processedEventIds: [],
+      ignoredEvents: [],
+      decision: '',
+      configurations: {},
+      deferred: null,
+      version: 0,
+      reconciledVersion: 0,
+      createdAt: at,
+      updatedAt: at,
+    };
+    const applied = {
+      ...base,
+      lastEventKey: eventOrderKey(event),
+      lastEventId: event.eventId,
+      lastEventType: event.type,
+      lastOccurredAt: event.occurredAt,
+      processedEventIds: [...base.processedEventIds, event.eventId],
+      version: base.version + 1,
+      updatedAt: at,
+    };
+
+    if (event.type === 'ABSENCE_CANCELLED') {
+      return {
+        ...applied,
+        status: 'CANCELLED',
+        startDate: base.startDate ?? event.startDate ?? null,
+        endDate: base.startDate !== null ? base.endDate : (event.endDate ?? null),
+        decision: current
+          ? 'cancelled'
+          : 'cancelled before its start arrived (a later, older start will be ignored)',
+      };
+    }
+
+    const window: AbsenceWindow = { startDate: event.startDate, endDate: event.endDate };
+    const next: AbsenceRecord = {
+      ...applied,
+      status: 'ACTIVE',
+      ...window,
+      configTypes: event.configTypes,
+      requestedDelegateId: event.delegateId,
+    };
+    if (windowEnded(window, now)) {
+      return { ...next, decision: `window already over (${describeWindow(window)}): nothing to configure` };
+    }
+    if (current && this.sameRequest(current, event)) {
+      return { ...next, decision: `${event.type === 'ABSENCE_STARTED' ? 'started' : 'updated'}: unchanged` };
+    }
+
+    const resolution = await resolveDelegate(
+      {
+        absentId: event.identityId,
+        absenceId: event.absenceId,
+        requestedDelegateId: event.delegateId,
+        window,
+        configTypes: event.configTypes,
+        maxHops: this.deps.options.maxDelegateHops,
+      },
+      new SailPointDirectory(this.deps.sailpoint, this.deps.store),
+    );
+    if (!resolution.ok) {
+      throw new PermanentMessageError(
+        `no delegate for absence ${event.absenceId} of ${event.identityId}: ${resolution.reason}`,
+      );
+    }
+    return {
+      ...next,
+      delegateId: resolution.delegateId,
+      delegateTrail: resolution.trail,
+      landsOn: resolution.landsOn,
+      delegateHistory: [...new Set([...base.delegateHistory, resolution.delegateId])],
+      decision: `${event.type === 'ABSENCE_STARTED' ? 'started' : 'updated'}: delegate ${resolution.delegateId}`,
+    };
+  }
+
+  /** Same window, work types and requested delegate as already applied: the resolved delegate stands. */
+  private sameRequest(current: AbsenceRecord, event: AbsenceWindowEvent): boolean {
+    return (
+      current.status === 'ACTIVE' &&
+      current.delegateId !== null &&
+      current.startDate === event.startDate &&
+      current.endDate === event.endDate &&
+      current.requestedDelegateId === event.delegateId &&
+      current.configTypes.join() === event.configTypes.join()
+    );
+  }
+
+  /**
+   * Brings SailPoint in line with every absence of the person, then records what it holds. Re-reads
+   * the absences afterwards: when a concurrent decision landed meanwhile, another round runs.
+   */
+  private async reconcile(identityId: string, trigger?: AbsenceRecord): Promise<ConfigurationChanges> {
+    const changes = noChanges();
+    for (let round = 1; round <= MAX_RECONCILE_ROUNDS; round++) {
+      const absences = await this.deps.store.listForIdentity(identityId);
+      const now = this.deps.now();
+      const desired = desiredConfigurations(absences, now);
+      const held = new Map<ConfigType, ActualConfiguration>();
+      // Nothing wanted and nothing we could have created: no need to ask SailPoint.
+      const nothingToDo = desired.size === 0 && absences.every((a) => a.delegateHistory.length === 0);
+      const actual = nothingToDo ? undefined : await getReassignmentConfiguration(this.deps.sailpoint, identityId);
+      for (const type of nothingToDo ? [] : CONFIG_TYPES) {
+        const holding = await this.reconcileType(
+          identityId,
+          type,
+          desired.get(type),
+          actual,
+          absences,
+          changes,
+        );
+        if (holding) held.set(type, holding);
+      }
+      const after = await this.deps.store.listForIdentity(identityId);
+      const versions = (records: AbsenceRecord[]) =>
+        records
+          .map((r) => `${r.absenceId}@${r.version}`)
+          .sort()
+          .join();
+      if (versions(after) !== versions(absences)) {
+        this.deps.log.info('absences changed while reconciling; reconciling again', { identityId, round });
+        continue;
+      }
+      await this.record(after, desired, held, now);
+      return changes;
+    }
+    throw new Error(
+      `absences of ${identityId}${trigger ? ` (absence ${trigger.absenceId})` : ''} kept changing while reconciling; will retry`,
+    );
+  }
+
+  private async reconcileType(
+    identityId: string,
+    type: ConfigType,
+    desired: DesiredConfiguration | undefined,
+    actualConfig: ReassignmentConfiguration | undefined,
+    absences: readonly AbsenceRecord[],
+    changes: ConfigurationChanges,
+  ): Promise<ActualConfiguration | undefined> {
+    const { sailpoint, log } = this.deps;
+    const now = this.deps.now();
+    const detail = configDetailOf(actualConfig, type);
+    const actual = detail ? actualConfiguration(detail) : undefined;
+
+    if (!desired) {
+      if (actual && createdByUs(actual, absences)) {
+        const result = await deleteReassignmentConfiguration(sailpoint, identityId, type);
+        if (result === 'deleted') changes.deleted++;
+        log.info('reassignment configuration deleted', { identityId, configType: type, result });
+        return undefined;
+      }
+      return actual;
+    }
+    if (actual && configurationMatches(actual, desired, now)) return actual;
+
+    const body = {
+      reassignedFromId: identityId,
+      reassignedToId: desired.reassignedToId,
+      configType: type,
+      startDate: requestStartDate(desired, now),
+      endDate: desired.endDate,
+    };
+    const sent: ActualConfiguration = {
+      reassignedToId: body.reassignedToId,
+      startDate: body.startDate,
+      endDate: body.endDate,
+    };
+    if (actual) {
+      const updated = await updateReassignmentConfiguration(sailpoint, identityId, body);
+      changes.updated++;
+      log.info('reassignment configuration replaced', {
+        identityId,
+        configType: type,
+        to: body.reassignedToId,
+      });
+      return heldAfter(updated, type, sent);
+    }
+    try {
+      const created = await createReassignmentConfiguration(sailpoint, body);
+      changes.created++;
+      log.info('reassignment configuration created', {
+        identityId,
+        configType: type,
+        to: body.reassignedToId,
+      });
+      return heldAfter(created, type, sent);
+    } catch (error) {
+      // A 400 here can mean a configuration appeared since we read (a concurrent delivery, or the
+      // person's own): read again, and adopt or replace it; otherwise it is a real refusal.
+      if (!(error instanceof SailPointValidationError) || error.status !== 400) throw error;
+      const again = await getReassignmentConfiguration(sailpoint, identityId);
+      const appeared = configDetailOf(again, type);
+      if (!appeared) throw error;
+      if (configurationMatches(actualConfiguration(appeared), desired, now))
+        return actualConfiguration(appeared);
+      const updated = await updateReassignmentConfiguration(sailpoint, identityId, body);
+      changes.updated++;
+      return heldAfter(updated, type, sent);
+    }
+  }
+
+  /** Stores, per absence, the configurations it holds in SailPoint and whether it waits for a slot. */
+  private async record(
+    absences: AbsenceRecord[],
+    desired: Map<ConfigType, DesiredConfiguration>,
+    held: Map<ConfigType, ActualConfiguration>,
+    now: Date,
+  ) {
+    const at = now.toISOString();
+    const byId = new Map(absences.map((a) => [a.absenceId, a]));
+    for (const absence of absences) {
+      const configurations: ConfigurationsByType = {};
+      const heldByOthers: string[] = [];
+      for (const type of CONFIG_TYPES) {
+        const slot = desired.get(type);
+        const config = held.get(type);
+        if (slot?.absenceId === absence.absenceId && config) {
+          const landsOn = absence.landsOn?.[type];
+          configurations[type] = {
+            reassignedToId: config.reassignedToId ?? slot.reassignedToId,
+            startDate: config.startDate ?? slot.startDate,
+            endDate: config.endDate,
+            ...(landsOn ? { landsOn } : {}),
+          };
+        } else if (slot && wantsConfigurations(absence, now) && absence.configTypes.includes(type)) {
+          const owner = byId.get(slot.absenceId);
+          heldByOthers.push(
+            `${type} is held by absence ${slot.absenceId} (${describeWindow(owner ?? slot)})`,
+          );
+        }
+      }
+      const deferred = heldByOthers.length
+        ? `SailPoint keeps one configuration per work type: ${heldByOthers.join('; ')}`
+        : null;
+      const unchanged =
+        JSON.stringify(configurations) === JSON.stringify(absence.configurations) &&
+        deferred === absence.deferred &&
+        absence.reconciledVersion >= absence.version;
+      if (unchanged) continue;
+      await this.deps.store.recordReconciliation(
+        absence.identityId,
+        absence.absenceId,
+        absence.version,
+        { configurations, deferred, reconciledVersion: absence.version },
+        at,
+      );
+    }
+  }
+
+  private async report(
+    decided: AbsenceRecord,
+    saved: AbsenceRecord,
+    changes: ConfigurationChanges,
+  ): Promise<EventResult> {
+    const substituted = decided.delegateTrail.some((step) => step.skipped !== undefined);
+    const key = `${decided.identityId}/${decided.absenceId}/v${decided.version}`;
+    if (substituted && decided.delegateId) {
+      await this.deps.notifier.publish({
+        kind: 'absence.delegate-substituted',
+        key,
+        subject: `Absence ${decided.absenceId} of ${decided.identityId}: work goes to ${decided.delegateId}`,
+        detail: { ...summary(decided), trail: describeTrail(decided.delegateTrail) },
+      });
+    }
+    const counts = `${changes.created} created, ${changes.updated} replaced, ${changes.deleted} deleted`;
+    if (decided.status === 'CANCELLED') {
+      return this.result('cancelled', `${decided.decision} (${counts})`, changes);
+    }
+    if (windowEnded(decided, this.deps.now()))
+      return this.result('window-over', `${decided.decision} (${counts})`, changes);
+    if (saved.deferred) {
+      await this.deps.notifier.publish({
+        kind: 'absence.deferred',
+        key,
+        subject: `Absence ${decided.absenceId} of ${decided.identityId} waits for a SailPoint configuration slot`,
+        detail: { ...summary(decided), deferred: saved.deferred },
+      });
+      return this.result(
+        'deferred',
+        `${decided.decision}; ${saved.deferred} (${counts})`,
+        changes,
+        substituted,
+      );
+    }
+    return this.result('configured', `${decided.decision} (${counts})`, changes, substituted);
+  }
+}
+
+/** What SailPoint holds for `type` after a create or replace: its answer, else what we sent. */
+function heldAfter(
+  response: ReassignmentConfiguration,
+  type: ConfigType,
+  sent: ActualConfiguration,
+): ActualConfiguration {
+  const detail = configDetailOf(response, type);
+  return detail ? actualConfiguration(detail) : sent;
+}
+
+function summary(record: AbsenceRecord): Record<string, unknown> {
+  return {
+    identityId: record.identityId,
+    absenceId: record.absenceId,
+    window: describeWindow(record),
+    requestedDelegateId: record.requestedDelegateId,
+    delegateId: record.delegateId,
+    configTypes: record.configTypes,
+  };
+}
+
+/** Delegate lookups for one event: SailPoint for people and routing, our table for absences. */
+class SailPointDirectory implements DelegateDirectory {
+  private readonly identities = new Map<string, Promise<DirectoryIdentity>>();
+
+  constructor(
+    private readonly sailpoint: SailPointTransport,
+    private readonly store: AbsenceStore,
+  ) {}
+
+  identity(identityId: string): Promise<DirectoryIdentity> {
+    let found = this.identities.get(identityId);
+    if (!found) {
+      found = getIdentityDocument(this.sailpoint, identityId).then(
+        (doc) => ({ exists: true, inactive: doc.inactive === true, managerId: doc.manager?.id ?? null }),
+        (error: unknown) => {
+          if (error instanceof SailPointNotFoundError)
+            return { exists: false, inactive: false, managerId: null };
+          this.identities.delete(identityId);
+          throw error;
+        },
+      );
+      this.identities.set(identityId, found);
+    }
+    return found;
+  }
+
+  async absenceOverlapping(identityId: string, window: AbsenceWindow, excludeAbsenceId: string) {
+    const absences = await this.store.listForIdentity(identityId);
+    const overlapping = absences.find(
+      (a) =>
+        a.absenceId !== excludeAbsenceId &&
+        a.status === 'ACTIVE' &&
+        a.startDate !== null &&
+        windowsOverlap({ startDate: a.startDate, endDate: a.endDate }, window),
+    );
+    if (!overlapping) return undefined;
+    return {
+      absenceId: overlapping.absenceId,
+      startDate: overlapping.startDate!,
+      endDate: overlapping.endDate,
+      delegateId: overlapping.delegateId ?? overlapping.requestedDelegateId,
+    };
+  }
+
+  async landing(identityId: string, configType: ConfigType): Promise<Landing> {
+    const evaluated = await evaluateReassignmentConfiguration(this.sailpoint, identityId, configType);
+    return {
+      reassignToId: evaluated.reassignToId,
+      via: evaluated.lookupTrail.map((step) => step.reassignedToId),
+    };
+  }
+}

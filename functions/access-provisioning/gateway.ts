@@ -1,0 +1,118 @@
+/**
+ * The SailPoint operations this workflow needs, as a port, and its adapter over the shared client.
+ * The processor depends on the interface; tests may pass a fake, integration tests the adapter
+ * against the sandbox.
+ */
+import type { SailPointTransport } from '../shared/sailpoint/client';
+import {
+  createAccessRequest,
+  listAccessRequestStatus,
+  type AccessRequestAccepted,
+} from '../shared/sailpoint/api/access-requests';
+import { getIdentityDocument } from '../shared/sailpoint/api/search';
+import { SailPointNotFoundError } from '../shared/sailpoint/errors';
+import type { AccessRequestBody } from './coalesce';
+import { ITEM_MARKER_KEY } from './coalesce';
+import type { RequestStatusEntry } from './reconcile';
+
+export interface HeldAccess {
+  readonly type: string;
+  readonly id: string;
+}
+
+export interface RequesterContext {
+  /** Absent: the credential is a pure API client without user context. */
+  readonly identityId?: string;
+  readonly clientId?: string;
+}
+
+/** Access request ids SailPoint returned for one identity and item (newer API versions only). */
+export interface TrackedRequest {
+  readonly requestedFor: string;
+  readonly itemType: string;
+  readonly itemId: string;
+  readonly accessRequestIds: readonly string[];
+  /** Listed under existingRequests: SailPoint already had a request for it. */
+  readonly existing: boolean;
+}
+
+export interface AccessRequestGateway {
+  requester(): Promise<RequesterContext>;
+  /** The identity's current access (Search `access[]`); undefined when the identity does not exist. */
+  identityAccess(identityId: string): Promise<readonly HeldAccess[] | undefined>;
+  /** Status entries of requests made for the identity, created at or after `since` (epoch ms). */
+  requestStatuses(identityId: string, since: number): Promise<readonly RequestStatusEntry[]>;
+  /** POST /beta/access-requests. Throws the client's typed errors. */
+  submit(body: AccessRequestBody): Promise<readonly TrackedRequest[]>;
+}
+
+/** Most entries one status call returns (the API's page size limit). */
+const STATUS_PAGE_SIZE = 250;
+
+export class SailPointAccessRequestGateway implements AccessRequestGateway {
+  constructor(private readonly client: SailPointTransport & { tokenInfo(): Promise<RequesterContext> }) {}
+
+  async requester(): Promise<RequesterContext> {
+    const info = await this.client.tokenInfo();
+    return {
+      ...(info.identityId ? { identityId: info.identityId } : {}),
+      ...(info.clientId ? { clientId: info.clientId } : {}),
+    };
+  }
+
+  async identityAccess(identityId: string): Promise<readonly HeldAccess[] | undefined> {
+    try {
+      const doc = await getIdentityDocument(this.client, identityId);
+      return doc.access.map((a) => ({ type: a.type, id: a.id }));
+    } catch (error) {
+      if (error instanceof SailPointNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  async requestStatuses(identityId: string, since: number): Promise<readonly RequestStatusEntry[]> {
+    // Newest first, so if more than a page were created since `since`, the recent ones are seen.
+    const statuses = await listAccessRequestStatus(this.client, {
+      requestedFor: identityId,
+      filters: `created ge ${new Date(Math.max(0, since)).toISOString()}`,
+      sorters: '-created',
+      limit: STATUS_PAGE_SIZE,
+    });
+    return statuses.flatMap((s): RequestStatusEntry[] => {
+      const created = s.created ? Date.parse(s.created) : NaN;
+      if (Number.isNaN(created)) return [];
+      const marker = s.clientMetadata?.[ITEM_MARKER_KEY];
+      return [
+        {
+          requestType: s.requestType ?? 'GRANT_ACCESS',
+          ...(s.type ? { itemType: s.type } : {}),
+          ...(s.id ? { id: s.id } : {}),
+          ...(typeof marker === 'string' ? { marker } : {}),
+          ...(s.requestedFor?.id ? { requestedForId: s.requestedFor.id } : {}),
+          created,
+          ...(s.state ? { state: s.state } : {}),
+          ...(s.accessRequestId ? { accessRequestId: s.accessRequestId } : {}),
+        },
+      ];
+    });
+  }
+
+  async submit(body: AccessRequestBody): Promise<readonly TrackedRequest[]> {
+    return trackedRequests(await createAccessRequest(this.client, body));
+  }
+}
+
+/** Flattens the 202 body ({} in the beta page; newRequests/existingRequests in newer versions). */
+export function trackedRequests(accepted: AccessRequestAccepted): TrackedRequest[] {
+  const flatten = (list: AccessRequestAccepted['newRequests'], existing: boolean) =>
+    list.flatMap((t) =>
+      (t.requestedItemsDetails ?? []).map((item) => ({
+        requestedFor: t.requestedFor ?? '',
+        itemType: item.type,
+        itemId: item.id,
+        accessRequestIds: t.accessRequestIds ?? [],
+        existing,
+      })),
+    );
+  return [...flatten(accepted.newRequests, false), ...flatten(accepted.existingRequests, true)];
+}

@@ -1,0 +1,204 @@
+/**
+ * SQS handler (event source mapping with ReportBatchItemFailures): access-request intents →
+ * SailPoint access requests, never a duplicate. The work is AccessProvisioner (processor.ts); this
+ * file wires it to the queue: settleSqsBatch deletes done messages, dead-letters invalid or refused
+ * ones with the reason, and retries the rest (a 429 after its Retry-After).
+ *
+ * A credential without user context fails every batch with a message saying so (NoUserContextError):
+ * the messages stay on the queue until the credential is fixed, or reach the DLQ with that reason.
+ */
+import middy from '@middy/core';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createDocumentClient, createSnsClient, createSqsClient } from '../shared/aws';
+import { SnsNotifier, type Notifier } from '../shared/notifier';
+import { createLogger, createMetrics, type LogSink } from '../shared/observability';
+import type { MessageOutcome } from '../shared/queue/outcomes';
+import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
+import type { SailPointTransport, TokenInfo } from '../shared/sailpoint/client';
+import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
+import { SailPointAccessRequestGateway, type AccessRequestGateway } from './gateway';
+import {
+  AccessProvisioner,
+  requireUserContext,
+  type BatchCounts,
+  type BatchMessage,
+  type ProcessorSettings,
+} from './processor';
+import {
+  DEFAULT_PROCESSOR_SETTINGS,
+  loadAccessProvisioningSettings,
+  perInstanceRequestsPer10s,
+  processorSettings,
+} from './settings';
+import { DynamoProvisioningStore } from './state-store';
+
+export const SERVICE_NAME = 'access-provisioning';
+
+export interface AccessProvisioningHandlerDeps {
+  /** The SailPoint client (a PAT's credentials); or pass `gateway` directly. */
+  readonly sailpoint?: SailPointTransport & { tokenInfo(): Promise<TokenInfo> };
+  readonly gateway?: AccessRequestGateway;
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly maxReceiveCount: number;
+  readonly notifier?: Notifier;
+  readonly log: LogSink;
+  /** Powertools metrics; absent: counts are only logged. */
+  readonly metrics?: Metrics;
+  /** Epoch ms; injectable for tests. */
+  readonly clock?: () => number;
+  readonly settings?: Partial<ProcessorSettings>;
+}
+
+export type AccessProvisioningHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+const METRICS: readonly (keyof BatchCounts)[] = [
+  'messages',
+  'submitted',
+  'duplicatesSuppressed',
+  'alreadyHeld',
+  'notHeld',
+  'invalidMessages',
+  'failedMessages',
+  'retriedMessages',
+  'waiting',
+  'reconciled',
+  'requestsPosted',
+];
+
+export function createAccessProvisioningHandler(deps: AccessProvisioningHandlerDeps): AccessProvisioningHandler {
+  const gateway = deps.gateway ?? (deps.sailpoint ? new SailPointAccessRequestGateway(deps.sailpoint) : undefined);
+  if (!gateway) throw new Error('access provisioning needs a SailPoint client or gateway');
+  const settings: ProcessorSettings = {
+    ...DEFAULT_PROCESSOR_SETTINGS,
+    maxReceiveCount: deps.maxReceiveCount,
+    ...deps.settings,
+  };
+  const provisioner = new AccessProvisioner({
+    store: new DynamoProvisioningStore(deps.doc, deps.tableName),
+    gateway,
+    settings,
+    log: deps.log,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+
+  const processBatch = async (messages: QueueMessage[]): Promise<Map<string, MessageOutcome>> => {
+    const report = await provisioner.processBatch(messages.map(toBatchMessage));
+    deps.log.info('access-provisioning batch processed', { ...report.counts });
+    for (const [messageId, verdict] of report.verdicts) {
+      if (verdict.status === 'submitted' || verdict.status === 'duplicate') continue;
+      deps.log.info('access-provisioning message outcome', {
+        messageId,
+        requestId: verdict.requestId,
+        status: verdict.status,
+        reason: verdict.reason,
+      });
+      if (verdict.status === 'failed' && verdict.queue.status === 'dead-letter' && deps.notifier) {
+        await deps.notifier
+          .publish({
+            kind: 'access-provisioning.failed',
+            key: messageId,
+            subject: `Access request ${verdict.requestId ?? messageId} was not submitted`,
+            detail: { messageId, requestId: verdict.requestId, reason: verdict.reason, units: verdict.units },
+          })
+          .catch((error: unknown) =>
+            deps.log.warn('could not publish notification', { messageId, error: String(error) }),
+          );
+      }
+    }
+    if (deps.metrics) {
+      for (const name of METRICS) deps.metrics.addMetric(name, MetricUnit.Count, report.counts[name]);
+    }
+    return report.outcomes;
+  };
+
+  const handle = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const settled = await settleSqsBatch(event, processBatch, {
+      sqs: deps.sqs,
+      queueUrl: deps.queueUrl,
+      deadLetterQueueUrl: deps.deadLetterQueueUrl,
+      maxReceiveCount: deps.maxReceiveCount,
+      log: deps.log,
+    });
+    return settled.response;
+  };
+
+  const wrapped = middy(handle);
+  if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
+  return wrapped as unknown as AccessProvisioningHandler;
+}
+
+function toBatchMessage(message: QueueMessage): BatchMessage {
+  const sent = Number(message.record.attributes?.SentTimestamp);
+  return {
+    messageId: message.messageId,
+    body: message.body,
+    receiveCount: message.receiveCount,
+    sentAt: Number.isFinite(sent) ? sent : 0,
+  };
+}
+
+/** Builds the handler's dependencies from the environment (once per Lambda instance). */
+export async function createAccessProvisioningHandlerFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): Promise<AccessProvisioningHandler> {
+  const settings = loadAccessProvisioningSettings(env);
+  const logger: Logger = createLogger(SERVICE_NAME);
+  const log = logSink(logger);
+  const perInstance = perInstanceRequestsPer10s(settings);
+  const sailpoint = await createSailPointClientFromEnv(env, {
+    logger: log,
+    rateLimit: perInstance > 0 ? { maxRequests: perInstance, perMs: 10_000 } : false,
+  });
+  // Say at start, not only per batch, when the credential cannot request access (no user context).
+  void requireUserContext(new SailPointAccessRequestGateway(sailpoint)).catch((error: unknown) =>
+    log.error('the SailPoint credential cannot submit access requests', { error: String(error) }),
+  );
+  return createAccessProvisioningHandler({
+    sailpoint,
+    doc: createDocumentClient(),
+    tableName: settings.ACCESS_REQUESTS_TABLE,
+    sqs: createSqsClient(),
+    queueUrl: settings.QUEUE_URL,
+    deadLetterQueueUrl: settings.DEAD_LETTER_QUEUE_URL,
+    maxReceiveCount: settings.MAX_RECEIVE_COUNT,
+    notifier: settings.NOTIFICATIONS_TOPIC_ARN
+      ? new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN)
+      : {
+          publish: async (notification) =>
+            logger.info('notification (no NOTIFICATIONS_TOPIC_ARN set)', { notification }),
+        },
+    log,
+    metrics: createMetrics(SERVICE_NAME),
+    settings: processorSettings(settings),
+  });
+}
+
+/** Powertools' Logger behind the narrow LogSink surface. */
+function logSink(logger: Logger): LogSink {
+  return {
+    debug: (message, extra) => logger.debug(message, { ...extra }),
+    info: (message, extra) => logger.info(message, { ...extra }),
+    warn: (message, extra) => logger.warn(message, { ...extra }),
+    error: (message, extra) => logger.error(message, { ...extra }),
+  };
+}
+
+let instance: Promise<AccessProvisioningHandler> | undefined;
+
+/** The Lambda entry point. Bad settings fail the first invocation with a ConfigError naming them. */
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  instance ??= createAccessProvisioningHandlerFromEnv().catch((error: unknown) => {
+    instance = undefined; // a transient failure (e.g. Secrets Manager) is retried by the next invocation
+    throw error;
+  });
+  return (await instance)(event, context);
+};

@@ -1,0 +1,85 @@
+/**
+ * Every environment variable of the access-provisioning function (the CDK stack sets them; see
+ * docs/access-provisioning.md). SailPoint connection settings come from the shared schema.
+ */
+import { z } from 'zod';
+import { parseSettings, sailPointSettings, setting, type Env } from '../shared/config';
+import type { ProcessorSettings } from './processor';
+
+export const accessProvisioningSettings = sailPointSettings.extend({
+  /** The accessRequests table (functions/shared/tables.ts). */
+  ACCESS_REQUESTS_TABLE: z.string({ error: 'is required' }).min(1, { error: 'is required' }),
+  /** The intake queue (its URL is needed to delay a rate-limited message by Retry-After). */
+  QUEUE_URL: z.url({ error: 'must be the URL of the access-request queue' }),
+  /** Where invalid and refused messages go, with the reason. */
+  DEAD_LETTER_QUEUE_URL: z.url({ error: 'must be the URL of the dead-letter queue' }),
+  /** The queue's redrive maxReceiveCount: the last retry becomes a dead letter that says why. */
+  MAX_RECEIVE_COUNT: setting.integer(5, { min: 1, max: 1000 }),
+  /** SNS topic for operator notices (a message SailPoint refused or that gave up); unset: log only. */
+  NOTIFICATIONS_TOPIC_ARN: z.string().min(1).optional(),
+  /** A unit submitted within this window is a duplicate and costs no SailPoint call. */
+  DEDUP_WINDOW_HOURS: setting.integer(168, { min: 1, max: 24 * 365 }),
+  /** How long a claim keeps other messages off a unit; keep it above the function timeout. */
+  CLAIM_LEASE_SECONDS: setting.integer(900, { min: 30, max: 43_200 }),
+  /** How long SailPoint may take to list an accepted request in /access-request-status. */
+  STATUS_SETTLE_SECONDS: setting.integer(60, { min: 0, max: 3_600 }),
+  /** Retry delay of a GRANT waiting for a REVOKE of the same access to finish (and vice versa). */
+  CONFLICT_RETRY_SECONDS: setting.integer(300, { min: 0, max: 43_200 }),
+  /** Retry delay after a 5xx, timeout or other transient failure. */
+  TRANSIENT_RETRY_SECONDS: setting.integer(30, { min: 0, max: 43_200 }),
+  /** Cap on a Retry-After used as a message's retry delay. */
+  MAX_RETRY_AFTER_SECONDS: setting.integer(900, { min: 1, max: 43_200 }),
+  /** Recipients per GRANT request without entitlements (with entitlements SailPoint allows 10). */
+  MAX_RECIPIENTS_PER_REQUEST: setting.integer(50, { min: 1, max: 1_000 }),
+  /** Days an outcome record ("what happened to request X") is kept. */
+  OUTCOME_RETENTION_DAYS: setting.integer(30, { min: 1, max: 3_650 }),
+  /** Parallel SailPoint calls and DynamoDB writes within one batch. */
+  BATCH_CONCURRENCY: setting.integer(8, { min: 1, max: 64 }),
+  /**
+   * SailPoint requests per 10 s the whole deployment of this function may make with its client id
+   * (SailPoint allows 100 per client id and API version). 0: no client-side limit.
+   */
+  SAILPOINT_RATE_BUDGET_PER_10S: setting.integer(80, { min: 0, max: 10_000 }),
+  /** The event source mapping's maximum concurrency (the stack sets both from one value). */
+  ACCESS_MAX_CONCURRENCY: setting.integer(2, { min: 2, max: 1_000 }),
+});
+
+export type AccessProvisioningSettings = z.infer<typeof accessProvisioningSettings>;
+
+export function loadAccessProvisioningSettings(env: Env = process.env): AccessProvisioningSettings {
+  return parseSettings(accessProvisioningSettings, env);
+}
+
+/**
+ * The client-side limit of one function instance: the deployment budget shared by at most
+ * ACCESS_MAX_CONCURRENCY instances. An explicit SAILPOINT_REQUESTS_PER_10S wins.
+ */
+export function perInstanceRequestsPer10s(settings: AccessProvisioningSettings): number {
+  if (settings.SAILPOINT_REQUESTS_PER_10S > 0) return settings.SAILPOINT_REQUESTS_PER_10S;
+  if (settings.SAILPOINT_RATE_BUDGET_PER_10S === 0) return 0;
+  return Math.max(1, Math.floor(settings.SAILPOINT_RATE_BUDGET_PER_10S / settings.ACCESS_MAX_CONCURRENCY));
+}
+
+export function processorSettings(settings: AccessProvisioningSettings): ProcessorSettings {
+  return {
+    dedupWindowMs: settings.DEDUP_WINDOW_HOURS * 3_600_000,
+    claimLeaseMs: settings.CLAIM_LEASE_SECONDS * 1000,
+    statusSettleMs: settings.STATUS_SETTLE_SECONDS * 1000,
+    conflictRetrySeconds: settings.CONFLICT_RETRY_SECONDS,
+    transientRetrySeconds: settings.TRANSIENT_RETRY_SECONDS,
+    maxRetryAfterSeconds: settings.MAX_RETRY_AFTER_SECONDS,
+    maxRecipients: settings.MAX_RECIPIENTS_PER_REQUEST,
+    outcomeRetentionMs: settings.OUTCOME_RETENTION_DAYS * 86_400_000,
+    maxReceiveCount: settings.MAX_RECEIVE_COUNT,
+    concurrency: settings.BATCH_CONCURRENCY,
+  };
+}
+
+/** The defaults, for tests and local runs that build the processor without an environment. */
+export const DEFAULT_PROCESSOR_SETTINGS: ProcessorSettings = processorSettings(
+  accessProvisioningSettings.parse({
+    ACCESS_REQUESTS_TABLE: 'unused',
+    QUEUE_URL: 'http://localhost/queue',
+    DEAD_LETTER_QUEUE_URL: 'http://localhost/dlq',
+  }),
+);

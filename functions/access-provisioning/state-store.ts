@@ -1,0 +1,326 @@
+/**
+ * DynamoDB state of the workflow, in the shared `accessRequests` table (generic pk/sk, TTL on
+ * `expiresAt`). Every write is a single-item conditional write: no transactions, and expiry is
+ * decided by comparing times (in code and in the condition), never by trusting TTL deletion.
+ *
+ * Items
+ * - Slot (one per identity and access item; the latest unit of work for it):
+ *     pk `IDENTITY#<identityId>`  sk `SLOT#<itemType>#<itemId>`
+ *     operation, state (claimed | submitted), claimToken, messageId, requestId, claimedAt,
+ *     leaseExpiresAt, attemptSince, submittedAt, dedupUntil, accessRequestIds, reconciled, version,
+ *     expiresAt (claimed: claimedAt + 14 days, longer than any redelivery; submitted: dedupUntil)
+ * - Outcome (one per SQS message; "what happened to message M / request X"):
+ *     pk `MESSAGE#<messageId>`  sk `OUTCOME`
+ *     messageId, requestRef (the caller's requestId; GSI byRequestId with recordedAt), status, reason,
+ *     units[], receiveCount, firstSeenAt, updatedAt, recordedAt, history[] (one entry per receive),
+ *     expiresAt (updatedAt + retention)
+ * Times are epoch milliseconds, except expiresAt (epoch seconds, as DynamoDB TTL wants).
+ */
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { RequestType } from './contract';
+import type { MessageStatus, UnitOutcomeKind } from './outcomes';
+import type { Expectation, SlotRecord } from './slot-policy';
+import type { SlotRef } from './units';
+
+/** Longer than SQS's maximum retention (14 days): a claim outlives every redelivery of its message. */
+const CLAIM_RETENTION_MS = 15 * 86_400_000;
+const BATCH_GET_LIMIT = 100;
+
+export interface ClaimWrite {
+  readonly operation: RequestType;
+  readonly claimToken: string;
+  readonly messageId: string;
+  readonly requestId?: string;
+  readonly now: number;
+  readonly leaseMs: number;
+  readonly attemptSince: number;
+}
+
+export interface Submission {
+  readonly submittedAt: number;
+  readonly dedupUntil: number;
+  readonly accessRequestIds?: readonly string[];
+  readonly reconciled?: boolean;
+}
+
+export interface UnitOutcomeRecord {
+  readonly unit: string;
+  readonly requestType: RequestType;
+  readonly identityId: string;
+  readonly itemType: string;
+  readonly itemId: string;
+  readonly outcome: UnitOutcomeKind;
+  readonly detail: string;
+  readonly accessRequestIds?: readonly string[];
+}
+
+export interface OutcomeRecord {
+  readonly messageId: string;
+  readonly requestId?: string;
+  readonly receiveCount: number;
+  readonly status: MessageStatus;
+  readonly reason?: string;
+  readonly units: readonly UnitOutcomeRecord[];
+  readonly at: number;
+  readonly retentionMs: number;
+}
+
+export interface StoredOutcome {
+  readonly messageId: string;
+  readonly requestId?: string;
+  readonly status: MessageStatus;
+  readonly reason?: string;
+  readonly units: readonly UnitOutcomeRecord[];
+  readonly receiveCount: number;
+  readonly firstSeenAt: number;
+  readonly updatedAt: number;
+  readonly history: readonly { at: string; status: MessageStatus; receiveCount: number; reason?: string }[];
+}
+
+/** The port the processor uses; DynamoProvisioningStore is its adapter. */
+export interface ProvisioningStore {
+  readSlots(slots: readonly SlotRef[]): Promise<Map<string, SlotRecord>>;
+  /** False when the expectation no longer holds (someone else wrote first). */
+  claim(slot: SlotRef, claim: ClaimWrite, expect: Expectation): Promise<boolean>;
+  /** False when the claim is no longer ours (it was taken over after our lease ran out). */
+  markSubmitted(slot: SlotRef, claimToken: string, submission: Submission): Promise<boolean>;
+  /** Gives the slot up when nothing was submitted (only if the claim is still ours). */
+  release(slot: SlotRef, claimToken: string): Promise<void>;
+  recordOutcome(record: OutcomeRecord): Promise<void>;
+  outcomeOfMessage(messageId: string): Promise<StoredOutcome | undefined>;
+  outcomesOfRequest(requestId: string): Promise<StoredOutcome[]>;
+}
+
+export const slotKey = (slot: SlotRef) => ({
+  pk: `IDENTITY#${slot.identityId}`,
+  sk: `SLOT#${slot.itemType}#${slot.itemId}`,
+});
+export const outcomeKey = (messageId: string) => ({ pk: `MESSAGE#${messageId}`, sk: 'OUTCOME' });
+
+export class DynamoProvisioningStore implements ProvisioningStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async readSlots(slots: readonly SlotRef[]): Promise<Map<string, SlotRecord>> {
+    const byKey = new Map<string, SlotRef>();
+    for (const slot of slots) byKey.set(`${slotKey(slot).pk}\u0000${slotKey(slot).sk}`, slot);
+    const found = new Map<string, SlotRecord>();
+    const keys = [...byKey.values()].map(slotKey);
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+      let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
+      for (let round = 0; pending && pending.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
+        const result: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of result.Responses?.[this.tableName] ?? []) {
+          const slot = byKey.get(`${String(item.pk)}\u0000${String(item.sk)}`);
+          if (slot) found.set(slot.key, toSlotRecord(item));
+        }
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
+  }
+
+  async claim(slot: SlotRef, claim: ClaimWrite, expect: Expectation): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    let condition: string;
+    if (expect.kind === 'absent') {
+      condition = 'attribute_not_exists(pk)';
+    } else {
+      names['#version'] = 'version';
+      values[':expectedVersion'] = expect.version;
+      condition = '#version = :expectedVersion';
+      if (expect.expired) {
+        names['#expiry'] = expect.expired.field;
+        values[':now'] = expect.expired.now;
+        condition += ' AND #expiry <= :now';
+      }
+    }
+    const version = expect.kind === 'absent' ? 1 : expect.version + 1;
+    return this.conditional(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...slotKey(slot),
+          kind: 'slot',
+          identityId: slot.identityId,
+          itemType: slot.itemType,
+          itemId: slot.itemId,
+          operation: claim.operation,
+          state: 'claimed',
+          claimToken: claim.claimToken,
+          messageId: claim.messageId,
+          ...(claim.requestId === undefined ? {} : { requestId: claim.requestId }),
+          claimedAt: claim.now,
+          leaseExpiresAt: claim.now + claim.leaseMs,
+          attemptSince: claim.attemptSince,
+          version,
+          expiresAt: Math.ceil((claim.now + CLAIM_RETENTION_MS) / 1000),
+        },
+        ConditionExpression: condition,
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+      }),
+    );
+  }
+
+  async markSubmitted(slot: SlotRef, claimToken: string, submission: Submission): Promise<boolean> {
+    const ids = submission.accessRequestIds ?? [];
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: slotKey(slot),
+        UpdateExpression:
+          'SET #state = :submitted, submittedAt = :submittedAt, dedupUntil = :dedupUntil, expiresAt = :expiresAt, ' +
+          '#version = #version + :one, reconciled = :reconciled' +
+          (ids.length > 0 ? ', accessRequestIds = :ids' : '') +
+          ' REMOVE leaseExpiresAt',
+        ConditionExpression: 'claimToken = :token',
+        ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':submitted': 'submitted',
+          ':submittedAt': submission.submittedAt,
+          ':dedupUntil': submission.dedupUntil,
+          ':expiresAt': Math.ceil(submission.dedupUntil / 1000),
+          ':one': 1,
+          ':reconciled': submission.reconciled ?? false,
+          ':token': claimToken,
+          ...(ids.length > 0 ? { ':ids': [...ids] } : {}),
+        },
+      }),
+    );
+  }
+
+  async release(slot: SlotRef, claimToken: string): Promise<void> {
+    await this.conditional(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: slotKey(slot),
+        ConditionExpression: 'claimToken = :token AND #state = :claimed',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':token': claimToken, ':claimed': 'claimed' },
+      }),
+    );
+  }
+
+  async recordOutcome(record: OutcomeRecord): Promise<void> {
+    const recordedAt = new Date(record.at).toISOString();
+    const entry = {
+      at: recordedAt,
+      status: record.status,
+      receiveCount: record.receiveCount,
+      ...(record.reason === undefined ? {} : { reason: record.reason.slice(0, 2000) }),
+    };
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: outcomeKey(record.messageId),
+        UpdateExpression:
+          'SET kind = :kind, messageId = :messageId, #status = :status, units = :units, receiveCount = :receiveCount, ' +
+          'updatedAt = :at, recordedAt = :recordedAt, expiresAt = :expiresAt, ' +
+          'firstSeenAt = if_not_exists(firstSeenAt, :at), history = list_append(if_not_exists(history, :empty), :entry)' +
+          (record.requestId === undefined ? '' : ', requestRef = :requestRef') +
+          (record.reason === undefined ? ' REMOVE reason' : ', reason = :reason'),
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':kind': 'outcome',
+          ':messageId': record.messageId,
+          ':status': record.status,
+          ':units': record.units.map((u) => ({ ...u, detail: u.detail.slice(0, 1000) })),
+          ':receiveCount': record.receiveCount,
+          ':at': record.at,
+          ':recordedAt': recordedAt,
+          ':expiresAt': Math.ceil((record.at + record.retentionMs) / 1000),
+          ':empty': [],
+          ':entry': [entry],
+          ...(record.requestId === undefined ? {} : { ':requestRef': record.requestId }),
+          ...(record.reason === undefined ? {} : { ':reason': record.reason.slice(0, 4000) }),
+        },
+      }),
+    );
+  }
+
+  async outcomeOfMessage(messageId: string): Promise<StoredOutcome | undefined> {
+    const result = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: outcomeKey(messageId), ConsistentRead: true }),
+    );
+    return result.Item ? toStoredOutcome(result.Item) : undefined;
+  }
+
+  async outcomesOfRequest(requestId: string): Promise<StoredOutcome[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byRequestId',
+          KeyConditionExpression: 'requestRef = :r',
+          ExpressionAttributeValues: { ':r': requestId },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items.map(toStoredOutcome);
+  }
+
+  /** Runs a conditional write; false when its condition failed. */
+  private async conditional(command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> {
+    try {
+      await this.doc.send(command as PutCommand);
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      throw error;
+    }
+  }
+}
+
+function toSlotRecord(item: Record<string, unknown>): SlotRecord {
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  return {
+    operation: item.operation as RequestType,
+    state: item.state === 'submitted' ? 'submitted' : 'claimed',
+    claimToken: String(item.claimToken ?? ''),
+    messageId: String(item.messageId ?? ''),
+    ...(typeof item.requestId === 'string' ? { requestId: item.requestId } : {}),
+    claimedAt: num(item.claimedAt) ?? 0,
+    ...(num(item.leaseExpiresAt) === undefined ? {} : { leaseExpiresAt: num(item.leaseExpiresAt) }),
+    attemptSince: num(item.attemptSince) ?? num(item.claimedAt) ?? 0,
+    ...(num(item.submittedAt) === undefined ? {} : { submittedAt: num(item.submittedAt) }),
+    ...(num(item.dedupUntil) === undefined ? {} : { dedupUntil: num(item.dedupUntil) }),
+    ...(Array.isArray(item.accessRequestIds) ? { accessRequestIds: item.accessRequestIds as string[] } : {}),
+    ...(item.reconciled === true ? { reconciled: true } : {}),
+    version: num(item.version) ?? 0,
+  };
+}
+
+function toStoredOutcome(item: Record<string, unknown>): StoredOutcome {
+  return {
+    messageId: String(item.messageId),
+    ...(typeof item.requestRef === 'string' ? { requestId: item.requestRef } : {}),
+    status: item.status as MessageStatus,
+    ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
+    units: (item.units as UnitOutcomeRecord[] | undefined) ?? [],
+    receiveCount: Number(item.receiveCount ?? 0),
+    firstSeenAt: Number(item.firstSeenAt ?? 0),
+    updatedAt: Number(item.updatedAt ?? 0),
+    history: (item.history as StoredOutcome['history'] | undefined) ?? [],
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * Lambda entry point of the Cognigy.AI credential audit: invoked by the sweep's EventBridge
+ * schedule, or on demand (`{"trigger": "on-demand"}`, the local runner, a console test event).
+ *
+ * Thin: parse the event, run the audit (audit.ts), log the summary, emit metrics. The invocation
+ * fails (so Lambda's Errors metric and alarms see it) when the preflight fails — the message names
+ * the missing rights and the traceId — when Cognigy cannot be read, or when a finding or
+ * notification could not be written; every rerun is safe (findings are reconciled, notifications
+ * sent once).
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { createDocumentClient, createSnsClient } from '../shared/aws';
+import {
+  CognigyError,
+  createCognigyClient,
+  loadCognigyCredential,
+  type CognigyApi,
+  type CognigyClientStats,
+  type CognigyCredential,
+} from '../shared/cognigy';
+import { FindingsStore } from '../shared/findings';
+import { RecordingNotifier, SnsNotifier, type Notifier } from '../shared/notifier';
+import { createLogger, createMetrics, type LogSink } from '../shared/observability';
+import { TABLES } from '../shared/tables';
+import { runCognigyAudit, type CognigyAuditSummary } from './audit';
+import { keyPolicyOf, parseCognigyAuditSettings, type CognigyAuditSettings } from './settings';
+
+export const SERVICE_NAME = 'cognigy-audit';
+
+export interface CognigyConnection {
+  readonly cognigy: CognigyApi;
+  readonly credential: CognigyCredential;
+  readonly stats?: CognigyClientStats;
+}
+
+export interface CognigyAuditHandlerDeps {
+  readonly settings: CognigyAuditSettings;
+  /** Builds the Cognigy client (reads the key from Secrets Manager in AWS); called once, then reused. */
+  readonly connect: () => Promise<CognigyConnection>;
+  readonly findings: FindingsStore;
+  readonly notifier: Notifier;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now?: () => Date;
+  readonly newRunId?: () => string;
+}
+
+/** A scheduled event, or an on-demand one; anything that is not an object is refused. */
+const AuditEventSchema = z.looseObject({
+  'detail-type': z.string().optional(),
+  trigger: z.string().max(100).optional(),
+});
+
+export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps) {
+  let connection: Promise<CognigyConnection> | undefined;
+  const connect = () => {
+    connection ??= deps.connect().catch((error: unknown) => {
+      connection = undefined; // a failed secret read is retried by the next invocation
+      throw error;
+    });
+    return connection;
+  };
+  const { logger, metrics } = deps;
+  const log = logSinkOf(logger);
+
+  const audit = async (event: unknown): Promise<CognigyAuditSummary> => {
+    const parsed = AuditEventSchema.safeParse(event ?? {});
+    if (!parsed.success) {
+      throw new Error(
+        `cognigy-audit: the event must be a JSON object (a schedule event or {"trigger": "…"})`,
+      );
+    }
+    const trigger =
+      parsed.data.trigger ?? (parsed.data['detail-type'] === 'Scheduled Event' ? 'schedule' : 'on-demand');
+    const { cognigy, credential, stats } = await connect();
+    const requestsBefore = stats ? { ...stats } : undefined;
+
+    let outcome;
+    try {
+      outcome = await runCognigyAudit(
+        {
+          cognigy,
+          apiKey: credential.apiKey,
+          apiKeyId: credential.apiKeyId,
+          manifest: deps.settings.COGNIGY_RIGHTS_MANIFEST,
+          keyPolicy: keyPolicyOf(deps.settings),
+          findings: deps.findings,
+          notifier: deps.notifier,
+          now: deps.now ?? (() => new Date()),
+          log,
+          newRunId: deps.newRunId,
+        },
+        trigger,
+      );
+    } catch (error) {
+      metrics.addMetric('AuditFailed', MetricUnit.Count, 1);
+      logger.error(
+        'Cognigy audit failed',
+        error instanceof CognigyError ? error.toLog() : { error: String(error) },
+      );
+      throw error;
+    } finally {
+      if (stats && requestsBefore) {
+        metrics.addMetric(
+          'CognigyRequests',
+          MetricUnit.Count,
+          stats.httpRequests - requestsBefore.httpRequests,
+        );
+        metrics.addMetric('CognigyRetries', MetricUnit.Count, stats.retries - requestsBefore.retries);
+      }
+    }
+
+    const { summary, preflightError } = outcome;
+    emitMetrics(metrics, summary);
+    logger.info('Cognigy audit summary', { summary });
+    if (preflightError) throw preflightError;
+    if (summary.failures.length > 0) {
+      throw new Error(
+        `cognigy-audit: ${summary.failures.length} finding write(s)/notification(s) failed; ` +
+          `the next run completes them: ${summary.failures.slice(0, 3).join('; ')}`,
+      );
+    }
+    return summary;
+  };
+
+  return middy(audit).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+/** Powertools' Logger typed as the narrow LogSink domain code takes. */
+export function logSinkOf(logger: Logger): LogSink {
+  return {
+    debug: (message, extra) => logger.debug(message, { ...extra }),
+    info: (message, extra) => logger.info(message, { ...extra }),
+    warn: (message, extra) => logger.warn(message, { ...extra }),
+    error: (message, extra) => logger.error(message, { ...extra }),
+  };
+}
+
+function emitMetrics(metrics: Metrics, summary: CognigyAuditSummary): void {
+  const add = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
+  add('PreflightFailed', summary.preflight.passed ? 0 : 1);
+  add('MissingRights', summary.preflight.missing.length);
+  add('OverPrivilegedScopes', summary.privilege.overPrivileged.length);
+  const opened =
+    summary.privilege.findings.opened + (summary.apiKeys.checked ? summary.apiKeys.findings.opened : 0);
+  const resolved =
+    summary.privilege.findings.resolved + (summary.apiKeys.checked ? summary.apiKeys.findings.resolved : 0);
+  add('FindingsOpened', opened);
+  add('FindingsResolved', resolved);
+  if (summary.apiKeys.checked) {
+    add('ApiKeys', summary.apiKeys.total);
+    add('ApiKeysWarned', summary.apiKeys.warned);
+    add('ApiKeysFlagged', summary.apiKeys.flagged);
+    add('MultipleActiveKeys', summary.apiKeys.multipleActive ? 1 : 0);
+  }
+  add('NotificationsSent', summary.notifications.sent);
+  add('NotificationsFailed', summary.notifications.failed);
+}
+
+/** Dependencies from process.env, built once per cold start; invalid settings throw ConfigError here. */
+function depsFromEnvironment(env = process.env): CognigyAuditHandlerDeps {
+  const settings = parseCognigyAuditSettings(env);
+  const logger = createLogger(SERVICE_NAME);
+  const log = logSinkOf(logger);
+  const tableName = settings[TABLES.findings.envVar] as string;
+  return {
+    settings,
+    connect: async () => {
+      const credential = await loadCognigyCredential(settings, env);
+      const client = createCognigyClient(settings, credential, { logger: log });
+      return { cognigy: client, credential, stats: client.stats };
+    },
+    findings: new FindingsStore({ doc: createDocumentClient(), tableName, log }),
+    notifier: settings.NOTIFICATIONS_TOPIC_ARN
+      ? new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN)
+      : new RecordingNotifier((line) => logger.info(line)),
+    logger,
+    metrics: createMetrics(SERVICE_NAME),
+  };
+}
+
+// In Lambda, built at init so a bad setting fails the cold start with a ConfigError naming it.
+// Elsewhere (tests importing the factory) it is built on first use, never at import.
+let lazyHandler: ReturnType<typeof createCognigyAuditHandler> | undefined;
+export const handler: ReturnType<typeof createCognigyAuditHandler> = process.env.AWS_LAMBDA_FUNCTION_NAME
+  ? createCognigyAuditHandler(depsFromEnvironment())
+  : (((event: unknown, context: Parameters<ReturnType<typeof createCognigyAuditHandler>>[1]) =>
+      (lazyHandler ??= createCognigyAuditHandler(depsFromEnvironment()))(event, context)) as ReturnType<
+      typeof createCognigyAuditHandler
+    >);

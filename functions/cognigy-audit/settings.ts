@@ -1,0 +1,45 @@
+/**
+ * Settings of the Cognigy.AI credential audit: the single place its environment variables are
+ * declared (docs/cognigy-audit.md lists them with their defaults).
+ */
+import { z } from 'zod';
+import { parseSettings, setting, type Env } from '../shared/config';
+import { cognigySettings } from '../shared/cognigy/from-settings';
+import { TABLES } from '../shared/tables';
+import { DEFAULT_API_KEY_POLICY, type ApiKeyPolicy } from './api-key-policy';
+import { DEFAULT_RIGHTS_MANIFEST, RightsManifestSchema } from './manifest';
+
+export const cognigyAuditSettings = cognigySettings
+  .extend({
+    [TABLES.findings.envVar]: z.string({ error: 'is required (the findings table name)' }).min(1),
+    /** SNS topic for notifications; unset locally (the demo prints them). */
+    NOTIFICATIONS_TOPIC_ARN: z.string().optional(),
+    /** JSON rights manifest (see manifest.ts). */
+    COGNIGY_RIGHTS_MANIFEST: setting.json(RightsManifestSchema, DEFAULT_RIGHTS_MANIFEST),
+    COGNIGY_KEY_WARN_AFTER_DAYS: setting.integer(DEFAULT_API_KEY_POLICY.warnAfterDays, { min: 1, max: 3650 }),
+    COGNIGY_KEY_FLAG_AFTER_DAYS: setting.integer(DEFAULT_API_KEY_POLICY.flagAfterDays, { min: 1, max: 3650 }),
+    COGNIGY_MAX_ACTIVE_KEYS: setting.integer(DEFAULT_API_KEY_POLICY.maxActiveKeys, { min: 1, max: 100 }),
+  })
+  .superRefine((s, ctx) => {
+    if (s.COGNIGY_KEY_WARN_AFTER_DAYS >= s.COGNIGY_KEY_FLAG_AFTER_DAYS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['COGNIGY_KEY_WARN_AFTER_DAYS'],
+        message: `must be less than COGNIGY_KEY_FLAG_AFTER_DAYS (${s.COGNIGY_KEY_FLAG_AFTER_DAYS})`,
+      });
+    }
+  });
+
+export type CognigyAuditSettings = z.infer<typeof cognigyAuditSettings>;
+
+export function parseCognigyAuditSettings(env: Env = process.env): CognigyAuditSettings {
+  return parseSettings(cognigyAuditSettings, env);
+}
+
+export function keyPolicyOf(settings: CognigyAuditSettings): ApiKeyPolicy {
+  return {
+    warnAfterDays: settings.COGNIGY_KEY_WARN_AFTER_DAYS,
+    flagAfterDays: settings.COGNIGY_KEY_FLAG_AFTER_DAYS,
+    maxActiveKeys: settings.COGNIGY_MAX_ACTIVE_KEYS,
+  };
+}

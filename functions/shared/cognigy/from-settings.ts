@@ -1,0 +1,94 @@
+/**
+ * Cognigy.AI connection settings and a client built from them, for any function that talks to
+ * Cognigy. Locally the key comes from COGNIGY_API_KEY (or COGNIGY_API_KEY_FILE); in AWS from the
+ * Secrets Manager secret named by COGNIGY_API_KEY_SECRET_ID, a JSON object
+ * `{"apiKey": "…", "apiKeyId": "…"}` (apiKeyId optional: the key's Cognigy id, see COGNIGY_API_KEY_ID).
+ */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { ConfigError, setting, type Env } from '../config';
+import { readJsonSecret, secretFromEnvOrFile } from '../secrets';
+import { CognigyClient, resolveCognigyApiUrl, type CognigyClientOptions } from './client';
+
+export const cognigySettings = z.object({
+  /** Base URL with the /new prefix, e.g. https://api-trial.cognigy.ai/new. */
+  COGNIGY_API_URL: z
+    .string({ error: 'is required (e.g. https://api-trial.cognigy.ai/new)' })
+    .superRefine((value, ctx) => {
+      try {
+        resolveCognigyApiUrl(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^COGNIGY_API_URL /, '') });
+      }
+    }),
+  /** Local: the key itself, or a file holding it (COGNIGY_API_KEY_FILE). */
+  COGNIGY_API_KEY: z.string().optional(),
+  COGNIGY_API_KEY_FILE: z.string().optional(),
+  /** AWS: Secrets Manager secret id/ARN holding {"apiKey", "apiKeyId"?}. */
+  COGNIGY_API_KEY_SECRET_ID: z.string().optional(),
+  /** The Cognigy id of the key in use (24 characters); optional, see docs/cognigy-audit.md. */
+  COGNIGY_API_KEY_ID: z.string().optional(),
+  COGNIGY_TIMEOUT_MS: setting.integer(10_000, { min: 100, max: 120_000 }),
+  COGNIGY_MAX_ATTEMPTS: setting.integer(4, { min: 1, max: 10 }),
+  COGNIGY_MAX_RETRY_MS: setting.integer(60_000, { min: 0, max: 900_000 }),
+  COGNIGY_MAX_RETRY_AFTER_SECONDS: setting.integer(60, { min: 1, max: 900 }),
+  /** Client-side budget per function instance; Cognigy's documented default is 1,000 per 5 min. 0: off. */
+  COGNIGY_REQUESTS_PER_5_MIN: setting.integer(1000, { min: 0, max: 100_000 }),
+});
+export type CognigySettings = z.infer<typeof cognigySettings>;
+
+const CognigySecretSchema = z.object({ apiKey: z.string().min(1), apiKeyId: z.string().min(1).optional() });
+
+export interface CognigyCredential {
+  readonly apiKey: string;
+  readonly apiKeyId?: string;
+}
+
+/** Reads the key from the secret (AWS) or env/file (local). Errors name the setting, never the key. */
+export async function loadCognigyCredential(
+  settings: CognigySettings,
+  env: Env,
+  /** Injectable for tests; default: the shared Secrets Manager client. */
+  secretsClient?: SecretsManagerClient,
+): Promise<CognigyCredential> {
+  if (settings.COGNIGY_API_KEY_SECRET_ID) {
+    const secretId = settings.COGNIGY_API_KEY_SECRET_ID;
+    const setting = 'COGNIGY_API_KEY_SECRET_ID';
+    const secret = secretsClient
+      ? await readJsonSecret(secretId, CognigySecretSchema, setting, secretsClient)
+      : await readJsonSecret(secretId, CognigySecretSchema, setting);
+    return { apiKey: secret.apiKey, apiKeyId: settings.COGNIGY_API_KEY_ID ?? secret.apiKeyId };
+  }
+  const apiKey = secretFromEnvOrFile(env, 'COGNIGY_API_KEY');
+  if (!apiKey) {
+    throw new ConfigError([
+      {
+        setting: 'COGNIGY_API_KEY',
+        message: 'is required (or COGNIGY_API_KEY_FILE, or COGNIGY_API_KEY_SECRET_ID in AWS)',
+      },
+    ]);
+  }
+  return { apiKey, apiKeyId: settings.COGNIGY_API_KEY_ID };
+}
+
+export function createCognigyClient(
+  settings: CognigySettings,
+  credential: CognigyCredential,
+  extra: Pick<CognigyClientOptions, 'logger' | 'sleep' | 'fetch' | 'now'> = {},
+): CognigyClient {
+  return new CognigyClient({
+    apiUrl: settings.COGNIGY_API_URL,
+    apiKey: credential.apiKey,
+    timeoutMs: settings.COGNIGY_TIMEOUT_MS,
+    retry: {
+      maxAttempts: settings.COGNIGY_MAX_ATTEMPTS,
+      maxElapsedMs: settings.COGNIGY_MAX_RETRY_MS,
+      maxRetryAfterSeconds: settings.COGNIGY_MAX_RETRY_AFTER_SECONDS,
+    },
+    rateLimit:
+      settings.COGNIGY_REQUESTS_PER_5_MIN > 0
+        ? { maxRequests: settings.COGNIGY_REQUESTS_PER_5_MIN, perMs: 300_000 }
+        : false,
+    ...extra,
+  });
+}

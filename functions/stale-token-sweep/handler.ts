@@ -1,0 +1,160 @@
+/**
+ * Lambda entry point of the stale personal-access-token sweep: invoked daily by an EventBridge
+ * schedule, or on demand (`{}` or `{"dryRun": true}` to force a dry run even when revocation is on).
+ *
+ * Thin: parse the event, run the sweep (sweep.ts), log the summary, emit one metric per count.
+ * The invocation fails (so Lambda's Errors metric and alarms see it) when the sweep reports errors;
+ * everything the run could write is written first, and rerunning is always safe.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { createDocumentClient, createSnsClient } from '../shared/aws';
+import type { Env } from '../shared/config';
+import { FindingsStore } from '../shared/findings';
+import { SnsNotifier, type Notifier } from '../shared/notifier';
+import { createLogger, createMetrics, type LogSink } from '../shared/observability';
+import { createSailPointClientFromEnv, type SailPointClientStats } from '../shared/sailpoint';
+import { TABLES } from '../shared/tables';
+import type { StaleTokenPolicy } from './policy';
+import { parseStaleTokenSweepSettings, policyFromSettings } from './settings';
+import { runStaleTokenSweep, type SweepCounts, type SweepSummary } from './sweep';
+import { sailPointTokenDirectory, type TokenDirectory } from './token-directory';
+
+export const SERVICE_NAME = 'stale-token-sweep';
+
+export interface SailPointConnection {
+  readonly tokens: TokenDirectory;
+  /** The client's counters, logged per run when present. */
+  readonly stats?: SailPointClientStats;
+}
+
+export interface StaleTokenSweepHandlerDeps {
+  readonly policy: StaleTokenPolicy;
+  /** Builds the SailPoint side (reads the credentials secret in AWS); called once, then reused. */
+  readonly connect: () => Promise<SailPointConnection>;
+  readonly findings: FindingsStore;
+  readonly notifier: Notifier;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock?: () => Date;
+  readonly newRunId?: () => string;
+}
+
+/** A schedule event or an on-demand payload; anything that is not an object is refused. */
+const SweepEventSchema = z.looseObject({
+  'detail-type': z.string().optional(),
+  dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
+});
+
+export class StaleTokenSweepFailedError extends Error {
+  override readonly name = 'StaleTokenSweepFailedError';
+  constructor(readonly summary: SweepSummary) {
+    super(
+      `stale-token sweep ${summary.runId} failed (${summary.errors.length} error(s); findings written so far are kept, ` +
+        `rerunning is safe): ${summary.errors.slice(0, 3).join('; ')}`,
+    );
+  }
+}
+
+export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
+  let connection: Promise<SailPointConnection> | undefined;
+  const connect = () => {
+    connection ??= deps.connect().catch((error: unknown) => {
+      connection = undefined; // a failed secret read is retried by the next invocation
+      throw error;
+    });
+    return connection;
+  };
+  const { logger, metrics } = deps;
+
+  const sweep = async (event: unknown): Promise<SweepSummary> => {
+    const parsed = SweepEventSchema.safeParse(event ?? {});
+    if (!parsed.success) {
+      throw new Error(
+        `stale-token-sweep: the event must be a schedule event or {"dryRun": true|false}: ${parsed.error.issues
+          .map((i) => i.message)
+          .join('; ')}`,
+      );
+    }
+    const policy = parsed.data.dryRun
+      ? { ...deps.policy, revocation: { ...deps.policy.revocation, enabled: false } }
+      : deps.policy;
+    const { tokens, stats } = await connect();
+    const before = stats ? { ...stats } : undefined;
+
+    const summary = await runStaleTokenSweep({
+      tokens,
+      findings: deps.findings,
+      notifier: deps.notifier,
+      policy,
+      log: logSinkOf(logger),
+      clock: deps.clock,
+      newRunId: deps.newRunId,
+    });
+
+    emitMetrics(metrics, summary.counts, summary.status);
+    const http =
+      stats && before
+        ? { httpRequests: stats.httpRequests - before.httpRequests, retries: stats.retries - before.retries }
+        : undefined;
+    logger.info('stale-token sweep summary', { summary, ...(http ? { sailPointHttp: http } : {}) });
+    if (summary.status === 'failed') throw new StaleTokenSweepFailedError(summary);
+    return summary;
+  };
+
+  return middy(sweep).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+}
+
+/** Metric names are the summary's count names, capitalised (e.g. NewFindings, FindingWrites). */
+function emitMetrics(metrics: Metrics, counts: SweepCounts, status: SweepSummary['status']): void {
+  for (const [name, value] of Object.entries(counts)) {
+    metrics.addMetric(name[0]!.toUpperCase() + name.slice(1), MetricUnit.Count, value);
+  }
+  metrics.addMetric('SweepFailed', MetricUnit.Count, status === 'failed' ? 1 : 0);
+}
+
+/** Powertools' Logger as the narrow LogSink the sweep takes. */
+function logSinkOf(logger: Logger): LogSink {
+  return {
+    debug: (message, extra) => logger.debug(message, { ...extra }),
+    info: (message, extra) => logger.info(message, { ...extra }),
+    warn: (message, extra) => logger.warn(message, { ...extra }),
+    error: (message, extra) => logger.error(message, { ...extra }),
+  };
+}
+
+/** Dependencies from the environment, built once per cold start; invalid settings throw ConfigError. */
+export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHandlerDeps {
+  const settings = parseStaleTokenSweepSettings(env);
+  const logger = createLogger(SERVICE_NAME);
+  const log = logSinkOf(logger);
+  return {
+    policy: policyFromSettings(settings),
+    connect: async () => {
+      const client = await createSailPointClientFromEnv(env, { logger: log });
+      return { tokens: sailPointTokenDirectory(client), stats: client.stats };
+    },
+    findings: new FindingsStore({
+      doc: createDocumentClient(),
+      tableName: settings[TABLES.findings.envVar] as string,
+      log,
+    }),
+    notifier: new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN),
+    logger,
+    metrics: createMetrics(SERVICE_NAME),
+  };
+}
+
+type Handler = ReturnType<typeof createStaleTokenSweepHandler>;
+
+// In Lambda, built at init so a bad setting fails the cold start with a ConfigError naming it.
+// Elsewhere (tests and the local runner import the factory) it is built on first use, never at import.
+let lazyHandler: Handler | undefined;
+export const handler: Handler = process.env.AWS_LAMBDA_FUNCTION_NAME
+  ? createStaleTokenSweepHandler(depsFromEnvironment())
+  : (((event: unknown, context: Parameters<Handler>[1]) =>
+      (lazyHandler ??= createStaleTokenSweepHandler(depsFromEnvironment()))(event, context)) as Handler);

@@ -1,0 +1,522 @@
+/**
+ * One run of the stale personal-access-token sweep:
+ *
+ *   1. fetch   two filtered calls: `lastUsed le <cut-off>` (idle/stale) and `lastUsed isnull`
+ *              (never used); the endpoint has no paging, each call returns every match
+ *   2. assess  each token with the policy → an observation (WARNED, FLAGGED, EXEMPT, or "not a
+ *              finding", which closes an open finding)
+ *   3. explain open findings neither call returned: their token was used again or deleted. One
+ *              `owner-id` call per affected owner tells which (and its new lastUsed). Skipped when a
+ *              fetch failed: absence then proves nothing, so those findings are kept as they are
+ *   4. record  reconcile with the findings store: only changed findings are written
+ *   5. notify  each new or escalated finding, once (see functions/shared/findings)
+ *   6. revoke  FLAGGED tokens whose grace period has passed: DELETE when enabled, else report
+ *              them as "would revoke" (dry run, the default); revocations are notified too
+ *
+ * A failure in one step is recorded in the summary and the run continues where that is safe, so
+ * everything that could be written is written; the summary's status is then 'failed'.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Notifier } from '../shared/notifier';
+import { silentLog, type LogSink } from '../shared/observability';
+import { SailPointAuthError } from '../shared/sailpoint';
+import {
+  isOpen,
+  type Finding,
+  type FindingChange,
+  type FindingsStore,
+  type NotificationContent,
+  type Observation,
+} from '../shared/findings';
+import {
+  DAY_MS,
+  assessToken,
+  describeVerdict,
+  graceElapsed,
+  idleCutoff,
+  type Assessment,
+  type StaleTokenPolicy,
+  type TokenView,
+  type Verdict,
+} from './policy';
+import type { TokenDirectory } from './token-directory';
+
+/** The findings `source` of this workflow; subjectId is the token id. */
+export const FINDINGS_SOURCE = 'stale-token';
+
+export const NOTIFICATION_KINDS = {
+  warned: 'stale-token.warned',
+  flagged: 'stale-token.flagged',
+  revoked: 'stale-token.revoked',
+} as const;
+
+export interface StaleTokenSweepDeps {
+  readonly tokens: TokenDirectory;
+  readonly findings: FindingsStore;
+  readonly notifier: Notifier;
+  readonly policy: StaleTokenPolicy;
+  readonly log?: LogSink;
+  readonly clock?: () => Date;
+  readonly newRunId?: () => string;
+}
+
+/** A token as the summary lists it. */
+export interface TokenRef {
+  readonly tokenId: string;
+  readonly name: string;
+  readonly ownerId?: string;
+  readonly ownerName?: string;
+  readonly status?: string;
+  readonly reason?: string;
+  readonly lastUsed?: string | null;
+  readonly firstFlaggedAt?: string;
+}
+
+export interface SweepCounts {
+  /** Tokens returned by the two filtered calls. */
+  tokensFetched: number;
+  /** This run's verdicts over the fetched tokens. */
+  warned: number;
+  flagged: number;
+  exempt: number;
+  excludedManaged: number;
+  /** WARNED or FLAGGED findings opened (or reopened) by this run; each is notified. */
+  newFindings: number;
+  /** Findings recorded as EXEMPT by this run (new, or an exemption added); not notified. */
+  exempted: number;
+  /** WARNED → FLAGGED, or an exemption that ended. */
+  escalated: number;
+  resolved: number;
+  revoked: number;
+  wouldRevoke: number;
+  /** FLAGGED findings still inside their grace period. */
+  awaitingGrace: number;
+  notified: number;
+  /** DynamoDB writes of this run (0 over an unchanged tenant). */
+  findingWrites: number;
+  /** Calls to SailPoint's PAT endpoints (lists and deletes). */
+  sailPointCalls: number;
+  errors: number;
+}
+
+export interface SweepSummary {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly status: 'succeeded' | 'failed';
+  readonly mode: 'dry-run' | 'revoke';
+  readonly counts: SweepCounts;
+  readonly newFindings: readonly TokenRef[];
+  readonly resolved: readonly TokenRef[];
+  readonly wouldRevoke: readonly TokenRef[];
+  readonly revoked: readonly TokenRef[];
+  readonly errors: readonly string[];
+}
+
+export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<SweepSummary> {
+  const { tokens, findings: store, notifier, policy } = deps;
+  const log = deps.log ?? silentLog;
+  const now = (deps.clock ?? (() => new Date()))();
+  const nowMs = now.getTime();
+  const runId = (deps.newRunId ?? randomUUID)();
+  const writesBefore = store.stats.writes;
+  const errors: string[] = [];
+  const counts: SweepCounts = {
+    tokensFetched: 0,
+    warned: 0,
+    flagged: 0,
+    exempt: 0,
+    excludedManaged: 0,
+    newFindings: 0,
+    exempted: 0,
+    escalated: 0,
+    resolved: 0,
+    revoked: 0,
+    wouldRevoke: 0,
+    awaitingGrace: 0,
+    notified: 0,
+    findingWrites: 0,
+    sailPointCalls: 0,
+    errors: 0,
+  };
+  const fail = (message: string, extra: object = {}) => {
+    errors.push(message);
+    log.error(message, extra);
+  };
+  const summarize = (rest: Partial<SweepSummary> = {}): SweepSummary => {
+    counts.findingWrites = store.stats.writes - writesBefore;
+    counts.errors = errors.length;
+    return {
+      runId,
+      startedAt: now.toISOString(),
+      finishedAt: (deps.clock ?? (() => new Date()))().toISOString(),
+      status: errors.length ? 'failed' : 'succeeded',
+      mode: policy.revocation.enabled ? 'revoke' : 'dry-run',
+      counts,
+      newFindings: [],
+      resolved: [],
+      wouldRevoke: [],
+      revoked: [],
+      ...rest,
+      errors,
+    };
+  };
+  const list = async (query: { filters?: string; ownerId?: string }) => {
+    counts.sailPointCalls++;
+    return tokens.list(query);
+  };
+
+  // 1. Fetch with the API's own filters. Credentials that do not work make every call fail: stop.
+  const fetches = [
+    { what: 'idle tokens', filters: `lastUsed le ${idleCutoff(policy, nowMs)}` },
+    { what: 'never-used tokens', filters: 'lastUsed isnull' },
+  ];
+  const fetched = new Map<string, TokenView>();
+  let complete = true;
+  for (const { what, filters } of fetches) {
+    try {
+      for (const token of await list({ filters })) fetched.set(token.id, token);
+    } catch (error) {
+      complete = false;
+      if (error instanceof SailPointAuthError) {
+        fail(credentialsHint(error), { filters });
+        return summarize();
+      }
+      fail(`listing ${what} failed: ${messageOf(error)}`, { filters });
+    }
+  }
+  counts.tokensFetched = fetched.size;
+
+  // 2. Assess what was fetched.
+  const observations: Observation[] = [];
+  for (const token of fetched.values()) {
+    const assessment = assessToken(token, policy, nowMs);
+    tally(counts, assessment);
+    if (assessment.outcome === 'unreadable') {
+      fail(assessment.problem);
+      continue;
+    }
+    if (assessment.outcome === 'warn' || assessment.outcome === 'flag') {
+      for (const e of assessment.expiredExemptions) {
+        log.info('exemption expired', {
+          tokenId: token.id,
+          kind: e.kind,
+          value: e.value,
+          expires: e.expires,
+        });
+      }
+    }
+    observations.push(observationOf(token, assessment));
+  }
+
+  // 3. Explain open findings that neither call returned.
+  const existing = await store.list(FINDINGS_SOURCE);
+  if (complete) {
+    const missing = existing.filter((f) => isOpen(f.status) && !fetched.has(f.subjectId));
+    observations.push(...(await explainMissing(missing, list, policy, now, fail)));
+  } else if (existing.some((f) => isOpen(f.status) && !fetched.has(f.subjectId))) {
+    log.warn('a fetch failed: open findings not returned this run are kept unchanged');
+  }
+
+  // 4. Record (only changes are written) and 5. notify.
+  const notificationFor = (change: FindingChange) => notificationOf(change, policy);
+  const reconciled = await store.reconcile(FINDINGS_SOURCE, observations, {
+    now,
+    runId,
+    existing,
+    unobserved: 'keep',
+    notificationFor,
+  });
+  for (const failure of reconciled.failed)
+    fail(`recording finding ${failure.subjectId} failed: ${failure.error}`);
+  const current = new Map(reconciled.findings);
+  const firstDelivery = await store.deliverNotifications(reconciled.undelivered, notifier, { now, runId });
+  for (const [id, f] of firstDelivery.findings) current.set(id, f);
+  counts.notified += firstDelivery.sent.length;
+  for (const f of firstDelivery.failed) fail(`notification ${f.key} failed: ${f.error}`);
+
+  const newFindings: TokenRef[] = [];
+  const resolved: TokenRef[] = [];
+  for (const change of reconciled.changes) {
+    const { before, after } = change;
+    if (after.status === 'EXEMPT' && before?.status !== 'EXEMPT') {
+      counts.exempted++;
+    } else if (change.kind === 'opened' || change.kind === 'reopened') {
+      counts.newFindings++;
+      newFindings.push(refOf(after));
+    } else if (change.kind === 'status-changed' && after.status === 'FLAGGED') {
+      counts.escalated++;
+    } else if (change.kind === 'closed' && after.status === 'RESOLVED') {
+      counts.resolved++;
+      resolved.push(refOf(after));
+    } else if (change.kind === 'closed' && after.status === 'REVOKED' && before) {
+      counts.revoked++; // confirmed after a run that crashed mid-revocation
+    }
+  }
+
+  // 6. Revoke (or report what a dry run would revoke).
+  const wouldRevoke: TokenRef[] = [];
+  const revoked: TokenRef[] = [];
+  const revocationChanges: Finding[] = [];
+  for (const finding of [...current.values()]) {
+    if (finding.status !== 'FLAGGED' || !fetched.has(finding.subjectId) || !finding.firstFlaggedAt) continue;
+    if (!graceElapsed(finding.firstFlaggedAt, policy, nowMs)) {
+      counts.awaitingGrace++;
+      continue;
+    }
+    if (!policy.revocation.enabled) {
+      wouldRevoke.push(refOf(finding));
+      continue;
+    }
+    if (finding.notification?.state === 'PENDING') {
+      log.warn('not revoking before the owner was notified', { tokenId: finding.subjectId });
+      continue;
+    }
+    if (store.claimIsLive(finding.actionClaims?.revoke, now)) continue; // another run is revoking it
+    const claimed = await store.claimAction(finding, 'revoke', now);
+    if (!claimed) continue;
+    let outcome: 'deleted' | 'not-found';
+    try {
+      counts.sailPointCalls++;
+      outcome = await tokens.delete(finding.subjectId);
+    } catch (error) {
+      fail(`revoking token ${finding.subjectId} failed: ${messageOf(error)}`);
+      continue;
+    }
+    const after = await store.reconcile(
+      FINDINGS_SOURCE,
+      [
+        {
+          subjectId: finding.subjectId,
+          status: 'REVOKED',
+          reason: 'revoked after the grace period',
+          facts: {
+            revokedAt: now.toISOString(),
+            revocation: outcome === 'deleted' ? 'deleted' : 'already-gone',
+          },
+        },
+      ],
+      { now, runId, existing: [claimed], notificationFor },
+    );
+    for (const failure of after.failed)
+      fail(`recording revocation of ${failure.subjectId} failed: ${failure.error}`);
+    const revokedFinding = after.findings.get(finding.subjectId);
+    if (revokedFinding?.status === 'REVOKED') {
+      counts.revoked++;
+      revoked.push(refOf(revokedFinding));
+      revocationChanges.push(revokedFinding);
+    }
+  }
+  counts.wouldRevoke = wouldRevoke.length;
+  if (revocationChanges.length) {
+    const delivery = await store.deliverNotifications(revocationChanges, notifier, { now, runId });
+    counts.notified += delivery.sent.length;
+    for (const f of delivery.failed) fail(`notification ${f.key} failed: ${f.error}`);
+  }
+
+  return summarize({ newFindings, resolved, wouldRevoke, revoked });
+}
+
+function tally(counts: SweepCounts, assessment: Assessment): void {
+  if (assessment.outcome === 'warn') counts.warned++;
+  else if (assessment.outcome === 'flag') counts.flagged++;
+  else if (assessment.outcome === 'exempt') counts.exempt++;
+  else if (assessment.outcome === 'excluded-managed') counts.excludedManaged++;
+}
+
+/** Facts hold only what is stable from day to day, so an unchanged token means an unchanged finding. */
+function factsOf(token: TokenView): Record<string, unknown> {
+  return { tokenName: token.name, created: token.created, lastUsed: token.lastUsed, managed: token.managed };
+}
+
+function observationOf(
+  token: TokenView,
+  assessment: Exclude<Assessment, { outcome: 'unreadable' }>,
+): Observation {
+  const base = { subjectId: token.id, owner: token.owner };
+  switch (assessment.outcome) {
+    case 'warn':
+    case 'flag': {
+      // An exemption that ran out is named, so the owner learns why protection ended.
+      const expired = assessment.expiredExemptions[0];
+      return {
+        ...base,
+        status: assessment.outcome === 'warn' ? 'WARNED' : 'FLAGGED',
+        reason: assessment.verdict,
+        facts: {
+          ...factsOf(token),
+          ...(expired
+            ? {
+                expiredExemption: {
+                  kind: expired.kind,
+                  value: expired.value,
+                  reason: expired.reason,
+                  expires: expired.expires,
+                },
+              }
+            : {}),
+        },
+      };
+    }
+    case 'exempt': {
+      const { kind, value, expires } = assessment.exemption;
+      return {
+        ...base,
+        status: 'EXEMPT',
+        reason: assessment.exemption.reason,
+        facts: {
+          ...factsOf(token),
+          verdict: assessment.verdict,
+          exemption: { kind, value, ...(expires ? { expires } : {}) },
+        },
+      };
+    }
+    case 'excluded-managed':
+      return { ...base, status: 'RESOLVED', reason: 'managed tokens are excluded', facts: factsOf(token) };
+    case 'ok':
+      return { ...base, status: 'RESOLVED', reason: 'below the thresholds', facts: factsOf(token) };
+  }
+}
+
+/**
+ * Open findings whose token neither filtered call returned: it was used again (lastUsed is now
+ * recent) or deleted. One `owner-id` call per affected owner tells which. A finding this or an
+ * earlier run claimed for revocation and whose token is gone was revoked (the run that deleted it
+ * stopped before recording that).
+ */
+async function explainMissing(
+  missing: readonly Finding[],
+  list: TokenDirectory['list'],
+  policy: StaleTokenPolicy,
+  now: Date,
+  fail: (message: string) => void,
+): Promise<Observation[]> {
+  const byOwner = new Map<string, Finding[]>();
+  for (const f of missing) {
+    const owner = f.owner?.id ?? '';
+    byOwner.set(owner, [...(byOwner.get(owner) ?? []), f]);
+  }
+  const observations: Observation[] = [];
+  for (const [ownerId, findings] of byOwner) {
+    let owned: TokenView[];
+    try {
+      // Without an owner (never expected) the lookup would be the full list; keep those instead.
+      if (!ownerId) continue;
+      owned = await list({ ownerId });
+    } catch (error) {
+      fail(`looking up the tokens of owner ${ownerId} failed: ${messageOf(error)}`);
+      continue;
+    }
+    const byId = new Map(owned.map((t) => [t.id, t]));
+    for (const finding of findings) {
+      const token = byId.get(finding.subjectId);
+      if (!token) {
+        observations.push(
+          finding.actionClaims?.revoke
+            ? {
+                subjectId: finding.subjectId,
+                status: 'REVOKED',
+                reason: 'revoked after the grace period',
+                facts: { revokedAt: finding.actionClaims.revoke, revocation: 'confirmed-next-run' },
+              }
+            : { subjectId: finding.subjectId, status: 'RESOLVED', reason: 'deleted' },
+        );
+        continue;
+      }
+      const assessment = assessToken(token, policy, now.getTime());
+      if (assessment.outcome === 'unreadable') {
+        fail(assessment.problem);
+        continue;
+      }
+      observations.push(
+        assessment.outcome === 'ok'
+          ? {
+              subjectId: token.id,
+              status: 'RESOLVED',
+              reason: 'used again',
+              owner: token.owner,
+              facts: { lastUsed: token.lastUsed },
+            }
+          : observationOf(token, assessment),
+      );
+    }
+  }
+  return observations;
+}
+
+function notificationOf(change: FindingChange, policy: StaleTokenPolicy): NotificationContent | undefined {
+  const { before, after } = change;
+  if (before && isOpen(before.status) && before.status === after.status) return undefined; // no new status
+  const name = String(after.facts.tokenName ?? after.subjectId);
+  const owner = after.owner?.name ?? after.owner?.id ?? 'unknown owner';
+  const lastUsed = (after.facts.lastUsed as string | null | undefined) ?? null;
+  const created = String(after.facts.created ?? '');
+  const expired = after.facts.expiredExemption as { reason: string; expires: string } | undefined;
+  const exemptionNote = expired ? `; exemption "${expired.reason}" expired ${expired.expires}` : '';
+  const detail = {
+    tokenId: after.subjectId,
+    tokenName: name,
+    ownerId: after.owner?.id,
+    ownerName: after.owner?.name,
+    status: after.status,
+    reason: after.reason,
+    lastUsed,
+    created,
+    firstFlaggedAt: after.firstFlaggedAt,
+    ...(expired ? { expiredExemption: expired } : {}),
+  };
+  switch (after.status) {
+    case 'WARNED':
+      return {
+        kind: NOTIFICATION_KINDS.warned,
+        subject: `Personal access token "${name}" (${owner}) ${describeVerdict('idle', { lastUsed, created }, policy)}${exemptionNote}`,
+        detail,
+      };
+    case 'FLAGGED': {
+      const revokeFrom =
+        policy.revocation.enabled && after.firstFlaggedAt
+          ? new Date(Date.parse(after.firstFlaggedAt) + policy.revocation.graceDays * DAY_MS).toISOString()
+          : undefined;
+      const verdict = describeVerdict(after.reason as Verdict, { lastUsed, created }, policy);
+      return {
+        kind: NOTIFICATION_KINDS.flagged,
+        subject: `Personal access token "${name}" (${owner}) flagged: ${verdict}${exemptionNote}${revokeFrom ? `; it will be revoked from ${revokeFrom.slice(0, 10)}` : ''}`,
+        detail: { ...detail, ...(revokeFrom ? { revokeFrom } : {}) },
+      };
+    }
+    case 'REVOKED':
+      return {
+        kind: NOTIFICATION_KINDS.revoked,
+        subject: `Personal access token "${name}" (${owner}) revoked: flagged since ${after.firstFlaggedAt?.slice(0, 10) ?? 'unknown'}`,
+        detail,
+      };
+    default:
+      return undefined;
+  }
+}
+
+function refOf(f: Finding): TokenRef {
+  return {
+    tokenId: f.subjectId,
+    name: String(f.facts.tokenName ?? f.subjectId),
+    ownerId: f.owner?.id,
+    ownerName: f.owner?.name,
+    status: f.status,
+    reason: f.reason,
+    lastUsed: (f.facts.lastUsed as string | null | undefined) ?? null,
+    firstFlaggedAt: f.firstFlaggedAt,
+  };
+}
+
+function credentialsHint(error: SailPointAuthError): string {
+  const hint =
+    error.status === 403
+      ? 'the client needs user context (a personal access token) and idn:all-personal-access-tokens:read ' +
+        '(and idn:all-personal-access-tokens:manage to revoke)'
+      : 'check SAILPOINT_CLIENT_ID/SECRET or the credentials secret (SAILPOINT_CREDENTIALS_SECRET_ID)';
+  return `SailPoint refused the sweep's credentials: ${error.message} — ${hint}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,31 @@
+/**
+ * How every function is bundled: one definition, used by the stack (NodejsFunction runs esbuild
+ * locally, no Docker) and by scripts/bundle-report.ts (which calls esbuild with the same options to
+ * measure size and init time), so the report describes what is deployed.
+ */
+import * as path from 'node:path';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** functions/<dir>/handler.ts, from the repo root. */
+export const entryOf = (dir: string) => path.join(REPO_ROOT, 'functions', dir, 'handler.ts');
+
+/** Node 24 on Lambda, as `NODEJS_24_X`. */
+export const ESBUILD_TARGET = 'node24';
+
+export const FUNCTION_BUNDLING = {
+  minify: true,
+  // Source maps for readable stack traces (NodejsFunction sets NODE_OPTIONS=--enable-source-maps);
+  // without the sources embedded, the map stays small.
+  sourceMap: true,
+  sourcesContent: false,
+  target: ESBUILD_TARGET,
+  format: OutputFormat.CJS,
+  // Prefer each package's ES module build: esbuild tree-shakes it far better than CommonJS.
+  mainFields: ['module', 'main'],
+  // Bundle the AWS SDK too: pinned to the lockfile's versions (not whatever the runtime ships) and,
+  // minified into one file, faster to load than the runtime's many-file copy.
+  externalModules: [],
+  forceDockerBundling: false,
+} satisfies BundlingOptions;

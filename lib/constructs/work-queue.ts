@@ -1,0 +1,75 @@
+/**
+ * A work queue with its dead-letter queue, wired to the function that consumes it.
+ *
+ * - Both queues: SSE (SQS-managed keys), TLS enforced by the queue policy, 14 days' retention.
+ * - Redrive after `maxReceiveCount` receives. Our functions dead-letter a message themselves, with a
+ *   reason attribute, on its last allowed receive; the redrive policy catches what they cannot
+ *   (a crash or timeout on that last receive).
+ * - Visibility timeout = 6 x function timeout + batching window (AWS's guidance for Lambda), so a
+ *   batch being worked on is not delivered again meanwhile, even across the function's own retries.
+ * - Event source: partial batch responses (ReportBatchItemFailures) and a maximum concurrency that
+ *   bounds how many instances call SailPoint at once.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface WorkQueueProps {
+  readonly maxReceiveCount: number;
+  readonly retentionDays: number;
+  readonly functionTimeoutSeconds: number;
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+}
+
+/** AWS's rule for a Lambda-consumed queue. */
+export function visibilityTimeoutSeconds(functionTimeoutSeconds: number, maxBatchingWindowSeconds: number): number {
+  return 6 * functionTimeoutSeconds + maxBatchingWindowSeconds;
+}
+
+export class WorkQueue extends Construct {
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: WorkQueueProps,
+  ) {
+    super(scope, id);
+    const retentionPeriod = Duration.days(props.retentionDays);
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod,
+    });
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod,
+      visibilityTimeout: Duration.seconds(
+        visibilityTimeoutSeconds(props.functionTimeoutSeconds, props.maxBatchingWindowSeconds),
+      ),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+    });
+  }
+
+  /**
+   * Makes `fn` the queue's consumer. The event source grants receive/delete/change-visibility on the
+   * queue (the function also delays messages by Retry-After); the function may send to the DLQ only.
+   */
+  consumeWith(fn: IFunction, maxConcurrency: number): void {
+    fn.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: this.props.batchSize,
+        maxBatchingWindow:
+          this.props.maxBatchingWindowSeconds > 0 ? Duration.seconds(this.props.maxBatchingWindowSeconds) : undefined,
+        reportBatchItemFailures: true,
+        maxConcurrency,
+      }),
+    );
+    this.deadLetterQueue.grantSendMessages(fn);
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Each function's environment, built from the stack config and the resources it uses. The variable
+ * names and their validation belong to the workflows (functions/<workflow>/settings.ts): the stack
+ * imports those schemas, so a threshold passed through `igaAutopilot.<workflow>.settings` is checked
+ * at synth by the same code that reads it at cold start.
+ */
+import type { z } from 'zod';
+import { ConfigError, parseSettings } from '../functions/shared/config';
+import { METRICS_NAMESPACE } from '../functions/shared/observability';
+import { TABLES, type TableKey } from '../functions/shared/tables';
+import { staleTokenSweepSettings } from '../functions/stale-token-sweep/settings';
+import { accessProvisioningSettings } from '../functions/access-provisioning/settings';
+import { absenceReassignmentSettings } from '../functions/absence-reassignment/settings';
+import { cognigyAuditSettings } from '../functions/cognigy-audit/settings';
+import type { StackConfig } from './stack-config';
+
+export type WorkflowName = 'staleTokenSweep' | 'accessProvisioning' | 'absenceReassignment' | 'cognigyAudit';
+
+/** What a function's environment refers to: real CloudFormation tokens in the stack, placeholders at validation. */
+export interface ResourceRefs {
+  readonly tableName: string;
+  readonly notificationsTopicArn: string;
+  readonly queueUrl?: string;
+  readonly deadLetterQueueUrl?: string;
+}
+
+export interface WorkflowDefinition {
+  /** functions/<dir>/handler.ts; also the Powertools service name (metrics dimension). */
+  readonly dir: string;
+  readonly table: TableKey;
+  readonly schema: z.ZodObject;
+  readonly callsSailPoint: boolean;
+  /** Variables the stack sets (everything but the pass-through settings). */
+  environment(config: StackConfig, refs: ResourceRefs): Record<string, string>;
+}
+
+/** Values that must never be in an environment variable: they live in Secrets Manager. */
+const SECRET_VARIABLES = new Set([
+  'SAILPOINT_CLIENT_ID',
+  'SAILPOINT_CLIENT_SECRET',
+  'SAILPOINT_CLIENT_SECRET_FILE',
+  'COGNIGY_API_KEY',
+  'COGNIGY_API_KEY_FILE',
+]);
+
+function common(config: StackConfig, dir: string, table: TableKey, refs: ResourceRefs): Record<string, string> {
+  return {
+    LOG_LEVEL: config.lambda.logLevel,
+    POWERTOOLS_SERVICE_NAME: dir,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    [TABLES[table].envVar]: refs.tableName,
+    NOTIFICATIONS_TOPIC_ARN: refs.notificationsTopicArn,
+  };
+}
+
+function sailPoint(config: StackConfig, requestsPer10s: number): Record<string, string> {
+  const { tenant, apiUrl, credentialsSecret } = config.sailPoint;
+  return {
+    ...(apiUrl ? { SAILPOINT_API_URL: apiUrl } : tenant ? { SAILPOINT_TENANT: tenant } : {}),
+    SAILPOINT_CREDENTIALS_SECRET_ID: credentialsSecret,
+    SAILPOINT_REQUESTS_PER_10S: String(requestsPer10s),
+  };
+}
+
+function queue(config: StackConfig, refs: ResourceRefs): Record<string, string> {
+  return {
+    QUEUE_URL: refs.queueUrl ?? '',
+    DEAD_LETTER_QUEUE_URL: refs.deadLetterQueueUrl ?? '',
+    MAX_RECEIVE_COUNT: String(config.queues.maxReceiveCount),
+  };
+}
+
+/**
+ * Each instance's client-side request budget (SAILPOINT_REQUESTS_PER_10S): the deployment's budget
+ * split evenly over every instance that can call SailPoint at once, so together they stay under it.
+ */
+export function sailPointInstances(config: StackConfig): Record<string, number> {
+  return {
+    // Unreserved, a scheduled run can overlap an on-demand one: count two.
+    staleTokenSweep: config.lambda.reserveScheduledConcurrency ? 1 : 2,
+    accessProvisioning: config.accessProvisioning.maxConcurrency,
+    absenceReassignment: config.absenceReassignment.maxConcurrency,
+  };
+}
+
+export function perInstanceSailPointBudget(config: StackConfig): number {
+  const instances = Object.values(sailPointInstances(config)).reduce((a, b) => a + b, 0);
+  return Math.floor(config.sailPoint.requestsPer10s / instances);
+}
+
+export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
+  staleTokenSweep: {
+    dir: 'stale-token-sweep',
+    table: 'findings',
+    schema: staleTokenSweepSettings,
+    callsSailPoint: true,
+    environment: (config, refs) => ({
+      ...common(config, 'stale-token-sweep', 'findings', refs),
+      ...sailPoint(config, perInstanceSailPointBudget(config)),
+    }),
+  },
+  accessProvisioning: {
+    dir: 'access-provisioning',
+    table: 'accessRequests',
+    schema: accessProvisioningSettings,
+    callsSailPoint: true,
+    environment: (config, refs) => {
+      const perInstance = perInstanceSailPointBudget(config);
+      const { maxConcurrency } = config.accessProvisioning;
+      return {
+        ...common(config, 'access-provisioning', 'accessRequests', refs),
+        ...sailPoint(config, perInstance),
+        ...queue(config, refs),
+        // The function can derive its per-instance budget from these two; the explicit value above wins.
+        ACCESS_MAX_CONCURRENCY: String(maxConcurrency),
+        SAILPOINT_RATE_BUDGET_PER_10S: String(perInstance * maxConcurrency),
+      };
+    },
+  },
+  absenceReassignment: {
+    dir: 'absence-reassignment',
+    table: 'absences',
+    schema: absenceReassignmentSettings,
+    callsSailPoint: true,
+    environment: (config, refs) => ({
+      ...common(config, 'absence-reassignment', 'absences', refs),
+      ...sailPoint(config, perInstanceSailPointBudget(config)),
+      ...queue(config, refs),
+    }),
+  },
+  cognigyAudit: {
+    dir: 'cognigy-audit',
+    table: 'findings',
+    schema: cognigyAuditSettings,
+    callsSailPoint: false,
+    environment: (config, refs) => ({
+      ...common(config, 'cognigy-audit', 'findings', refs),
+      ...(config.cognigy.apiUrl ? { COGNIGY_API_URL: config.cognigy.apiUrl } : {}),
+      COGNIGY_API_KEY_SECRET_ID: config.cognigy.apiKeySecret,
+    }),
+  },
+};
+
+/** The full environment of a workflow's function: what the stack sets plus the pass-through settings. */
+export function functionEnvironment(
+  workflow: WorkflowName,
+  config: StackConfig,
+  refs: ResourceRefs,
+): Record<string, string> {
+  return { ...config[workflow].settings, ...WORKFLOWS[workflow].environment(config, refs) };
+}
+
+/** Variables the stack derives from its own settings: errors name the stack setting. */
+const STACK_SETTING_OF: Record<string, string> = {
+  SAILPOINT_TENANT: 'igaAutopilot.sailPoint.tenant',
+  SAILPOINT_API_URL: 'igaAutopilot.sailPoint.apiUrl',
+  COGNIGY_API_URL: 'igaAutopilot.cognigy.apiUrl',
+};
+
+const PLACEHOLDER_REFS: ResourceRefs = {
+  tableName: 'placeholder-table',
+  notificationsTopicArn: 'arn:aws:sns:us-east-1:123456789012:placeholder',
+  queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/placeholder',
+  deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/placeholder-dlq',
+};
+
+/**
+ * Checks `igaAutopilot.<workflow>.settings` with the workflow's own schema, in the environment the
+ * function will really get, so cross-field rules (e.g. warn-after < stale-after) apply too.
+ */
+export function checkWorkflowSettings(
+  workflow: WorkflowName,
+  config: StackConfig,
+  prefix: string,
+): { setting: string; message: string }[] {
+  const definition = WORKFLOWS[workflow];
+  const given = config[workflow].settings;
+  const managed = definition.environment(config, PLACEHOLDER_REFS);
+  const known = Object.keys(definition.schema.shape);
+  const problems: { setting: string; message: string }[] = [];
+
+  for (const key of Object.keys(given)) {
+    if (SECRET_VARIABLES.has(key)) {
+      problems.push({
+        setting: `${prefix}.${key}`,
+        message: 'secrets are never put in environment variables: store them in the Secrets Manager secret (docs/deployment.md)',
+      });
+    } else if (key in managed) {
+      problems.push({ setting: `${prefix}.${key}`, message: 'is set by the stack from its own settings (docs/deployment.md)' });
+    } else if (!known.includes(key)) {
+      problems.push({
+        setting: `${prefix}.${key}`,
+        message: `unknown setting; ${definition.dir} reads: ${known.filter((k) => !(k in managed) && !SECRET_VARIABLES.has(k)).join(', ')}`,
+      });
+    }
+  }
+  if (problems.length > 0) return problems;
+
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parseSettings(definition.schema, { ...given, ...managed });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.problems.map((p) => ({
+      setting: p.setting in given ? `${prefix}.${p.setting}` : (STACK_SETTING_OF[p.setting] ?? p.setting),
+      message: p.message,
+    }));
+  }
+
+  if (workflow === 'accessProvisioning') {
+    // A claim must outlive the invocation that holds it, or a retry could take over a unit still in flight.
+    const lease = parsed.CLAIM_LEASE_SECONDS as number;
+    const timeout = config.accessProvisioning.timeoutSeconds;
+    if (lease <= timeout) {
+      problems.push({
+        setting: `${prefix}.CLAIM_LEASE_SECONDS`,
+        message: `must be greater than accessProvisioning.timeoutSeconds (${timeout}); it is ${lease}`,
+      });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,356 @@
+/**
+ * Stack settings: one zod schema, read from the CDK context key `igaAutopilot` (cdk.json, or
+ * cdk.context.json) with per-setting overrides on the command line:
+ *
+ *   npx cdk deploy -c igaAutopilot.sailPoint.tenant=acme -c igaAutopilot.accessProvisioning.maxConcurrency=4
+ *
+ * Every value is validated at synth time; a bad value stops `cdk synth` with a message that names
+ * the setting (e.g. `igaAutopilot.staleTokenSweep.schedule: ...`). Defaults live here and only here;
+ * docs/deployment.md lists them.
+ */
+import { z } from 'zod';
+import { resolveSailPointApiUrl } from '../functions/shared/sailpoint/api-url';
+import { checkWorkflowSettings, perInstanceSailPointBudget, sailPointInstances, type WorkflowName } from './function-environment';
+
+export const CONTEXT_KEY = 'igaAutopilot';
+
+export class StackConfigError extends Error {
+  override readonly name = 'StackConfigError';
+  constructor(readonly problems: readonly { setting: string; message: string }[]) {
+    super(
+      `Invalid stack configuration (CDK context "${CONTEXT_KEY}", see docs/deployment.md):\n` +
+        problems.map((p) => `  - ${p.setting}: ${p.message}`).join('\n'),
+    );
+  }
+}
+
+// --- value types that accept both JSON values (cdk.json) and strings (`-c key=value`) ---
+
+const integer = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` })
+    .default(def);
+
+const boolean = (def: boolean) =>
+  z
+    .union([z.boolean(), z.enum(['true', 'false'], { error: 'must be true or false' })], {
+      error: 'must be true or false',
+    })
+    .transform((v) => v === true || v === 'true')
+    .default(def);
+
+/** A list given as a JSON array or as comma-separated text. */
+const stringList = <T extends z.ZodType<string>>(item: T) =>
+  z
+    .union([z.array(z.string()), z.string()])
+    .transform((v) =>
+      (Array.isArray(v) ? v : v.split(','))
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item))
+    .default([]);
+
+/** A Secrets Manager secret name, or its full/partial ARN. */
+const secretRef = (def: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/, {
+      error: 'must be a Secrets Manager secret name (letters, digits, /_+=.@-) or a secret ARN',
+    })
+    .default(def);
+
+/**
+ * EventBridge Scheduler expressions: `rate(N unit)` or `cron(min hour day-of-month month day-of-week year)`
+ * where one of day-of-month/day-of-week is `?`. AWS checks the details at deploy; this catches the
+ * common mistakes (5-field Unix cron, missing `?`) at synth.
+ */
+const scheduleExpression = (def: string) =>
+  z
+    .string()
+    .trim()
+    .default(def)
+    .superRefine((expr, ctx) => {
+      if (/^rate\(\s*[1-9]\d*\s+(minute|minutes|hour|hours|day|days)\s*\)$/.test(expr)) return;
+      const cron = /^cron\((.*)\)$/.exec(expr);
+      if (!cron) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${expr}" is not a schedule: use rate(N minutes|hours|days) or cron(min hour day-of-month month day-of-week year)`,
+        });
+        return;
+      }
+      const fields = cron[1]!.trim().split(/\s+/);
+      if (fields.length !== 6) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `cron needs 6 fields (min hour day-of-month month day-of-week year), got ${fields.length}: "${expr}"`,
+        });
+      } else if (fields[2] !== '?' && fields[4] !== '?') {
+        ctx.addIssue({ code: 'custom', message: `cron must have "?" in day-of-month or day-of-week: "${expr}"` });
+      }
+    });
+
+const timeZone = (def: string) =>
+  z
+    .string()
+    .trim()
+    .default(def)
+    .refine(
+      (tz) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: (issue) => `"${String(issue.input)}" is not an IANA time zone (e.g. UTC, Europe/Berlin)` },
+    );
+
+/** CloudWatch Logs accepts only these retention periods (days); 0 keeps logs forever. */
+export const LOG_RETENTION_DAYS = [
+  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/**
+ * Pass-through workflow settings: keys are the workflow's env var names (see its settings.ts and
+ * docs/<workflow>.md); objects and arrays are JSON-encoded. Checked against the workflow's own schema below.
+ */
+const workflowSettings = z
+  .record(
+    z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'keys are environment variable names, e.g. STALE_AFTER_DAYS' }),
+    z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), z.unknown()), z.array(z.unknown())]),
+  )
+  .default({})
+  .transform((settings) =>
+    Object.fromEntries(
+      Object.entries(settings).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+    ),
+  );
+
+const sqsWorkflow = (defaults: { maxConcurrency: number; timeoutSeconds: number }) =>
+  z
+    .object({
+      /** Event source mapping maximumConcurrency: instances working the queue at once (SQS allows 2-1000). */
+      maxConcurrency: integer(defaults.maxConcurrency, 2, 1000),
+      /** Function timeout; the queue's visibility timeout is 6x this plus the batching window. */
+      timeoutSeconds: integer(defaults.timeoutSeconds, 10, 900),
+      batchSize: integer(10, 1, 10),
+      maxBatchingWindowSeconds: integer(1, 0, 300),
+      settings: workflowSettings,
+    })
+    .strict()
+    .prefault({});
+
+export const stackConfigSchema = z
+  .object({
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, { error: 'must start with a letter: letters, digits and -' })
+      .default('IgaAutopilot'),
+    /** Pin the target account/region; unset = the CLI's current credentials decide at deploy time. */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id' })
+      .optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'must be an AWS region such as eu-central-1' })
+      .optional(),
+
+    sailPoint: z
+      .object({
+        /** Tenant name: the API is https://{tenant}.api.identitynow.com. */
+        tenant: z.string().trim().optional(),
+        /** Full API base URL (custom domain); wins over `tenant`. */
+        apiUrl: z.string().trim().optional(),
+        /** Secret holding JSON {"clientId": "...", "clientSecret": "..."}. */
+        credentialsSecret: secretRef('iga-autopilot/sailpoint'),
+        /**
+         * Requests per 10 seconds this deployment may send to the tenant, across all functions (ISC's
+         * default gateway limit is 100 per client id per 10 s; the default leaves headroom).
+         */
+        requestsPer10s: integer(80, 1, 10_000),
+      })
+      .strict()
+      .prefault({}),
+
+    cognigy: z
+      .object({
+        /** Cognigy.AI API base URL with the /new prefix, e.g. https://api-trial.cognigy.ai/new. */
+        apiUrl: z.string().trim().optional(),
+        /** Secret holding the Cognigy.AI API key. */
+        apiKeySecret: secretRef('iga-autopilot/cognigy-api-key'),
+      })
+      .strict()
+      .prefault({}),
+
+    lambda: z
+      .object({
+        memoryMb: integer(256, 128, 10_240),
+        logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be DEBUG, INFO, WARN or ERROR' }).default('INFO'),
+        logRetentionDays: z.coerce
+          .number()
+          .default(90)
+          .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+            error: `must be one of ${LOG_RETENTION_DAYS.join(', ')} (0 = never expire)`,
+          }),
+        /**
+         * Reserve concurrency 1 for the scheduled functions so an on-demand run never overlaps a
+         * scheduled one. Accounts still at Lambda's initial limit of 10 cannot reserve any: set false.
+         */
+        reserveScheduledConcurrency: boolean(true),
+      })
+      .strict()
+      .prefault({}),
+
+    queues: z
+      .object({
+        /** Receives before SQS moves a message to its dead-letter queue (our code dead-letters on the last one with a reason). */
+        maxReceiveCount: integer(5, 1, 1000),
+        /** Retention of source and dead-letter queues. */
+        retentionDays: integer(14, 1, 14),
+      })
+      .strict()
+      .prefault({}),
+
+    alarms: z
+      .object({
+        /** Alarm when the oldest message in a work queue is older than this. */
+        oldestMessageAgeSeconds: integer(900, 60, 1_209_600),
+      })
+      .strict()
+      .prefault({}),
+
+    notifications: z
+      .object({
+        /** Email addresses subscribed to both topics (findings and alarms); each must confirm. */
+        emails: stringList(z.email({ error: 'must be an email address' })),
+      })
+      .strict()
+      .prefault({}),
+
+    data: z
+      .object({
+        /** Keep tables when the stack is deleted (recommended: they hold the audit trail). */
+        retainOnDelete: boolean(true),
+      })
+      .strict()
+      .prefault({}),
+
+    staleTokenSweep: z
+      .object({
+        schedule: scheduleExpression('cron(0 6 * * ? *)'),
+        timeZone: timeZone('UTC'),
+        timeoutSeconds: integer(600, 10, 900),
+        settings: workflowSettings,
+      })
+      .strict()
+      .prefault({}),
+
+    accessProvisioning: sqsWorkflow({ maxConcurrency: 2, timeoutSeconds: 60 }),
+    absenceReassignment: sqsWorkflow({ maxConcurrency: 2, timeoutSeconds: 60 }),
+
+    cognigyAudit: z
+      .object({
+        /** Deploy the Cognigy.AI credential audit (on the sweep's schedule). Default: when cognigy.apiUrl is set. */
+        enabled: z
+          .union([z.boolean(), z.enum(['true', 'false'], { error: 'must be true or false' })], {
+            error: 'must be true or false',
+          })
+          .transform((v) => v === true || v === 'true')
+          .optional(),
+        timeoutSeconds: integer(300, 10, 900),
+        settings: workflowSettings,
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+
+export function parseStackConfig(raw: unknown): StackConfig {
+  const result = stackConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new StackConfigError(
+      result.error.issues.map((issue) => ({
+        setting: [CONTEXT_KEY, ...issue.path.map(String)].join('.'),
+        message: issue.code === 'unrecognized_keys' ? `unknown setting(s) ${issue.keys.join(', ')}` : issue.message,
+      })),
+    );
+  }
+  const config = result.data;
+  const problems: { setting: string; message: string }[] = [];
+
+  const { tenant, apiUrl } = config.sailPoint;
+  if (tenant || apiUrl) {
+    try {
+      resolveSailPointApiUrl({ tenant, apiUrl });
+    } catch (error) {
+      problems.push({
+        setting: `${CONTEXT_KEY}.sailPoint.${apiUrl ? 'apiUrl' : 'tenant'}`,
+        message: (error as Error).message.replace(/SAILPOINT_API_URL/g, 'apiUrl').replace(/SAILPOINT_TENANT/g, 'tenant'),
+      });
+    }
+  }
+
+  const instances = Object.values(sailPointInstances(config)).reduce((a, b) => a + b, 0);
+  if (perInstanceSailPointBudget(config) < 1) {
+    problems.push({
+      setting: `${CONTEXT_KEY}.sailPoint.requestsPer10s`,
+      message:
+        `${config.sailPoint.requestsPer10s} requests per 10 s cannot be shared by ${instances} concurrent ` +
+        'SailPoint callers (sweep + both queues\' maxConcurrency): raise it or lower maxConcurrency',
+    });
+  }
+
+  const workflows: WorkflowName[] = ['staleTokenSweep', 'accessProvisioning', 'absenceReassignment'];
+  if (cognigyAuditEnabled(config)) workflows.push('cognigyAudit');
+  for (const workflow of workflows) {
+    problems.push(...checkWorkflowSettings(workflow, config, `${CONTEXT_KEY}.${workflow}.settings`));
+  }
+
+  if (problems.length > 0) throw new StackConfigError(problems);
+  return config;
+}
+
+export function cognigyAuditEnabled(config: StackConfig): boolean {
+  return config.cognigyAudit.enabled ?? config.cognigy.apiUrl !== undefined;
+}
+
+/** Reads `igaAutopilot` plus any `-c igaAutopilot.<path>=value` overrides from the CDK context. */
+export function stackConfigFromContext(context: Record<string, unknown>): StackConfig {
+  const base = context[CONTEXT_KEY];
+  const raw: Record<string, unknown> =
+    typeof base === 'string' ? parseJsonContext(base) : structuredClone((base as Record<string, unknown>) ?? {});
+  for (const [key, value] of Object.entries(context)) {
+    if (!key.startsWith(`${CONTEXT_KEY}.`)) continue;
+    setPath(raw, key.slice(CONTEXT_KEY.length + 1).split('.'), value);
+  }
+  return parseStackConfig(raw);
+}
+
+function parseJsonContext(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new StackConfigError([{ setting: CONTEXT_KEY, message: 'given on the command line, it must be a JSON object' }]);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}

@@ -1,0 +1,210 @@
+/**
+ * Over-the-wire set-up for the access-provisioning tests: a fresh sandbox tenant, a fresh DynamoDB
+ * table (dynalite), a fresh queue + DLQ (fauxqs), and the real handler driven by the local poller.
+ */
+// @middy/core's package exports offer only an "import" condition, which jest's CommonJS resolver
+// cannot pick; load its entry file by path (as the other workflows' handler tests do). Registered
+// here, before the handler module is required, so every test using the harness gets it.
+jest.mock('@middy/core', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/core/index.js`), {
+  virtual: true,
+});
+jest.mock('@middy/util', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/util/index.js`), {
+  virtual: true,
+});
+
+import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  createAccessProvisioningHandler,
+  type AccessProvisioningHandler,
+} from '../../../functions/access-provisioning/handler';
+import type { ProcessorSettings } from '../../../functions/access-provisioning/processor';
+import { DynamoProvisioningStore } from '../../../functions/access-provisioning/state-store';
+import { silentLog } from '../../../functions/shared/observability';
+import { SailPointClient } from '../../../functions/shared/sailpoint/client';
+import { drainQueue, pollOnce } from '../../../local/queue-poller';
+import { settleAccessRequests } from '../../../sandbox/sailpoint/access-requests';
+import { loadDefaultSeed, type SandboxSeed } from '../../../sandbox/seed';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../../sandbox/server';
+import { freshQueueWithDlq, freshTable, localSqsClient } from '../../support/emulators';
+
+export const PAT = { clientId: 'sandbox-pat-client', clientSecret: 'sandbox-pat-secret' };
+export const API_CLIENT = { clientId: 'sandbox-api-client', clientSecret: 'sandbox-api-secret' };
+/** nina.ivanova: the identity behind sandbox-pat-client (ORG_ADMIN). */
+export const REQUESTER_ID = '2c9180aa000000000000000000000014';
+
+/** Test identities without any access, and extra requestable catalog items. */
+export const person = (n: number) => `7e570000000000000000000000000${String(n).padStart(3, '0')}`;
+export const role = (n: number) => `7e5701e0000000000000000000000${String(n).padStart(3, '0')}`;
+export const entitlement = (n: number) => `7e57e000000000000000000000000${String(n).padStart(3, '0')}`;
+
+/** The default tenant plus `people` identities (no access) and `roles`/`entitlements` requestable items. */
+export function testSeed(people = 12, roles = 30, entitlements = 3): SandboxSeed {
+  const seed = loadDefaultSeed();
+  for (let n = 1; n <= people; n++) {
+    seed.identities.push({
+      id: person(n),
+      name: `test.person${n}`,
+      firstName: 'Test',
+      lastName: `Person ${n}`,
+      displayName: `Test Person ${n}`,
+      email: `test.person${n}@example.com`,
+      managerId: REQUESTER_ID,
+      inactive: false,
+      createdDaysAgo: 100,
+      attributes: {},
+      access: [],
+    });
+  }
+  for (let n = 1; n <= roles; n++) {
+    seed.accessItems.push({ id: role(n), type: 'ROLE', name: `Test Role ${n}`, description: null, privileged: false, requestable: true });
+  }
+  for (let n = 1; n <= entitlements; n++) {
+    seed.accessItems.push({
+      id: entitlement(n),
+      type: 'ENTITLEMENT',
+      name: `CN=Test Group ${n}`,
+      description: null,
+      privileged: false,
+      requestable: true,
+      attribute: 'memberOf',
+      value: `CN=Test Group ${n}`,
+    });
+  }
+  return seed as SandboxSeed;
+}
+
+export interface HarnessOptions {
+  readonly maxReceiveCount?: number;
+  readonly visibilityTimeoutSeconds?: number;
+  readonly settings?: Partial<ProcessorSettings>;
+  readonly sandbox?: SandboxOptions;
+  readonly credentials?: { clientId: string; clientSecret: string };
+  /** Wraps fetch for the SailPoint client (e.g. to drop a response after the server acted). */
+  readonly fetch?: typeof fetch;
+  /** Wraps the document client the handler uses (e.g. to fail a write). */
+  readonly wrapDoc?: (doc: DynamoDBDocumentClient) => DynamoDBDocumentClient;
+  readonly clock?: () => number;
+}
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** Fast, deterministic defaults: no retry delays, no settle time, SailPoint calls not retried in-client. */
+export const TEST_SETTINGS: Partial<ProcessorSettings> = {
+  transientRetrySeconds: 0,
+  conflictRetrySeconds: 0,
+  statusSettleMs: 0,
+};
+
+export async function startHarness(options: HarnessOptions = {}) {
+  const maxReceiveCount = options.maxReceiveCount ?? 4;
+  const sandbox: Sandbox = await startSandbox({ rateLimit: false, seed: testSeed(), ...options.sandbox });
+  const { tableName, doc } = await freshTable('accessRequests');
+  const sqs: SQSClient = localSqsClient();
+  const { queueUrl, dlqUrl } = await freshQueueWithDlq(sqs, maxReceiveCount + 1, options.visibilityTimeoutSeconds ?? 30);
+  const store = new DynamoProvisioningStore(doc, tableName);
+
+  /** One Lambda instance: its own SailPoint client (own token, own limiter) and handler. */
+  const newInstance = (overrides: { credentials?: { clientId: string; clientSecret: string } } = {}) => {
+    const client = new SailPointClient({
+      apiUrl: sandbox.url,
+      ...(overrides.credentials ?? options.credentials ?? PAT),
+      retry: { maxAttempts: 1 },
+      sleep: async () => {},
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    const handler: AccessProvisioningHandler = createAccessProvisioningHandler({
+      sailpoint: client,
+      doc: options.wrapDoc ? options.wrapDoc(doc) : doc,
+      tableName,
+      sqs,
+      queueUrl,
+      deadLetterQueueUrl: dlqUrl,
+      maxReceiveCount,
+      log: silentLog,
+      ...(options.clock ? { clock: options.clock } : {}),
+      settings: { ...TEST_SETTINGS, ...options.settings },
+    });
+    return { client, handler };
+  };
+  const main = newInstance();
+
+  return {
+    sandbox,
+    sqs,
+    queueUrl,
+    dlqUrl,
+    doc,
+    tableName,
+    store,
+    maxReceiveCount,
+    handler: main.handler,
+    client: main.client,
+    newInstance,
+    /** Sends bodies (objects are JSON-encoded) in one SendMessageBatch per 10; returns the message ids. */
+    async send(...bodies: unknown[]): Promise<string[]> {
+      const ids: string[] = [];
+      for (let i = 0; i < bodies.length; i += 10) {
+        const result = await sqs.send(
+          new SendMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: bodies.slice(i, i + 10).map((body, index) => ({
+              Id: String(index),
+              MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+            })),
+          }),
+        );
+        const byEntry = new Map((result.Successful ?? []).map((s) => [Number(s.Id), s.MessageId!]));
+        bodies.slice(i, i + 10).forEach((_, index) => ids.push(byEntry.get(index)!));
+      }
+      return ids;
+    },
+    pollOnce: (handler: AccessProvisioningHandler = main.handler, batchSize = 10) =>
+      pollOnce({ sqs, queueUrl, handler, batchSize }),
+    drain: (handler: AccessProvisioningHandler = main.handler, batchSize = 10) =>
+      drainQueue({ sqs, queueUrl, handler, batchSize, timeoutMs: 15_000 }),
+    /** Everything now in the DLQ: body and the reason attribute. */
+    async deadLetters(): Promise<{ body: string; reason: string; sourceMessageId: string }[]> {
+      const out: { body: string; reason: string; sourceMessageId: string }[] = [];
+      for (;;) {
+        const got = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 60 }),
+        );
+        if (!got.Messages?.length) return out;
+        for (const m of got.Messages) {
+          out.push({
+            body: m.Body ?? '',
+            reason: m.MessageAttributes?.reason?.StringValue ?? '',
+            sourceMessageId: m.MessageAttributes?.sourceMessageId?.StringValue ?? '',
+          });
+        }
+      }
+    },
+    /** Accepted (202) access request POSTs the sandbox saw. */
+    acceptedPosts: () => sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests', status: 202 }),
+    allPosts: () => sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests' }),
+    /** The identity's access item ids in the sandbox now (due approvals applied first). */
+    accessOf: (identityId: string) => {
+      settleAccessRequests(sandbox.state, options.sandbox?.now?.() ?? new Date());
+      return sandbox.state.identities.get(identityId)!.access.map((a) => a.id);
+    },
+    outcome: (messageId: string) => store.outcomeOfMessage(messageId),
+    async stop() {
+      await sandbox.stop();
+    },
+  };
+}
+
+export const grant = (identities: string[], items: { type: 'ROLE' | 'ACCESS_PROFILE' | 'ENTITLEMENT'; id: string }[], extra: object = {}) => ({
+  requestedFor: identities,
+  requestType: 'GRANT_ACCESS',
+  requestedItems: items,
+  ...extra,
+});
+
+export const revoke = (identity: string, items: { type: 'ROLE' | 'ACCESS_PROFILE' | 'ENTITLEMENT'; id: string }[], extra: object = {}) => ({
+  requestedFor: [identity],
+  requestType: 'REVOKE_ACCESS',
+  requestedItems: items.map((i) => ({ ...i, comment: 'access no longer needed' })),
+  ...extra,
+});

@@ -1,0 +1,180 @@
+import {
+  resolveDelegate,
+  type DelegateDirectory,
+  type DelegateRequest,
+  type Landing,
+  type OverlappingAbsence,
+} from '../../../functions/absence-reassignment/delegate-chain';
+import type { ConfigType } from '../../../functions/shared/sailpoint';
+
+interface Person {
+  manager?: string;
+  inactive?: boolean;
+  absent?: { delegateId: string | null };
+  /** Where SailPoint sends their work now (per evaluate). */
+  landsOn?: string;
+}
+
+/** A directory over plain objects; records every lookup so tests can see the work done. */
+function directory(people: Record<string, Person>) {
+  const calls: string[] = [];
+  const dir: DelegateDirectory = {
+    async identity(id) {
+      calls.push(`identity ${id}`);
+      const person = people[id];
+      return {
+        exists: person !== undefined,
+        inactive: person?.inactive ?? false,
+        managerId: person?.manager ?? null,
+      };
+    },
+    async absenceOverlapping(id): Promise<OverlappingAbsence | undefined> {
+      calls.push(`absence ${id}`);
+      const absent = people[id]?.absent;
+      return absent
+        ? { absenceId: `${id}-leave`, startDate: '2030-07-01T00:00:00.000Z', endDate: null, ...absent }
+        : undefined;
+    },
+    async landing(id, type: ConfigType): Promise<Landing> {
+      calls.push(`landing ${id} ${type}`);
+      const to = people[id]?.landsOn;
+      return to ? { reassignToId: to, via: [to] } : { reassignToId: id, via: [] };
+    },
+  };
+  return { dir, calls };
+}
+
+const request = (overrides: Partial<DelegateRequest> = {}): DelegateRequest => ({
+  absentId: 'ann',
+  absenceId: 'leave-1',
+  requestedDelegateId: null,
+  window: { startDate: '2030-07-01T00:00:00.000Z', endDate: '2030-07-15T00:00:00.000Z' },
+  configTypes: ['ACCESS_REQUESTS', 'CERTIFICATIONS', 'MANUAL_TASKS'],
+  maxHops: 5,
+  ...overrides,
+});
+
+const ORG: Record<string, Person> = {
+  ann: { manager: 'max' },
+  max: { manager: 'vic' },
+  vic: {},
+  bob: { manager: 'max' },
+};
+
+describe('resolving the delegate', () => {
+  it('takes the explicit delegate when they can cover', async () => {
+    const { dir } = directory(ORG);
+    const result = await resolveDelegate(request({ requestedDelegateId: 'bob' }), dir);
+    expect(result).toMatchObject({
+      ok: true,
+      delegateId: 'bob',
+      trail: [{ identityId: 'bob', via: 'explicit delegate' }],
+    });
+  });
+
+  it('falls back to the manager from the identity document', async () => {
+    const { dir } = directory(ORG);
+    expect(await resolveDelegate(request(), dir)).toMatchObject({
+      ok: true,
+      delegateId: 'max',
+      trail: [{ identityId: 'max', via: 'manager of ann' }],
+    });
+  });
+
+  it('passes over an explicit delegate who is the absent person, or does not exist, for the manager', async () => {
+    for (const requestedDelegateId of ['ann', 'ghost']) {
+      const { dir } = directory(ORG);
+      const result = await resolveDelegate(request({ requestedDelegateId }), dir);
+      expect(result).toMatchObject({ ok: true, delegateId: 'max' });
+      expect(result.trail[0]?.skipped).toMatch(/is the absent person|does not exist/);
+    }
+  });
+
+  it('passes over an absent delegate for the delegate of their own absence, else their manager', async () => {
+    const covered = directory({ ...ORG, bob: { manager: 'max', absent: { delegateId: 'vic' } } });
+    expect(await resolveDelegate(request({ requestedDelegateId: 'bob' }), covered.dir)).toMatchObject({
+      ok: true,
+      delegateId: 'vic',
+      trail: [
+        { identityId: 'bob', skipped: expect.stringMatching(/^is absent 2030-07-01/) },
+        { identityId: 'vic', via: "delegate of bob's absence" },
+      ],
+    });
+    const uncovered = directory({ ...ORG, max: { manager: 'vic', absent: { delegateId: null } } });
+    expect(await resolveDelegate(request(), uncovered.dir)).toMatchObject({ ok: true, delegateId: 'vic' });
+  });
+
+  it('passes over an inactive manager, and one to whom SailPoint already routes work back to the absent person', async () => {
+    const inactive = directory({ ...ORG, max: { manager: 'vic', inactive: true } });
+    expect(await resolveDelegate(request(), inactive.dir)).toMatchObject({ ok: true, delegateId: 'vic' });
+
+    const loop = directory({ ...ORG, max: { manager: 'vic', landsOn: 'ann' } });
+    const result = await resolveDelegate(request(), loop.dir);
+    expect(result).toMatchObject({ ok: true, delegateId: 'vic' });
+    expect(result.trail[0]?.skipped).toContain(
+      'SailPoint already reassigns their ACCESS_REQUESTS work to ann',
+    );
+  });
+
+  it('reports where SailPoint forwards the delegate’s work when it is elsewhere', async () => {
+    const { dir } = directory({ ...ORG, max: { manager: 'vic', landsOn: 'vic' } });
+    expect(await resolveDelegate(request({ configTypes: ['CERTIFICATIONS'] }), dir)).toMatchObject({
+      ok: true,
+      delegateId: 'max',
+      landsOn: { CERTIFICATIONS: 'vic' },
+    });
+  });
+
+  it('detects a cycle', async () => {
+    const { dir } = directory({
+      ann: { manager: 'max' },
+      max: { manager: 'vic', absent: { delegateId: 'vic' } },
+      vic: { manager: 'max', absent: { delegateId: 'max' } },
+    });
+    const result = await resolveDelegate(request(), dir);
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.reason).toMatch(/^cycle in the delegate chain: max → vic → max \(tried max/);
+  });
+
+  it('gives up after maxHops candidates', async () => {
+    const chain: Record<string, Person> = { ann: { manager: 'm1' } };
+    for (let i = 1; i <= 9; i++) chain[`m${i}`] = { manager: `m${i + 1}`, inactive: true };
+    const { dir, calls } = directory(chain);
+    const result = await resolveDelegate(request({ maxHops: 3 }), dir);
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^no eligible delegate within 3 candidates/),
+    });
+    expect(calls.filter((c) => c.startsWith('identity m')).length).toBe(3);
+  });
+
+  it('fails with the reason when nobody is left: no manager, or an unknown absent person', async () => {
+    const orphan = directory({ ann: {} });
+    expect(await resolveDelegate(request(), orphan.dir)).toMatchObject({
+      ok: false,
+      reason: 'no delegate was named and ann has no manager',
+    });
+    const unknown = directory({});
+    expect(await resolveDelegate(request(), unknown.dir)).toMatchObject({
+      ok: false,
+      reason: 'the absent identity ann does not exist in SailPoint',
+    });
+    const topAbsent = directory({ ann: { manager: 'vic' }, vic: { absent: { delegateId: null } } });
+    const result = await resolveDelegate(request(), topAbsent.dir);
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^vic has no manager \(tried vic \(manager of ann\): is absent/),
+    });
+  });
+
+  it('does not ask SailPoint where work lands for candidates already passed over', async () => {
+    const { dir, calls } = directory({ ...ORG, max: { manager: 'vic', absent: { delegateId: null } } });
+    await resolveDelegate(request(), dir);
+    expect(calls.filter((c) => c.startsWith('landing'))).toEqual([
+      'landing vic ACCESS_REQUESTS',
+      'landing vic CERTIFICATIONS',
+      'landing vic MANUAL_TASKS',
+    ]);
+  });
+});

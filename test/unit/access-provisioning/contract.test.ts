@@ -1,0 +1,121 @@
+import { parseAccessRequestMessage } from '../../../functions/access-provisioning/contract';
+
+const NOW = Date.parse('2030-01-01T00:00:00Z');
+const parse = (body: unknown) =>
+  parseAccessRequestMessage(typeof body === 'string' ? body : JSON.stringify(body), NOW);
+const reasonOf = (body: unknown) => {
+  const result = parse(body);
+  if (result.ok) throw new Error('expected the message to be invalid');
+  return result.reason;
+};
+
+const grant = {
+  requestedFor: ['id1'],
+  requestedItems: [{ type: 'ROLE', id: 'role1' }],
+};
+
+describe('access request message contract', () => {
+  it('accepts the API shape, defaults requestType to GRANT_ACCESS and keeps per-item fields', () => {
+    const result = parse({
+      requestId: 'req-1',
+      requestedFor: ['id1', 'id2'],
+      requestedItems: [
+        {
+          type: 'ACCESS_PROFILE',
+          id: 'ap1',
+          comment: 'needed',
+          removeDate: '2031-01-01T00:00:00Z',
+          clientMetadata: { ticket: 'T-1' },
+        },
+      ],
+      clientMetadata: { source: 'hr' },
+    });
+    expect(result).toEqual({
+      ok: true,
+      message: {
+        requestId: 'req-1',
+        requestedFor: ['id1', 'id2'],
+        requestType: 'GRANT_ACCESS',
+        requestedItems: [
+          { type: 'ACCESS_PROFILE', id: 'ap1', comment: 'needed', removeDate: '2031-01-01T00:00:00Z', clientMetadata: { ticket: 'T-1' } },
+        ],
+        clientMetadata: { source: 'hr' },
+      },
+    });
+    expect(parse({ ...grant, requestType: null })).toMatchObject({ ok: true, message: { requestType: 'GRANT_ACCESS' } });
+  });
+
+  it('refuses a body that is not JSON, naming what it starts with', () => {
+    expect(reasonOf('not json')).toBe('invalid message: the body is not JSON (starts with "not json")');
+    expect(reasonOf('')).toBe('invalid message: the body is not JSON (empty body)');
+  });
+
+  it('refuses 0 and 26 items', () => {
+    expect(reasonOf({ ...grant, requestedItems: [] })).toBe('invalid message: requestedItems: must contain at least 1 item');
+    const items = Array.from({ length: 26 }, (_, i) => ({ type: 'ROLE', id: `r${i}` }));
+    expect(reasonOf({ ...grant, requestedItems: items })).toBe(
+      'invalid message: requestedItems: must contain at most 25 items',
+    );
+  });
+
+  it('refuses a REVOKE for more than one identity and a REVOKE item without a comment', () => {
+    const revoke = {
+      requestType: 'REVOKE_ACCESS',
+      requestedFor: ['id1', 'id2'],
+      requestedItems: [
+        { type: 'ROLE', id: 'r1', comment: 'leaver' },
+        { type: 'ROLE', id: 'r2' },
+      ],
+    };
+    expect(reasonOf(revoke)).toBe(
+      'invalid message: requestedFor: REVOKE_ACCESS must name exactly one identity (got 2); ' +
+        'requestedItems[1].comment: required for REVOKE_ACCESS',
+    );
+  });
+
+  it('refuses a removeDate in the past, not in UTC, or on an entitlement', () => {
+    expect(
+      reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2029-12-31T23:59:59Z' }] }),
+    ).toBe('invalid message: requestedItems[0].removeDate: must be in the future (got 2029-12-31T23:59:59Z)');
+    expect(
+      reasonOf({ ...grant, requestedItems: [{ type: 'ENTITLEMENT', id: 'e1', removeDate: '2031-01-01T00:00:00Z' }] }),
+    ).toBe('invalid message: requestedItems[0].removeDate: not supported for entitlements');
+    expect(
+      reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2031-01-01T00:00:00+02:00' }] }),
+    ).toBe(
+      'invalid message: requestedItems[0].removeDate: must be an ISO-8601 UTC date-time such as 2030-01-31T00:00:00Z',
+    );
+  });
+
+  it('refuses unknown item types, unsupported fields, repeated identities or items, reserved metadata keys', () => {
+    expect(reasonOf({ ...grant, requestedItems: [{ type: 'APP', id: 'a' }] })).toBe(
+      'invalid message: requestedItems[0].type: must be one of ACCESS_PROFILE, ROLE, ENTITLEMENT',
+    );
+    expect(reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r', startDate: '2031-01-01T00:00:00Z' }] })).toBe(
+      'invalid message: requestedItems[0]: unsupported field "startDate"',
+    );
+    expect(reasonOf({ ...grant, requestType: 'MODIFY_ACCESS' })).toBe(
+      'invalid message: requestType: must be GRANT_ACCESS or REVOKE_ACCESS',
+    );
+    expect(reasonOf({ ...grant, requestedFor: ['a', 'a'] })).toBe(
+      'invalid message: requestedFor[1]: identity a is listed twice',
+    );
+    expect(
+      reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r' }, { type: 'ROLE', id: 'r' }] }),
+    ).toBe('invalid message: requestedItems[1]: ROLE r is listed twice');
+    expect(reasonOf({ ...grant, clientMetadata: { igaAutopilotItem: 'x' } })).toBe(
+      'invalid message: clientMetadata: keys starting with "igaAutopilot" are reserved for this workflow',
+    );
+    expect(reasonOf({ ...grant, requestedFor: ['has space'] })).toBe(
+      'invalid message: requestedFor[0]: must be 1-128 letters, digits, "_", ".", ":" or "-"',
+    );
+  });
+
+  it('keeps the requestId of an invalid message so its outcome can be found by it', () => {
+    expect(parse({ requestId: 'req-9', requestedFor: [] })).toEqual({
+      ok: false,
+      requestId: 'req-9',
+      reason: expect.stringContaining('requestedFor: must name at least one identity'),
+    });
+  });
+});

@@ -1,0 +1,135 @@
+import { decideSlot, type SlotRecord } from '../../../functions/access-provisioning/slot-policy';
+import { findRequests, statusOf } from '../../../functions/access-provisioning/reconcile';
+
+const NOW = Date.parse('2030-01-01T12:00:00Z');
+const HOUR = 3_600_000;
+const policy = { statusSettleMs: 60_000, conflictRetrySeconds: 300 };
+const ctx = (own: string[] = ['m-new']) => ({ ownMessageIds: new Set(own), now: NOW, policy });
+const grant = { requestType: 'GRANT_ACCESS' as const };
+const revoke = { requestType: 'REVOKE_ACCESS' as const };
+
+function record(overrides: Partial<SlotRecord>): SlotRecord {
+  return {
+    operation: 'GRANT_ACCESS',
+    state: 'submitted',
+    claimToken: 't1',
+    messageId: 'm-old',
+    claimedAt: NOW - HOUR,
+    attemptSince: NOW - HOUR,
+    submittedAt: NOW - HOUR,
+    dedupUntil: NOW + 167 * HOUR,
+    version: 2,
+    ...overrides,
+  };
+}
+
+describe('slot decisions', () => {
+  it('claims a slot nobody holds', () => {
+    expect(decideSlot(undefined, grant, ctx())).toEqual({ kind: 'claim', expect: { kind: 'absent' } });
+  });
+
+  it('suppresses a duplicate submitted within the window, and reports a redelivery of the submitter as submitted', () => {
+    const submitted = record({ requestId: 'req-1' });
+    expect(decideSlot(submitted, grant, ctx())).toMatchObject({
+      kind: 'duplicate',
+      reason: expect.stringContaining('already submitted at 2030-01-01T11:00:00.000Z by message m-old (request req-1)'),
+    });
+    expect(decideSlot(submitted, grant, ctx(['m-old']))).toMatchObject({ kind: 'already-submitted' });
+  });
+
+  it('claims again once the window has passed, re-checking the expiry in the write condition', () => {
+    const old = record({ dedupUntil: NOW - 1 });
+    expect(decideSlot(old, grant, ctx())).toEqual({
+      kind: 'claim',
+      expect: { kind: 'unchanged', version: 2, expired: { field: 'dedupUntil', now: NOW } },
+    });
+  });
+
+  it('treats a live claim of another message as in flight, and takes over an expired one with reconciliation', () => {
+    const live = record({ state: 'claimed', leaseExpiresAt: NOW + 1000, submittedAt: undefined, dedupUntil: undefined });
+    expect(decideSlot(live, grant, ctx())).toMatchObject({ kind: 'duplicate', reason: expect.stringContaining('in flight') });
+    const dead = { ...live, leaseExpiresAt: NOW - 1 };
+    expect(decideSlot(dead, grant, ctx())).toEqual({
+      kind: 'claim',
+      expect: { kind: 'unchanged', version: 2, expired: { field: 'leaseExpiresAt', now: NOW } },
+      reconcileSince: NOW - HOUR,
+    });
+  });
+
+  it('lets a redelivery of the claiming message take over at once, reconciling first', () => {
+    const live = record({ state: 'claimed', leaseExpiresAt: NOW + 1000, messageId: 'm-1' });
+    expect(decideSlot(live, grant, ctx(['m-1']))).toEqual({
+      kind: 'claim',
+      expect: { kind: 'unchanged', version: 2 },
+      reconcileSince: NOW - HOUR,
+    });
+  });
+
+  describe('GRANT/REVOKE race', () => {
+    it('waits while the opposite request type is being submitted', () => {
+      const claimed = record({ state: 'claimed', leaseExpiresAt: NOW + 1000 });
+      expect(decideSlot(claimed, revoke, ctx())).toMatchObject({ kind: 'wait', delaySeconds: 300 });
+    });
+
+    it('asks SailPoint about a submitted opposite request, waits while it is pending, goes once it is final', () => {
+      const submitted = record({});
+      expect(decideSlot(submitted, revoke, ctx())).toEqual({
+        kind: 'needs-opposite-status',
+        since: NOW - HOUR,
+        opposite: 'GRANT_ACCESS',
+      });
+      expect(decideSlot(submitted, revoke, ctx(), { found: true, pending: true, state: 'EXECUTING' })).toMatchObject({
+        kind: 'wait',
+        reason: expect.stringContaining('still EXECUTING in SailPoint'),
+      });
+      expect(decideSlot(submitted, revoke, ctx(), { found: true, pending: false, state: 'REQUEST_COMPLETED' })).toEqual({
+        kind: 'claim',
+        expect: { kind: 'unchanged', version: 2 },
+      });
+    });
+
+    it('does not trust an empty status list until SailPoint had time to list the request', () => {
+      const fresh = record({ attemptSince: NOW - 10_000, submittedAt: NOW - 10_000 });
+      expect(decideSlot(fresh, revoke, ctx(), { found: false, pending: false })).toMatchObject({ kind: 'wait' });
+      const settled = record({ attemptSince: NOW - 61_000 });
+      expect(decideSlot(settled, revoke, ctx(), { found: false, pending: false })).toMatchObject({ kind: 'claim' });
+    });
+
+    it('ignores an opposite submission older than the window', () => {
+      expect(decideSlot(record({ dedupUntil: NOW - 1 }), revoke, ctx())).toMatchObject({ kind: 'claim' });
+    });
+  });
+});
+
+describe('matching access request status entries', () => {
+  const unit = { requestType: 'GRANT_ACCESS' as const, identityId: 'id1', itemType: 'ROLE' as const, itemId: 'r1' };
+  const entry = {
+    requestType: 'GRANT_ACCESS',
+    itemType: 'ROLE',
+    id: 'ar-1',
+    marker: 'ROLE:r1',
+    requestedForId: 'id1',
+    created: NOW,
+    state: 'EXECUTING',
+    accessRequestId: 'ar-1',
+  };
+
+  it('matches by our item marker, identity, type and time; not another item, type or an older request', () => {
+    expect(findRequests([entry], unit, NOW)).toHaveLength(1);
+    expect(findRequests([{ ...entry, marker: 'ROLE:r2' }], unit, NOW)).toHaveLength(0);
+    expect(findRequests([{ ...entry, requestType: 'REVOKE_ACCESS' }], unit, NOW)).toHaveLength(0);
+    expect(findRequests([{ ...entry, requestedForId: 'id2' }], unit, NOW)).toHaveLength(0);
+    expect(findRequests([{ ...entry, created: NOW - 6 * 60_000 }], unit, NOW)).toHaveLength(0);
+    // Within the clock-skew allowance.
+    expect(findRequests([{ ...entry, created: NOW - 60_000 }], unit, NOW)).toHaveLength(1);
+    // Older API versions: no marker, the entry id is the item id.
+    expect(findRequests([{ ...entry, marker: undefined, id: 'r1' }], unit, NOW)).toHaveLength(1);
+  });
+
+  it('treats unknown states as pending and final ones as finished', () => {
+    expect(statusOf([entry], unit, NOW)).toEqual({ found: true, pending: true, state: 'EXECUTING' });
+    expect(statusOf([{ ...entry, state: 'REJECTED' }], unit, NOW)).toEqual({ found: true, pending: false, state: 'REJECTED' });
+    expect(statusOf([{ ...entry, state: 'SOMETHING_NEW' }], unit, NOW).pending).toBe(true);
+    expect(statusOf([], unit, NOW)).toEqual({ found: false, pending: false });
+  });
+});
