@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -29,3 +30,21 @@ export const FUNCTION_BUNDLING = {
   externalModules: [],
   forceDockerBundling: false,
 } satisfies BundlingOptions;
+
+/** The esbuild options NodejsFunction derives from FUNCTION_BUNDLING (its `esbuild --bundle` command line). */
+export function esbuildOptionsFor(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: FUNCTION_BUNDLING.target,
+    format: FUNCTION_BUNDLING.format === OutputFormat.ESM ? 'esm' : 'cjs',
+    minify: FUNCTION_BUNDLING.minify,
+    sourcemap: FUNCTION_BUNDLING.sourceMap,
+    sourcesContent: FUNCTION_BUNDLING.sourcesContent,
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
+    external: [...FUNCTION_BUNDLING.externalModules],
+    logLevel: 'warning',
+  };
+}

@@ -157,7 +157,8 @@ const STACK_SETTING_OF: Record<string, string> = {
   COGNIGY_API_URL: 'igaAutopilot.cognigy.apiUrl',
 };
 
-const PLACEHOLDER_REFS: ResourceRefs = {
+/** Stand-ins for resource references, where a function's environment is needed without a stack. */
+export const PLACEHOLDER_REFS: ResourceRefs = {
   tableName: 'placeholder-table',
   notificationsTopicArn: 'arn:aws:sns:us-east-1:123456789012:placeholder',
   queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/placeholder',

@@ -42,8 +42,8 @@ const boolean = (def: boolean) =>
     .transform((v) => v === true || v === 'true')
     .default(def);
 
-/** A list given as a JSON array or as comma-separated text. */
-const stringList = <T extends z.ZodType<string>>(item: T) =>
+/** A list of email addresses, given as a JSON array or as comma-separated text. */
+const emailList = () =>
   z
     .union([z.array(z.string()), z.string()])
     .transform((v) =>
@@ -51,7 +51,7 @@ const stringList = <T extends z.ZodType<string>>(item: T) =>
         .map((s) => s.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(item))
+    .pipe(z.array(z.email({ error: 'must be an email address' })))
     .default([]);
 
 /** A Secrets Manager secret name, or its full/partial ARN. */
@@ -230,7 +230,7 @@ export const stackConfigSchema = z
     notifications: z
       .object({
         /** Email addresses subscribed to both topics (findings and alarms); each must confirm. */
-        emails: stringList(z.email({ error: 'must be an email address' })),
+        emails: emailList(),
       })
       .strict()
       .prefault({}),

@@ -18,7 +18,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient, createSnsClient, createSqsClient } from '../shared/aws';
 import { SnsNotifier, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, type LogSink } from '../shared/observability';
+import { createLogger, createMetrics, type LogSink, logSinkOf } from '../shared/observability';
 import { outcomeOfError, type MessageOutcome } from '../shared/queue/outcomes';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
 import {
@@ -82,6 +82,22 @@ const OUTCOME_COUNTER = {
   'stale-ignored': 'staleIgnored',
 } as const satisfies Record<EventResult['outcome'], keyof Counts>;
 
+/** People handled at once within a batch (a batch can hold up to 10 000 messages on a standard queue). */
+const GROUP_CONCURRENCY = 4;
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inPool<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** What a failure while handling one event means for its message. */
 export function outcomeOfAbsenceError(error: unknown): MessageOutcome {
   if (error instanceof SailPointRateLimitError) {
@@ -114,9 +130,11 @@ export function createAbsenceReassignmentHandler(
     options: { maxDelegateHops: deps.maxDelegateHops ?? 5 },
   });
 
-  const processBatch = async (messages: QueueMessage[]): Promise<Map<string, MessageOutcome>> => {
+  const processBatch = async (
+    messages: QueueMessage[],
+    counts: Counts,
+  ): Promise<Map<string, MessageOutcome>> => {
     const outcomes = new Map<string, MessageOutcome>();
-    const counts = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counts;
     const groups = new Map<string, { message: QueueMessage; fifo: boolean }[]>();
     for (const message of messages) {
       const fifoGroup = message.record.attributes?.MessageGroupId;
@@ -128,32 +146,22 @@ export function createAbsenceReassignmentHandler(
       groups.set(key, group);
     }
 
-    await Promise.all(
-      [...groups.values()].map(async (group) => {
-        let blockedBy: string | undefined;
-        for (const { message, fifo } of group) {
-          if (blockedBy) {
-            outcomes.set(message.messageId, {
-              status: 'retry',
-              reason: `waits for message ${blockedBy} of the same FIFO group`,
-            });
-            continue;
-          }
-          const outcome = await handleMessage(message, counts);
-          outcomes.set(message.messageId, outcome);
-          if (fifo && outcome.status === 'retry') blockedBy = message.messageId;
+    await inPool([...groups.values()], GROUP_CONCURRENCY, async (group) => {
+      let blockedBy: string | undefined;
+      for (const { message, fifo } of group) {
+        if (blockedBy) {
+          outcomes.set(message.messageId, {
+            status: 'retry',
+            reason: `waits for message ${blockedBy} of the same FIFO group`,
+          });
+          continue;
         }
-      }),
-    );
+        const outcome = await handleMessage(message, counts);
+        outcomes.set(message.messageId, outcome);
+        if (fifo && outcome.status === 'retry') blockedBy = message.messageId;
+      }
+    });
 
-    for (const outcome of outcomes.values()) {
-      if (outcome.status === 'retry') counts.retried++;
-      if (outcome.status === 'dead-letter') counts.deadLettered++;
-    }
-    deps.log.info('absence batch processed', { messages: messages.length, ...counts });
-    if (deps.metrics) {
-      for (const name of COUNTERS) deps.metrics.addMetric(name, MetricUnit.Count, counts[name]);
-    }
     return outcomes;
   };
 
@@ -188,28 +196,29 @@ export function createAbsenceReassignmentHandler(
   };
 
   const handle = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const settled = await settleSqsBatch(event, processBatch, {
+    const counts = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counts;
+    const settled = await settleSqsBatch(event, (messages) => processBatch(messages, counts), {
       sqs: deps.sqs,
       queueUrl: deps.queueUrl,
       deadLetterQueueUrl: deps.deadLetterQueueUrl,
       maxReceiveCount: deps.maxReceiveCount,
       log: deps.log,
     });
+    // Counted after settling: a retry on the last allowed receive became a dead letter there.
+    for (const outcome of settled.outcomes.values()) {
+      if (outcome.status === 'retry') counts.retried++;
+      if (outcome.status === 'dead-letter') counts.deadLettered++;
+    }
+    deps.log.info('absence batch processed', { messages: event.Records.length, ...counts });
+    if (deps.metrics) {
+      for (const name of COUNTERS) deps.metrics.addMetric(name, MetricUnit.Count, counts[name]);
+    }
     return settled.response;
   };
 
   const wrapped = middy(handle);
   if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
   return wrapped as unknown as AbsenceReassignmentHandler;
-}
-
-/** The Powertools logger as the narrow LogSink (and SailPoint client logger) the code uses. */
-export function logSinkOf(logger: Logger): LogSink {
-  const write =
-    (level: 'debug' | 'info' | 'warn' | 'error') =>
-    (message: string, extra?: object): void =>
-      extra ? logger[level](message, extra as Record<string, unknown>) : logger[level](message);
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
 /** Builds the handler's dependencies from validated settings (once per Lambda instance). */

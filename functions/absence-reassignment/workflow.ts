@@ -284,7 +284,9 @@ export class AbsenceWorkflow {
       const held = new Map<ConfigType, ActualConfiguration>();
       // Nothing wanted and nothing we could have created: no need to ask SailPoint.
       const nothingToDo = desired.size === 0 && absences.every((a) => a.delegateHistory.length === 0);
-      const actual = nothingToDo ? undefined : await getReassignmentConfiguration(this.deps.sailpoint, identityId);
+      const actual = nothingToDo
+        ? undefined
+        : await getReassignmentConfiguration(this.deps.sailpoint, identityId);
       for (const type of nothingToDo ? [] : CONFIG_TYPES) {
         const holding = await this.reconcileType(
           identityId,

@@ -182,9 +182,19 @@ export class AccessProvisioner {
       statusLookups: 0,
       identityLookups: 0,
     };
-    const requester = await this.requester();
+    let requesterId: string;
+    try {
+      requesterId = (await this.requester()).identityId;
+    } catch (error) {
+      // A configuration problem (no user context, rejected credentials, token endpoint down): every
+      // message waits on the queue, and says why, until it is fixed or its receives run out.
+      this.log?.error('cannot submit access requests with this SailPoint credential', { error: errorText(error) });
+      const states = messages.map((message, order): MessageState => ({ message, order, units: [] }));
+      const detail = errorText(error);
+      return this.settle(states, [], counts, { kind: 'retrying', detail, delaySeconds: this.settings.transientRetrySeconds });
+    }
     const now = this.clock();
-    const states = messages.map((message, order) => this.parse(message, order, now, requester.identityId));
+    const states = messages.map((message, order) => this.parse(message, order, now, requesterId));
     const byId = new Map(states.map((s) => [s.message.messageId, s]));
     const tasks = this.mergeUnits(states);
     counts.units = tasks.length;
@@ -267,7 +277,12 @@ export class AccessProvisioner {
     return tasks;
   }
 
-  private async settle(states: readonly MessageState[], tasks: readonly UnitTask[], counts: BatchCounts) {
+  private async settle(
+    states: readonly MessageState[],
+    tasks: readonly UnitTask[],
+    counts: BatchCounts,
+    batchFailure?: UnitOutcome,
+  ) {
     const taskByUnit = new Map(tasks.map((t) => [t.unit.key, t]));
     const outcomes = new Map<string, MessageOutcome>();
     const verdicts: BatchReport['verdicts'] = new Map();
@@ -276,7 +291,9 @@ export class AccessProvisioner {
       const { messageId, receiveCount } = state.message;
       const units: UnitOutcomeRecord[] = [];
       let verdict: MessageVerdict;
-      if (state.invalid) {
+      if (batchFailure) {
+        verdict = verdictOf([batchFailure]);
+      } else if (state.invalid) {
         verdict = { status: 'invalid', reason: state.invalid, queue: { status: 'dead-letter', reason: state.invalid } };
       } else {
         const unitOutcomes = state.units.map((unit) => {

@@ -6,13 +6,20 @@ import { z } from 'zod';
 import { parseSettings, sailPointSettings, setting, type Env } from '../shared/config';
 import type { ProcessorSettings } from './processor';
 
+/**
+ * An SQS queue URL, https://sqs.<region>.amazonaws.com/<account>/<name>. Checked by shape, not with
+ * z.url(): that refuses the emulator's http://sqs.us-east-1.127.0.0.1:<port>/… form.
+ */
+const queueUrl = (what: string) =>
+  z.string({ error: `must be the URL of ${what}` }).regex(/^https?:\/\/[^\s/]+\/\S+$/, { error: `must be the URL of ${what}` });
+
 export const accessProvisioningSettings = sailPointSettings.extend({
   /** The accessRequests table (functions/shared/tables.ts). */
   ACCESS_REQUESTS_TABLE: z.string({ error: 'is required' }).min(1, { error: 'is required' }),
   /** The intake queue (its URL is needed to delay a rate-limited message by Retry-After). */
-  QUEUE_URL: z.url({ error: 'must be the URL of the access-request queue' }),
+  QUEUE_URL: queueUrl('the access-request queue'),
   /** Where invalid and refused messages go, with the reason. */
-  DEAD_LETTER_QUEUE_URL: z.url({ error: 'must be the URL of the dead-letter queue' }),
+  DEAD_LETTER_QUEUE_URL: queueUrl('the dead-letter queue'),
   /** The queue's redrive maxReceiveCount: the last retry becomes a dead letter that says why. */
   MAX_RECEIVE_COUNT: setting.integer(5, { min: 1, max: 1000 }),
   /** SNS topic for operator notices (a message SailPoint refused or that gave up); unset: log only. */

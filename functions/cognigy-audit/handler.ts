@@ -25,7 +25,7 @@ import {
 } from '../shared/cognigy';
 import { FindingsStore } from '../shared/findings';
 import { RecordingNotifier, SnsNotifier, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, type LogSink } from '../shared/observability';
+import { createLogger, createMetrics, type LogSink, logSinkOf } from '../shared/observability';
 import { TABLES } from '../shared/tables';
 import { runCognigyAudit, type CognigyAuditSummary } from './audit';
 import { keyPolicyOf, parseCognigyAuditSettings, type CognigyAuditSettings } from './settings';
@@ -129,16 +129,6 @@ export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps) {
   };
 
   return middy(audit).use(injectLambdaContext(logger)).use(logMetrics(metrics));
-}
-
-/** Powertools' Logger typed as the narrow LogSink domain code takes. */
-export function logSinkOf(logger: Logger): LogSink {
-  return {
-    debug: (message, extra) => logger.debug(message, { ...extra }),
-    info: (message, extra) => logger.info(message, { ...extra }),
-    warn: (message, extra) => logger.warn(message, { ...extra }),
-    error: (message, extra) => logger.error(message, { ...extra }),
-  };
 }
 
 function emitMetrics(metrics: Metrics, summary: CognigyAuditSummary): void {

@@ -12,5 +12,8 @@ export function createDocumentClient(client = new DynamoDBClient({})): DynamoDBD
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
-export const createSqsClient = () => new SQSClient({});
+// Address queues through the client's endpoint, not each QueueUrl's host: the same in AWS, and locally
+// the emulator's URLs (http://sqs.us-east-1.127.0.0.1:PORT/…) are not WHATWG-parsable, which made the
+// SDK print a TypeError warning on every SQS call.
+export const createSqsClient = () => new SQSClient({ useQueueUrlAsEndpoint: false });
 export const createSnsClient = () => new SNSClient({});

@@ -24,3 +24,13 @@ export interface LogSink {
 }
 
 export const silentLog: LogSink = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Powertools' Logger as the narrow LogSink that domain code (and the API clients) take. */
+export function logSinkOf(logger: Logger): LogSink {
+  return {
+    debug: (message, extra) => logger.debug(message, { ...extra }),
+    info: (message, extra) => logger.info(message, { ...extra }),
+    warn: (message, extra) => logger.warn(message, { ...extra }),
+    error: (message, extra) => logger.error(message, { ...extra }),
+  };
+}

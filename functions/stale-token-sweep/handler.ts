@@ -16,7 +16,7 @@ import { createDocumentClient, createSnsClient } from '../shared/aws';
 import type { Env } from '../shared/config';
 import { FindingsStore } from '../shared/findings';
 import { SnsNotifier, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, type LogSink } from '../shared/observability';
+import { createLogger, createMetrics, type LogSink, logSinkOf } from '../shared/observability';
 import { createSailPointClientFromEnv, type SailPointClientStats } from '../shared/sailpoint';
 import { TABLES } from '../shared/tables';
 import type { StaleTokenPolicy } from './policy';
@@ -115,16 +115,6 @@ function emitMetrics(metrics: Metrics, counts: SweepCounts, status: SweepSummary
     metrics.addMetric(name[0]!.toUpperCase() + name.slice(1), MetricUnit.Count, value);
   }
   metrics.addMetric('SweepFailed', MetricUnit.Count, status === 'failed' ? 1 : 0);
-}
-
-/** Powertools' Logger as the narrow LogSink the sweep takes. */
-function logSinkOf(logger: Logger): LogSink {
-  return {
-    debug: (message, extra) => logger.debug(message, { ...extra }),
-    info: (message, extra) => logger.info(message, { ...extra }),
-    warn: (message, extra) => logger.warn(message, { ...extra }),
-    error: (message, extra) => logger.error(message, { ...extra }),
-  };
 }
 
 /** Dependencies from the environment, built once per cold start; invalid settings throw ConfigError. */

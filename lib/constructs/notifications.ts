@@ -10,8 +10,8 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Alias, Key } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { CfnTopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
@@ -25,11 +25,11 @@ export class Notifications extends Construct {
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
-    this.findings = new Topic(this, 'Findings', {
-      displayName: 'IGA Autopilot findings',
-      masterKey: Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
-      enforceSSL: true,
-    });
+    this.findings = new Topic(this, 'Findings', { displayName: 'IGA Autopilot findings', enforceSSL: true });
+    // Set on the L1 resource, not as `masterKey`: an imported alias makes grantPublish() add
+    // kms:GenerateDataKey* on key/*. The AWS-managed key's own policy already lets every principal
+    // in the account use it through SNS, so publishers need sns:Publish only.
+    (this.findings.node.defaultChild as CfnTopic).kmsMasterKeyId = 'alias/aws/sns';
 
     const alarmsKey = new Key(this, 'AlarmsKey', {
       description: 'Encrypts the IGA Autopilot alarms topic; CloudWatch alarms may use it',

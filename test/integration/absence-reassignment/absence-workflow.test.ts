@@ -1,14 +1,6 @@
 /**
  * HR absence events through fauxqs, the real handler, dynalite and the sandbox tenant.
  */
-// @middy/core's package exports offer only an "import" condition, which jest's CommonJS resolver
-// cannot pick; load its entry file by path (as test/integration/cognigy-audit/handler.test.ts does).
-jest.mock('@middy/core', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/core/index.js`), {
-  virtual: true,
-});
-jest.mock('@middy/util', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/util/index.js`), {
-  virtual: true,
-});
 
 import { parseAbsenceEvent } from '../../../functions/absence-reassignment/event';
 import { AbsenceWorkflow } from '../../../functions/absence-reassignment/workflow';
@@ -298,6 +290,34 @@ describe('absence events become reassignment configurations', () => {
     ]);
     expect(dead.find((d) => d.body === JSON.stringify(bad))).toBeDefined();
     expect(h.configurations(FARID)).toEqual(allTo(DEV));
+  });
+
+  it('logs one summary per batch with the counts the metrics carry', async () => {
+    const summaries: object[] = [];
+    const log = {
+      ...silentLog,
+      info: (message: string, extra?: object) =>
+        message === 'absence batch processed' && summaries.push(extra!),
+    };
+    h = await absenceHarness({ log });
+    const start = absenceEvent();
+    await h.send(start, start, 'not json');
+    await h.drain();
+    const total = (key: string) =>
+      summaries.reduce((n, s) => n + ((s as Record<string, number>)[key] ?? 0), 0);
+    expect({
+      configured: total('configured'),
+      duplicatesSuppressed: total('duplicatesSuppressed'),
+      configurationsCreated: total('configurationsCreated'),
+      deadLettered: total('deadLettered'),
+      retried: total('retried'),
+    }).toEqual({
+      configured: 1,
+      duplicatesSuppressed: 1,
+      configurationsCreated: 3,
+      deadLettered: 1,
+      retried: 0,
+    });
   });
 
   it('SailPoint refusing a configuration dead-letters the event with its message', async () => {

@@ -2,12 +2,6 @@
  * The recommended queue is FIFO, grouped by the absent person (docs/absence-reassignment.md):
  * the handler must keep a group's order within a batch and dead-letter into a FIFO DLQ.
  */
-jest.mock('@middy/core', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/core/index.js`), {
-  virtual: true,
-});
-jest.mock('@middy/util', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/util/index.js`), {
-  virtual: true,
-});
 
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';

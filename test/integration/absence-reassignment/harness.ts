@@ -7,7 +7,7 @@ import { DynamoAbsenceStore } from '../../../functions/absence-reassignment/abse
 import type { AbsenceEventInput } from '../../../functions/absence-reassignment/event';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
 import { RecordingNotifier } from '../../../functions/shared/notifier';
-import { silentLog } from '../../../functions/shared/observability';
+import { silentLog, type LogSink } from '../../../functions/shared/observability';
 import {
   SailPointClient,
   type ApiRequest,
@@ -60,6 +60,7 @@ export interface HarnessOptions {
   /** Wraps the SailPoint client, e.g. to lose a response after SailPoint acted. */
   readonly wrapTransport?: (client: SailPointTransport) => SailPointTransport;
   readonly maxReceiveCount?: number;
+  readonly log?: LogSink;
 }
 
 export async function absenceHarness(options: HarnessOptions = {}) {
@@ -85,7 +86,7 @@ export async function absenceHarness(options: HarnessOptions = {}) {
     deadLetterQueueUrl: dlqUrl,
     maxReceiveCount,
     notifier,
-    log: silentLog,
+    log: options.log ?? silentLog,
     now: clock.now,
   };
   const handler = createAbsenceReassignmentHandler(deps);

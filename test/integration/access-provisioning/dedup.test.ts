@@ -56,12 +56,16 @@ describe('access provisioning: duplicates and current access', () => {
   it('submits once when two invocations get the same unit at the same time', async () => {
     // Slow the state read down so both invocations read "nothing claimed" before either writes.
     let conditionalFailures = 0;
+    let slowReads = 0;
     h = await startHarness({
       wrapDoc: (doc) => {
         const slow = DynamoDBDocumentClient.from(doc, { marshallOptions: { removeUndefinedValues: true } });
         slow.middlewareStack.add(
           (next, context) => async (args) => {
-            if (context.commandName === 'BatchGetCommand') await new Promise((r) => setTimeout(r, 150));
+            if (/^BatchGet(Item)?Command$/.test(context.commandName ?? '')) {
+              slowReads++;
+              await new Promise((r) => setTimeout(r, 100));
+            }
             try {
               return await next(args);
             } catch (error) {
@@ -81,6 +85,7 @@ describe('access provisioning: duplicates and current access', () => {
     const results = await Promise.all([h.pollOnce(one.handler, 1), h.pollOnce(two.handler, 1)]);
 
     expect(results.map((r) => r.received)).toEqual([1, 1]); // really one message each
+    expect(slowReads).toBeGreaterThanOrEqual(2);
     expect(conditionalFailures).toBeGreaterThanOrEqual(1); // the race happened and was lost by one
     expect(h.acceptedPosts()).toBe(1);
     const statuses = [(await h.outcome(a!))?.status, (await h.outcome(b!))?.status].sort();

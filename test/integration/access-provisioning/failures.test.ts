@@ -48,7 +48,8 @@ describe('access provisioning: failures', () => {
         flaky.middlewareStack.add(
           (next, context) => async (args) => {
             const input = args.input as { UpdateExpression?: string };
-            if (context.commandName === 'UpdateCommand' && input.UpdateExpression?.includes(':submitted') && failures++ === 0) {
+            const isUpdate = /^Update(Item)?Command$/.test(context.commandName ?? '');
+            if (isUpdate && input.UpdateExpression?.includes(':submitted') && failures++ === 0) {
               throw Object.assign(new Error('DynamoDB unavailable'), { name: 'InternalServerError' });
             }
             return next(args);

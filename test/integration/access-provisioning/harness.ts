@@ -103,6 +103,14 @@ export async function startHarness(options: HarnessOptions = {}) {
   const sqs: SQSClient = localSqsClient();
   const { queueUrl, dlqUrl } = await freshQueueWithDlq(sqs, maxReceiveCount + 1, options.visibilityTimeoutSeconds ?? 30);
   const store = new DynamoProvisioningStore(doc, tableName);
+  /** Bodies of every POST /beta/access-requests sent (whatever the answer). */
+  const postedBodies: { requestedFor: string[]; requestType: string; requestedItems: { type: string; id: string }[] }[] = [];
+  const recordingFetch: typeof fetch = (input, init) => {
+    if (String(input).endsWith('/beta/access-requests') && init?.method === 'POST' && typeof init.body === 'string') {
+      postedBodies.push(JSON.parse(init.body));
+    }
+    return (options.fetch ?? fetch)(input, init);
+  };
 
   /** One Lambda instance: its own SailPoint client (own token, own limiter) and handler. */
   const newInstance = (overrides: { credentials?: { clientId: string; clientSecret: string } } = {}) => {
@@ -111,7 +119,7 @@ export async function startHarness(options: HarnessOptions = {}) {
       ...(overrides.credentials ?? options.credentials ?? PAT),
       retry: { maxAttempts: 1 },
       sleep: async () => {},
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      fetch: recordingFetch,
     });
     const handler: AccessProvisioningHandler = createAccessProvisioningHandler({
       sailpoint: client,
@@ -138,6 +146,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     tableName,
     store,
     maxReceiveCount,
+    postedBodies,
     handler: main.handler,
     client: main.client,
     newInstance,

@@ -10,15 +10,6 @@ import {
 } from '../../../functions/stale-token-sweep/handler';
 import { DAY_MS, defaultPolicy, sweepHarness, type Harness } from './harness';
 
-// @middy/core's package exports offer only an "import" condition, which jest's CommonJS resolver
-// cannot pick; load its entry file by path (transformed by SWC like the rest of @middy).
-jest.mock('@middy/core', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/core/index.js`), {
-  virtual: true,
-});
-jest.mock('@middy/util', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/util/index.js`), {
-  virtual: true,
-});
-
 const context = { functionName: 'stale-token-sweep', awsRequestId: 'req-1' } as Context;
 const scheduleEvent = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
 

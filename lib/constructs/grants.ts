@@ -1,0 +1,48 @@
+/**
+ * Grants narrower than the L2 helpers where those would add a wildcard or unused actions.
+ */
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+
+/** The DynamoDB operations the workflows' stores call (single-item conditional writes, queries, batch reads). */
+export type DynamoAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem';
+
+/**
+ * Exactly these actions on the table itself. `table.grant()` would also add `<table>/index/*` once
+ * the table has an index, whether or not the function queries it.
+ */
+export function grantTable(table: ITable, grantee: IGrantable, actions: readonly DynamoAction[]): Grant {
+  return Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [table.tableArn] });
+}
+
+/**
+ * lambda:InvokeFunction on the function's unqualified ARN only (what a schedule targets).
+ * `fn.grantInvoke()` also allows `<arn>:*`, every version and alias.
+ */
+export function grantInvokeUnqualified(fn: IFunction, grantee: IGrantable): Grant {
+  return Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [fn.functionArn] });
+}
+
+/**
+ * What each table's store calls (functions/shared/findings/store.ts, access-provisioning/state-store.ts,
+ * absence-reassignment/absence-store.ts). test/infra checks these against the operations in each bundle.
+ */
+export const STORE_ACTIONS = {
+  findings: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  accessRequests: [
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
+  absences: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+} as const satisfies Record<string, readonly DynamoAction[]>;

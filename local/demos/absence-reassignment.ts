@@ -1,0 +1,222 @@
+/**
+ * `npm start -- absence`: a short HR scenario through a FIFO queue (grouped by person, as
+ * recommended) and the real handler, against the sandbox tenant and the local absences table.
+ *
+ *   1. Farid is away for two weeks from next Monday, no delegate named → his manager Dev covers
+ *   2. HR sends that event again (a retry on their side) → suppressed, nothing called twice
+ *   3. Farid's absence is extended by a week → the three configurations are replaced (PUT)
+ *   4. Grace is away the same weeks and names Farid → he is away too: his delegate Dev covers
+ *   5. Hugo books August, covered by Elena … then cancels it → configurations created, then deleted
+ *   6. a malformed event → the dead-letter queue, with the reason
+ * Then: the configurations the sandbox holds, and each absence as recorded.
+ */
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { DynamoAbsenceStore } from '../../functions/absence-reassignment/absence-store';
+import type { AbsenceEventInput } from '../../functions/absence-reassignment/event';
+import { createAbsenceReassignmentHandler } from '../../functions/absence-reassignment/handler';
+import { describeWindow } from '../../functions/absence-reassignment/policy';
+import { loadAbsenceReassignmentSettings } from '../../functions/absence-reassignment/settings';
+import { createDocumentClient } from '../../functions/shared/aws';
+import { RecordingNotifier } from '../../functions/shared/notifier';
+import { silentLog } from '../../functions/shared/observability';
+import { listAllReassignmentConfigurations, reassignmentEndDate } from '../../functions/shared/sailpoint';
+import { createSailPointClientFromEnv } from '../../functions/shared/sailpoint/from-settings';
+import { drainQueue } from '../queue-poller';
+import type { LocalDemo } from '../environment';
+
+const FARID = '2c9180aa000000000000000000000006';
+const GRACE = '2c9180aa000000000000000000000007';
+const HUGO = '2c9180aa000000000000000000000008';
+const ELENA = '2c9180aa000000000000000000000005';
+const DAY = 86_400_000;
+
+export const absenceReassignmentDemo: LocalDemo = async (local) => {
+  const { print, sqs } = local;
+  const names = (id: string) => local.sandbox.state.identities.get(id)?.displayName ?? id;
+
+  // FIFO, one message group per absent person: their events are handled one at a time, in order.
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: 'local-absence-events-dlq.fifo', Attributes: { FifoQueue: 'true' } }),
+  );
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))
+  ).Attributes?.QueueArn;
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: 'local-absence-events.fifo',
+      Attributes: {
+        FifoQueue: 'true',
+        VisibilityTimeout: '2',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 3 }),
+      },
+    }),
+  );
+  const env = {
+    ...local.env,
+    QUEUE_URL: queue.QueueUrl!,
+    DEAD_LETTER_QUEUE_URL: dlq.QueueUrl!,
+    MAX_RECEIVE_COUNT: '3',
+  };
+  const settings = loadAbsenceReassignmentSettings(env);
+  const doc = createDocumentClient();
+  const sailpoint = await createSailPointClientFromEnv(env);
+  const notifier = new RecordingNotifier((line) => print(`    ${line.trim()}`));
+  const handler = createAbsenceReassignmentHandler({
+    sailpoint,
+    doc,
+    tableName: settings.ABSENCES_TABLE,
+    sqs,
+    queueUrl: settings.QUEUE_URL,
+    deadLetterQueueUrl: settings.DEAD_LETTER_QUEUE_URL,
+    maxReceiveCount: settings.MAX_RECEIVE_COUNT,
+    notifier,
+    log: silentLog, // the demo prints its own summary
+    maxDelegateHops: settings.DELEGATE_MAX_HOPS,
+    retentionDays: settings.ABSENCE_RETENTION_DAYS,
+  });
+  const store = new DynamoAbsenceStore(doc, settings.ABSENCES_TABLE, settings.ABSENCE_RETENTION_DAYS);
+
+  const monday = nextMonday(new Date());
+  const at = (days: number) => new Date(monday.getTime() + days * DAY).toISOString();
+  let clock = Date.now() - 3_600_000;
+  const occurred = () => new Date((clock += 60_000)).toISOString();
+
+  const send = async (
+    title: string,
+    event: AbsenceEventInput | string,
+    groupId = FARID,
+    dedupId?: string,
+  ) => {
+    print(`  ▸ ${title}`);
+    const body = typeof event === 'string' ? event : JSON.stringify(event);
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.QueueUrl!,
+        MessageBody: body,
+        MessageGroupId: typeof event === 'string' ? groupId : event.identityId,
+        // HR's retry of the same event reaches us with a new deduplication id (after SQS's 5-minute window).
+        MessageDeduplicationId:
+          dedupId ?? `${typeof event === 'string' ? 'raw' : event.eventId}-${Math.random()}`,
+      }),
+    );
+    const before = sailpoint.stats.httpRequests;
+    await drainQueue({ sqs, queueUrl: queue.QueueUrl!, handler, timeoutMs: 20_000 });
+    print(`    SailPoint API requests: ${sailpoint.stats.httpRequests - before}`);
+  };
+
+  const faridStart: AbsenceEventInput = {
+    eventId: 'hr-1001',
+    type: 'ABSENCE_STARTED',
+    absenceId: 'LV-2001',
+    identityId: FARID,
+    startDate: at(0),
+    endDate: at(14),
+    occurredAt: occurred(),
+  };
+  await send(`${names(FARID)} away ${day(at(0))} – ${day(at(14))}, no delegate named`, faridStart);
+  await send('the same HR event delivered again', faridStart);
+  await send(`${names(FARID)}'s absence extended to ${day(at(21))}`, {
+    ...faridStart,
+    eventId: 'hr-1002',
+    type: 'ABSENCE_UPDATED',
+    endDate: at(21),
+    occurredAt: occurred(),
+  });
+  await send(`${names(GRACE)} away ${day(at(7))} – ${day(at(14))}, names ${names(FARID)} as delegate`, {
+    eventId: 'hr-1003',
+    type: 'ABSENCE_STARTED',
+    absenceId: 'LV-2002',
+    identityId: GRACE,
+    delegateId: FARID,
+    startDate: at(7),
+    endDate: at(14),
+    occurredAt: occurred(),
+  });
+  const hugoStart: AbsenceEventInput = {
+    eventId: 'hr-1004',
+    type: 'ABSENCE_STARTED',
+    absenceId: 'LV-2003',
+    identityId: HUGO,
+    delegateId: ELENA,
+    startDate: at(35),
+    endDate: at(49),
+    configTypes: ['ACCESS_REQUESTS', 'CERTIFICATIONS'],
+    occurredAt: occurred(),
+  };
+  await send(`${names(HUGO)} books ${day(at(35))} – ${day(at(49))}, covered by ${names(ELENA)}`, hugoStart);
+  await send(`${names(HUGO)} cancels it`, {
+    eventId: 'hr-1005',
+    type: 'ABSENCE_CANCELLED',
+    absenceId: 'LV-2003',
+    identityId: HUGO,
+    occurredAt: occurred(),
+  });
+  await send(
+    'a malformed event (no end date, a misspelt field)',
+    JSON.stringify({ ...hugoStart, eventId: 'hr-1006', endDate: undefined, delegate: ELENA }),
+    HUGO,
+  );
+
+  const dead = await drainDeadLetters(local, dlq.QueueUrl!);
+  print(`  dead-letter queue: ${dead.length} message(s)`);
+  for (const reason of dead) print(`    reason: ${reason}`);
+
+  print('  configurations the sandbox tenant holds (GET /beta/reassignment-configurations):');
+  const held = await listAllReassignmentConfigurations(sailpoint);
+  if (held.length === 0) print('    none');
+  for (const configuration of held) {
+    for (const detail of configuration.configDetails) {
+      print(
+        `    ${names(configuration.identity.id).padEnd(14)} ${detail.configType.padEnd(16)} → ${names(detail.targetIdentity?.id ?? '?').padEnd(14)}` +
+          ` ${day(detail.startDate ?? '')} – ${day(reassignmentEndDate(detail.endDate) ?? '') || 'no end'}`,
+      );
+    }
+  }
+
+  print('  absences as recorded (absences table):');
+  for (const person of [FARID, GRACE, HUGO]) {
+    for (const absence of await store.listForIdentity(person)) {
+      print(
+        `    ${absence.absenceId} ${names(person).padEnd(14)} ${absence.status.padEnd(9)} ${describeWindow({ startDate: day(absence.startDate ?? ''), endDate: absence.endDate && day(absence.endDate) })}` +
+          `  delegate ${absence.delegateId ? names(absence.delegateId) : '—'}; ${Object.keys(absence.configurations).length} configuration(s);` +
+          ` events ${absence.processedEventIds.join(', ')}; ${absence.decision}`,
+      );
+    }
+  }
+};
+
+async function drainDeadLetters(local: Parameters<LocalDemo>[0], queueUrl: string): Promise<string[]> {
+  const reasons: string[] = [];
+  for (;;) {
+    const got = await local.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (!got.Messages?.length) return reasons;
+    for (const message of got.Messages) {
+      reasons.push(message.MessageAttributes?.reason?.StringValue ?? '(no reason)');
+      await local.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }),
+      );
+    }
+  }
+}
+
+function nextMonday(now: Date): Date {
+  const monday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 8));
+  monday.setUTCDate(monday.getUTCDate() + ((8 - monday.getUTCDay()) % 7 || 7));
+  return monday;
+}
+
+function day(iso: string): string {
+  return iso ? iso.slice(0, 10) : '';
+}

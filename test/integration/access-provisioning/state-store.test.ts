@@ -1,0 +1,149 @@
+/**
+ * The DynamoDB state on dynalite: every write is a single-item conditional write, and expiry is
+ * checked in the condition (an expired item TTL has not deleted yet cannot be claimed by mistake,
+ * and a live one cannot be taken over).
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoProvisioningStore, slotKey, type ClaimWrite } from '../../../functions/access-provisioning/state-store';
+import { slotRef } from '../../../functions/access-provisioning/units';
+import { freshTable } from '../../support/emulators';
+
+const NOW = Date.parse('2030-01-01T00:00:00Z');
+const slot = slotRef('id1', 'ROLE', 'r1');
+const claim = (overrides: Partial<ClaimWrite> = {}): ClaimWrite => ({
+  operation: 'GRANT_ACCESS',
+  claimToken: 'token-1',
+  messageId: 'm1',
+  requestId: 'REQ-1',
+  now: NOW,
+  leaseMs: 60_000,
+  attemptSince: NOW,
+  ...overrides,
+});
+
+describe('access-provisioning state store (dynalite)', () => {
+  async function store() {
+    const { tableName, doc } = await freshTable('accessRequests');
+    return { s: new DynamoProvisioningStore(doc, tableName), doc, tableName };
+  }
+
+  it('lets exactly one of two writers claim an empty slot', async () => {
+    const { s } = await store();
+    const results = await Promise.all([
+      s.claim(slot, claim({ claimToken: 'a' }), { kind: 'absent' }),
+      s.claim(slot, claim({ claimToken: 'b', messageId: 'm2' }), { kind: 'absent' }),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const record = (await s.readSlots([slot])).get(slot.key)!;
+    expect(record).toMatchObject({ state: 'claimed', version: 1, operation: 'GRANT_ACCESS', requestId: 'REQ-1' });
+    expect(record.leaseExpiresAt).toBe(NOW + 60_000);
+  });
+
+  it('takes over a slot only when it is unchanged since read and its expiry has really passed', async () => {
+    const { s } = await store();
+    await s.claim(slot, claim(), { kind: 'absent' });
+    // Stale version: refused.
+    expect(await s.claim(slot, claim({ claimToken: 'x' }), { kind: 'unchanged', version: 7 })).toBe(false);
+    // Right version, but the lease has not run out at `now`: refused by the condition.
+    expect(
+      await s.claim(slot, claim({ claimToken: 'x' }), {
+        kind: 'unchanged',
+        version: 1,
+        expired: { field: 'leaseExpiresAt', now: NOW + 59_999 },
+      }),
+    ).toBe(false);
+    expect(
+      await s.claim(slot, claim({ claimToken: 'x', now: NOW + 60_000 }), {
+        kind: 'unchanged',
+        version: 1,
+        expired: { field: 'leaseExpiresAt', now: NOW + 60_000 },
+      }),
+    ).toBe(true);
+    expect((await s.readSlots([slot])).get(slot.key)).toMatchObject({ claimToken: 'x', version: 2 });
+  });
+
+  it('records a submission only for the claim holder, with the dedup window as TTL', async () => {
+    const { s, doc, tableName } = await store();
+    await s.claim(slot, claim(), { kind: 'absent' });
+    const submission = { submittedAt: NOW + 1000, dedupUntil: NOW + 1000 + 7 * 86_400_000, accessRequestIds: ['ar1'] };
+    expect(await s.markSubmitted(slot, 'someone-else', submission)).toBe(false);
+    expect(await s.markSubmitted(slot, 'token-1', submission)).toBe(true);
+
+    const record = (await s.readSlots([slot])).get(slot.key)!;
+    expect(record).toMatchObject({ state: 'submitted', version: 2, accessRequestIds: ['ar1'], dedupUntil: submission.dedupUntil });
+    expect(record.leaseExpiresAt).toBeUndefined();
+    const raw = await doc.send(new GetCommand({ TableName: tableName, Key: slotKey(slot) }));
+    expect(raw.Item?.expiresAt).toBe(Math.ceil(submission.dedupUntil / 1000));
+
+    // A submitted slot is not released by a late release call.
+    await s.release(slot, 'token-1');
+    expect((await s.readSlots([slot])).get(slot.key)?.state).toBe('submitted');
+  });
+
+  it('claims over a submission whose window passed even though TTL has not deleted it', async () => {
+    const { s } = await store();
+    await s.claim(slot, claim(), { kind: 'absent' });
+    await s.markSubmitted(slot, 'token-1', { submittedAt: NOW, dedupUntil: NOW + 1000 });
+    expect(
+      await s.claim(slot, claim({ claimToken: 'n', now: NOW + 999 }), {
+        kind: 'unchanged',
+        version: 2,
+        expired: { field: 'dedupUntil', now: NOW + 999 },
+      }),
+    ).toBe(false);
+    expect(
+      await s.claim(slot, claim({ claimToken: 'n', now: NOW + 1000 }), {
+        kind: 'unchanged',
+        version: 2,
+        expired: { field: 'dedupUntil', now: NOW + 1000 },
+      }),
+    ).toBe(true);
+  });
+
+  it('releases a claim only with its token', async () => {
+    const { s } = await store();
+    await s.claim(slot, claim(), { kind: 'absent' });
+    await s.release(slot, 'wrong');
+    expect((await s.readSlots([slot])).size).toBe(1);
+    await s.release(slot, 'token-1');
+    expect((await s.readSlots([slot])).size).toBe(0);
+  });
+
+  it('reads many slots at once (more than one BatchGet page)', async () => {
+    const { s } = await store();
+    const slots = Array.from({ length: 130 }, (_, i) => slotRef(`id${i}`, 'ROLE', 'r1'));
+    await Promise.all(slots.filter((_, i) => i % 2 === 0).map((sl) => s.claim(sl, claim(), { kind: 'absent' })));
+    const found = await s.readSlots(slots);
+    expect(found.size).toBe(65);
+    expect(found.has(slots[128]!.key)).toBe(true);
+  });
+
+  it('keeps an outcome record per message with its history, findable by message id and by requestId', async () => {
+    const { s } = await store();
+    const unit = {
+      unit: 'GRANT_ACCESS ROLE r1 for identity id1',
+      requestType: 'GRANT_ACCESS' as const,
+      identityId: 'id1',
+      itemType: 'ROLE',
+      itemId: 'r1',
+    };
+    const base = { requestId: 'REQ-7', retentionMs: 30 * 86_400_000 };
+    await s.recordOutcome({ ...base, messageId: 'm1', receiveCount: 1, status: 'retrying', reason: 'rate limited', units: [{ ...unit, outcome: 'retrying', detail: 'rate limited' }], at: NOW });
+    await s.recordOutcome({ ...base, messageId: 'm1', receiveCount: 2, status: 'submitted', units: [{ ...unit, outcome: 'submitted', detail: 'ok' }], at: NOW + 5000 });
+    await s.recordOutcome({ ...base, messageId: 'm2', receiveCount: 1, status: 'duplicate', units: [{ ...unit, outcome: 'duplicate', detail: 'dup' }], at: NOW + 6000 });
+
+    const m1 = await s.outcomeOfMessage('m1');
+    expect(m1).toMatchObject({ status: 'submitted', firstSeenAt: NOW, updatedAt: NOW + 5000, receiveCount: 2, requestId: 'REQ-7' });
+    expect(m1?.reason).toBeUndefined();
+    expect(m1?.history).toEqual([
+      { at: new Date(NOW).toISOString(), status: 'retrying', receiveCount: 1, reason: 'rate limited' },
+      { at: new Date(NOW + 5000).toISOString(), status: 'submitted', receiveCount: 2 },
+    ]);
+    const byRequest = await s.outcomesOfRequest('REQ-7');
+    expect(byRequest.map((o) => [o.messageId, o.status])).toEqual([
+      ['m1', 'submitted'],
+      ['m2', 'duplicate'],
+    ]);
+    expect(await s.outcomeOfMessage('nope')).toBeUndefined();
+  });
+});
