@@ -9,7 +9,10 @@ module.exports = {
   transform: {
     '^.+\\.(t|j|mj)s$': [
       '@swc/jest',
-      { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs', ignoreDynamic: true } },
+      {
+        jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
+        module: { type: 'commonjs', ignoreDynamic: true },
+      },
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(@middy|cockatiel)/)'],

@@ -38,7 +38,11 @@ const config = {
   seed: intEnv('BENCH_SEED', 1),
 };
 const REQUESTER = '2c9180aa000000000000000000000014';
-const ITEM_TYPES = [...Array(24).fill('ROLE'), ...Array(8).fill('ACCESS_PROFILE'), ...Array(8).fill('ENTITLEMENT')] as const;
+const ITEM_TYPES = [
+  ...Array(24).fill('ROLE'),
+  ...Array(8).fill('ACCESS_PROFILE'),
+  ...Array(8).fill('ENTITLEMENT'),
+] as const;
 
 function intEnv(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -81,7 +85,10 @@ function buildWorkload() {
   );
   const held = new Map<string, Set<number>>();
   for (let n = 0; n < config.identities; n++) {
-    const access = new Set([Math.floor(random() * ITEM_TYPES.length), Math.floor(random() * ITEM_TYPES.length)]);
+    const access = new Set([
+      Math.floor(random() * ITEM_TYPES.length),
+      Math.floor(random() * ITEM_TYPES.length),
+    ]);
     held.set(identityId(n), access);
     seed.identities.push({
       id: identityId(n),
@@ -174,7 +181,9 @@ async function main() {
     const dynamoClient = localDynamoClient(dynamo.endpoint);
     const tableName = `bench-${randomUUID().slice(0, 8)}`;
     await createTable(dynamoClient, TABLES.accessRequests, tableName);
-    const doc = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
+    const doc = DynamoDBDocumentClient.from(dynamoClient, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
     const dynamoCalls = { writes: 0, conditionalFailures: 0, reads: 0 };
     doc.middlewareStack.add(
       (next, context) => async (args) => {
@@ -271,7 +280,9 @@ async function main() {
 
     const posts = sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests' });
     const accepted = sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests', status: 202 });
-    const lowerBound = coalesce(workload.units, { maxRecipients: DEFAULT_PROCESSOR_SETTINGS.maxRecipients }).length;
+    const lowerBound = coalesce(workload.units, {
+      maxRecipients: DEFAULT_PROCESSOR_SETTINGS.maxRecipients,
+    }).length;
     const v3Calls = sandbox.requestLog.count({ apiVersion: 'v3' });
     const perUnit = new Map<string, number>();
     for (const r of sandbox.state.accessRequests.records) {
@@ -284,7 +295,9 @@ async function main() {
     const received = drained.reduce((n, d) => n + d.received, 0);
 
     print();
-    print(`throughput         ${(config.messages / seconds).toFixed(0)} messages/s (${seconds.toFixed(1)} s for ${config.messages})`);
+    print(
+      `throughput         ${(config.messages / seconds).toFixed(0)} messages/s (${seconds.toFixed(1)} s for ${config.messages})`,
+    );
     print(
       `SailPoint POSTs    ${posts} made (${accepted} accepted) vs lower bound ${lowerBound} ` +
         `(all ${workload.units.length} unique units coalesced at once); one per unique message would be ${workload.unique.length}`,
@@ -309,6 +322,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench:access failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench:access failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -22,7 +22,7 @@ export const FUNCTION_BUNDLING = {
   sourceMap: true,
   sourcesContent: false,
   target: ESBUILD_TARGET,
-  format: OutputFormat.CJS,
+  format: OutputFormat.CJS as OutputFormat,
   // Prefer each package's ES module build: esbuild tree-shakes it far better than CommonJS.
   mainFields: ['module', 'main'],
   // Bundle the AWS SDK too: pinned to the lockfile's versions (not whatever the runtime ships) and,

@@ -43,7 +43,12 @@ const SECRET_VARIABLES = new Set([
   'COGNIGY_API_KEY_FILE',
 ]);
 
-function common(config: StackConfig, dir: string, table: TableKey, refs: ResourceRefs): Record<string, string> {
+function common(
+  config: StackConfig,
+  dir: string,
+  table: TableKey,
+  refs: ResourceRefs,
+): Record<string, string> {
   return {
     LOG_LEVEL: config.lambda.logLevel,
     POWERTOOLS_SERVICE_NAME: dir,
@@ -154,7 +159,10 @@ export function functionEnvironment(
 const STACK_SETTING_OF: Record<string, string> = {
   SAILPOINT_TENANT: 'igaAutopilot.sailPoint.tenant',
   SAILPOINT_API_URL: 'igaAutopilot.sailPoint.apiUrl',
+  SAILPOINT_CREDENTIALS_SECRET_ID: 'igaAutopilot.sailPoint.credentialsSecret',
+  SAILPOINT_REQUESTS_PER_10S: 'igaAutopilot.sailPoint.requestsPer10s',
   COGNIGY_API_URL: 'igaAutopilot.cognigy.apiUrl',
+  COGNIGY_API_KEY_SECRET_ID: 'igaAutopilot.cognigy.apiKeySecret',
 };
 
 /** Stand-ins for resource references, where a function's environment is needed without a stack. */
@@ -184,14 +192,18 @@ export function checkWorkflowSettings(
     if (SECRET_VARIABLES.has(key)) {
       problems.push({
         setting: `${prefix}.${key}`,
-        message: 'secrets are never put in environment variables: store them in the Secrets Manager secret (docs/deployment.md)',
+        message:
+          'secrets are never put in environment variables: store them in the Secrets Manager secret (docs/deployment.md)',
       });
-    } else if (key in managed) {
-      problems.push({ setting: `${prefix}.${key}`, message: 'is set by the stack from its own settings (docs/deployment.md)' });
+    } else if (key in managed || key in STACK_SETTING_OF) {
+      problems.push({
+        setting: `${prefix}.${key}`,
+        message: `is set by the stack${key in STACK_SETTING_OF ? ` from ${STACK_SETTING_OF[key]}` : ''} (docs/deployment.md)`,
+      });
     } else if (!known.includes(key)) {
       problems.push({
         setting: `${prefix}.${key}`,
-        message: `unknown setting; ${definition.dir} reads: ${known.filter((k) => !(k in managed) && !SECRET_VARIABLES.has(k)).join(', ')}`,
+        message: `unknown setting; ${definition.dir} reads: ${known.filter((k) => !(k in managed) && !(k in STACK_SETTING_OF) && !SECRET_VARIABLES.has(k)).join(', ')}`,
       });
     }
   }
@@ -203,9 +215,24 @@ export function checkWorkflowSettings(
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return error.problems.map((p) => ({
-      setting: p.setting in given ? `${prefix}.${p.setting}` : (STACK_SETTING_OF[p.setting] ?? p.setting),
+      setting: STACK_SETTING_OF[p.setting] ?? (p.setting in managed ? p.setting : `${prefix}.${p.setting}`),
       message: p.message,
     }));
+  }
+
+  // One call's worst case (its retries plus the last attempt's timeout) must fit in the invocation,
+  // or the function times out mid-batch and every message of the batch comes back.
+  const client = definition.callsSailPoint ? 'SAILPOINT' : 'COGNIGY';
+  const worstCallMs =
+    (parsed[`${client}_MAX_RETRY_MS`] as number) + (parsed[`${client}_TIMEOUT_MS`] as number);
+  const timeoutSeconds = config[workflow].timeoutSeconds;
+  if (worstCallMs >= timeoutSeconds * 1000) {
+    problems.push({
+      setting: `${prefix}.${client}_MAX_RETRY_MS`,
+      message:
+        `with ${client}_TIMEOUT_MS, one call may take ${worstCallMs} ms, not less than the function timeout ` +
+        `(${workflow}.timeoutSeconds = ${timeoutSeconds}): lower it or raise the timeout`,
+    });
   }
 
   if (workflow === 'accessProvisioning') {

@@ -41,7 +41,11 @@ export class IgaAutopilotStack extends Stack {
     // State, notifications and credentials (the secrets are created by operators and only referenced).
     const { tables } = new StateTables(this, 'Tables', { retainOnDelete: config.data.retainOnDelete });
     const notifications = new Notifications(this, 'Notifications', { emails: config.notifications.emails });
-    const sailPointCredentials = referenceSecret(this, 'SailPointCredentials', config.sailPoint.credentialsSecret);
+    const sailPointCredentials = referenceSecret(
+      this,
+      'SailPointCredentials',
+      config.sailPoint.credentialsSecret,
+    );
     const schedules = new ScheduleGroup(this, 'Schedules');
 
     // The workflows.
@@ -95,13 +99,37 @@ export class IgaAutopilotStack extends Stack {
     // What operators need after a deploy.
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
-    output('AccessRequestQueueUrl', this.accessProvisioning.intake.queue.queueUrl, 'Send access-request intents here');
-    output('AccessRequestDeadLetterQueueUrl', this.accessProvisioning.intake.deadLetterQueue.queueUrl, 'Access requests that could not be processed, with a reason attribute');
-    output('AbsenceEventQueueUrl', this.absenceReassignment.events.queue.queueUrl, 'Send HR absence events here');
-    output('AbsenceEventDeadLetterQueueUrl', this.absenceReassignment.events.deadLetterQueue.queueUrl, 'Absence events that could not be processed, with a reason attribute');
-    output('StaleTokenSweepFunctionName', this.staleTokenSweep.function.functionName, 'Invoke for an on-demand sweep');
+    output(
+      'AccessRequestQueueUrl',
+      this.accessProvisioning.intake.queue.queueUrl,
+      'Send access-request intents here',
+    );
+    output(
+      'AccessRequestDeadLetterQueueUrl',
+      this.accessProvisioning.intake.deadLetterQueue.queueUrl,
+      'Access requests that could not be processed, with a reason attribute',
+    );
+    output(
+      'AbsenceEventQueueUrl',
+      this.absenceReassignment.events.queue.queueUrl,
+      'Send HR absence events here',
+    );
+    output(
+      'AbsenceEventDeadLetterQueueUrl',
+      this.absenceReassignment.events.deadLetterQueue.queueUrl,
+      'Absence events that could not be processed, with a reason attribute',
+    );
+    output(
+      'StaleTokenSweepFunctionName',
+      this.staleTokenSweep.function.functionName,
+      'Invoke for an on-demand sweep',
+    );
     if (this.cognigyAudit) {
-      output('CognigyAuditFunctionName', this.cognigyAudit.function.functionName, 'Invoke for an on-demand audit');
+      output(
+        'CognigyAuditFunctionName',
+        this.cognigyAudit.function.functionName,
+        'Invoke for an on-demand audit',
+      );
     }
     output('FindingsTopicArn', notifications.findings.topicArn, 'Subscribe to hear about findings');
     output('AlarmsTopicArn', notifications.alarms.topicArn, 'Subscribe to hear about alarms');

@@ -8,9 +8,14 @@
  * the setting (e.g. `igaAutopilot.staleTokenSweep.schedule: ...`). Defaults live here and only here;
  * docs/deployment.md lists them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { resolveSailPointApiUrl } from '../functions/shared/sailpoint/api-url';
-import { checkWorkflowSettings, perInstanceSailPointBudget, sailPointInstances, type WorkflowName } from './function-environment';
+import {
+  checkWorkflowSettings,
+  perInstanceSailPointBudget,
+  sailPointInstances,
+  type WorkflowName,
+} from './function-environment';
 
 export const CONTEXT_KEY = 'igaAutopilot';
 
@@ -34,23 +39,19 @@ const integer = (def: number, min: number, max: number) =>
     .max(max, { error: `must be at most ${max}` })
     .default(def);
 
-const boolean = (def: boolean) =>
-  z
-    .union([z.boolean(), z.enum(['true', 'false'], { error: 'must be true or false' })], {
-      error: 'must be true or false',
-    })
-    .transform((v) => v === true || v === 'true')
-    .default(def);
+const booleanValue = z
+  .union([z.boolean(), z.enum(['true', 'false'], { error: 'must be true or false' })], {
+    error: 'must be true or false',
+  })
+  .transform((v) => v === true || v === 'true');
+
+const boolean = (def: boolean) => booleanValue.default(def);
 
 /** A list of email addresses, given as a JSON array or as comma-separated text. */
 const emailList = () =>
   z
     .union([z.array(z.string()), z.string()])
-    .transform((v) =>
-      (Array.isArray(v) ? v : v.split(','))
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
+    .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(z.email({ error: 'must be an email address' })))
     .default([]);
 
@@ -59,9 +60,12 @@ const secretRef = (def: string) =>
   z
     .string()
     .trim()
-    .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/, {
-      error: 'must be a Secrets Manager secret name (letters, digits, /_+=.@-) or a secret ARN',
-    })
+    .regex(
+      /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/,
+      {
+        error: 'must be a Secrets Manager secret name (letters, digits, /_+=.@-) or a secret ARN',
+      },
+    )
     .default(def);
 
 /**
@@ -91,7 +95,10 @@ const scheduleExpression = (def: string) =>
           message: `cron needs 6 fields (min hour day-of-month month day-of-week year), got ${fields.length}: "${expr}"`,
         });
       } else if (fields[2] !== '?' && fields[4] !== '?') {
-        ctx.addIssue({ code: 'custom', message: `cron must have "?" in day-of-month or day-of-week: "${expr}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `cron must have "?" in day-of-month or day-of-week: "${expr}"`,
+        });
       }
     });
 
@@ -123,7 +130,9 @@ export const LOG_RETENTION_DAYS = [
  */
 const workflowSettings = z
   .record(
-    z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: 'keys are environment variable names, e.g. STALE_AFTER_DAYS' }),
+    z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/, { error: 'keys are environment variable names, e.g. STALE_AFTER_DAYS' }),
     z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), z.unknown()), z.array(z.unknown())]),
   )
   .default({})
@@ -133,7 +142,11 @@ const workflowSettings = z
     ),
   );
 
-const sqsWorkflow = (defaults: { maxConcurrency: number; timeoutSeconds: number }) =>
+const sqsWorkflow = (defaults: {
+  maxConcurrency: number;
+  timeoutSeconds: number;
+  maxBatchingWindowSeconds: number;
+}) =>
   z
     .object({
       /** Event source mapping maximumConcurrency: instances working the queue at once (SQS allows 2-1000). */
@@ -141,11 +154,11 @@ const sqsWorkflow = (defaults: { maxConcurrency: number; timeoutSeconds: number 
       /** Function timeout; the queue's visibility timeout is 6x this plus the batching window. */
       timeoutSeconds: integer(defaults.timeoutSeconds, 10, 900),
       batchSize: integer(10, 1, 10),
-      maxBatchingWindowSeconds: integer(1, 0, 300),
+      /** Wait up to this long to fill a batch (standard queues only: SQS FIFO has no batching window). */
+      maxBatchingWindowSeconds: integer(defaults.maxBatchingWindowSeconds, 0, 300),
       settings: workflowSettings,
     })
-    .strict()
-    .prefault({});
+    .strict();
 
 export const stackConfigSchema = z
   .object({
@@ -193,7 +206,9 @@ export const stackConfigSchema = z
     lambda: z
       .object({
         memoryMb: integer(256, 128, 10_240),
-        logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be DEBUG, INFO, WARN or ERROR' }).default('INFO'),
+        logLevel: z
+          .enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'must be DEBUG, INFO, WARN or ERROR' })
+          .default('INFO'),
         logRetentionDays: z.coerce
           .number()
           .default(90)
@@ -253,18 +268,36 @@ export const stackConfigSchema = z
       .strict()
       .prefault({}),
 
-    accessProvisioning: sqsWorkflow({ maxConcurrency: 2, timeoutSeconds: 60 }),
-    absenceReassignment: sqsWorkflow({ maxConcurrency: 2, timeoutSeconds: 60 }),
+    // 120 s: room for one SailPoint call's retries (60 s) and timeout (10 s) within a batch.
+    accessProvisioning: sqsWorkflow({
+      maxConcurrency: 2,
+      timeoutSeconds: 120,
+      maxBatchingWindowSeconds: 1,
+    }).prefault({}),
+    absenceReassignment: sqsWorkflow({ maxConcurrency: 2, timeoutSeconds: 120, maxBatchingWindowSeconds: 0 })
+      .extend({
+        /**
+         * A FIFO queue grouped by person (MessageGroupId = identityId): one person's events are handled
+         * one at a time, in HR's order (docs/absence-reassignment.md recommends it). The function is
+         * correct on a standard queue too.
+         */
+        fifo: boolean(true),
+      })
+      .superRefine((s, ctx) => {
+        if (s.fifo && s.maxBatchingWindowSeconds > 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['maxBatchingWindowSeconds'],
+            message: 'SQS FIFO queues have no batching window: set it to 0, or fifo to false',
+          });
+        }
+      })
+      .prefault({}),
 
     cognigyAudit: z
       .object({
         /** Deploy the Cognigy.AI credential audit (on the sweep's schedule). Default: when cognigy.apiUrl is set. */
-        enabled: z
-          .union([z.boolean(), z.enum(['true', 'false'], { error: 'must be true or false' })], {
-            error: 'must be true or false',
-          })
-          .transform((v) => v === true || v === 'true')
-          .optional(),
+        enabled: booleanValue.optional(),
         timeoutSeconds: integer(300, 10, 900),
         settings: workflowSettings,
       })
@@ -282,7 +315,8 @@ export function parseStackConfig(raw: unknown): StackConfig {
     throw new StackConfigError(
       result.error.issues.map((issue) => ({
         setting: [CONTEXT_KEY, ...issue.path.map(String)].join('.'),
-        message: issue.code === 'unrecognized_keys' ? `unknown setting(s) ${issue.keys.join(', ')}` : issue.message,
+        message:
+          issue.code === 'unrecognized_keys' ? `unknown setting(s) ${issue.keys.join(', ')}` : issue.message,
       })),
     );
   }
@@ -296,7 +330,9 @@ export function parseStackConfig(raw: unknown): StackConfig {
     } catch (error) {
       problems.push({
         setting: `${CONTEXT_KEY}.sailPoint.${apiUrl ? 'apiUrl' : 'tenant'}`,
-        message: (error as Error).message.replace(/SAILPOINT_API_URL/g, 'apiUrl').replace(/SAILPOINT_TENANT/g, 'tenant'),
+        message: (error as Error).message
+          .replace(/SAILPOINT_API_URL/g, 'apiUrl')
+          .replace(/SAILPOINT_TENANT/g, 'tenant'),
       });
     }
   }
@@ -307,7 +343,7 @@ export function parseStackConfig(raw: unknown): StackConfig {
       setting: `${CONTEXT_KEY}.sailPoint.requestsPer10s`,
       message:
         `${config.sailPoint.requestsPer10s} requests per 10 s cannot be shared by ${instances} concurrent ` +
-        'SailPoint callers (sweep + both queues\' maxConcurrency): raise it or lower maxConcurrency',
+        "SailPoint callers (sweep + both queues' maxConcurrency): raise it or lower maxConcurrency",
     });
   }
 
@@ -317,7 +353,12 @@ export function parseStackConfig(raw: unknown): StackConfig {
     problems.push(...checkWorkflowSettings(workflow, config, `${CONTEXT_KEY}.${workflow}.settings`));
   }
 
-  if (problems.length > 0) throw new StackConfigError(problems);
+  if (problems.length > 0) {
+    // One message per setting: a bad tenant would otherwise be reported again by each function's check.
+    const first = new Map<string, { setting: string; message: string }>();
+    for (const problem of problems) if (!first.has(problem.setting)) first.set(problem.setting, problem);
+    throw new StackConfigError([...first.values()]);
+  }
   return config;
 }
 
@@ -329,7 +370,9 @@ export function cognigyAuditEnabled(config: StackConfig): boolean {
 export function stackConfigFromContext(context: Record<string, unknown>): StackConfig {
   const base = context[CONTEXT_KEY];
   const raw: Record<string, unknown> =
-    typeof base === 'string' ? parseJsonContext(base) : structuredClone((base as Record<string, unknown>) ?? {});
+    typeof base === 'string'
+      ? parseJsonContext(base)
+      : structuredClone((base as Record<string, unknown>) ?? {});
   for (const [key, value] of Object.entries(context)) {
     if (!key.startsWith(`${CONTEXT_KEY}.`)) continue;
     setPath(raw, key.slice(CONTEXT_KEY.length + 1).split('.'), value);
@@ -341,7 +384,9 @@ function parseJsonContext(text: string): Record<string, unknown> {
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new StackConfigError([{ setting: CONTEXT_KEY, message: 'given on the command line, it must be a JSON object' }]);
+    throw new StackConfigError([
+      { setting: CONTEXT_KEY, message: 'given on the command line, it must be a JSON object' },
+    ]);
   }
 }
 

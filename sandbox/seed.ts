@@ -5,7 +5,7 @@
  * The zod schema is the contract for fixtures: it checks shapes and cross-references (managers
  * exist and form a tree, token owners exist, a token is not used before it was created …).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import defaultTenant from './fixtures/default-tenant.json';
 
 const Id = z.string().min(1);

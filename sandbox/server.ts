@@ -9,7 +9,7 @@
  * Every request ends up in the request log (as its response is sent, or at the drop).
  */
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type ResolvedSandboxOptions,
   type RouteModule,

@@ -15,7 +15,12 @@ import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { entryOf, esbuildOptionsFor } from '../lib/bundling';
-import { functionEnvironment, PLACEHOLDER_REFS, WORKFLOWS, type WorkflowName } from '../lib/function-environment';
+import {
+  functionEnvironment,
+  PLACEHOLDER_REFS,
+  WORKFLOWS,
+  type WorkflowName,
+} from '../lib/function-environment';
 import { parseStackConfig } from '../lib/stack-config';
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 15);
@@ -94,7 +99,10 @@ async function main() {
   const targets: { file: string; measured: Measured; env: Record<string, string> }[] = [];
   for (const workflow of Object.keys(WORKFLOWS) as WorkflowName[]) {
     const { dir } = WORKFLOWS[workflow];
-    targets.push({ ...(await bundle(dir, entryOf(dir))), env: functionEnvironment(workflow, config, PLACEHOLDER_REFS) });
+    targets.push({
+      ...(await bundle(dir, entryOf(dir))),
+      env: functionEnvironment(workflow, config, PLACEHOLDER_REFS),
+    });
   }
   const empty = { ...(await bundle('empty handler', emptyEntry)), env: {} };
 
@@ -113,9 +121,17 @@ async function main() {
     [empty.measured.name, kb(empty.measured.bytes), kb(empty.measured.gzipBytes), '', ms(baseline), ''],
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  console.log(`Node ${process.version} (${process.arch}), esbuild options from lib/bundling.ts, bundles in ${outRoot}`);
-  if (!process.version.startsWith('v24.')) console.log('warning: Lambda runs Node 24; run this through npm (npm run bundle:report)');
-  for (const row of rows) console.log(row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  '));
+  console.log(
+    `Node ${process.version} (${process.arch}), esbuild options from lib/bundling.ts, bundles in ${outRoot}`,
+  );
+  if (!process.version.startsWith('v24.'))
+    console.log('warning: Lambda runs Node 24; run this through npm (npm run bundle:report)');
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!)))
+        .join('  '),
+    );
 }
 
 main().catch((error: unknown) => {

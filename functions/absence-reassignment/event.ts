@@ -5,7 +5,7 @@
  * types), not a delta: an UPDATE that arrives before its START is applied as it stands, and the
  * older START is then ignored. `occurredAt` (with `eventId` to break ties) orders events.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { CONFIG_TYPES, ConfigTypeSchema, type ConfigType } from '../shared/sailpoint';
 
 export const ABSENCE_EVENT_TYPES = ['ABSENCE_STARTED', 'ABSENCE_UPDATED', 'ABSENCE_CANCELLED'] as const;

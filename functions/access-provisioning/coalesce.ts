@@ -58,9 +58,13 @@ export function itemMarker(type: AccessItemType, id: string): string {
 
 export function coalesce(units: readonly Unit[], limits: CoalesceLimits): PlannedRequest[] {
   const planned: PlannedRequest[] = [];
-  for (const group of groupBy(units, (u) => `${u.requestType}\u0000${canonicalJson(u.requestMetadata)}`).values()) {
+  for (const group of groupBy(
+    units,
+    (u) => `${u.requestType}\u0000${canonicalJson(u.requestMetadata)}`,
+  ).values()) {
     if (group[0]!.requestType === 'REVOKE_ACCESS') {
-      for (const perIdentity of groupBy(group, (u) => u.identityId).values()) planned.push(...planRevokes(perIdentity));
+      for (const perIdentity of groupBy(group, (u) => u.identityId).values())
+        planned.push(...planRevokes(perIdentity));
     } else {
       planned.push(...planGrants(group, limits));
     }
@@ -83,8 +87,16 @@ function planGrants(units: readonly Unit[], limits: CoalesceLimits): PlannedRequ
   const byIdentity = groupBy(units, (u) => u.identityId);
   const bySpec = groupBy(units, specKey);
 
-  const identityCentric = rectangles(byIdentity, (u) => specKey(u), (identities, specs) => ({ identities, specs }));
-  const itemCentric = rectangles(bySpec, (u) => u.identityId, (specs, identities) => ({ identities, specs }));
+  const identityCentric = rectangles(
+    byIdentity,
+    (u) => specKey(u),
+    (identities, specs) => ({ identities, specs }),
+  );
+  const itemCentric = rectangles(
+    bySpec,
+    (u) => u.identityId,
+    (specs, identities) => ({ identities, specs }),
+  );
 
   const specOf = new Map(units.map((u) => [specKey(u), u.item] as const));
   const unitAt = new Map(units.map((u) => [`${u.identityId}\u0000${specKey(u)}`, u] as const));
@@ -140,7 +152,9 @@ function planRevokes(units: readonly Unit[]): PlannedRequest[] {
   const entitlements = units.filter((u) => u.item.type === 'ENTITLEMENT');
   const others = units.filter((u) => u.item.type !== 'ENTITLEMENT');
   const count = Math.max(entitlements.length, Math.ceil(units.length / MAX_ITEMS_PER_REQUEST));
-  const buckets: Unit[][] = Array.from({ length: count }, (_, i) => (entitlements[i] ? [entitlements[i]] : []));
+  const buckets: Unit[][] = Array.from({ length: count }, (_, i) =>
+    entitlements[i] ? [entitlements[i]] : [],
+  );
   let bucket = 0;
   for (const unit of others) {
     while (buckets[bucket]!.length >= MAX_ITEMS_PER_REQUEST) bucket++;

@@ -13,7 +13,7 @@
  * Fields the workflow does not support (startDate, requestedForWithRequestedItems, assignmentId …) are
  * refused rather than silently ignored.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ACCESS_ITEM_TYPES = ['ACCESS_PROFILE', 'ROLE', 'ENTITLEMENT'] as const;
 export type AccessItemType = (typeof ACCESS_ITEM_TYPES)[number];
@@ -45,14 +45,18 @@ export const RequestedItemSchema = z.strictObject({
   id: Id,
   comment: z.string().trim().min(1, { error: 'must not be empty' }).max(4000).optional(),
   /** UTC, as the page requires ("in the UTC timezone"): offsets other than Z are refused. */
-  removeDate: z.iso.datetime({ error: 'must be an ISO-8601 UTC date-time such as 2030-01-31T00:00:00Z' }).optional(),
+  removeDate: z.iso
+    .datetime({ error: 'must be an ISO-8601 UTC date-time such as 2030-01-31T00:00:00Z' })
+    .optional(),
   clientMetadata: Metadata.optional(),
 });
 
 export const AccessRequestMessageSchema = z.strictObject({
   /** The caller's own reference; outcomes can be looked up by it. */
   requestId: z.string().trim().min(1).max(256).optional(),
-  requestedFor: z.array(Id, { error: 'must be an array of identity ids' }).min(1, { error: 'must name at least one identity' }),
+  requestedFor: z
+    .array(Id, { error: 'must be an array of identity ids' })
+    .min(1, { error: 'must name at least one identity' }),
   /** Defaults to GRANT_ACCESS, as in the API. */
   requestType: z
     .enum(REQUEST_TYPES, { error: 'must be GRANT_ACCESS or REVOKE_ACCESS' })
@@ -69,8 +73,7 @@ export type AccessRequestMessage = z.output<typeof AccessRequestMessageSchema>;
 export type RequestedItem = z.output<typeof RequestedItemSchema>;
 
 export type ParsedMessage =
-  | { ok: true; message: AccessRequestMessage }
-  | { ok: false; reason: string; requestId?: string };
+  { ok: true; message: AccessRequestMessage } | { ok: false; reason: string; requestId?: string };
 
 /** Parses and validates one queue message body. `now` decides whether a removeDate is in the future. */
 export function parseAccessRequestMessage(body: string, now: number): ParsedMessage {
@@ -95,7 +98,9 @@ export function ruleViolations(message: AccessRequestMessage, now: number): stri
   const problems: string[] = [];
   const revoke = message.requestType === 'REVOKE_ACCESS';
   if (revoke && message.requestedFor.length !== 1) {
-    problems.push(`requestedFor: REVOKE_ACCESS must name exactly one identity (got ${message.requestedFor.length})`);
+    problems.push(
+      `requestedFor: REVOKE_ACCESS must name exactly one identity (got ${message.requestedFor.length})`,
+    );
   }
   const seenIdentities = new Set<string>();
   message.requestedFor.forEach((id, index) => {

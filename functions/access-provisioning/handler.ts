@@ -16,7 +16,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient, createSnsClient, createSqsClient } from '../shared/aws';
 import { SnsNotifier, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, type LogSink } from '../shared/observability';
+import { createLogger, createMetrics, logSinkOf, type LogSink } from '../shared/observability';
 import type { MessageOutcome } from '../shared/queue/outcomes';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
 import type { SailPointTransport, TokenInfo } from '../shared/sailpoint/client';
@@ -74,8 +74,11 @@ const METRICS: readonly (keyof BatchCounts)[] = [
   'requestsPosted',
 ];
 
-export function createAccessProvisioningHandler(deps: AccessProvisioningHandlerDeps): AccessProvisioningHandler {
-  const gateway = deps.gateway ?? (deps.sailpoint ? new SailPointAccessRequestGateway(deps.sailpoint) : undefined);
+export function createAccessProvisioningHandler(
+  deps: AccessProvisioningHandlerDeps,
+): AccessProvisioningHandler {
+  const gateway =
+    deps.gateway ?? (deps.sailpoint ? new SailPointAccessRequestGateway(deps.sailpoint) : undefined);
   if (!gateway) throw new Error('access provisioning needs a SailPoint client or gateway');
   const settings: ProcessorSettings = {
     ...DEFAULT_PROCESSOR_SETTINGS,
@@ -90,8 +93,14 @@ export function createAccessProvisioningHandler(deps: AccessProvisioningHandlerD
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
 
-  const processBatch = async (messages: QueueMessage[]): Promise<Map<string, MessageOutcome>> => {
-    const report = await provisioner.processBatch(messages.map(toBatchMessage));
+  const processBatch = async (
+    messages: QueueMessage[],
+    context?: Context,
+  ): Promise<Map<string, MessageOutcome>> => {
+    const report = await provisioner.processBatch(
+      messages.map(toBatchMessage),
+      context ? { remainingMs: context.getRemainingTimeInMillis() } : {},
+    );
     deps.log.info('access-provisioning batch processed', { ...report.counts });
     for (const [messageId, verdict] of report.verdicts) {
       if (verdict.status === 'submitted' || verdict.status === 'duplicate') continue;
@@ -120,8 +129,8 @@ export function createAccessProvisioningHandler(deps: AccessProvisioningHandlerD
     return report.outcomes;
   };
 
-  const handle = async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const settled = await settleSqsBatch(event, processBatch, {
+  const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    const settled = await settleSqsBatch(event, (messages) => processBatch(messages, context), {
       sqs: deps.sqs,
       queueUrl: deps.queueUrl,
       deadLetterQueueUrl: deps.deadLetterQueueUrl,
@@ -152,7 +161,7 @@ export async function createAccessProvisioningHandlerFromEnv(
 ): Promise<AccessProvisioningHandler> {
   const settings = loadAccessProvisioningSettings(env);
   const logger: Logger = createLogger(SERVICE_NAME);
-  const log = logSink(logger);
+  const log = logSinkOf(logger);
   const perInstance = perInstanceRequestsPer10s(settings);
   const sailpoint = await createSailPointClientFromEnv(env, {
     logger: log,
@@ -180,16 +189,6 @@ export async function createAccessProvisioningHandlerFromEnv(
     metrics: createMetrics(SERVICE_NAME),
     settings: processorSettings(settings),
   });
-}
-
-/** Powertools' Logger behind the narrow LogSink surface. */
-function logSink(logger: Logger): LogSink {
-  return {
-    debug: (message, extra) => logger.debug(message, { ...extra }),
-    info: (message, extra) => logger.info(message, { ...extra }),
-    warn: (message, extra) => logger.warn(message, { ...extra }),
-    error: (message, extra) => logger.error(message, { ...extra }),
-  };
 }
 
 let instance: Promise<AccessProvisioningHandler> | undefined;

@@ -12,14 +12,7 @@
 import type { MessageOutcome } from '../shared/queue/outcomes';
 
 export type UnitOutcomeKind =
-  | 'submitted'
-  | 'duplicate'
-  | 'already-held'
-  | 'not-held'
-  | 'waiting'
-  | 'retrying'
-  | 'failed'
-  | 'invalid';
+  'submitted' | 'duplicate' | 'already-held' | 'not-held' | 'waiting' | 'retrying' | 'failed' | 'invalid';
 
 export type UnitOutcome =
   | { kind: 'submitted'; detail: string; accessRequestIds?: readonly string[] }
@@ -28,13 +21,7 @@ export type UnitOutcome =
 
 /** The message-level status stored in the outcome record. */
 export type MessageStatus =
-  | 'submitted'
-  | 'duplicate'
-  | 'already-held'
-  | 'not-held'
-  | 'invalid'
-  | 'failed'
-  | 'retrying';
+  'submitted' | 'duplicate' | 'already-held' | 'not-held' | 'invalid' | 'failed' | 'retrying';
 
 export interface MessageVerdict {
   readonly status: MessageStatus;
@@ -56,7 +43,8 @@ const PRECEDENCE: readonly UnitOutcomeKind[] = [
 
 export function verdictOf(units: readonly UnitOutcome[]): MessageVerdict {
   const worst = [...units].sort((a, b) => PRECEDENCE.indexOf(a.kind) - PRECEDENCE.indexOf(b.kind))[0];
-  if (!worst) return { status: 'invalid', queue: { status: 'dead-letter', reason: 'the message has no units' } };
+  if (!worst)
+    return { status: 'invalid', queue: { status: 'dead-letter', reason: 'the message has no units' } };
   switch (worst.kind) {
     case 'invalid':
     case 'failed': {
@@ -73,7 +61,11 @@ export function verdictOf(units: readonly UnitOutcome[]): MessageVerdict {
       return {
         status: 'retrying',
         reason,
-        queue: { status: 'retry', reason, ...(delays.length > 0 ? { delaySeconds: Math.max(...delays) } : {}) },
+        queue: {
+          status: 'retry',
+          reason,
+          ...(delays.length > 0 ? { delaySeconds: Math.max(...delays) } : {}),
+        },
       };
     }
     default: {

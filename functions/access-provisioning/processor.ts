@@ -25,9 +25,21 @@ import {
 import { coalesce, type PlannedRequest } from './coalesce';
 import { parseAccessRequestMessage, type AccessRequestMessage, type RequestType } from './contract';
 import type { AccessRequestGateway, HeldAccess, RequesterContext, TrackedRequest } from './gateway';
-import { verdictOf, type MessageStatus, type MessageVerdict, type UnitOutcome, type UnitOutcomeKind } from './outcomes';
+import {
+  verdictOf,
+  type MessageStatus,
+  type MessageVerdict,
+  type UnitOutcome,
+  type UnitOutcomeKind,
+} from './outcomes';
 import { CLOCK_SKEW_MS, findRequests, requestIdsOf, statusOf, type RequestStatusEntry } from './reconcile';
-import { decideSlot, oppositeOf, type OppositeStatus, type SlotDecision, type SlotRecord } from './slot-policy';
+import {
+  decideSlot,
+  oppositeOf,
+  type OppositeStatus,
+  type SlotDecision,
+  type SlotRecord,
+} from './slot-policy';
 import type { ProvisioningStore, UnitOutcomeRecord } from './state-store';
 import { describeUnit, unitsOf, type SlotRef, type Unit } from './units';
 
@@ -51,6 +63,11 @@ export interface ProcessorSettings {
   readonly maxReceiveCount: number;
   /** Parallel SailPoint calls and DynamoDB writes within one batch. */
   readonly concurrency: number;
+  /**
+   * No SailPoint call is started when less than this is left of the invocation: the rest of the batch
+   * is retried instead of being cut off by the function timeout (which would retry it all, later).
+   */
+  readonly timeReserveMs: number;
 }
 
 export interface BatchMessage {
@@ -165,7 +182,12 @@ export class AccessProvisioner {
     return this.requesterContext;
   }
 
-  async processBatch(messages: readonly BatchMessage[]): Promise<BatchReport> {
+  /** `remainingMs`: what is left of the Lambda invocation (context.getRemainingTimeInMillis()); none: unbounded. */
+  async processBatch(
+    messages: readonly BatchMessage[],
+    options: { remainingMs?: number } = {},
+  ): Promise<BatchReport> {
+    const deadline = options.remainingMs === undefined ? undefined : this.clock() + options.remainingMs;
     const counts: BatchCounts = {
       messages: messages.length,
       units: 0,
@@ -188,17 +210,23 @@ export class AccessProvisioner {
     } catch (error) {
       // A configuration problem (no user context, rejected credentials, token endpoint down): every
       // message waits on the queue, and says why, until it is fixed or its receives run out.
-      this.log?.error('cannot submit access requests with this SailPoint credential', { error: errorText(error) });
+      this.log?.error('cannot submit access requests with this SailPoint credential', {
+        error: errorText(error),
+      });
       const states = messages.map((message, order): MessageState => ({ message, order, units: [] }));
       const detail = errorText(error);
-      return this.settle(states, [], counts, { kind: 'retrying', detail, delaySeconds: this.settings.transientRetrySeconds });
+      return this.settle(states, [], counts, {
+        kind: 'retrying',
+        detail,
+        delaySeconds: this.settings.transientRetrySeconds,
+      });
     }
     const now = this.clock();
     const states = messages.map((message, order) => this.parse(message, order, now, requesterId));
     const byId = new Map(states.map((s) => [s.message.messageId, s]));
     const tasks = this.mergeUnits(states);
     counts.units = tasks.length;
-    const batch = new BatchRun(this, counts, now);
+    const batch = new BatchRun(this, counts, deadline);
 
     const active = tasks.filter((t) => !t.outcome);
     await batch.claim(active);
@@ -227,7 +255,13 @@ export class AccessProvisioner {
   private parse(message: BatchMessage, order: number, now: number, requesterId: string): MessageState {
     const parsed = parseAccessRequestMessage(message.body, now);
     if (!parsed.ok) {
-      return { message, order, invalid: parsed.reason, units: [], ...(parsed.requestId ? { requestId: parsed.requestId } : {}) };
+      return {
+        message,
+        order,
+        invalid: parsed.reason,
+        units: [],
+        ...(parsed.requestId ? { requestId: parsed.requestId } : {}),
+      };
     }
     const state: MessageState = {
       message,
@@ -294,7 +328,11 @@ export class AccessProvisioner {
       if (batchFailure) {
         verdict = verdictOf([batchFailure]);
       } else if (state.invalid) {
-        verdict = { status: 'invalid', reason: state.invalid, queue: { status: 'dead-letter', reason: state.invalid } };
+        verdict = {
+          status: 'invalid',
+          reason: state.invalid,
+          queue: { status: 'dead-letter', reason: state.invalid },
+        };
       } else {
         const unitOutcomes = state.units.map((unit) => {
           const task = taskByUnit.get(unit.key)!;
@@ -328,7 +366,11 @@ export class AccessProvisioner {
         }
       }
       outcomes.set(messageId, verdict.queue);
-      verdicts.set(messageId, { ...verdict, ...(state.requestId ? { requestId: state.requestId } : {}), units });
+      verdicts.set(messageId, {
+        ...verdict,
+        ...(state.requestId ? { requestId: state.requestId } : {}),
+        units,
+      });
       countVerdict(counts, verdict.status);
     });
     for (const task of tasks) countUnit(counts, task.outcome?.kind, task.owners.length);
@@ -356,10 +398,18 @@ class BatchRun {
   constructor(
     provisioner: AccessProvisioner,
     private readonly counts: BatchCounts,
-    private readonly now: number,
+    private readonly deadline: number | undefined,
   ) {
     this.deps = provisioner.internals;
   }
+
+  /** True when no further SailPoint call should start in this invocation. */
+  private outOfTime(): boolean {
+    return this.deadline !== undefined && this.deps.clock() > this.deadline - this.settings.timeReserveMs;
+  }
+
+  private readonly outOfTimeOutcome = (): UnitOutcome =>
+    this.transient('the invocation ran out of time before this unit was reached; retrying it', 0);
 
   private get settings() {
     return this.deps.settings;
@@ -374,7 +424,8 @@ class BatchRun {
       try {
         records = await this.deps.store.readSlots(pending.map((t) => t.unit.slot));
       } catch (error) {
-        for (const task of pending) task.outcome = this.transient(`could not read the state: ${errorText(error)}`);
+        for (const task of pending)
+          task.outcome = this.transient(`could not read the state: ${errorText(error)}`);
         return;
       }
       const decisions = new Map<UnitTask, SlotDecision>();
@@ -385,7 +436,10 @@ class BatchRun {
         else decisions.set(task, decision);
       }
       await this.fetchStatuses(
-        needStatus.map((t) => ({ identityId: t.unit.identityId, since: records.get(t.unit.slot.key)!.attemptSince })),
+        needStatus.map((t) => ({
+          identityId: t.unit.identityId,
+          since: records.get(t.unit.slot.key)!.attemptSince,
+        })),
       );
       for (const task of needStatus) {
         const record = records.get(task.unit.slot.key)!;
@@ -439,7 +493,9 @@ class BatchRun {
             task.outcome = {
               kind: 'submitted',
               detail: `submitted at ${iso(decision.record.submittedAt ?? decision.record.claimedAt)} by an earlier receive of this message`,
-              ...(decision.record.accessRequestIds ? { accessRequestIds: decision.record.accessRequestIds } : {}),
+              ...(decision.record.accessRequestIds
+                ? { accessRequestIds: decision.record.accessRequestIds }
+                : {}),
             };
             return;
           case 'duplicate':
@@ -469,10 +525,16 @@ class BatchRun {
       const cached = this.statusCache.get(task.unit.identityId);
       if (!cached) {
         // Keep the claim: it is the record that an attempt may have been made.
-        task.outcome = this.transient('could not read SailPoint access request status to reconcile an earlier attempt');
+        task.outcome = this.transient(
+          'could not read SailPoint access request status to reconcile an earlier attempt',
+        );
         return;
       }
-      const found = findRequests(cached.entries, { ...slotUnit(task.unit.slot), requestType: task.unit.requestType }, task.reconcileSince!);
+      const found = findRequests(
+        cached.entries,
+        { ...slotUnit(task.unit.slot), requestType: task.unit.requestType },
+        task.reconcileSince!,
+      );
       if (found.length > 0) {
         this.counts.reconciled++;
         const accessRequestIds = requestIdsOf(found);
@@ -502,10 +564,17 @@ class BatchRun {
   }
 
   /** Step 5: unknown identities, GRANT of access held, REVOKE of access not held. */
-  async checkAccess(tasks: readonly UnitTask[], invalidateIdentity: (identityId: string, reason: string) => void) {
+  async checkAccess(
+    tasks: readonly UnitTask[],
+    invalidateIdentity: (identityId: string, reason: string) => void,
+  ) {
     const identities = [...new Set(tasks.map((t) => t.unit.identityId))];
     const access = new Map<string, readonly HeldAccess[] | undefined | Error>();
     await mapLimit(identities, this.settings.concurrency, async (identityId) => {
+      if (this.outOfTime()) {
+        access.set(identityId, new OutOfTime());
+        return;
+      }
       this.counts.identityLookups++;
       try {
         access.set(identityId, await this.deps.gateway.identityAccess(identityId));
@@ -516,7 +585,9 @@ class BatchRun {
     await mapLimit(tasks, this.settings.concurrency, async (task) => {
       const { identityId, item, requestType } = task.unit;
       const held = access.get(identityId);
-      if (held instanceof Error) {
+      if (held instanceof OutOfTime) {
+        task.outcome = this.outOfTimeOutcome();
+      } else if (held instanceof Error) {
         // Even a 4xx here (e.g. 403: the credential may not read Search) is not the message's fault.
         const failure = this.failureOutcome(held, `reading identity ${identityId}`);
         task.outcome = failure.kind === 'failed' ? this.transient(failure.detail) : failure;
@@ -527,9 +598,15 @@ class BatchRun {
       } else {
         const holds = held.some((a) => a.id === item.id && a.type === item.type);
         if (requestType === 'GRANT_ACCESS' && holds) {
-          task.outcome = { kind: 'already-held', detail: `skipped: identity ${identityId} already holds ${item.type} ${item.id}` };
+          task.outcome = {
+            kind: 'already-held',
+            detail: `skipped: identity ${identityId} already holds ${item.type} ${item.id}`,
+          };
         } else if (requestType === 'REVOKE_ACCESS' && !holds) {
-          task.outcome = { kind: 'not-held', detail: `skipped: identity ${identityId} does not hold ${item.type} ${item.id}` };
+          task.outcome = {
+            kind: 'not-held',
+            detail: `skipped: identity ${identityId} does not hold ${item.type} ${item.id}`,
+          };
         } else {
           return;
         }
@@ -549,8 +626,17 @@ class BatchRun {
     await mapLimit(planned, this.settings.concurrency, (request) => this.post(request, byUnit, true));
   }
 
-  private async post(request: PlannedRequest, byUnit: Map<string, UnitTask>, mayIsolate: boolean): Promise<void> {
+  private async post(
+    request: PlannedRequest,
+    byUnit: Map<string, UnitTask>,
+    mayIsolate: boolean,
+  ): Promise<void> {
     const tasks = request.units.map((u) => byUnit.get(u.key)!);
+    if (this.outOfTime()) {
+      for (const task of tasks) task.outcome = this.outOfTimeOutcome();
+      await mapLimit(tasks, this.settings.concurrency, (t) => this.release(t));
+      return;
+    }
     let tracked: readonly TrackedRequest[];
     try {
       this.counts.requestsPosted++;
@@ -601,9 +687,12 @@ class BatchRun {
         dedupUntil: at + this.settings.dedupWindowMs,
         ...(accessRequestIds.length > 0 ? { accessRequestIds } : {}),
         reconciled,
+        messageId: task.submitter ?? task.owners[0]!,
       });
       if (!stillOurs) {
-        this.deps.log?.warn('claim was taken over before the submission was recorded', { unit: task.unit.key });
+        this.deps.log?.warn('claim was taken over before the submission was recorded', {
+          unit: task.unit.key,
+        });
       }
       task.outcome = {
         kind: 'submitted',
@@ -652,7 +741,10 @@ class BatchRun {
     return {
       ownMessageIds: new Set(task.owners),
       now,
-      policy: { statusSettleMs: this.settings.statusSettleMs, conflictRetrySeconds: this.settings.conflictRetrySeconds },
+      policy: {
+        statusSettleMs: this.settings.statusSettleMs,
+        conflictRetrySeconds: this.settings.conflictRetrySeconds,
+      },
     };
   }
 
@@ -664,18 +756,31 @@ class BatchRun {
   failureOutcome(error: unknown, doing: string): UnitOutcome & { kind: 'failed' | 'retrying' } {
     if (error instanceof SailPointRateLimitError) {
       const delay = Math.min(this.settings.maxRetryAfterSeconds, Math.max(1, error.retryAfterSeconds || 1));
-      return { kind: 'retrying', delaySeconds: delay, detail: `rate limited while ${doing}; retry after ${delay} s` };
+      return {
+        kind: 'retrying',
+        delaySeconds: delay,
+        detail: `rate limited while ${doing}; retry after ${delay} s`,
+      };
     }
     if (error instanceof SailPointError) {
       const permanent =
         (error instanceof SailPointValidationError && error.status === undefined) ||
-        (error.status !== undefined && error.status >= 400 && error.status < 500 && ![401, 408, 409, 429].includes(error.status));
+        (error.status !== undefined &&
+          error.status >= 400 &&
+          error.status < 500 &&
+          ![401, 408, 409, 429].includes(error.status));
       if (permanent) return { kind: 'failed', detail: `SailPoint refused it: ${error.message}` };
       return { kind: 'retrying', delaySeconds: this.settings.transientRetrySeconds, detail: error.message };
     }
-    return { kind: 'retrying', delaySeconds: this.settings.transientRetrySeconds, detail: `${doing} failed: ${errorText(error)}` };
+    return {
+      kind: 'retrying',
+      delaySeconds: this.settings.transientRetrySeconds,
+      detail: `${doing} failed: ${errorText(error)}`,
+    };
   }
 }
+
+class OutOfTime extends Error {}
 
 function ownerView(task: UnitTask, messageId: string): UnitOutcome {
   const outcome = task.outcome ?? { kind: 'retrying', detail: 'no outcome was decided for this unit' };
@@ -743,7 +848,11 @@ export function errorText(error: unknown): string {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
     while (next < items.length) {

@@ -67,7 +67,11 @@ export function isPending(state: string | undefined): boolean {
   return state === undefined || !FINAL_STATES.has(state);
 }
 
-export function statusOf(entries: readonly RequestStatusEntry[], unit: UnitRef, since: number): OppositeStatus {
+export function statusOf(
+  entries: readonly RequestStatusEntry[],
+  unit: UnitRef,
+  since: number,
+): OppositeStatus {
   const found = findRequests(entries, unit, since);
   const pending = found.find((e) => isPending(e.state));
   return {

@@ -2,26 +2,13 @@
  * Every environment variable of the access-provisioning function (the CDK stack sets them; see
  * docs/access-provisioning.md). SailPoint connection settings come from the shared schema.
  */
-import { z } from 'zod';
-import { parseSettings, sailPointSettings, setting, type Env } from '../shared/config';
+import * as z from 'zod';
+import { parseSettings, queueSettings, sailPointSettings, setting, type Env } from '../shared/config';
 import type { ProcessorSettings } from './processor';
 
-/**
- * An SQS queue URL, https://sqs.<region>.amazonaws.com/<account>/<name>. Checked by shape, not with
- * z.url(): that refuses the emulator's http://sqs.us-east-1.127.0.0.1:<port>/… form.
- */
-const queueUrl = (what: string) =>
-  z.string({ error: `must be the URL of ${what}` }).regex(/^https?:\/\/[^\s/]+\/\S+$/, { error: `must be the URL of ${what}` });
-
-export const accessProvisioningSettings = sailPointSettings.extend({
+export const accessProvisioningSettings = sailPointSettings.extend(queueSettings.shape).extend({
   /** The accessRequests table (functions/shared/tables.ts). */
   ACCESS_REQUESTS_TABLE: z.string({ error: 'is required' }).min(1, { error: 'is required' }),
-  /** The intake queue (its URL is needed to delay a rate-limited message by Retry-After). */
-  QUEUE_URL: queueUrl('the access-request queue'),
-  /** Where invalid and refused messages go, with the reason. */
-  DEAD_LETTER_QUEUE_URL: queueUrl('the dead-letter queue'),
-  /** The queue's redrive maxReceiveCount: the last retry becomes a dead letter that says why. */
-  MAX_RECEIVE_COUNT: setting.integer(5, { min: 1, max: 1000 }),
   /** SNS topic for operator notices (a message SailPoint refused or that gave up); unset: log only. */
   NOTIFICATIONS_TOPIC_ARN: z.string().min(1).optional(),
   /** A unit submitted within this window is a duplicate and costs no SailPoint call. */
@@ -42,6 +29,8 @@ export const accessProvisioningSettings = sailPointSettings.extend({
   OUTCOME_RETENTION_DAYS: setting.integer(30, { min: 1, max: 3_650 }),
   /** Parallel SailPoint calls and DynamoDB writes within one batch. */
   BATCH_CONCURRENCY: setting.integer(8, { min: 1, max: 64 }),
+  /** No SailPoint call starts with less than this left of the invocation; the rest is retried. */
+  TIME_RESERVE_SECONDS: setting.integer(10, { min: 0, max: 600 }),
   /**
    * SailPoint requests per 10 s the whole deployment of this function may make with its client id
    * (SailPoint allows 100 per client id and API version). 0: no client-side limit.
@@ -79,6 +68,7 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
     outcomeRetentionMs: settings.OUTCOME_RETENTION_DAYS * 86_400_000,
     maxReceiveCount: settings.MAX_RECEIVE_COUNT,
     concurrency: settings.BATCH_CONCURRENCY,
+    timeReserveMs: settings.TIME_RESERVE_SECONDS * 1000,
   };
 }
 

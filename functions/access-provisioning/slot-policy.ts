@@ -137,8 +137,10 @@ export function decideSlot(
         `the ${unit.requestType} goes after it`,
     };
   }
-  if (record.state === 'submitted' && !windowRunning) return { kind: 'claim', expect: unchanged('dedupUntil') };
-  if (!opposite) return { kind: 'needs-opposite-status', since: record.attemptSince, opposite: record.operation };
+  if (record.state === 'submitted' && !windowRunning)
+    return { kind: 'claim', expect: unchanged('dedupUntil') };
+  if (!opposite)
+    return { kind: 'needs-opposite-status', since: record.attemptSince, opposite: record.operation };
   if (opposite.pending) {
     return {
       kind: 'wait',
@@ -152,7 +154,10 @@ export function decideSlot(
   if (!opposite.found && now - record.attemptSince < policy.statusSettleMs) {
     return {
       kind: 'wait',
-      delaySeconds: Math.max(policy.conflictRetrySeconds, Math.ceil((record.attemptSince + policy.statusSettleMs - now) / 1000)),
+      delaySeconds: Math.max(
+        policy.conflictRetrySeconds,
+        Math.ceil((record.attemptSince + policy.statusSettleMs - now) / 1000),
+      ),
       reason:
         `waiting: the earlier ${record.operation} of this access (${iso(record.attemptSince)}) is not listed by ` +
         'SailPoint yet; its status decides when this one may go',

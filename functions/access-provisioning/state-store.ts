@@ -50,6 +50,8 @@ export interface Submission {
   readonly dedupUntil: number;
   readonly accessRequestIds?: readonly string[];
   readonly reconciled?: boolean;
+  /** The message credited with the submission (the claim may have been written by another owner). */
+  readonly messageId?: string;
 }
 
 export interface UnitOutcomeRecord {
@@ -122,7 +124,9 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       for (let round = 0; pending && pending.length > 0; round++) {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** round)));
         const result: BatchGetCommandOutput = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
         );
         for (const item of result.Responses?.[this.tableName] ?? []) {
           const slot = byKey.get(`${String(item.pk)}\u0000${String(item.sk)}`);
@@ -188,6 +192,7 @@ export class DynamoProvisioningStore implements ProvisioningStore {
           'SET #state = :submitted, submittedAt = :submittedAt, dedupUntil = :dedupUntil, expiresAt = :expiresAt, ' +
           '#version = #version + :one, reconciled = :reconciled' +
           (ids.length > 0 ? ', accessRequestIds = :ids' : '') +
+          (submission.messageId ? ', messageId = :messageId' : '') +
           ' REMOVE leaseExpiresAt',
         ConditionExpression: 'claimToken = :token',
         ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
@@ -200,6 +205,7 @@ export class DynamoProvisioningStore implements ProvisioningStore {
           ':reconciled': submission.reconciled ?? false,
           ':token': claimToken,
           ...(ids.length > 0 ? { ':ids': [...ids] } : {}),
+          ...(submission.messageId ? { ':messageId': submission.messageId } : {}),
         },
       }),
     );

@@ -13,7 +13,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient, createSnsClient } from '../shared/aws';
 import {
   CognigyError,
@@ -25,7 +25,7 @@ import {
 } from '../shared/cognigy';
 import { FindingsStore } from '../shared/findings';
 import { RecordingNotifier, SnsNotifier, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, type LogSink, logSinkOf } from '../shared/observability';
+import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
 import { TABLES } from '../shared/tables';
 import { runCognigyAudit, type CognigyAuditSummary } from './audit';
 import { keyPolicyOf, parseCognigyAuditSettings, type CognigyAuditSettings } from './settings';

@@ -11,7 +11,7 @@
  *
  * Unknown keys are rejected (a typo such as "organizationWide" must not silently grant nothing).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const RIGHT_PATTERN = /^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$/;
 

@@ -2,7 +2,7 @@
  * Settings of the Cognigy.AI credential audit: the single place its environment variables are
  * declared (docs/cognigy-audit.md lists them with their defaults).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseSettings, setting, type Env } from '../shared/config';
 import { cognigySettings } from '../shared/cognigy/from-settings';
 import { TABLES } from '../shared/tables';

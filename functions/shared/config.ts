@@ -4,7 +4,7 @@
  * with a message naming every bad setting. The same variables are set by the CDK stack on the
  * Lambda functions and by `npm start` locally, so one schema serves both.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -91,3 +91,22 @@ export const sailPointSettings = z.object({
   SAILPOINT_REQUESTS_PER_10S: setting.integer(0, { min: 0, max: 10_000 }),
 });
 export type SailPointSettings = z.infer<typeof sailPointSettings>;
+
+/**
+ * An SQS queue URL, https://sqs.<region>.amazonaws.com/<account>/<name>. Checked by shape, not with
+ * z.url(): that refuses the emulator's http://sqs.us-east-1.127.0.0.1:<port>/… form.
+ */
+const queueUrl = (what: string) =>
+  z
+    .string({ error: `must be the URL of ${what}` })
+    .regex(/^https?:\/\/[^\s/]+\/\S+$/, { error: `must be the URL of ${what}` });
+
+/** Settings of every SQS-fed function: its queue, its DLQ, and the redrive count (see queue/settle-batch.ts). */
+export const queueSettings = z.object({
+  /** The intake queue (its URL is needed to delay a rate-limited message by Retry-After). */
+  QUEUE_URL: queueUrl('the intake queue'),
+  /** Where invalid and refused messages go, with the reason. */
+  DEAD_LETTER_QUEUE_URL: queueUrl('the dead-letter queue'),
+  /** The queue's redrive maxReceiveCount: the last retry becomes a dead letter that says why. */
+  MAX_RECEIVE_COUNT: setting.integer(5, { min: 1, max: 1000 }),
+});

@@ -13,7 +13,7 @@
  * Globs rather than regular expressions: they say what operators mean ("ci-*"), need no escaping
  * in JSON and cannot be written to run for ever.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const DAY_MS = 86_400_000;
 const ISO_DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;

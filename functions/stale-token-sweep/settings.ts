@@ -3,7 +3,7 @@
  * sets these on the function; `npm start` sets them locally. A bad value stops the function at
  * start with a ConfigError naming the setting.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseSettings, sailPointSettings, setting, type Env } from '../shared/config';
 import { TABLES } from '../shared/tables';
 import { compileExemption, exemptionsSchema } from './exemptions';

@@ -33,6 +33,7 @@ export class AbsenceReassignment extends Construct {
     const { dir } = WORKFLOWS.absenceReassignment;
 
     this.events = new WorkQueue(this, 'Events', {
+      fifo: settings.fifo,
       maxReceiveCount: config.queues.maxReceiveCount,
       retentionDays: config.queues.retentionDays,
       functionTimeoutSeconds: settings.timeoutSeconds,
@@ -61,7 +62,14 @@ export class AbsenceReassignment extends Construct {
       service: dir,
       function: this.function,
       queue: this.events,
-      metrics: ['configured', 'cancelled', 'deferred', 'delegatesSubstituted', 'duplicatesSuppressed', 'deadLettered'],
+      metrics: [
+        'configured',
+        'cancelled',
+        'deferred',
+        'delegatesSubstituted',
+        'duplicatesSuppressed',
+        'deadLettered',
+      ],
     };
   }
 }

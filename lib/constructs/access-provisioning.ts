@@ -33,6 +33,8 @@ export class AccessProvisioning extends Construct {
     const { dir } = WORKFLOWS.accessProvisioning;
 
     this.intake = new WorkQueue(this, 'Intake', {
+      // Standard: the function is safe in any order and orders a batch by SentTimestamp (docs/access-provisioning.md).
+      fifo: false,
       maxReceiveCount: config.queues.maxReceiveCount,
       retentionDays: config.queues.retentionDays,
       functionTimeoutSeconds: settings.timeoutSeconds,
@@ -61,7 +63,14 @@ export class AccessProvisioning extends Construct {
       service: dir,
       function: this.function,
       queue: this.intake,
-      metrics: ['submitted', 'duplicatesSuppressed', 'alreadyHeld', 'requestsPosted', 'retriedMessages', 'failedMessages'],
+      metrics: [
+        'submitted',
+        'duplicatesSuppressed',
+        'alreadyHeld',
+        'requestsPosted',
+        'retriedMessages',
+        'failedMessages',
+      ],
     };
   }
 }

@@ -5,7 +5,12 @@
 import { TimeZone } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { Schedule, ScheduleExpression, ScheduleTargetInput, type ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import {
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+  type ScheduleGroup,
+} from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -56,14 +61,23 @@ export class CognigyAudit extends Construct {
         TimeZone.of(config.staleTokenSweep.timeZone),
       ),
       scheduleGroup: props.scheduleGroup,
-      target: new ScheduledInvoke(this.function, { input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }) }),
+      target: new ScheduledInvoke(this.function, {
+        input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+      }),
     });
 
     this.monitoring = {
       title: 'Cognigy audit',
       service: dir,
       function: this.function,
-      metrics: ['FindingsOpened', 'FindingsResolved', 'OverPrivilegedScopes', 'ApiKeysFlagged', 'PreflightFailed', 'AuditFailed'],
+      metrics: [
+        'FindingsOpened',
+        'FindingsResolved',
+        'OverPrivilegedScopes',
+        'ApiKeysFlagged',
+        'PreflightFailed',
+        'AuditFailed',
+      ],
     };
   }
 }

@@ -27,7 +27,11 @@ export function grantTable(table: ITable, grantee: IGrantable, actions: readonly
  * `fn.grantInvoke()` also allows `<arn>:*`, every version and alias.
  */
 export function grantInvokeUnqualified(fn: IFunction, grantee: IGrantable): Grant {
-  return Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [fn.functionArn] });
+  return Grant.addToPrincipal({
+    grantee,
+    actions: ['lambda:InvokeFunction'],
+    resourceArns: [fn.functionArn],
+  });
 }
 
 /**

@@ -51,7 +51,11 @@ export class Monitoring extends Construct {
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;
 
-  constructor(scope: Construct, id: string, private readonly props: MonitoringProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: MonitoringProps,
+  ) {
     super(scope, id);
     const stackName = Stack.of(this).stackName;
     const rows: IWidget[][] = [];
@@ -90,7 +94,9 @@ export class Monitoring extends Construct {
         }),
         new GraphWidget({
           title: `${workflow.title}: function`,
-          left: [fn.metricInvocations(), fn.metricErrors(), fn.metricThrottles()].map((m) => m.with({ statistic: 'Sum' })),
+          left: [fn.metricInvocations(), fn.metricErrors(), fn.metricThrottles()].map((m) =>
+            m.with({ statistic: 'Sum' }),
+          ),
           right: [fn.metricDuration({ statistic: 'p99' })],
           width: 8,
         }),
@@ -114,7 +120,10 @@ export class Monitoring extends Construct {
           alarmDescription:
             `${workflow.title}: the oldest message has waited more than ${props.oldestMessageAgeSeconds} s ` +
             '(the function is failing, throttled, or SailPoint is rate-limiting).',
-          metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+          metric: queue.metricApproximateAgeOfOldestMessage({
+            period: Duration.minutes(5),
+            statistic: 'Maximum',
+          }),
           threshold: props.oldestMessageAgeSeconds,
         });
         row.push(
@@ -137,7 +146,8 @@ export class Monitoring extends Construct {
       const group = props.scheduleGroup;
       this.alarm('ScheduleTargetErrors', {
         alarmName: `${stackName}-schedule-target-errors`,
-        alarmDescription: 'A schedule could not invoke its function (permissions, throttling or a deleted function).',
+        alarmDescription:
+          'A schedule could not invoke its function (permissions, throttling or a deleted function).',
         metric: group.metricTargetErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
       });
@@ -166,7 +176,10 @@ export class Monitoring extends Construct {
     });
   }
 
-  private alarm(id: string, props: { alarmName: string; alarmDescription: string; metric: Metric; threshold: number }) {
+  private alarm(
+    id: string,
+    props: { alarmName: string; alarmDescription: string; metric: Metric; threshold: number },
+  ) {
     const alarm = new Alarm(this, id, {
       ...props,
       evaluationPeriods: 1,

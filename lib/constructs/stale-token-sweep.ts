@@ -5,7 +5,12 @@
 import { TimeZone } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { Schedule, ScheduleExpression, ScheduleTargetInput, type ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import {
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+  type ScheduleGroup,
+} from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -57,14 +62,25 @@ export class StaleTokenSweep extends Construct {
         TimeZone.of(config.staleTokenSweep.timeZone),
       ),
       scheduleGroup: props.scheduleGroup,
-      target: new ScheduledInvoke(this.function, { input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }) }),
+      target: new ScheduledInvoke(this.function, {
+        input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+      }),
     });
 
     this.monitoring = {
       title: 'Stale-token sweep',
       service: dir,
       function: this.function,
-      metrics: ['NewFindings', 'Warned', 'Flagged', 'Revoked', 'WouldRevoke', 'Resolved', 'SailPointCalls', 'SweepFailed'],
+      metrics: [
+        'NewFindings',
+        'Warned',
+        'Flagged',
+        'Revoked',
+        'WouldRevoke',
+        'Resolved',
+        'SailPointCalls',
+        'SweepFailed',
+      ],
     };
   }
 }

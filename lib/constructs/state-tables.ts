@@ -41,8 +41,9 @@ export class StateTables extends Construct {
       return table;
     };
     // Every table in the shared definitions, so a new one appears in the cloud and locally alike.
-    this.tables = Object.fromEntries(
-      Object.entries(TABLES).map(([key, def]) => [key, build(def)]),
-    ) as Record<TableKey, Table>;
+    this.tables = Object.fromEntries(Object.entries(TABLES).map(([key, def]) => [key, build(def)])) as Record<
+      TableKey,
+      Table
+    >;
   }
 }

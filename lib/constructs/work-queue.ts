@@ -1,7 +1,8 @@
 /**
  * A work queue with its dead-letter queue, wired to the function that consumes it.
  *
- * - Both queues: SSE (SQS-managed keys), TLS enforced by the queue policy, 14 days' retention.
+ * - Both queues: SSE (SQS-managed keys), TLS enforced by the queue policy, 14 days' retention;
+ *   optionally FIFO (then the dead-letter queue is FIFO too, as SQS requires).
  * - Redrive after `maxReceiveCount` receives. Our functions dead-letter a message themselves, with a
  *   reason attribute, on its last allowed receive; the redrive policy catches what they cannot
  *   (a crash or timeout on that last receive).
@@ -17,6 +18,11 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 export interface WorkQueueProps {
+  /**
+   * FIFO (both queues): producers set MessageGroupId (e.g. the identity), so one group's messages
+   * are handled one at a time and in order. Identical bodies within 5 minutes are deduplicated.
+   */
+  readonly fifo: boolean;
   readonly maxReceiveCount: number;
   readonly retentionDays: number;
   readonly functionTimeoutSeconds: number;
@@ -25,7 +31,10 @@ export interface WorkQueueProps {
 }
 
 /** AWS's rule for a Lambda-consumed queue. */
-export function visibilityTimeoutSeconds(functionTimeoutSeconds: number, maxBatchingWindowSeconds: number): number {
+export function visibilityTimeoutSeconds(
+  functionTimeoutSeconds: number,
+  maxBatchingWindowSeconds: number,
+): number {
   return 6 * functionTimeoutSeconds + maxBatchingWindowSeconds;
 }
 
@@ -39,16 +48,15 @@ export class WorkQueue extends Construct {
     private readonly props: WorkQueueProps,
   ) {
     super(scope, id);
-    const retentionPeriod = Duration.days(props.retentionDays);
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+    const common = {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod,
-    });
+      retentionPeriod: Duration.days(props.retentionDays),
+      ...(props.fifo ? { fifo: true, contentBasedDeduplication: true } : {}),
+    };
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', common);
     this.queue = new Queue(this, 'Queue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod,
+      ...common,
       visibilityTimeout: Duration.seconds(
         visibilityTimeoutSeconds(props.functionTimeoutSeconds, props.maxBatchingWindowSeconds),
       ),
@@ -65,7 +73,9 @@ export class WorkQueue extends Construct {
       new SqsEventSource(this.queue, {
         batchSize: this.props.batchSize,
         maxBatchingWindow:
-          this.props.maxBatchingWindowSeconds > 0 ? Duration.seconds(this.props.maxBatchingWindowSeconds) : undefined,
+          this.props.maxBatchingWindowSeconds > 0
+            ? Duration.seconds(this.props.maxBatchingWindowSeconds)
+            : undefined,
         reportBatchItemFailures: true,
         maxConcurrency,
       }),

@@ -34,7 +34,9 @@ export class WorkflowFunction extends Construct {
     super(scope, id);
     this.logGroup = new LogGroup(this, 'Logs', {
       // 0 in the config means "never expire" (RetentionDays.INFINITE).
-      retention: (props.lambda.logRetentionDays === 0 ? 9999 : props.lambda.logRetentionDays) as RetentionDays,
+      retention: (props.lambda.logRetentionDays === 0
+        ? 9999
+        : props.lambda.logRetentionDays) as RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     // An explicit role instead of AWSLambdaBasicExecutionRole: that managed policy may write to any log group.
@@ -55,7 +57,8 @@ export class WorkflowFunction extends Construct {
       description: props.description,
       memorySize: props.lambda.memoryMb,
       timeout: Duration.seconds(props.timeoutSeconds),
-      environment: props.environment,
+      // Stack traces point into the TypeScript sources (NodejsFunction no longer sets this itself).
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       role: this.role,
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrency,

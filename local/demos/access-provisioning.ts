@@ -5,7 +5,12 @@
  * environment, as in Lambda) with the local poller, then a late duplicate, and prints what happened
  * to each message from the outcome records an operator would read.
  */
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '../../functions/shared/aws';
 import { createAccessProvisioningHandlerFromEnv } from '../../functions/access-provisioning/handler';
 import { DynamoProvisioningStore, type StoredOutcome } from '../../functions/access-provisioning/state-store';
@@ -31,7 +36,12 @@ const ENGINEERING = ITEM(2);
 
 /** The sample batch: [label, body]. Bodies are the API's AccessRequest plus an optional requestId. */
 function sampleMessages(): [string, unknown][] {
-  const grant = (requestId: string, requestedFor: string[], items: [string, string][], extra: object = {}) => ({
+  const grant = (
+    requestId: string,
+    requestedFor: string[],
+    items: [string, string][],
+    extra: object = {},
+  ) => ({
     requestId,
     requestedFor,
     requestType: 'GRANT_ACCESS',
@@ -43,9 +53,15 @@ function sampleMessages(): [string, unknown][] {
     ['new joiner needs AWS ReadOnly', awsReadOnly],
     ['the same message sent twice', awsReadOnly],
     ['access already held', grant('HR-1002', [FARID], [['ACCESS_PROFILE', GITHUB_DEVELOPER]])],
-    ['Salesforce for three people', grant('HR-1003', [HUGO, MATEO, QUINN], [['ENTITLEMENT', SALESFORCE_USER]])],
+    [
+      'Salesforce for three people',
+      grant('HR-1003', [HUGO, MATEO, QUINN], [['ENTITLEMENT', SALESFORCE_USER]]),
+    ],
     ['Salesforce for one more (coalesced)', grant('HR-1004', [JONAS], [['ENTITLEMENT', SALESFORCE_USER]])],
-    ['privileged access (the approver rejects it)', grant('HR-1005', [GRACE], [['ACCESS_PROFILE', AWS_ADMINISTRATOR]])],
+    [
+      'privileged access (the approver rejects it)',
+      grant('HR-1005', [GRACE], [['ACCESS_PROFILE', AWS_ADMINISTRATOR]]),
+    ],
     [
       'mover loses GitHub',
       {
@@ -77,9 +93,17 @@ function sampleMessages(): [string, unknown][] {
     ['invalid: not JSON', '{"requestedFor": ["oops"'],
     [
       'invalid: REVOKE without comment',
-      { requestId: 'HR-1008', requestedFor: [GRACE], requestType: 'REVOKE_ACCESS', requestedItems: [{ type: 'ROLE', id: ITEM(2) }] },
+      {
+        requestId: 'HR-1008',
+        requestedFor: [GRACE],
+        requestType: 'REVOKE_ACCESS',
+        requestedItems: [{ type: 'ROLE', id: ITEM(2) }],
+      },
     ],
-    ['invalid: unknown identity', grant('HR-1009', ['2c9180aa0000000000000000000000ff'], [['ROLE', ITEM(2)]])],
+    [
+      'invalid: unknown identity',
+      grant('HR-1009', ['2c9180aa0000000000000000000000ff'], [['ROLE', ITEM(2)]]),
+    ],
     [
       'invalid: removeDate in the past',
       grant('HR-1010', [GRACE], [['ROLE', ITEM(2)]], {
@@ -145,7 +169,8 @@ export const accessProvisioningDemo: LocalDemo = async (local) => {
           })),
         }),
       );
-      for (const ok of result.Successful ?? []) sent.push({ label: chunk[Number(ok.Id)]![0], messageId: ok.MessageId! });
+      for (const ok of result.Successful ?? [])
+        sent.push({ label: chunk[Number(ok.Id)]![0], messageId: ok.MessageId! });
     }
     return sent;
   };
@@ -187,7 +212,9 @@ export const accessProvisioningDemo: LocalDemo = async (local) => {
       `    ${record.requestType.padEnd(13)} ${itemName(record.item.id).padEnd(26)} for ${names(record.requestedFor.id).padEnd(14)} → ${record.state}`,
     );
   }
-  print(`  (the credential is ${DEFAULT_SEED_IDS.clients.pat.clientId}, a PAT of ${names(DEFAULT_SEED_IDS.identities.iamAdmin)})`);
+  print(
+    `  (the credential is ${DEFAULT_SEED_IDS.clients.pat.clientId}, a PAT of ${names(DEFAULT_SEED_IDS.identities.iamAdmin)})`,
+  );
 };
 
 function describe(
@@ -203,5 +230,8 @@ function describe(
       `        ${u.outcome.padEnd(12)} ${u.requestType} ${itemName(u.itemId)} for ${names(u.identityId)} — ${u.detail}`,
   );
   const attempts = outcome.history.length > 1 ? ` after ${outcome.history.length} receives` : '';
-  return [`${head}${attempts}${outcome.reason && outcome.status !== 'submitted' ? `: ${outcome.reason}` : ''}`, ...lines].join('\n');
+  return [
+    `${head}${attempts}${outcome.reason && outcome.status !== 'submitted' ? `: ${outcome.reason}` : ''}`,
+    ...lines,
+  ].join('\n');
 }

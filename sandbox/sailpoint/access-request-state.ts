@@ -25,7 +25,12 @@ export interface SandboxAccessRequestRecord {
   readonly requestType: SandboxRequestType;
   readonly requestedFor: SandboxRef;
   readonly requester: SandboxRef;
-  readonly item: { readonly type: AccessItemType; readonly id: string; readonly name: string; readonly description: string | null };
+  readonly item: {
+    readonly type: AccessItemType;
+    readonly id: string;
+    readonly name: string;
+    readonly description: string | null;
+  };
   readonly comment?: string;
   readonly removeDate?: string;
   /** The item's clientMetadata over the request's (as sent). */
@@ -56,5 +61,11 @@ export interface SandboxAccessRequests {
 }
 
 export function createAccessRequestState(): SandboxAccessRequests {
-  return { records: [], pending: new Set(), approvalDelayMs: 0, decide: () => 'APPROVED', responseBody: 'tracking' };
+  return {
+    records: [],
+    pending: new Set(),
+    approvalDelayMs: 0,
+    decide: () => 'APPROVED',
+    responseBody: 'tracking',
+  };
 }

@@ -98,10 +98,18 @@ function isStringMap(value: unknown): value is Record<string, string> {
 /** Shape checks; every problem is listed as a cause of one 400. */
 function readBody(body: unknown): AccessRequestInput {
   const problems: string[] = [];
-  const b = (body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) problems.push('the body must be a JSON object');
+  const b = (body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {}) as Record<
+    string,
+    unknown
+  >;
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    problems.push('the body must be a JSON object');
   const requestedFor = b.requestedFor;
-  if (!Array.isArray(requestedFor) || requestedFor.length === 0 || !requestedFor.every((v) => typeof v === 'string' && v)) {
+  if (
+    !Array.isArray(requestedFor) ||
+    requestedFor.length === 0 ||
+    !requestedFor.every((v) => typeof v === 'string' && v)
+  ) {
     problems.push('requestedFor: must be a non-empty list of identity ids');
   }
   const requestType = b.requestType ?? 'GRANT_ACCESS';
@@ -117,7 +125,8 @@ function readBody(body: unknown): AccessRequestInput {
       if (!ACCESS_ITEM_TYPES.includes(item.type as AccessItemType)) {
         problems.push(`requestedItems[${i}].type: must be one of ${ACCESS_ITEM_TYPES.join(', ')}`);
       }
-      if (typeof item.id !== 'string' || item.id === '') problems.push(`requestedItems[${i}].id: is required`);
+      if (typeof item.id !== 'string' || item.id === '')
+        problems.push(`requestedItems[${i}].id: is required`);
       if (item.comment !== undefined && typeof item.comment !== 'string') {
         problems.push(`requestedItems[${i}].comment: must be a string`);
       }
@@ -151,7 +160,11 @@ function badRequest(causes: readonly string[]): SailpointError {
 }
 
 /** The page's business rules, against the tenant's data. */
-function checkRules(ctx: SandboxContext, caller: Caller & { identityId: string }, input: AccessRequestInput): void {
+function checkRules(
+  ctx: SandboxContext,
+  caller: Caller & { identityId: string },
+  input: AccessRequestInput,
+): void {
   const { state } = ctx;
   const problems: string[] = [];
   const revoke = input.requestType === 'REVOKE_ACCESS';
@@ -164,12 +177,14 @@ function checkRules(ctx: SandboxContext, caller: Caller & { identityId: string }
     const at = `requestedItems[${i}]`;
     const catalog = state.accessItems.get(item.id);
     if (!catalog || catalog.type !== item.type) problems.push(`${at}: ${item.type} ${item.id} was not found`);
-    else if (!revoke && !catalog.requestable) problems.push(`${at}: ${item.type} ${item.id} is not requestable`);
+    else if (!revoke && !catalog.requestable)
+      problems.push(`${at}: ${item.type} ${item.id} is not requestable`);
     if (revoke && (item.comment === undefined || item.comment.trim() === '')) {
       problems.push(`${at}.comment: a comment is required for REVOKE_ACCESS`);
     }
     if (item.removeDate !== undefined) {
-      if (item.type === 'ENTITLEMENT') problems.push(`${at}.removeDate: removeDate is not supported for entitlements`);
+      if (item.type === 'ENTITLEMENT')
+        problems.push(`${at}.removeDate: removeDate is not supported for entitlements`);
       else if (!ISO_UTC.test(item.removeDate) || Number.isNaN(Date.parse(item.removeDate))) {
         problems.push(`${at}.removeDate: must be a UTC date-time`);
       } else if (Date.parse(item.removeDate) <= now) {
@@ -184,12 +199,16 @@ function checkRules(ctx: SandboxContext, caller: Caller & { identityId: string }
   }
   if (revoke) {
     if (input.requestedFor.length !== 1) {
-      problems.push(`requestedFor: REVOKE_ACCESS takes exactly one identity (got ${input.requestedFor.length})`);
+      problems.push(
+        `requestedFor: REVOKE_ACCESS takes exactly one identity (got ${input.requestedFor.length})`,
+      );
     }
     const entitlements = input.requestedItems.filter((i) => i.type === 'ENTITLEMENT').length;
-    if (entitlements > 1) problems.push(`requestedItems: REVOKE_ACCESS allows 1 entitlement per request (got ${entitlements})`);
+    if (entitlements > 1)
+      problems.push(`requestedItems: REVOKE_ACCESS allows 1 entitlement per request (got ${entitlements})`);
     const target = input.requestedFor.length === 1 ? state.identities.get(input.requestedFor[0]!) : undefined;
-    if (target?.id === caller.identityId) problems.push('requestedFor: REVOKE_ACCESS does not support self request');
+    if (target?.id === caller.identityId)
+      problems.push('requestedFor: REVOKE_ACCESS does not support self request');
     if (target) {
       input.requestedItems.forEach((item, i) => {
         if (!target.access.some((a) => a.id === item.id)) {
@@ -256,7 +275,12 @@ function submit(ctx: SandboxContext, caller: Caller & { identityId: string }, in
         requestType: input.requestType,
         requestedFor: { id: identity.id, name: identity.displayName },
         requester: { id: caller.identityId, name: requester?.displayName ?? caller.identityId },
-        item: { type: catalog.type, id: catalog.id, name: catalog.displayName, description: catalog.description },
+        item: {
+          type: catalog.type,
+          id: catalog.id,
+          name: catalog.displayName,
+          description: catalog.description,
+        },
         ...(item.comment === undefined ? {} : { comment: item.comment }),
         ...(item.removeDate === undefined ? {} : { removeDate: item.removeDate }),
         clientMetadata: Object.keys(metadata).length > 0 ? metadata : null,
@@ -317,7 +341,11 @@ function statusBody(record: SandboxAccessRequestRecord): Record<string, unknown>
     requesterComment:
       record.comment === undefined
         ? null
-        : { comment: record.comment, created, author: { type: 'IDENTITY', id: record.requester.id, name: record.requester.name } },
+        : {
+            comment: record.comment,
+            created,
+            author: { type: 'IDENTITY', id: record.requester.id, name: record.requester.name },
+          },
     sodViolationContext: null,
     provisioningDetails: null,
     preApprovalTriggerDetails: null,
@@ -372,7 +400,8 @@ function comparator(sorters: string | undefined) {
       const desc = s.startsWith('-');
       const name = desc ? s.slice(1) : s;
       const get = SORT_KEYS[name];
-      if (!get) throw new SailpointError(400, `Invalid sorters: sorting is not supported for field '${name}'`);
+      if (!get)
+        throw new SailpointError(400, `Invalid sorters: sorting is not supported for field '${name}'`);
       return { get, desc };
     });
   return (a: SandboxAccessRequestRecord, b: SandboxAccessRequestRecord) => {
@@ -401,18 +430,30 @@ function listStatuses(ctx: SandboxContext, request: FastifyRequest, reply: Fasti
   const requestedBy = me(q['requested-by']);
   const regarding = me(q['regarding-identity']);
   if (regarding !== undefined && (requestedFor !== undefined || requestedBy !== undefined)) {
-    throw new SailpointError(400, 'regarding-identity is mutually exclusive with requested-for and requested-by');
+    throw new SailpointError(
+      400,
+      'regarding-identity is mutually exclusive with requested-for and requested-by',
+    );
   }
   if (q['request-state'] !== undefined && q['request-state'] !== 'EXECUTING') {
-    throw new SailpointError(400, `Invalid request-state '${q['request-state']}': the only valid value is EXECUTING`);
+    throw new SailpointError(
+      400,
+      `Invalid request-state '${q['request-state']}': the only valid value is EXECUTING`,
+    );
   }
   const limit = integerParam(q.limit, 'limit', 0, 250, 250);
   const offset = integerParam(q.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
   const admin = hasAuthority(caller, 'ORG_ADMIN');
   const onlyOwn =
-    requestedFor === caller.identityId || requestedBy === caller.identityId || regarding === caller.identityId;
+    requestedFor === caller.identityId ||
+    requestedBy === caller.identityId ||
+    regarding === caller.identityId;
   if (!admin && !onlyOwn) {
-    throw new SailpointError(403, 'Listing the access request statuses of other users requires ORG_ADMIN.', '403 Forbidden');
+    throw new SailpointError(
+      403,
+      'Listing the access request statuses of other users requires ORG_ADMIN.',
+      '403 Forbidden',
+    );
   }
   const matches = compileFilter(q.filters, STATUS_FILTERS);
   const compare = comparator(q.sorters);

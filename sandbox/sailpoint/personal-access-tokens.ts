@@ -12,7 +12,7 @@
  * owner-id description says; otherwise they are left out. The default sandbox-pat-client has it.
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SandboxContext } from '../context';
 import { type FilterSpec, compileFilter } from '../filters';
 import type { SandboxPat } from '../state';

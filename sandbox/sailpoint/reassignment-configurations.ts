@@ -25,7 +25,7 @@
  *   EvaluateResponse (the spec's schema; its examples show a bare object).
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Caller, SandboxContext } from '../context';
 import type { SandboxReassignment, SandboxState } from '../state';
 import { requireUserContext } from './auth';

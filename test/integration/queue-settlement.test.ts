@@ -1,7 +1,11 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { settleSqsBatch } from '../../functions/shared/queue/settle-batch';
-import { PermanentMessageError, RetryLaterError, outcomeOfError } from '../../functions/shared/queue/outcomes';
+import {
+  PermanentMessageError,
+  RetryLaterError,
+  outcomeOfError,
+} from '../../functions/shared/queue/outcomes';
 import { silentLog } from '../../functions/shared/observability';
 import { drainQueue, pollOnce, queueDepth } from '../../local/queue-poller';
 import { freshQueueWithDlq, localSqsClient } from '../support/emulators';
@@ -11,24 +15,22 @@ describe('SQS batch settlement through the local poller', () => {
 
   async function setup(maxReceiveCount = 3) {
     const queues = await freshQueueWithDlq(sqs, maxReceiveCount, 1);
-    const handlerFor =
-      (decide: (body: string) => void) =>
-      (event: SQSEvent) =>
-        settleSqsBatch(
-          event,
-          async (messages) =>
-            new Map(
-              messages.map((m) => {
-                try {
-                  decide(m.body);
-                  return [m.messageId, { status: 'done' as const }];
-                } catch (error) {
-                  return [m.messageId, outcomeOfError(error)];
-                }
-              }),
-            ),
-          { sqs, ...queues, deadLetterQueueUrl: queues.dlqUrl, maxReceiveCount, log: silentLog },
-        ).then((settled) => settled.response);
+    const handlerFor = (decide: (body: string) => void) => (event: SQSEvent) =>
+      settleSqsBatch(
+        event,
+        async (messages) =>
+          new Map(
+            messages.map((m) => {
+              try {
+                decide(m.body);
+                return [m.messageId, { status: 'done' as const }];
+              } catch (error) {
+                return [m.messageId, outcomeOfError(error)];
+              }
+            }),
+          ),
+        { sqs, ...queues, deadLetterQueueUrl: queues.dlqUrl, maxReceiveCount, log: silentLog },
+      ).then((settled) => settled.response);
     return { ...queues, handlerFor };
   }
 

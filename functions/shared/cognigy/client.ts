@@ -18,7 +18,7 @@
  */
 import Bottleneck from 'bottleneck';
 import { ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CognigyAuthError,
   CognigyError,

@@ -5,7 +5,7 @@
  * `{"apiKey": "…", "apiKeyId": "…"}` (apiKeyId optional: the key's Cognigy id, see COGNIGY_API_KEY_ID).
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, setting, type Env } from '../config';
 import { readJsonSecret, secretFromEnvOrFile } from '../secrets';
 import { CognigyClient, resolveCognigyApiUrl, type CognigyClientOptions } from './client';

@@ -24,7 +24,7 @@
  */
 import Bottleneck from 'bottleneck';
 import { ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   SailPointAuthError,
   SailPointError,

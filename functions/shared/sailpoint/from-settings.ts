@@ -3,7 +3,7 @@
  * SAILPOINT_API_URL), the credentials (Secrets Manager in AWS, env/files locally) and the retry,
  * timeout and rate-budget settings. A missing or bad setting throws ConfigError naming it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError, parseSettings, sailPointSettings, type Env } from '../config';
 import { readJsonSecret, secretFromEnvOrFile } from '../secrets';
 import { resolveSailPointApiUrl } from './api-url';

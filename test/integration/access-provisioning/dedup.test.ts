@@ -2,7 +2,6 @@
  * Duplicates cost no SailPoint call: exact duplicates in one batch, across batches, and across two
  * concurrent invocations; access already held / not held is skipped; outcomes can be looked up.
  */
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { grant, person, revoke, role, startHarness, type Harness } from './harness';
 
 describe('access provisioning: duplicates and current access', () => {
@@ -50,21 +49,46 @@ describe('access provisioning: duplicates and current access', () => {
     expect((await h.outcome(first!))?.status).toBe('submitted');
     const dup = await h.outcome(second!);
     expect(dup?.status).toBe('duplicate');
-    expect(dup?.units[0]!.detail).toMatch(new RegExp(`already submitted at .* by message ${first}; duplicates are suppressed until`));
+    expect(dup?.units[0]!.detail).toMatch(
+      new RegExp(`already submitted at .* by message ${first}; duplicates are suppressed until`),
+    );
+  });
+
+  it('lets the same GRANT through the dedup window once it has passed (expiry decided by time, not TTL)', async () => {
+    let now = Date.now();
+    h = await startHarness({ clock: () => now, settings: { dedupWindowMs: 3_600_000 } });
+    const body = grant([person(6)], [{ type: 'ROLE', id: role(6) }]);
+    await h.send(body);
+    await h.drain();
+    expect(h.accessOf(person(6))).toContain(role(6)); // approved
+    h.sandbox.state.identities.get(person(6))!.access = []; // and removed outside this workflow meanwhile
+
+    now += 3_599_000;
+    const [within] = await h.send(body);
+    await h.drain();
+    expect((await h.outcome(within!))?.status).toBe('duplicate');
+
+    now += 2_000; // the window is over; the item is still in the table (dynalite never deletes by TTL)
+    const [after] = await h.send(body);
+    await h.drain();
+    expect((await h.outcome(after!))?.status).toBe('submitted');
+    expect(h.acceptedPosts()).toBe(2);
   });
 
   it('submits once when two invocations get the same unit at the same time', async () => {
-    // Slow the state read down so both invocations read "nothing claimed" before either writes.
+    // A barrier on the state read: the first two reads (one per invocation) are held until both have
+    // arrived, so both invocations see "nothing claimed" and both try to claim.
     let conditionalFailures = 0;
-    let slowReads = 0;
+    let reads = 0;
+    let releaseReads!: () => void;
+    const bothRead = new Promise<void>((resolve) => (releaseReads = resolve));
     h = await startHarness({
       wrapDoc: (doc) => {
-        const slow = DynamoDBDocumentClient.from(doc, { marshallOptions: { removeUndefinedValues: true } });
-        slow.middlewareStack.add(
+        doc.middlewareStack.add(
           (next, context) => async (args) => {
-            if (/^BatchGet(Item)?Command$/.test(context.commandName ?? '')) {
-              slowReads++;
-              await new Promise((r) => setTimeout(r, 100));
+            if (/^BatchGet(Item)?Command$/.test(context.commandName ?? '') && ++reads <= 2) {
+              if (reads === 2) releaseReads();
+              await Promise.race([bothRead, new Promise((r) => setTimeout(r, 5_000))]);
             }
             try {
               return await next(args);
@@ -75,7 +99,7 @@ describe('access provisioning: duplicates and current access', () => {
           },
           { step: 'initialize' },
         );
-        return slow;
+        return doc;
       },
     });
     const body = grant([person(2)], [{ type: 'ROLE', id: role(2) }]);
@@ -85,8 +109,8 @@ describe('access provisioning: duplicates and current access', () => {
     const results = await Promise.all([h.pollOnce(one.handler, 1), h.pollOnce(two.handler, 1)]);
 
     expect(results.map((r) => r.received)).toEqual([1, 1]); // really one message each
-    expect(slowReads).toBeGreaterThanOrEqual(2);
-    expect(conditionalFailures).toBeGreaterThanOrEqual(1); // the race happened and was lost by one
+    expect(reads).toBeGreaterThanOrEqual(3); // both read before either wrote; the loser read again
+    expect(conditionalFailures).toBe(1); // the race happened and exactly one lost it
     expect(h.acceptedPosts()).toBe(1);
     const statuses = [(await h.outcome(a!))?.status, (await h.outcome(b!))?.status].sort();
     expect(statuses).toEqual(['duplicate', 'submitted']);
@@ -94,7 +118,9 @@ describe('access provisioning: duplicates and current access', () => {
 
   it('skips a GRANT of access already held, recording why', async () => {
     h = await startHarness();
-    h.sandbox.state.identities.get(person(3))!.access.push({ id: role(3), type: 'ROLE', name: 'Test Role 3' });
+    h.sandbox.state.identities
+      .get(person(3))!
+      .access.push({ id: role(3), type: 'ROLE', name: 'Test Role 3' });
     const [id] = await h.send(grant([person(3)], [{ type: 'ROLE', id: role(3) }]));
     await h.drain();
 
@@ -122,15 +148,20 @@ describe('access provisioning: duplicates and current access', () => {
 
   it('handles a message whose units end differently: submitted, already held and duplicate', async () => {
     h = await startHarness();
-    h.sandbox.state.identities.get(person(5))!.access.push({ id: role(6), type: 'ROLE', name: 'Test Role 6' });
+    h.sandbox.state.identities
+      .get(person(5))!
+      .access.push({ id: role(6), type: 'ROLE', name: 'Test Role 6' });
     const [first] = await h.send(grant([person(5)], [{ type: 'ROLE', id: role(5) }]));
     await h.drain();
     const [mixed] = await h.send(
-      grant([person(5)], [
-        { type: 'ROLE', id: role(5) },
-        { type: 'ROLE', id: role(6) },
-        { type: 'ROLE', id: role(7) },
-      ]),
+      grant(
+        [person(5)],
+        [
+          { type: 'ROLE', id: role(5) },
+          { type: 'ROLE', id: role(6) },
+          { type: 'ROLE', id: role(7) },
+        ],
+      ),
     );
     await h.drain();
 

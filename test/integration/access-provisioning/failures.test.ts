@@ -3,10 +3,9 @@
  * a 429 waits for its Retry-After, a permanent refusal goes to the DLQ with SailPoint's text.
  */
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { API_CLIENT, grant, person, role, startHarness, type Harness } from './harness';
 
-const isAccessRequestPost = (input: RequestInfo | URL, init?: RequestInit) =>
+const isAccessRequestPost = (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
   String(input).endsWith('/beta/access-requests') && init?.method === 'POST';
 
 describe('access provisioning: failures', () => {
@@ -20,7 +19,9 @@ describe('access provisioning: failures', () => {
       const response = await fetch(input, init);
       if (isAccessRequestPost(input, init) && dropped++ === 0) {
         await response.text();
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+        });
       }
       return response;
     };
@@ -40,12 +41,47 @@ describe('access provisioning: failures', () => {
     expect(h.sandbox.requestLog.count({ method: 'GET', path: '/v3/access-request-status' })).toBe(1);
   });
 
+  it('lets another message take over an unknown-outcome attempt only after the lease, and reconciles it', async () => {
+    let now = Date.now();
+    let dropped = 0;
+    const droppingFetch: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (isAccessRequestPost(input, init) && dropped++ === 0) {
+        await response.text();
+        throw new TypeError('fetch failed');
+      }
+      return response;
+    };
+    // maxReceiveCount 1: the first message gives up at once, leaving its claim (the attempt record) behind.
+    h = await startHarness({
+      fetch: droppingFetch,
+      maxReceiveCount: 1,
+      clock: () => now,
+      settings: { claimLeaseMs: 60_000 },
+    });
+    const body = grant([person(8)], [{ type: 'ROLE', id: role(8) }]);
+    const [first] = await h.send(body);
+    await h.drain();
+    expect((await h.deadLetters()).map((d) => d.sourceMessageId)).toEqual([first]);
+
+    const [early] = await h.send(body);
+    await h.drain();
+    expect((await h.outcome(early!))?.units[0]!.detail).toContain('in flight');
+
+    now += 61_000; // the lease of the dead attempt has run out
+    const [late] = await h.send(body);
+    await h.drain();
+    expect(h.allPosts()).toBe(1);
+    const outcome = await h.outcome(late!);
+    expect(outcome?.status).toBe('submitted');
+    expect(outcome?.units[0]!.detail).toContain('submitted by an earlier attempt');
+  });
+
   it('after a POST whose success could not be recorded (store failure), the redelivery does not POST again', async () => {
     let failures = 0;
     h = await startHarness({
       wrapDoc: (doc) => {
-        const flaky = DynamoDBDocumentClient.from(doc, { marshallOptions: { removeUndefinedValues: true } });
-        flaky.middlewareStack.add(
+        doc.middlewareStack.add(
           (next, context) => async (args) => {
             const input = args.input as { UpdateExpression?: string };
             const isUpdate = /^Update(Item)?Command$/.test(context.commandName ?? '');
@@ -56,7 +92,7 @@ describe('access provisioning: failures', () => {
           },
           { step: 'initialize' },
         );
-        return flaky;
+        return doc;
       },
     });
     const [id] = await h.send(grant([person(2)], [{ type: 'ROLE', id: role(2) }]));
@@ -76,12 +112,18 @@ describe('access provisioning: failures', () => {
     const visibilityChanges: { VisibilityTimeout?: number; ReceiptHandle?: string }[] = [];
     h.sqs.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'ChangeMessageVisibilityCommand') visibilityChanges.push(args.input as never);
+        if (context.commandName === 'ChangeMessageVisibilityCommand')
+          visibilityChanges.push(args.input as never);
         return next(args);
       },
       { step: 'initialize', name: 'recordVisibility' },
     );
-    h.sandbox.faults.inject({ method: 'POST', path: '/beta/access-requests', status: 429, retryAfterSeconds: 7 });
+    h.sandbox.faults.inject({
+      method: 'POST',
+      path: '/beta/access-requests',
+      status: 429,
+      retryAfterSeconds: 7,
+    });
     const [id] = await h.send(grant([person(3)], [{ type: 'ROLE', id: role(3) }]));
 
     expect(await h.pollOnce()).toEqual({ received: 1, failed: 1 });
@@ -95,7 +137,11 @@ describe('access provisioning: failures', () => {
 
     // Fast-forward the 7 s instead of sleeping.
     await h.sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: h.queueUrl, ReceiptHandle: visibilityChanges[0]!.ReceiptHandle, VisibilityTimeout: 0 }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: h.queueUrl,
+        ReceiptHandle: visibilityChanges[0]!.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
     );
     await h.drain();
     expect(h.allPosts()).toBe(2);
@@ -112,7 +158,9 @@ describe('access provisioning: failures', () => {
     const dead = await h.deadLetters();
     expect(dead).toHaveLength(1);
     expect(dead[0]!.sourceMessageId).toBe(id);
-    expect(dead[0]!.reason).toMatch(/^gave up after 3 attempts: SailPoint createAccessRequest \(POST \/beta\/access-requests\) failed: HTTP 503/);
+    expect(dead[0]!.reason).toMatch(
+      /^gave up after 3 attempts: SailPoint createAccessRequest \(POST \/beta\/access-requests\) failed: HTTP 503/,
+    );
     // One POST per receive, each after reconciling that the previous one did not go through.
     expect(h.allPosts()).toBe(3);
     expect(h.sandbox.requestLog.count({ method: 'GET', path: '/v3/access-request-status' })).toBe(2);
@@ -135,13 +183,17 @@ describe('access provisioning: failures', () => {
     expect((await h.outcome(good!))?.status).toBe('submitted');
     const dead = await h.deadLetters();
     expect(dead.map((d) => d.sourceMessageId)).toEqual([bad]);
-    expect(dead[0]!.reason).toMatch(/^SailPoint refused it: SailPoint createAccessRequest .* HTTP 400 \[400\.1 Bad Request Content\]/);
+    expect(dead[0]!.reason).toMatch(
+      /^SailPoint refused it: SailPoint createAccessRequest .* HTTP 400 \[400\.1 Bad Request Content\]/,
+    );
     expect(dead[0]!.reason).toContain('requestedItems[0]: ROLE no-such-role was not found');
     expect((await h.outcome(bad!))?.status).toBe('failed');
     // The refused unit is not held as submitted: a corrected resend is not a duplicate.
-    expect(await h.store.readSlots([{ key: 'x', identityId: person(5), itemType: 'ROLE', itemId: 'no-such-role' }])).toEqual(
-      new Map(),
-    );
+    expect(
+      await h.store.readSlots([
+        { key: 'x', identityId: person(5), itemType: 'ROLE', itemId: 'no-such-role' },
+      ]),
+    ).toEqual(new Map());
   });
 
   it('says at start that a credential without user context cannot request access, and keeps the messages', async () => {
@@ -160,7 +212,7 @@ describe('access provisioning: failures', () => {
     );
   });
 
-  it('records the access request ids of the 202 when present and copes with the beta page\'s empty {}', async () => {
+  it("records the access request ids of the 202 when present and copes with the beta page's empty {}", async () => {
     h = await startHarness();
     h.sandbox.state.accessRequests.responseBody = 'empty';
     const [id] = await h.send(grant([person(7)], [{ type: 'ROLE', id: role(7) }]));

@@ -2,18 +2,9 @@
  * Over-the-wire set-up for the access-provisioning tests: a fresh sandbox tenant, a fresh DynamoDB
  * table (dynalite), a fresh queue + DLQ (fauxqs), and the real handler driven by the local poller.
  */
-// @middy/core's package exports offer only an "import" condition, which jest's CommonJS resolver
-// cannot pick; load its entry file by path (as the other workflows' handler tests do). Registered
-// here, before the handler module is required, so every test using the harness gets it.
-jest.mock('@middy/core', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/core/index.js`), {
-  virtual: true,
-});
-jest.mock('@middy/util', () => jest.requireActual(`${process.cwd()}/node_modules/@middy/util/index.js`), {
-  virtual: true,
-});
-
 import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { localDynamoClient } from '../../../local/emulators';
 import {
   createAccessProvisioningHandler,
   type AccessProvisioningHandler,
@@ -26,7 +17,7 @@ import { drainQueue, pollOnce } from '../../../local/queue-poller';
 import { settleAccessRequests } from '../../../sandbox/sailpoint/access-requests';
 import { loadDefaultSeed, type SandboxSeed } from '../../../sandbox/seed';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../sandbox/server';
-import { freshQueueWithDlq, freshTable, localSqsClient } from '../../support/emulators';
+import { dynamoEndpoint, freshQueueWithDlq, freshTable, localSqsClient } from '../../support/emulators';
 
 export const PAT = { clientId: 'sandbox-pat-client', clientSecret: 'sandbox-pat-secret' };
 export const API_CLIENT = { clientId: 'sandbox-api-client', clientSecret: 'sandbox-api-secret' };
@@ -57,7 +48,14 @@ export function testSeed(people = 12, roles = 30, entitlements = 3): SandboxSeed
     });
   }
   for (let n = 1; n <= roles; n++) {
-    seed.accessItems.push({ id: role(n), type: 'ROLE', name: `Test Role ${n}`, description: null, privileged: false, requestable: true });
+    seed.accessItems.push({
+      id: role(n),
+      type: 'ROLE',
+      name: `Test Role ${n}`,
+      description: null,
+      privileged: false,
+      requestable: true,
+    });
   }
   for (let n = 1; n <= entitlements; n++) {
     seed.accessItems.push({
@@ -82,7 +80,7 @@ export interface HarnessOptions {
   readonly credentials?: { clientId: string; clientSecret: string };
   /** Wraps fetch for the SailPoint client (e.g. to drop a response after the server acted). */
   readonly fetch?: typeof fetch;
-  /** Wraps the document client the handler uses (e.g. to fail a write). */
+  /** Adds middleware to the document client the handlers use (its own client: the test's store is not affected). */
   readonly wrapDoc?: (doc: DynamoDBDocumentClient) => DynamoDBDocumentClient;
   readonly clock?: () => number;
 }
@@ -101,19 +99,43 @@ export async function startHarness(options: HarnessOptions = {}) {
   const sandbox: Sandbox = await startSandbox({ rateLimit: false, seed: testSeed(), ...options.sandbox });
   const { tableName, doc } = await freshTable('accessRequests');
   const sqs: SQSClient = localSqsClient();
-  const { queueUrl, dlqUrl } = await freshQueueWithDlq(sqs, maxReceiveCount + 1, options.visibilityTimeoutSeconds ?? 30);
+  const { queueUrl, dlqUrl } = await freshQueueWithDlq(
+    sqs,
+    maxReceiveCount + 1,
+    options.visibilityTimeoutSeconds ?? 30,
+  );
   const store = new DynamoProvisioningStore(doc, tableName);
+  const handlerDoc = options.wrapDoc
+    ? options.wrapDoc(
+        DynamoDBDocumentClient.from(localDynamoClient(dynamoEndpoint()), {
+          marshallOptions: { removeUndefinedValues: true },
+        }),
+      )
+    : doc;
   /** Bodies of every POST /beta/access-requests sent (whatever the answer). */
-  const postedBodies: { requestedFor: string[]; requestType: string; requestedItems: { type: string; id: string }[] }[] = [];
+  const postedBodies: {
+    requestedFor: string[];
+    requestType: string;
+    requestedItems: { type: string; id: string }[];
+  }[] = [];
   const recordingFetch: typeof fetch = (input, init) => {
-    if (String(input).endsWith('/beta/access-requests') && init?.method === 'POST' && typeof init.body === 'string') {
+    if (
+      String(input).endsWith('/beta/access-requests') &&
+      init?.method === 'POST' &&
+      typeof init.body === 'string'
+    ) {
       postedBodies.push(JSON.parse(init.body));
     }
     return (options.fetch ?? fetch)(input, init);
   };
 
   /** One Lambda instance: its own SailPoint client (own token, own limiter) and handler. */
-  const newInstance = (overrides: { credentials?: { clientId: string; clientSecret: string } } = {}) => {
+  const newInstance = (
+    overrides: {
+      credentials?: { clientId: string; clientSecret: string };
+      settings?: Partial<ProcessorSettings>;
+    } = {},
+  ) => {
     const client = new SailPointClient({
       apiUrl: sandbox.url,
       ...(overrides.credentials ?? options.credentials ?? PAT),
@@ -123,7 +145,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     });
     const handler: AccessProvisioningHandler = createAccessProvisioningHandler({
       sailpoint: client,
-      doc: options.wrapDoc ? options.wrapDoc(doc) : doc,
+      doc: handlerDoc,
       tableName,
       sqs,
       queueUrl,
@@ -131,7 +153,7 @@ export async function startHarness(options: HarnessOptions = {}) {
       maxReceiveCount,
       log: silentLog,
       ...(options.clock ? { clock: options.clock } : {}),
-      settings: { ...TEST_SETTINGS, ...options.settings },
+      settings: { ...TEST_SETTINGS, ...options.settings, ...overrides.settings },
     });
     return { client, handler };
   };
@@ -177,7 +199,12 @@ export async function startHarness(options: HarnessOptions = {}) {
       const out: { body: string; reason: string; sourceMessageId: string }[] = [];
       for (;;) {
         const got = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 60 }),
+          new ReceiveMessageCommand({
+            QueueUrl: dlqUrl,
+            MaxNumberOfMessages: 10,
+            MessageAttributeNames: ['All'],
+            VisibilityTimeout: 60,
+          }),
         );
         if (!got.Messages?.length) return out;
         for (const m of got.Messages) {
@@ -190,7 +217,8 @@ export async function startHarness(options: HarnessOptions = {}) {
       }
     },
     /** Accepted (202) access request POSTs the sandbox saw. */
-    acceptedPosts: () => sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests', status: 202 }),
+    acceptedPosts: () =>
+      sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests', status: 202 }),
     allPosts: () => sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests' }),
     /** The identity's access item ids in the sandbox now (due approvals applied first). */
     accessOf: (identityId: string) => {
@@ -204,14 +232,22 @@ export async function startHarness(options: HarnessOptions = {}) {
   };
 }
 
-export const grant = (identities: string[], items: { type: 'ROLE' | 'ACCESS_PROFILE' | 'ENTITLEMENT'; id: string }[], extra: object = {}) => ({
+export const grant = (
+  identities: string[],
+  items: { type: 'ROLE' | 'ACCESS_PROFILE' | 'ENTITLEMENT'; id: string }[],
+  extra: object = {},
+) => ({
   requestedFor: identities,
   requestType: 'GRANT_ACCESS',
   requestedItems: items,
   ...extra,
 });
 
-export const revoke = (identity: string, items: { type: 'ROLE' | 'ACCESS_PROFILE' | 'ENTITLEMENT'; id: string }[], extra: object = {}) => ({
+export const revoke = (
+  identity: string,
+  items: { type: 'ROLE' | 'ACCESS_PROFILE' | 'ENTITLEMENT'; id: string }[],
+  extra: object = {},
+) => ({
   requestedFor: [identity],
   requestType: 'REVOKE_ACCESS',
   requestedItems: items.map((i) => ({ ...i, comment: 'access no longer needed' })),

@@ -3,18 +3,38 @@
  * invalid in their outcome record); valid ones are coalesced into as few API-legal requests as
  * the limits allow.
  */
-import { entitlement, grant, person, REQUESTER_ID, revoke, role, startHarness, type Harness } from './harness';
+import {
+  entitlement,
+  grant,
+  person,
+  REQUESTER_ID,
+  revoke,
+  role,
+  startHarness,
+  type Harness,
+} from './harness';
 
 describe('access provisioning: invalid input', () => {
   let h: Harness;
   afterEach(async () => h?.stop());
 
   const cases: [string, unknown, string][] = [
-    ['a body that is not JSON', '{"requestedFor": [', 'invalid message: the body is not JSON (starts with "{\\"requestedFor\\": [")'],
-    ['a schema violation', { requestedFor: 'abc', requestedItems: [{ type: 'ROLE', id: role(1) }] }, 'invalid message: requestedFor: must be an array of identity ids'],
+    [
+      'a body that is not JSON',
+      '{"requestedFor": [',
+      'invalid message: the body is not JSON (starts with "{\\"requestedFor\\": [")',
+    ],
+    [
+      'a schema violation',
+      { requestedFor: 'abc', requestedItems: [{ type: 'ROLE', id: role(1) }] },
+      'invalid message: requestedFor: must be an array of identity ids',
+    ],
     [
       '26 items',
-      grant([person(1)], Array.from({ length: 26 }, (_, i) => ({ type: 'ROLE' as const, id: role(i + 1) }))),
+      grant(
+        [person(1)],
+        Array.from({ length: 26 }, (_, i) => ({ type: 'ROLE' as const, id: role(i + 1) })),
+      ),
       'invalid message: requestedItems: must contain at most 25 items',
     ],
     [
@@ -24,7 +44,11 @@ describe('access provisioning: invalid input', () => {
     ],
     [
       'a REVOKE item without a comment',
-      { requestType: 'REVOKE_ACCESS', requestedFor: [person(1)], requestedItems: [{ type: 'ROLE', id: role(1) }] },
+      {
+        requestType: 'REVOKE_ACCESS',
+        requestedFor: [person(1)],
+        requestedItems: [{ type: 'ROLE', id: role(1) }],
+      },
       'invalid message: requestedItems[0].comment: required for REVOKE_ACCESS',
     ],
     [
@@ -34,7 +58,10 @@ describe('access provisioning: invalid input', () => {
     ],
     [
       'a removeDate on an entitlement',
-      grant([person(1)], [{ type: 'ENTITLEMENT', id: entitlement(1), removeDate: '2099-01-01T00:00:00Z' } as never]),
+      grant(
+        [person(1)],
+        [{ type: 'ENTITLEMENT', id: entitlement(1), removeDate: '2099-01-01T00:00:00Z' } as never],
+      ),
       'invalid message: requestedItems[0].removeDate: not supported for entitlements',
     ],
     [
@@ -103,7 +130,9 @@ describe('access provisioning: coalescing over the wire', () => {
     await h.drain();
 
     expect(h.acceptedPosts()).toBe(2);
-    expect(h.sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests', status: 400 })).toBe(0);
+    expect(h.sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests', status: 400 })).toBe(
+      0,
+    );
     expect(h.postedBodies.map((b) => b.requestedFor.length)).toEqual([10, 1]);
     for (const p of people) expect(h.accessOf(p)).toContain(entitlement(1));
   });
@@ -111,7 +140,17 @@ describe('access provisioning: coalescing over the wire', () => {
   it('coalesces one-identity messages for the same item into one multi-recipient request', async () => {
     h = await startHarness();
     const people = [1, 2, 3, 4, 5].map(person);
-    await h.send(...people.map((p) => grant([p], [{ type: 'ROLE', id: role(9) }, { type: 'ROLE', id: role(10) }])));
+    await h.send(
+      ...people.map((p) =>
+        grant(
+          [p],
+          [
+            { type: 'ROLE', id: role(9) },
+            { type: 'ROLE', id: role(10) },
+          ],
+        ),
+      ),
+    );
     await h.drain();
 
     expect(h.acceptedPosts()).toBe(1);
@@ -123,9 +162,13 @@ describe('access provisioning: coalescing over the wire', () => {
   it('sends each REVOKE alone per identity, with at most one entitlement', async () => {
     h = await startHarness();
     for (const n of [1, 2]) {
-      h.sandbox.state.identities.get(person(1))!.access.push({ id: entitlement(n), type: 'ENTITLEMENT', name: `e${n}` });
+      h.sandbox.state.identities
+        .get(person(1))!
+        .access.push({ id: entitlement(n), type: 'ENTITLEMENT', name: `e${n}` });
     }
-    h.sandbox.state.identities.get(person(2))!.access.push({ id: entitlement(1), type: 'ENTITLEMENT', name: 'e1' });
+    h.sandbox.state.identities
+      .get(person(2))!
+      .access.push({ id: entitlement(1), type: 'ENTITLEMENT', name: 'e1' });
     await h.send(
       revoke(person(1), [
         { type: 'ENTITLEMENT', id: entitlement(1) },
@@ -135,7 +178,9 @@ describe('access provisioning: coalescing over the wire', () => {
     );
     await h.drain();
     expect(h.acceptedPosts()).toBe(3);
-    expect(h.postedBodies.map((b) => [b.requestType, b.requestedFor, b.requestedItems.map((i) => i.id)])).toEqual(
+    expect(
+      h.postedBodies.map((b) => [b.requestType, b.requestedFor, b.requestedItems.map((i) => i.id)]),
+    ).toEqual(
       expect.arrayContaining([
         ['REVOKE_ACCESS', [person(1)], [entitlement(1)]],
         ['REVOKE_ACCESS', [person(1)], [entitlement(2)]],

@@ -12,9 +12,9 @@ describe('access provisioning: GRANT/REVOKE race rule', () => {
 
   it('runs a GRANT and a REVOKE of the same access from one batch one after the other, in sending order', async () => {
     h = await startHarness();
-    const [grantId, revokeId] = await h.send(
-      grant([person(1)], [{ type: 'ROLE', id: role(1) }]),
-    ).then(async ([g]) => [g, ...(await h.send(revoke(person(1), [{ type: 'ROLE', id: role(1) }])))]);
+    const [grantId, revokeId] = await h
+      .send(grant([person(1)], [{ type: 'ROLE', id: role(1) }]))
+      .then(async ([g]) => [g, ...(await h.send(revoke(person(1), [{ type: 'ROLE', id: role(1) }])))]);
     await h.drain();
 
     const posts = h.sandbox.state.accessRequests.records.map((r) => r.requestType);
@@ -24,7 +24,10 @@ describe('access provisioning: GRANT/REVOKE race rule', () => {
     const revoked = await h.outcome(revokeId!);
     expect(revoked?.status).toBe('submitted');
     // Its history shows it waited for the GRANT first.
-    expect(revoked?.history[0]).toMatchObject({ status: 'retrying', reason: expect.stringContaining('waiting') });
+    expect(revoked?.history[0]).toMatchObject({
+      status: 'retrying',
+      reason: expect.stringContaining('waiting'),
+    });
   });
 
   it('keeps a REVOKE waiting while the GRANT awaits approval, and submits it once the GRANT is approved', async () => {

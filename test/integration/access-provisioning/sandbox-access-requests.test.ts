@@ -5,7 +5,14 @@
  */
 import { rejectPrivileged } from '../../../sandbox/sailpoint/access-requests';
 import { startSandbox, type Sandbox } from '../../../sandbox/server';
-import { API_CLIENT, expectErrorResponseDto, fetchToken, get, manualClock, PAT_CLIENT } from '../sandbox/helpers';
+import {
+  API_CLIENT,
+  expectErrorResponseDto,
+  fetchToken,
+  get,
+  manualClock,
+  PAT_CLIENT,
+} from '../sandbox/helpers';
 import { entitlement, person, REQUESTER_ID, role, testSeed } from './harness';
 
 const MINUTE = 60_000;
@@ -27,11 +34,14 @@ describe('sandbox: access requests', () => {
       headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-  const statuses = async (query: string) => (await get(sandbox, `/v3/access-request-status?${query}`, token)).json();
+  const statuses = async (query: string) =>
+    (await get(sandbox, `/v3/access-request-status?${query}`, token)).json();
   const accessOf = async (id: string) =>
-    ((await (await get(sandbox, `/v3/search/identities/${id}`, token)).json()) as { access: { id: string }[] }).access.map(
-      (a) => a.id,
-    );
+    (
+      (await (await get(sandbox, `/v3/search/identities/${id}`, token)).json()) as {
+        access: { id: string }[];
+      }
+    ).access.map((a) => a.id);
 
   it('accepts a GRANT with 202 and tracking ids, then approves it after the delay', async () => {
     await start();
@@ -42,7 +52,9 @@ describe('sandbox: access requests', () => {
       clientMetadata: { app: 'hr' },
     });
     expect(response.status).toBe(202);
-    const body = (await response.json()) as { newRequests: { requestedFor: string; accessRequestIds: string[] }[] };
+    const body = (await response.json()) as {
+      newRequests: { requestedFor: string; accessRequestIds: string[] }[];
+    };
     expect(body).toEqual({
       newRequests: [person(1), person(2)].map((p) => ({
         requestedFor: p,
@@ -74,7 +86,11 @@ describe('sandbox: access requests', () => {
 
     clock.advance(5 * MINUTE);
     const done = (await statuses(`requested-for=${person(1)}`)) as Record<string, unknown>[];
-    expect(done[0]).toMatchObject({ state: 'REQUEST_COMPLETED', approvalDetails: [{ status: 'APPROVED' }], cancelable: false });
+    expect(done[0]).toMatchObject({
+      state: 'REQUEST_COMPLETED',
+      approvalDetails: [{ status: 'APPROVED' }],
+      cancelable: false,
+    });
     expect(await accessOf(person(1))).toEqual([role(1)]);
   });
 
@@ -82,9 +98,14 @@ describe('sandbox: access requests', () => {
     await start();
     sandbox.state.accessRequests.decide = rejectPrivileged(sandbox.state);
     const admin = 'acce5500000000000000000000000005'; // AWS Administrator (privileged)
-    expect((await post({ requestedFor: [person(1)], requestedItems: [{ type: 'ACCESS_PROFILE', id: admin }] })).status).toBe(202);
+    expect(
+      (await post({ requestedFor: [person(1)], requestedItems: [{ type: 'ACCESS_PROFILE', id: admin }] }))
+        .status,
+    ).toBe(202);
     expect(await accessOf(person(1))).toEqual([]);
-    expect(((await statuses(`requested-for=${person(1)}`)) as { state: string }[])[0]!.state).toBe('REJECTED');
+    expect(((await statuses(`requested-for=${person(1)}`)) as { state: string }[])[0]!.state).toBe(
+      'REJECTED',
+    );
 
     await post({ requestedFor: [person(1)], requestedItems: [{ type: 'ROLE', id: role(2) }] });
     expect(await accessOf(person(1))).toEqual([role(2)]);
@@ -106,7 +127,12 @@ describe('sandbox: access requests', () => {
     expect(again.status).toBe(202);
     expect(await again.json()).toEqual({
       newRequests: [],
-      existingRequests: [expect.objectContaining({ requestedFor: person(3), accessRequestIds: first.newRequests[0]!.accessRequestIds })],
+      existingRequests: [
+        expect.objectContaining({
+          requestedFor: person(3),
+          accessRequestIds: first.newRequests[0]!.accessRequestIds,
+        }),
+      ],
     });
     expect(sandbox.state.accessRequests.records).toHaveLength(1);
   });
@@ -114,7 +140,10 @@ describe('sandbox: access requests', () => {
   it("answers {} when set to the beta page's response body", async () => {
     await start();
     sandbox.state.accessRequests.responseBody = 'empty';
-    const response = await post({ requestedFor: [person(1)], requestedItems: [{ type: 'ROLE', id: role(1) }] });
+    const response = await post({
+      requestedFor: [person(1)],
+      requestedItems: [{ type: 'ROLE', id: role(1) }],
+    });
     expect(response.status).toBe(202);
     expect(await response.json()).toEqual({});
   });
@@ -122,27 +151,45 @@ describe('sandbox: access requests', () => {
   it('refuses a pure API client with 403, as the real service does for tokens without user context', async () => {
     await start();
     const apiToken = await fetchToken(sandbox, API_CLIENT);
-    const response = await post({ requestedFor: [person(1)], requestedItems: [{ type: 'ROLE', id: role(1) }] }, apiToken);
+    const response = await post(
+      { requestedFor: [person(1)], requestedItems: [{ type: 'ROLE', id: role(1) }] },
+      apiToken,
+    );
     expect(response.status).toBe(403);
     expectErrorResponseDto(await response.json(), '403 Forbidden');
     expect((await get(sandbox, '/v3/access-request-status', apiToken)).status).toBe(403);
   });
 
   const invalid: [string, unknown, string][] = [
-    ['no items', { requestedFor: [person(1)], requestedItems: [] }, 'requestedItems: must contain 1 to 25 items'],
+    [
+      'no items',
+      { requestedFor: [person(1)], requestedItems: [] },
+      'requestedItems: must contain 1 to 25 items',
+    ],
     [
       '26 items',
-      { requestedFor: [person(1)], requestedItems: Array.from({ length: 26 }, (_, i) => ({ type: 'ROLE', id: role(i + 1) })) },
+      {
+        requestedFor: [person(1)],
+        requestedItems: Array.from({ length: 26 }, (_, i) => ({ type: 'ROLE', id: role(i + 1) })),
+      },
       'requestedItems: must contain 1 to 25 items',
     ],
     [
       'a REVOKE for two identities',
-      { requestedFor: [person(1), person(2)], requestType: 'REVOKE_ACCESS', requestedItems: [{ type: 'ROLE', id: role(1), comment: 'x' }] },
+      {
+        requestedFor: [person(1), person(2)],
+        requestType: 'REVOKE_ACCESS',
+        requestedItems: [{ type: 'ROLE', id: role(1), comment: 'x' }],
+      },
       'requestedFor: REVOKE_ACCESS takes exactly one identity (got 2)',
     ],
     [
       'a REVOKE without comment',
-      { requestedFor: [person(1)], requestType: 'REVOKE_ACCESS', requestedItems: [{ type: 'ROLE', id: role(1) }] },
+      {
+        requestedFor: [person(1)],
+        requestType: 'REVOKE_ACCESS',
+        requestedItems: [{ type: 'ROLE', id: role(1) }],
+      },
       'requestedItems[0].comment: a comment is required for REVOKE_ACCESS',
     ],
     [
@@ -159,28 +206,48 @@ describe('sandbox: access requests', () => {
     ],
     [
       'a self revoke',
-      { requestedFor: [REQUESTER_ID], requestType: 'REVOKE_ACCESS', requestedItems: [{ type: 'ROLE', id: 'acce5500000000000000000000000011', comment: 'x' }] },
+      {
+        requestedFor: [REQUESTER_ID],
+        requestType: 'REVOKE_ACCESS',
+        requestedItems: [{ type: 'ROLE', id: 'acce5500000000000000000000000011', comment: 'x' }],
+      },
       'requestedFor: REVOKE_ACCESS does not support self request',
     ],
     [
       'an entitlement for 11 identities',
-      { requestedFor: Array.from({ length: 11 }, (_, i) => person(i + 1)), requestedItems: [{ type: 'ENTITLEMENT', id: entitlement(1) }] },
+      {
+        requestedFor: Array.from({ length: 11 }, (_, i) => person(i + 1)),
+        requestedItems: [{ type: 'ENTITLEMENT', id: entitlement(1) }],
+      },
       'requestedFor: at most 10 identities when entitlements are requested (got 11)',
     ],
     [
       'a past removeDate',
-      { requestedFor: [person(1)], requestedItems: [{ type: 'ROLE', id: role(1), removeDate: '2030-03-01T08:00:00Z' }] },
+      {
+        requestedFor: [person(1)],
+        requestedItems: [{ type: 'ROLE', id: role(1), removeDate: '2030-03-01T08:00:00Z' }],
+      },
       'requestedItems[0].removeDate: must be in the future',
     ],
     [
       'a removeDate on an entitlement',
-      { requestedFor: [person(1)], requestedItems: [{ type: 'ENTITLEMENT', id: entitlement(1), removeDate: '2031-01-01T00:00:00Z' }] },
+      {
+        requestedFor: [person(1)],
+        requestedItems: [{ type: 'ENTITLEMENT', id: entitlement(1), removeDate: '2031-01-01T00:00:00Z' }],
+      },
       'requestedItems[0].removeDate: removeDate is not supported for entitlements',
     ],
-    ['an unknown identity', { requestedFor: ['nobody'], requestedItems: [{ type: 'ROLE', id: role(1) }] }, 'requestedFor: identity nobody was not found'],
+    [
+      'an unknown identity',
+      { requestedFor: ['nobody'], requestedItems: [{ type: 'ROLE', id: role(1) }] },
+      'requestedFor: identity nobody was not found',
+    ],
     [
       'a non-requestable item',
-      { requestedFor: [person(1)], requestedItems: [{ type: 'ROLE', id: 'acce5500000000000000000000000001' }] },
+      {
+        requestedFor: [person(1)],
+        requestedItems: [{ type: 'ROLE', id: 'acce5500000000000000000000000001' }],
+      },
       'requestedItems[0]: ROLE acce5500000000000000000000000001 is not requestable',
     ],
   ];
@@ -204,14 +271,30 @@ describe('sandbox: access requests', () => {
     await post({ requestedFor: [person(2)], requestedItems: [{ type: 'ROLE', id: role(3) }] });
 
     const names = (list: unknown) => (list as { name: string }[]).map((s) => s.name);
-    expect(names(await statuses(`requested-for=${person(1)}&sorters=-created`))).toEqual(['Test Role 2', 'Test Role 1']);
-    expect(names(await statuses(`requested-for=${person(1)}&filters=created ge 2030-03-01T09:00:30Z`))).toEqual(['Test Role 2']);
-    expect(names(await statuses('requested-by=me&limit=2&sorters=name'))).toEqual(['Test Role 1', 'Test Role 2']);
+    expect(names(await statuses(`requested-for=${person(1)}&sorters=-created`))).toEqual([
+      'Test Role 2',
+      'Test Role 1',
+    ]);
+    expect(
+      names(await statuses(`requested-for=${person(1)}&filters=created ge 2030-03-01T09:00:30Z`)),
+    ).toEqual(['Test Role 2']);
+    expect(names(await statuses('requested-by=me&limit=2&sorters=name'))).toEqual([
+      'Test Role 1',
+      'Test Role 2',
+    ]);
     const counted = await get(sandbox, '/v3/access-request-status?count=true&limit=1', token);
     expect(counted.headers.get('x-total-count')).toBe('3');
     expect((await get(sandbox, '/v3/access-request-status?filters=name eq "x"', token)).status).toBe(400);
     expect((await get(sandbox, '/v3/access-request-status?limit=251', token)).status).toBe(400);
     expect((await get(sandbox, '/v3/access-request-status?request-state=REJECTED', token)).status).toBe(400);
-    expect((await get(sandbox, `/v3/access-request-status?regarding-identity=me&requested-for=${person(1)}`, token)).status).toBe(400);
+    expect(
+      (
+        await get(
+          sandbox,
+          `/v3/access-request-status?regarding-identity=me&requested-for=${person(1)}`,
+          token,
+        )
+      ).status,
+    ).toBe(400);
   });
 });

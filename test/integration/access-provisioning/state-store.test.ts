@@ -4,7 +4,11 @@
  * and a live one cannot be taken over).
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoProvisioningStore, slotKey, type ClaimWrite } from '../../../functions/access-provisioning/state-store';
+import {
+  DynamoProvisioningStore,
+  slotKey,
+  type ClaimWrite,
+} from '../../../functions/access-provisioning/state-store';
 import { slotRef } from '../../../functions/access-provisioning/units';
 import { freshTable } from '../../support/emulators';
 
@@ -35,7 +39,12 @@ describe('access-provisioning state store (dynalite)', () => {
     ]);
     expect(results.filter(Boolean)).toHaveLength(1);
     const record = (await s.readSlots([slot])).get(slot.key)!;
-    expect(record).toMatchObject({ state: 'claimed', version: 1, operation: 'GRANT_ACCESS', requestId: 'REQ-1' });
+    expect(record).toMatchObject({
+      state: 'claimed',
+      version: 1,
+      operation: 'GRANT_ACCESS',
+      requestId: 'REQ-1',
+    });
     expect(record.leaseExpiresAt).toBe(NOW + 60_000);
   });
 
@@ -65,12 +74,21 @@ describe('access-provisioning state store (dynalite)', () => {
   it('records a submission only for the claim holder, with the dedup window as TTL', async () => {
     const { s, doc, tableName } = await store();
     await s.claim(slot, claim(), { kind: 'absent' });
-    const submission = { submittedAt: NOW + 1000, dedupUntil: NOW + 1000 + 7 * 86_400_000, accessRequestIds: ['ar1'] };
+    const submission = {
+      submittedAt: NOW + 1000,
+      dedupUntil: NOW + 1000 + 7 * 86_400_000,
+      accessRequestIds: ['ar1'],
+    };
     expect(await s.markSubmitted(slot, 'someone-else', submission)).toBe(false);
     expect(await s.markSubmitted(slot, 'token-1', submission)).toBe(true);
 
     const record = (await s.readSlots([slot])).get(slot.key)!;
-    expect(record).toMatchObject({ state: 'submitted', version: 2, accessRequestIds: ['ar1'], dedupUntil: submission.dedupUntil });
+    expect(record).toMatchObject({
+      state: 'submitted',
+      version: 2,
+      accessRequestIds: ['ar1'],
+      dedupUntil: submission.dedupUntil,
+    });
     expect(record.leaseExpiresAt).toBeUndefined();
     const raw = await doc.send(new GetCommand({ TableName: tableName, Key: slotKey(slot) }));
     expect(raw.Item?.expiresAt).toBe(Math.ceil(submission.dedupUntil / 1000));
@@ -112,7 +130,9 @@ describe('access-provisioning state store (dynalite)', () => {
   it('reads many slots at once (more than one BatchGet page)', async () => {
     const { s } = await store();
     const slots = Array.from({ length: 130 }, (_, i) => slotRef(`id${i}`, 'ROLE', 'r1'));
-    await Promise.all(slots.filter((_, i) => i % 2 === 0).map((sl) => s.claim(sl, claim(), { kind: 'absent' })));
+    await Promise.all(
+      slots.filter((_, i) => i % 2 === 0).map((sl) => s.claim(sl, claim(), { kind: 'absent' })),
+    );
     const found = await s.readSlots(slots);
     expect(found.size).toBe(65);
     expect(found.has(slots[128]!.key)).toBe(true);
@@ -128,12 +148,40 @@ describe('access-provisioning state store (dynalite)', () => {
       itemId: 'r1',
     };
     const base = { requestId: 'REQ-7', retentionMs: 30 * 86_400_000 };
-    await s.recordOutcome({ ...base, messageId: 'm1', receiveCount: 1, status: 'retrying', reason: 'rate limited', units: [{ ...unit, outcome: 'retrying', detail: 'rate limited' }], at: NOW });
-    await s.recordOutcome({ ...base, messageId: 'm1', receiveCount: 2, status: 'submitted', units: [{ ...unit, outcome: 'submitted', detail: 'ok' }], at: NOW + 5000 });
-    await s.recordOutcome({ ...base, messageId: 'm2', receiveCount: 1, status: 'duplicate', units: [{ ...unit, outcome: 'duplicate', detail: 'dup' }], at: NOW + 6000 });
+    await s.recordOutcome({
+      ...base,
+      messageId: 'm1',
+      receiveCount: 1,
+      status: 'retrying',
+      reason: 'rate limited',
+      units: [{ ...unit, outcome: 'retrying', detail: 'rate limited' }],
+      at: NOW,
+    });
+    await s.recordOutcome({
+      ...base,
+      messageId: 'm1',
+      receiveCount: 2,
+      status: 'submitted',
+      units: [{ ...unit, outcome: 'submitted', detail: 'ok' }],
+      at: NOW + 5000,
+    });
+    await s.recordOutcome({
+      ...base,
+      messageId: 'm2',
+      receiveCount: 1,
+      status: 'duplicate',
+      units: [{ ...unit, outcome: 'duplicate', detail: 'dup' }],
+      at: NOW + 6000,
+    });
 
     const m1 = await s.outcomeOfMessage('m1');
-    expect(m1).toMatchObject({ status: 'submitted', firstSeenAt: NOW, updatedAt: NOW + 5000, receiveCount: 2, requestId: 'REQ-7' });
+    expect(m1).toMatchObject({
+      status: 'submitted',
+      firstSeenAt: NOW,
+      updatedAt: NOW + 5000,
+      receiveCount: 2,
+      requestId: 'REQ-7',
+    });
     expect(m1?.reason).toBeUndefined();
     expect(m1?.history).toEqual([
       { at: new Date(NOW).toISOString(), status: 'retrying', receiveCount: 1, reason: 'rate limited' },

@@ -1,4 +1,3 @@
-
 import { outcomeOfAbsenceError } from '../../../functions/absence-reassignment/handler';
 import { loadAbsenceReassignmentSettings } from '../../../functions/absence-reassignment/settings';
 import { ConfigError } from '../../../functions/shared/config';

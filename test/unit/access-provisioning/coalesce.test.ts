@@ -4,7 +4,9 @@ import { unitsOf, type Unit } from '../../../functions/access-provisioning/units
 
 const limits = { maxRecipients: 50 };
 
-function units(message: Partial<AccessRequestMessage> & Pick<AccessRequestMessage, 'requestedFor' | 'requestedItems'>): Unit[] {
+function units(
+  message: Partial<AccessRequestMessage> & Pick<AccessRequestMessage, 'requestedFor' | 'requestedItems'>,
+): Unit[] {
   return unitsOf({ requestType: 'GRANT_ACCESS', ...message });
 }
 
@@ -42,7 +44,10 @@ describe('coalescing units into API-legal requests', () => {
 
   it('merges one-identity messages asking for the same item into one multi-recipient request', () => {
     const input = ['a', 'b', 'c'].flatMap((id) =>
-      units({ requestedFor: [id], requestedItems: [{ type: 'ACCESS_PROFILE', id: 'ap1', comment: 'onboarding' }] }),
+      units({
+        requestedFor: [id],
+        requestedItems: [{ type: 'ACCESS_PROFILE', id: 'ap1', comment: 'onboarding' }],
+      }),
     );
     const planned = coalesce(input, limits);
     expect(planned).toHaveLength(1);
@@ -50,30 +55,54 @@ describe('coalescing units into API-legal requests', () => {
       requestedFor: ['a', 'b', 'c'],
       requestType: 'GRANT_ACCESS',
       requestedItems: [
-        { type: 'ACCESS_PROFILE', id: 'ap1', comment: 'onboarding', clientMetadata: { [ITEM_MARKER_KEY]: 'ACCESS_PROFILE:ap1' } },
+        {
+          type: 'ACCESS_PROFILE',
+          id: 'ap1',
+          comment: 'onboarding',
+          clientMetadata: { [ITEM_MARKER_KEY]: 'ACCESS_PROFILE:ap1' },
+        },
       ],
     });
   });
 
   it('keeps per-item comment, removeDate and clientMetadata: different attributes are not merged', () => {
     const input = [
-      ...units({ requestedFor: ['a'], requestedItems: [{ type: 'ROLE', id: 'r1', comment: 'x', clientMetadata: { t: '1' } }] }),
+      ...units({
+        requestedFor: ['a'],
+        requestedItems: [{ type: 'ROLE', id: 'r1', comment: 'x', clientMetadata: { t: '1' } }],
+      }),
       ...units({ requestedFor: ['b'], requestedItems: [{ type: 'ROLE', id: 'r1', comment: 'y' }] }),
-      ...units({ requestedFor: ['c'], requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2031-01-01T00:00:00Z' }] }),
+      ...units({
+        requestedFor: ['c'],
+        requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2031-01-01T00:00:00Z' }],
+      }),
     ];
     const planned = coalesce(input, limits);
     expect(planned).toHaveLength(3);
     expect(planned.map((p) => p.body.requestedItems[0])).toEqual([
       { type: 'ROLE', id: 'r1', comment: 'x', clientMetadata: { t: '1', [ITEM_MARKER_KEY]: 'ROLE:r1' } },
       { type: 'ROLE', id: 'r1', comment: 'y', clientMetadata: { [ITEM_MARKER_KEY]: 'ROLE:r1' } },
-      { type: 'ROLE', id: 'r1', removeDate: '2031-01-01T00:00:00Z', clientMetadata: { [ITEM_MARKER_KEY]: 'ROLE:r1' } },
+      {
+        type: 'ROLE',
+        id: 'r1',
+        removeDate: '2031-01-01T00:00:00Z',
+        clientMetadata: { [ITEM_MARKER_KEY]: 'ROLE:r1' },
+      },
     ]);
   });
 
   it('never mixes request types or top-level clientMetadata', () => {
     const input = [
-      ...units({ requestedFor: ['a'], requestedItems: [{ type: 'ROLE', id: 'r1' }], clientMetadata: { app: '1' } }),
-      ...units({ requestedFor: ['b'], requestedItems: [{ type: 'ROLE', id: 'r1' }], clientMetadata: { app: '2' } }),
+      ...units({
+        requestedFor: ['a'],
+        requestedItems: [{ type: 'ROLE', id: 'r1' }],
+        clientMetadata: { app: '1' },
+      }),
+      ...units({
+        requestedFor: ['b'],
+        requestedItems: [{ type: 'ROLE', id: 'r1' }],
+        clientMetadata: { app: '2' },
+      }),
       ...units({ requestedFor: ['c'], requestedItems: [{ type: 'ROLE', id: 'r1' }] }),
     ];
     const planned = coalesce(input, limits);
@@ -83,12 +112,21 @@ describe('coalescing units into API-legal requests', () => {
   it('keeps the smaller of the identity-centric and item-centric covers', () => {
     // a: {r1,r2}, b: {r1,r2,r3}, c: {r3}. By identity: 3 requests; by item: {a,b}×{r1,r2} + {b,c}×{r3} = 2.
     const itemWins = [
-      ...units({ requestedFor: ['a', 'b'], requestedItems: [{ type: 'ROLE', id: 'r1' }, { type: 'ROLE', id: 'r2' }] }),
+      ...units({
+        requestedFor: ['a', 'b'],
+        requestedItems: [
+          { type: 'ROLE', id: 'r1' },
+          { type: 'ROLE', id: 'r2' },
+        ],
+      }),
       ...units({ requestedFor: ['b', 'c'], requestedItems: [{ type: 'ROLE', id: 'r3' }] }),
     ];
     const planned = coalesce(itemWins, limits);
     expect(planned.map((p) => [p.body.requestedFor, p.body.requestedItems.map((i) => i.id)])).toEqual([
-      [['a', 'b'], ['r1', 'r2']],
+      [
+        ['a', 'b'],
+        ['r1', 'r2'],
+      ],
       [['b', 'c'], ['r3']],
     ]);
     expectExactCover(itemWins, planned);
@@ -116,7 +154,11 @@ describe('coalescing units into API-legal requests', () => {
           { type: 'ROLE', id: 'r2', comment: 'c' },
         ],
       }),
-      ...unitsOf({ requestType: 'REVOKE_ACCESS', requestedFor: ['b'], requestedItems: [{ type: 'ROLE', id: 'r1', comment: 'c' }] }),
+      ...unitsOf({
+        requestType: 'REVOKE_ACCESS',
+        requestedFor: ['b'],
+        requestedItems: [{ type: 'ROLE', id: 'r1', comment: 'c' }],
+      }),
     ];
     const planned = coalesce(input, limits);
     expect(planned.map((p) => [p.body.requestedFor, p.body.requestedItems.map((i) => i.id)])).toEqual([
@@ -132,7 +174,11 @@ describe('coalescing units into API-legal requests', () => {
     const input = unitsOf({
       requestType: 'REVOKE_ACCESS',
       requestedFor: ['a'],
-      requestedItems: Array.from({ length: 30 }, (_, i) => ({ type: 'ROLE' as const, id: `r${i}`, comment: 'c' })),
+      requestedItems: Array.from({ length: 30 }, (_, i) => ({
+        type: 'ROLE' as const,
+        id: `r${i}`,
+        comment: 'c',
+      })),
     });
     expect(coalesce(input, limits).map((p) => p.body.requestedItems.length)).toEqual([25, 5]);
   });

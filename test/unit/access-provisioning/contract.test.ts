@@ -37,12 +37,21 @@ describe('access request message contract', () => {
         requestedFor: ['id1', 'id2'],
         requestType: 'GRANT_ACCESS',
         requestedItems: [
-          { type: 'ACCESS_PROFILE', id: 'ap1', comment: 'needed', removeDate: '2031-01-01T00:00:00Z', clientMetadata: { ticket: 'T-1' } },
+          {
+            type: 'ACCESS_PROFILE',
+            id: 'ap1',
+            comment: 'needed',
+            removeDate: '2031-01-01T00:00:00Z',
+            clientMetadata: { ticket: 'T-1' },
+          },
         ],
         clientMetadata: { source: 'hr' },
       },
     });
-    expect(parse({ ...grant, requestType: null })).toMatchObject({ ok: true, message: { requestType: 'GRANT_ACCESS' } });
+    expect(parse({ ...grant, requestType: null })).toMatchObject({
+      ok: true,
+      message: { requestType: 'GRANT_ACCESS' },
+    });
   });
 
   it('refuses a body that is not JSON, naming what it starts with', () => {
@@ -51,7 +60,9 @@ describe('access request message contract', () => {
   });
 
   it('refuses 0 and 26 items', () => {
-    expect(reasonOf({ ...grant, requestedItems: [] })).toBe('invalid message: requestedItems: must contain at least 1 item');
+    expect(reasonOf({ ...grant, requestedItems: [] })).toBe(
+      'invalid message: requestedItems: must contain at least 1 item',
+    );
     const items = Array.from({ length: 26 }, (_, i) => ({ type: 'ROLE', id: `r${i}` }));
     expect(reasonOf({ ...grant, requestedItems: items })).toBe(
       'invalid message: requestedItems: must contain at most 25 items',
@@ -75,13 +86,22 @@ describe('access request message contract', () => {
 
   it('refuses a removeDate in the past, not in UTC, or on an entitlement', () => {
     expect(
-      reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2029-12-31T23:59:59Z' }] }),
+      reasonOf({
+        ...grant,
+        requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2029-12-31T23:59:59Z' }],
+      }),
     ).toBe('invalid message: requestedItems[0].removeDate: must be in the future (got 2029-12-31T23:59:59Z)');
     expect(
-      reasonOf({ ...grant, requestedItems: [{ type: 'ENTITLEMENT', id: 'e1', removeDate: '2031-01-01T00:00:00Z' }] }),
+      reasonOf({
+        ...grant,
+        requestedItems: [{ type: 'ENTITLEMENT', id: 'e1', removeDate: '2031-01-01T00:00:00Z' }],
+      }),
     ).toBe('invalid message: requestedItems[0].removeDate: not supported for entitlements');
     expect(
-      reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2031-01-01T00:00:00+02:00' }] }),
+      reasonOf({
+        ...grant,
+        requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2031-01-01T00:00:00+02:00' }],
+      }),
     ).toBe(
       'invalid message: requestedItems[0].removeDate: must be an ISO-8601 UTC date-time such as 2030-01-31T00:00:00Z',
     );
@@ -91,9 +111,9 @@ describe('access request message contract', () => {
     expect(reasonOf({ ...grant, requestedItems: [{ type: 'APP', id: 'a' }] })).toBe(
       'invalid message: requestedItems[0].type: must be one of ACCESS_PROFILE, ROLE, ENTITLEMENT',
     );
-    expect(reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r', startDate: '2031-01-01T00:00:00Z' }] })).toBe(
-      'invalid message: requestedItems[0]: unsupported field "startDate"',
-    );
+    expect(
+      reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r', startDate: '2031-01-01T00:00:00Z' }] }),
+    ).toBe('invalid message: requestedItems[0]: unsupported field "startDate"');
     expect(reasonOf({ ...grant, requestType: 'MODIFY_ACCESS' })).toBe(
       'invalid message: requestType: must be GRANT_ACCESS or REVOKE_ACCESS',
     );
@@ -101,7 +121,13 @@ describe('access request message contract', () => {
       'invalid message: requestedFor[1]: identity a is listed twice',
     );
     expect(
-      reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r' }, { type: 'ROLE', id: 'r' }] }),
+      reasonOf({
+        ...grant,
+        requestedItems: [
+          { type: 'ROLE', id: 'r' },
+          { type: 'ROLE', id: 'r' },
+        ],
+      }),
     ).toBe('invalid message: requestedItems[1]: ROLE r is listed twice');
     expect(reasonOf({ ...grant, clientMetadata: { igaAutopilotItem: 'x' } })).toBe(
       'invalid message: clientMetadata: keys starting with "igaAutopilot" are reserved for this workflow',

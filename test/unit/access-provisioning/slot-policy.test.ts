@@ -32,7 +32,9 @@ describe('slot decisions', () => {
     const submitted = record({ requestId: 'req-1' });
     expect(decideSlot(submitted, grant, ctx())).toMatchObject({
       kind: 'duplicate',
-      reason: expect.stringContaining('already submitted at 2030-01-01T11:00:00.000Z by message m-old (request req-1)'),
+      reason: expect.stringContaining(
+        'already submitted at 2030-01-01T11:00:00.000Z by message m-old (request req-1)',
+      ),
     });
     expect(decideSlot(submitted, grant, ctx(['m-old']))).toMatchObject({ kind: 'already-submitted' });
   });
@@ -46,8 +48,16 @@ describe('slot decisions', () => {
   });
 
   it('treats a live claim of another message as in flight, and takes over an expired one with reconciliation', () => {
-    const live = record({ state: 'claimed', leaseExpiresAt: NOW + 1000, submittedAt: undefined, dedupUntil: undefined });
-    expect(decideSlot(live, grant, ctx())).toMatchObject({ kind: 'duplicate', reason: expect.stringContaining('in flight') });
+    const live = record({
+      state: 'claimed',
+      leaseExpiresAt: NOW + 1000,
+      submittedAt: undefined,
+      dedupUntil: undefined,
+    });
+    expect(decideSlot(live, grant, ctx())).toMatchObject({
+      kind: 'duplicate',
+      reason: expect.stringContaining('in flight'),
+    });
     const dead = { ...live, leaseExpiresAt: NOW - 1 };
     expect(decideSlot(dead, grant, ctx())).toEqual({
       kind: 'claim',
@@ -78,11 +88,15 @@ describe('slot decisions', () => {
         since: NOW - HOUR,
         opposite: 'GRANT_ACCESS',
       });
-      expect(decideSlot(submitted, revoke, ctx(), { found: true, pending: true, state: 'EXECUTING' })).toMatchObject({
+      expect(
+        decideSlot(submitted, revoke, ctx(), { found: true, pending: true, state: 'EXECUTING' }),
+      ).toMatchObject({
         kind: 'wait',
         reason: expect.stringContaining('still EXECUTING in SailPoint'),
       });
-      expect(decideSlot(submitted, revoke, ctx(), { found: true, pending: false, state: 'REQUEST_COMPLETED' })).toEqual({
+      expect(
+        decideSlot(submitted, revoke, ctx(), { found: true, pending: false, state: 'REQUEST_COMPLETED' }),
+      ).toEqual({
         kind: 'claim',
         expect: { kind: 'unchanged', version: 2 },
       });
@@ -90,9 +104,13 @@ describe('slot decisions', () => {
 
     it('does not trust an empty status list until SailPoint had time to list the request', () => {
       const fresh = record({ attemptSince: NOW - 10_000, submittedAt: NOW - 10_000 });
-      expect(decideSlot(fresh, revoke, ctx(), { found: false, pending: false })).toMatchObject({ kind: 'wait' });
+      expect(decideSlot(fresh, revoke, ctx(), { found: false, pending: false })).toMatchObject({
+        kind: 'wait',
+      });
       const settled = record({ attemptSince: NOW - 61_000 });
-      expect(decideSlot(settled, revoke, ctx(), { found: false, pending: false })).toMatchObject({ kind: 'claim' });
+      expect(decideSlot(settled, revoke, ctx(), { found: false, pending: false })).toMatchObject({
+        kind: 'claim',
+      });
     });
 
     it('ignores an opposite submission older than the window', () => {
@@ -102,7 +120,12 @@ describe('slot decisions', () => {
 });
 
 describe('matching access request status entries', () => {
-  const unit = { requestType: 'GRANT_ACCESS' as const, identityId: 'id1', itemType: 'ROLE' as const, itemId: 'r1' };
+  const unit = {
+    requestType: 'GRANT_ACCESS' as const,
+    identityId: 'id1',
+    itemType: 'ROLE' as const,
+    itemId: 'r1',
+  };
   const entry = {
     requestType: 'GRANT_ACCESS',
     itemType: 'ROLE',
@@ -128,7 +151,11 @@ describe('matching access request status entries', () => {
 
   it('treats unknown states as pending and final ones as finished', () => {
     expect(statusOf([entry], unit, NOW)).toEqual({ found: true, pending: true, state: 'EXECUTING' });
-    expect(statusOf([{ ...entry, state: 'REJECTED' }], unit, NOW)).toEqual({ found: true, pending: false, state: 'REJECTED' });
+    expect(statusOf([{ ...entry, state: 'REJECTED' }], unit, NOW)).toEqual({
+      found: true,
+      pending: false,
+      state: 'REJECTED',
+    });
     expect(statusOf([{ ...entry, state: 'SOMETHING_NEW' }], unit, NOW).pending).toBe(true);
     expect(statusOf([], unit, NOW)).toEqual({ found: false, pending: false });
   });

@@ -5,7 +5,7 @@
  * any role string: an unknown right is reported like any other, never a parse failure. A right is
  * held only when its operation flag is exactly `true`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CognigyApi } from '../client';
 
 /** 'resource.operation', e.g. 'users.delete' — the notation the rights manifest uses too. */

@@ -5,7 +5,7 @@
  * only metadata; zod drops any other field (a plaintext `apiKey`/`key` from a misbehaving server
  * included), so a key value can never reach our state, findings or logs through this module.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CognigyApi } from '../client';
 
 export interface CognigyApiKey {

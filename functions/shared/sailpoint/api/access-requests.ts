@@ -3,7 +3,7 @@
  * REVOKE constraints, …) are validated by the access-provisioning workflow.
  * Spec: ops-beta.yaml `POST /access-requests` (AccessRequest, AccessRequestResponse).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SailPointTransport } from '../client';
 import { isoDateTime, openEnum, parseRequestBody } from './common';
 

@@ -9,7 +9,7 @@
  * - path parameters go through `encodeURIComponent`;
  * - call `client.send({ operation, method, path, query, body, responseSchema })`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SailPointValidationError } from '../errors';
 
 /** An ISO-8601 date-time kept as a string, but refused when `Date.parse` cannot read it (a garbage

@@ -2,7 +2,7 @@
  * Personal access tokens (beta API): list and delete, used by the stale-PAT sweep.
  * Spec: /work/shared/reference/official/ops-beta.yaml (GetPersonalAccessTokenResponse).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SailPointTransport } from '../client';
 import { isoDateTime, openEnum } from './common';
 

@@ -2,7 +2,7 @@
  * Work reassignment configurations (beta API), used by the HR reassignment workflow.
  * Spec: ops-beta.yaml `/reassignment-configurations` (ConfigurationItemRequest, ConfigurationItemResponse).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SailPointTransport } from '../client';
 import { SailPointNotFoundError } from '../errors';
 import { isoDateTime, openEnum, parseRequestBody } from './common';

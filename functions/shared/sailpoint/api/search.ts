@@ -2,7 +2,7 @@
  * Search (v3): single documents by id. Spec: ops-v3.yaml `GET /search/{index}/{id}` and
  * /work/shared/reference/sailpoint-v3-search-get-document-by-id.txt.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { SailPointTransport } from '../client';
 import { openEnum } from './common';
 

@@ -1,0 +1,99 @@
+import { ConfigError } from '../../../functions/shared/config';
+import { verdictOf } from '../../../functions/access-provisioning/outcomes';
+import {
+  loadAccessProvisioningSettings,
+  perInstanceRequestsPer10s,
+  processorSettings,
+} from '../../../functions/access-provisioning/settings';
+
+const required = {
+  ACCESS_REQUESTS_TABLE: 'AccessRequests',
+  QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/intake',
+  DEAD_LETTER_QUEUE_URL: 'http://sqs.us-east-1.127.0.0.1:4566/000000000000/dlq',
+};
+
+describe('access-provisioning settings', () => {
+  it('names every missing or bad setting', () => {
+    let error: unknown;
+    try {
+      loadAccessProvisioningSettings({ QUEUE_URL: 'not a url', DEDUP_WINDOW_HOURS: '0' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.setting).sort()).toEqual([
+      'ACCESS_REQUESTS_TABLE',
+      'DEAD_LETTER_QUEUE_URL',
+      'DEDUP_WINDOW_HOURS',
+      'QUEUE_URL',
+    ]);
+  });
+
+  it('has the documented defaults', () => {
+    const settings = loadAccessProvisioningSettings(required);
+    expect(processorSettings(settings)).toEqual({
+      dedupWindowMs: 7 * 86_400_000,
+      claimLeaseMs: 900_000,
+      statusSettleMs: 60_000,
+      conflictRetrySeconds: 300,
+      transientRetrySeconds: 30,
+      maxRetryAfterSeconds: 900,
+      maxRecipients: 50,
+      outcomeRetentionMs: 30 * 86_400_000,
+      maxReceiveCount: 5,
+      concurrency: 8,
+      timeReserveMs: 10_000,
+    });
+  });
+
+  it('splits the deployment-wide rate budget across the maximum concurrency', () => {
+    const per = (env: Record<string, string>) =>
+      perInstanceRequestsPer10s(loadAccessProvisioningSettings({ ...required, ...env }));
+    expect(per({})).toBe(40); // 80 / 2
+    expect(per({ SAILPOINT_RATE_BUDGET_PER_10S: '90', ACCESS_MAX_CONCURRENCY: '4' })).toBe(22);
+    expect(per({ SAILPOINT_RATE_BUDGET_PER_10S: '3', ACCESS_MAX_CONCURRENCY: '5' })).toBe(1);
+    expect(per({ SAILPOINT_RATE_BUDGET_PER_10S: '0' })).toBe(0); // limiter off
+    expect(per({ SAILPOINT_REQUESTS_PER_10S: '7' })).toBe(7); // explicit per-instance value wins
+  });
+});
+
+describe('message verdicts from unit outcomes', () => {
+  it('dead-letters on an invalid or failed unit, with every distinct reason', () => {
+    expect(
+      verdictOf([
+        { kind: 'submitted', detail: 'ok' },
+        { kind: 'failed', detail: 'SailPoint refused it: A' },
+        { kind: 'failed', detail: 'SailPoint refused it: A' },
+        { kind: 'retrying', detail: 'later' },
+      ]),
+    ).toEqual({
+      status: 'failed',
+      reason: 'SailPoint refused it: A',
+      queue: { status: 'dead-letter', reason: 'SailPoint refused it: A' },
+    });
+  });
+
+  it('retries when any unit must wait, after the longest delay asked for', () => {
+    expect(
+      verdictOf([
+        { kind: 'submitted', detail: 'ok' },
+        { kind: 'retrying', detail: 'rate limited', delaySeconds: 7 },
+        { kind: 'waiting', detail: 'waiting for GRANT', delaySeconds: 300 },
+      ]),
+    ).toEqual({
+      status: 'retrying',
+      reason: 'rate limited; waiting for GRANT',
+      queue: { status: 'retry', reason: 'rate limited; waiting for GRANT', delaySeconds: 300 },
+    });
+  });
+
+  it('is done otherwise, named by the most significant unit outcome', () => {
+    expect(
+      verdictOf([
+        { kind: 'duplicate', detail: 'd' },
+        { kind: 'already-held', detail: 'h' },
+      ]),
+    ).toEqual({ status: 'already-held', queue: { status: 'done', detail: '1 duplicate, 1 already-held' } });
+    expect(verdictOf([{ kind: 'duplicate', detail: 'd' }]).status).toBe('duplicate');
+  });
+});
