@@ -84,7 +84,9 @@ export function sailPointInstances(config: StackConfig): Record<string, number> 
     // Unreserved, a scheduled run can overlap an on-demand one: count two.
     staleTokenSweep: config.lambda.reserveScheduledConcurrency ? 1 : 2,
     accessProvisioning: config.accessProvisioning.maxConcurrency,
-    absenceReassignment: config.absenceReassignment.maxConcurrency,
+    // The queue's consumers, plus the scheduled re-check of deferred absences (same function, outside
+    // the event source mapping's maximumConcurrency).
+    absenceReassignment: config.absenceReassignment.maxConcurrency + 1,
   };
 }
 

@@ -21,6 +21,7 @@ import { Notifications } from './constructs/notifications';
 import { referenceSecret } from './constructs/secrets';
 import { StaleTokenSweep } from './constructs/stale-token-sweep';
 import { StateTables } from './constructs/state-tables';
+import type { WorkQueue } from './constructs/work-queue';
 import { cognigyAuditEnabled, type StackConfig } from './stack-config';
 
 export interface IgaAutopilotStackProps extends StackProps {
@@ -67,6 +68,7 @@ export class IgaAutopilotStack extends Stack {
       absences: tables.absences,
       notifications: notifications.findings,
       sailPointCredentials,
+      scheduleGroup: schedules,
     });
     if (cognigyAuditEnabled(config)) {
       this.cognigyAudit = new CognigyAudit(this, 'CognigyAudit', {
@@ -99,26 +101,22 @@ export class IgaAutopilotStack extends Stack {
     // What operators need after a deploy.
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
-    output(
-      'AccessRequestQueueUrl',
-      this.accessProvisioning.intake.queue.queueUrl,
-      'Send access-request intents here',
+    /** `<name>QueueUrl` and `<name>DeadLetterQueueUrl` of a work queue. */
+    const queueOutputs = (name: string, workQueue: WorkQueue, sendWhat: string, deadWhat: string) => {
+      output(`${name}QueueUrl`, workQueue.queue.queueUrl, `Send ${sendWhat} here`);
+      output(
+        `${name}DeadLetterQueueUrl`,
+        workQueue.deadLetterQueue.queueUrl,
+        `${deadWhat} that could not be processed, with a reason attribute`,
+      );
+    };
+    queueOutputs(
+      'AccessRequest',
+      this.accessProvisioning.intake,
+      'access-request intents',
+      'Access requests',
     );
-    output(
-      'AccessRequestDeadLetterQueueUrl',
-      this.accessProvisioning.intake.deadLetterQueue.queueUrl,
-      'Access requests that could not be processed, with a reason attribute',
-    );
-    output(
-      'AbsenceEventQueueUrl',
-      this.absenceReassignment.events.queue.queueUrl,
-      'Send HR absence events here',
-    );
-    output(
-      'AbsenceEventDeadLetterQueueUrl',
-      this.absenceReassignment.events.deadLetterQueue.queueUrl,
-      'Absence events that could not be processed, with a reason attribute',
-    );
+    queueOutputs('AbsenceEvent', this.absenceReassignment.events, 'HR absence events', 'Absence events');
     output(
       'StaleTokenSweepFunctionName',
       this.staleTokenSweep.function.functionName,

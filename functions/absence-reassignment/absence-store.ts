@@ -4,6 +4,11 @@
  * so one Query returns every absence of a person (SailPoint's slots are per person, and "is this
  * delegate absent?" is a question about a person). Writes are single-item and conditional on the
  * item's `version`, so two deliveries of events for one absence can never both commit a decision.
+ *
+ * A deferred absence (waiting for a slot another absence of the person holds) also carries
+ *   deferredKey = DEFERRED   deferredUntil = <when the first slot it waits for frees up>
+ * the keys of the sparse index `byDeferredUntil`: the scheduled re-check reads only the deferred
+ * absences that are due, never the whole table. Both attributes go when the absence stops waiting.
  */
 import {
   GetCommand,
@@ -12,11 +17,14 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { TABLES } from '../shared/tables';
 import type { AbsenceRecord, ConfigurationsByType } from './model';
 
 export interface ReconciliationRecord {
   configurations: ConfigurationsByType;
   deferred: string | null;
+  /** With `deferred`: when the first slot it waits for frees up (see AbsenceRecord.deferredUntil). */
+  deferredUntil: string | null;
   /** Set on the absence whose event triggered the reconciliation. */
   reconciledVersion?: number;
 }
@@ -37,7 +45,22 @@ export interface AbsenceStore {
     record: ReconciliationRecord,
     at: string,
   ): Promise<boolean>;
+  /**
+   * Deferred absences whose first awaited slot has freed up by `now` (from the sparse index: eventually
+   * consistent, so the caller re-reads the person before acting).
+   */
+  listDeferredDue(now: Date): Promise<DeferredAbsenceRef[]>;
 }
+
+export interface DeferredAbsenceRef {
+  identityId: string;
+  absenceId: string;
+  deferredUntil: string;
+}
+
+/** The index of deferred absences (functions/shared/tables.ts), and the one value of its partition key. */
+export const DEFERRED_INDEX = TABLES.absences.globalSecondaryIndexes[0].indexName;
+const DEFERRED_KEY = 'DEFERRED';
 
 const DAY_SECONDS = 86_400;
 
@@ -93,11 +116,7 @@ export class DynamoAbsenceStore implements AbsenceStore {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...absenceKey(record.identityId, record.absenceId),
-            ...record,
-            expiresAt: this.expiresAt(record),
-          },
+          Item: toItem(record, this.expiresAt(record)),
           ...(expectedVersion === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : {
@@ -122,20 +141,28 @@ export class DynamoAbsenceStore implements AbsenceStore {
     at: string,
   ): Promise<boolean> {
     const reconciled = record.reconciledVersion !== undefined;
+    // In the index while it waits (an index key cannot be null: the attributes go when it stops).
+    const indexed = record.deferred !== null && record.deferredUntil !== null;
     try {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: absenceKey(identityId, absenceId),
           ConditionExpression: 'attribute_exists(pk) AND #version = :version',
-          UpdateExpression: `SET #configurations = :configurations, #deferred = :deferred, #updatedAt = :at${
-            reconciled ? ', #reconciledVersion = :reconciled' : ''
-          }`,
+          UpdateExpression:
+            `SET #configurations = :configurations, #deferred = :deferred, #updatedAt = :at${
+              reconciled ? ', #reconciledVersion = :reconciled' : ''
+            }` +
+            (indexed
+              ? ', #deferredKey = :deferredKey, #deferredUntil = :deferredUntil'
+              : ' REMOVE #deferredKey, #deferredUntil'),
           ExpressionAttributeNames: {
             '#version': 'version',
             '#configurations': 'configurations',
             '#deferred': 'deferred',
             '#updatedAt': 'updatedAt',
+            '#deferredKey': 'deferredKey',
+            '#deferredUntil': 'deferredUntil',
             ...(reconciled ? { '#reconciledVersion': 'reconciledVersion' } : {}),
           },
           ExpressionAttributeValues: {
@@ -144,6 +171,7 @@ export class DynamoAbsenceStore implements AbsenceStore {
             ':deferred': record.deferred,
             ':at': at,
             ...(reconciled ? { ':reconciled': record.reconciledVersion } : {}),
+            ...(indexed ? { ':deferredKey': DEFERRED_KEY, ':deferredUntil': record.deferredUntil } : {}),
           },
         }),
       );
@@ -152,6 +180,32 @@ export class DynamoAbsenceStore implements AbsenceStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  async listDeferredDue(now: Date): Promise<DeferredAbsenceRef[]> {
+    const due: DeferredAbsenceRef[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: DEFERRED_INDEX,
+          KeyConditionExpression: '#deferredKey = :deferredKey AND #deferredUntil <= :now',
+          ProjectionExpression: '#identityId, #absenceId, #deferredUntil',
+          ExpressionAttributeNames: {
+            '#deferredKey': 'deferredKey',
+            '#deferredUntil': 'deferredUntil',
+            '#identityId': 'identityId',
+            '#absenceId': 'absenceId',
+          },
+          ExpressionAttributeValues: { ':deferredKey': DEFERRED_KEY, ':now': now.toISOString() },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      due.push(...((page.Items ?? []) as DeferredAbsenceRef[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return due;
   }
 
   private expiresAt(record: AbsenceRecord): number | undefined {
@@ -163,7 +217,21 @@ export class DynamoAbsenceStore implements AbsenceStore {
   }
 }
 
+function toItem(record: AbsenceRecord, expiresAt: number | undefined): Record<string, unknown> {
+  const { deferredUntil, ...rest } = record;
+  return {
+    ...absenceKey(record.identityId, record.absenceId),
+    ...rest,
+    // Index keys only while deferred: an item without them is not in the index at all.
+    ...(record.deferred !== null && deferredUntil !== null
+      ? { deferredKey: DEFERRED_KEY, deferredUntil }
+      : {}),
+    expiresAt,
+  };
+}
+
 function fromItem(item: Record<string, unknown>): AbsenceRecord {
-  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, ...record } = item;
-  return record as unknown as AbsenceRecord;
+  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, deferredKey: _deferredKey, ...record } = item;
+  // Items written before the re-check existed have no deferredUntil.
+  return { ...record, deferredUntil: record.deferredUntil ?? null } as unknown as AbsenceRecord;
 }

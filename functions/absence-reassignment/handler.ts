@@ -8,17 +8,27 @@
  * Errors → outcomes: no delegate / SailPoint 400 / 404 / unreadable answer → dead letter (retrying
  * cannot help); 429 → retry after Retry-After; 5xx, timeouts, auth and anything unknown → retry
  * (the last allowed receive dead-letters it with the reason).
+ *
+ * Second entry point: `{"task": "recheck-deferred"}` (EventBridge Scheduler, daily by default) runs
+ * the re-check of deferred absences whose SailPoint slot has freed up (recheck.ts).
  */
 import middy from '@middy/core';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createDocumentClient, createSnsClient, createSqsClient } from '../shared/aws';
-import { SnsNotifier, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, type LogSink, logSinkOf } from '../shared/observability';
+import { createDocumentClient } from '../shared/aws';
+import { notifierFromSettings, type Notifier } from '../shared/notifier';
+import {
+  addCountMetrics,
+  createLogger,
+  createMetrics,
+  type LogSink,
+  logSinkOf,
+} from '../shared/observability';
 import { outcomeOfError, type MessageOutcome } from '../shared/queue/outcomes';
+import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
 import {
   SailPointError,
@@ -31,6 +41,7 @@ import {
 import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
 import { DynamoAbsenceStore } from './absence-store';
 import { parseAbsenceEvent } from './event';
+import { createDeferredRecheck, type DeferredRecheckEvent, type DeferredRecheckSummary } from './recheck';
 import { loadAbsenceReassignmentSettings, type AbsenceReassignmentSettings } from './settings';
 import { AbsenceWorkflow, type EventResult } from './workflow';
 
@@ -53,7 +64,18 @@ export interface AbsenceReassignmentHandlerDeps {
   readonly retentionDays?: number;
 }
 
-export type AbsenceReassignmentHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+/** The function's two entry points: SQS batches of HR events, and the scheduled re-check (recheck.ts). */
+export interface AbsenceReassignmentHandler {
+  (event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+  (event: DeferredRecheckEvent, context: Context): Promise<DeferredRecheckSummary>;
+  (
+    event: SQSEvent | DeferredRecheckEvent,
+    context: Context,
+  ): Promise<SQSBatchResponse | DeferredRecheckSummary>;
+}
+
+const isSqsEvent = (event: unknown): event is SQSEvent =>
+  typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);
 
 /** Counts of one batch, logged and emitted as metrics. */
 const COUNTERS = [
@@ -71,6 +93,22 @@ const COUNTERS = [
   'deadLettered',
 ] as const;
 type Counts = Record<(typeof COUNTERS)[number], number>;
+
+/** Metric names of the counts (PascalCase, as CloudWatch metrics are; the log keeps the count names). */
+const METRIC_NAMES = {
+  configured: 'Configured',
+  deferred: 'Deferred',
+  cancelled: 'Cancelled',
+  windowOver: 'WindowOver',
+  duplicatesSuppressed: 'DuplicatesSuppressed',
+  staleIgnored: 'StaleIgnored',
+  delegatesSubstituted: 'DelegatesSubstituted',
+  configurationsCreated: 'ConfigurationsCreated',
+  configurationsReplaced: 'ConfigurationsReplaced',
+  configurationsDeleted: 'ConfigurationsDeleted',
+  retried: 'Retried',
+  deadLettered: 'DeadLettered',
+} as const satisfies Record<keyof Counts, string>;
 
 const OUTCOME_COUNTER = {
   configured: 'configured',
@@ -120,14 +158,17 @@ export function outcomeOfAbsenceError(error: unknown): MessageOutcome {
 export function createAbsenceReassignmentHandler(
   deps: AbsenceReassignmentHandlerDeps,
 ): AbsenceReassignmentHandler {
+  const now = deps.now ?? (() => new Date());
+  const store = new DynamoAbsenceStore(deps.doc, deps.tableName, deps.retentionDays ?? 400);
   const workflow = new AbsenceWorkflow({
     sailpoint: deps.sailpoint,
-    store: new DynamoAbsenceStore(deps.doc, deps.tableName, deps.retentionDays ?? 400),
+    store,
     notifier: deps.notifier,
-    now: deps.now ?? (() => new Date()),
+    now,
     log: deps.log,
     options: { maxDelegateHops: deps.maxDelegateHops ?? 5 },
   });
+  const recheck = createDeferredRecheck({ workflow, store, now, log: deps.log, metrics: deps.metrics });
 
   const processBatch = async (
     messages: QueueMessage[],
@@ -209,13 +250,17 @@ export function createAbsenceReassignmentHandler(
       if (outcome.status === 'dead-letter') counts.deadLettered++;
     }
     deps.log.info('absence batch processed', { messages: event.Records.length, ...counts });
-    if (deps.metrics) {
-      for (const name of COUNTERS) deps.metrics.addMetric(name, MetricUnit.Count, counts[name]);
-    }
+    if (deps.metrics) addCountMetrics(deps.metrics, counts, METRIC_NAMES);
     return settled.response;
   };
 
-  const wrapped = middy(handle);
+  // An SQS batch, or anything else: the re-check, which refuses any payload but its own.
+  const dispatch = async (
+    event: SQSEvent | DeferredRecheckEvent,
+    context: Context,
+  ): Promise<SQSBatchResponse | DeferredRecheckSummary> =>
+    isSqsEvent(event) ? handle(event) : recheck(event, context);
+  const wrapped = middy(dispatch);
   if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
   return wrapped as unknown as AbsenceReassignmentHandler;
 }
@@ -231,16 +276,8 @@ export async function createAbsenceReassignmentHandlerFromEnv(
     sailpoint: await createSailPointClientFromEnv(env, { logger: log }),
     doc: createDocumentClient(),
     tableName: settings.ABSENCES_TABLE,
-    sqs: createSqsClient(),
-    queueUrl: settings.QUEUE_URL,
-    deadLetterQueueUrl: settings.DEAD_LETTER_QUEUE_URL,
-    maxReceiveCount: settings.MAX_RECEIVE_COUNT,
-    notifier: settings.NOTIFICATIONS_TOPIC_ARN
-      ? new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN)
-      : {
-          publish: async (notification) =>
-            log.info('notification (no NOTIFICATIONS_TOPIC_ARN set)', { notification }),
-        },
+    ...queueDepsFromSettings(settings),
+    notifier: notifierFromSettings(settings, log),
     log,
     metrics: createMetrics(SERVICE_NAME),
     maxDelegateHops: settings.DELEGATE_MAX_HOPS,
@@ -254,7 +291,10 @@ export async function createAbsenceReassignmentHandlerFromEnv(
 const initSettings = process.env.AWS_LAMBDA_FUNCTION_NAME ? loadAbsenceReassignmentSettings() : undefined;
 let instance: Promise<AbsenceReassignmentHandler> | undefined;
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+export const handler = async (
+  event: SQSEvent | DeferredRecheckEvent,
+  context: Context,
+): Promise<SQSBatchResponse | DeferredRecheckSummary> => {
   instance ??= createAbsenceReassignmentHandlerFromEnv(process.env, initSettings).catch((error: unknown) => {
     instance = undefined; // a transient failure (e.g. Secrets Manager) is retried by the next invocation
     throw error;

@@ -73,6 +73,11 @@ export interface AbsenceRecord {
   configurations: ConfigurationsByType;
   /** Set when the absence wants a work type another absence of the same person holds in SailPoint. */
   deferred: string | null;
+  /**
+   * With `deferred`: when the first slot it waits for frees up (the holder's end; OPEN_ENDED_HOLD when
+   * every holder is open-ended), the key of the re-check's index. null when not deferred.
+   */
+  deferredUntil: string | null;
   /** Bumped by every decision; reconciliation records leave it alone. */
   version: number;
   /** `version` whose decision SailPoint reflects; behind `version` after a crash mid-way. */

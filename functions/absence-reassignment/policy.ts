@@ -4,7 +4,8 @@
  * SailPoint keeps ONE configuration per identity and work type. When a person has several
  * absences on record (a vacation in July and another in December), the slot of each work type goes
  * to the absence that is current or, when none is, the one starting soonest; the others are
- * deferred and take the slot once it frees up (on the next event for that person).
+ * deferred and take the slot once it frees up: at the next event for that person, or at the
+ * scheduled re-check after the holder's end (recheck.ts), whichever comes first.
  */
 import {
   CONFIG_TYPES,
@@ -125,5 +126,27 @@ export function createdByUs(actual: ActualConfiguration, absences: readonly Abse
   return (
     actual.reassignedToId !== undefined &&
     absences.some((absence) => absence.delegateHistory.includes(actual.reassignedToId!))
+  );
+}
+
+/** deferredUntil of an absence whose slots are held by open-ended absences: only an event frees them. */
+export const OPEN_ENDED_HOLD = '9999-12-31T23:59:59.999Z';
+
+/**
+ * When the first of the slots an absence waits for frees up: the earliest end among their holders,
+ * as a UTC ISO string (sorts as time in DynamoDB), or OPEN_ENDED_HOLD.
+ */
+export function slotFreesAt(holders: readonly { endDate: string | null }[]): string {
+  const ends = holders.map((h) => endTime(h.endDate)).filter(Number.isFinite);
+  return ends.length ? new Date(Math.min(...ends)).toISOString() : OPEN_ENDED_HOLD;
+}
+
+/** A deferred absence is due for the re-check once the first slot it waits for has freed up. */
+export function deferralDue(absence: Pick<AbsenceRecord, 'deferred' | 'deferredUntil'>, now: Date): boolean {
+  return (
+    absence.deferred !== null &&
+    absence.deferredUntil !== null &&
+    absence.deferredUntil !== OPEN_ENDED_HOLD &&
+    time(absence.deferredUntil) <= now.getTime()
   );
 }

@@ -42,9 +42,11 @@ import {
   configurationMatches,
   type ActualConfiguration,
   createdByUs,
+  deferralDue,
   describeWindow,
   desiredConfigurations,
   requestStartDate,
+  slotFreesAt,
   wantsConfigurations,
   windowEnded,
   windowsOverlap,
@@ -80,6 +82,18 @@ export interface EventResult {
   readonly changes: ConfigurationChanges;
   /** The delegate differs from the first candidate (explicit delegate or manager). */
   readonly delegateSubstituted: boolean;
+}
+
+/** What the scheduled re-check did for one person. */
+export interface RecheckResult {
+  readonly identityId: string;
+  /** Deferred absences whose awaited slot had freed up. */
+  readonly due: string[];
+  /** Work types each of them took at this run. */
+  readonly slotsTaken: { absenceId: string; configTypes: ConfigType[] }[];
+  /** Due absences still deferred afterwards (another absence of the person is ahead of them). */
+  readonly stillWaiting: string[];
+  readonly changes: ConfigurationChanges;
 }
 
 const MAX_COMMIT_ATTEMPTS = 4;
@@ -131,6 +145,68 @@ export class AbsenceWorkflow {
     throw new Error(
       `absence ${event.absenceId} of ${event.identityId} kept changing under concurrent deliveries; will retry`,
     );
+  }
+
+  /**
+   * The scheduled re-check for one person: deferred absences whose awaited slot has freed up (its
+   * holder ended) take it. Each commits a decision first (a version bump, conditional like an
+   * event's), then the person is reconciled as after an event. The commit precedes every SailPoint
+   * call, so a reconciliation running at the same time (a queue event of the same person) sees a
+   * version change and runs another round with a fresh clock: both end wanting the same. A crash
+   * after the commit leaves `reconciledVersion` behind and the absence still in the index: the next
+   * run (or the person's next event) finishes the reconciliation without committing again.
+   */
+  async recheckDeferred(identityId: string): Promise<RecheckResult> {
+    const { store } = this.deps;
+    for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
+      const absences = await store.listForIdentity(identityId);
+      const now = this.deps.now();
+      const due = absences.filter((a) => deferralDue(a, now));
+      if (due.length === 0) {
+        // The index lags, or an event got there first: nothing to write, nothing to ask SailPoint.
+        return { identityId, due: [], slotsTaken: [], stillWaiting: [], changes: noChanges() };
+      }
+      const desired = desiredConfigurations(absences, now);
+      const at = now.toISOString();
+      let lostRace = false;
+      for (const absence of due) {
+        if (absence.reconciledVersion < absence.version) continue; // decided already: only SailPoint is left
+        const takes = absence.configTypes.filter(
+          (type) => desired.get(type)?.absenceId === absence.absenceId && !absence.configurations[type],
+        );
+        // Still behind another absence: the reconciliation below moves its deferredUntil on.
+        if (takes.length === 0) continue;
+        const decision = `re-check ${at}: the slot it waited for is free; takes ${takes.join(', ')}`;
+        const next = { ...absence, decision, version: absence.version + 1, updatedAt: at };
+        if (!(await store.saveDecision(next, absence.version))) {
+          lostRace = true;
+          break;
+        }
+      }
+      if (lostRace) continue;
+
+      const changes = await this.reconcile(identityId);
+      const after = new Map((await store.listForIdentity(identityId)).map((a) => [a.absenceId, a]));
+      const slotsTaken: RecheckResult['slotsTaken'] = [];
+      const stillWaiting: string[] = [];
+      for (const before of due) {
+        const saved = after.get(before.absenceId);
+        if (!saved) continue;
+        const configTypes = CONFIG_TYPES.filter((t) => saved.configurations[t] && !before.configurations[t]);
+        if (configTypes.length) {
+          slotsTaken.push({ absenceId: saved.absenceId, configTypes });
+          await this.deps.notifier.publish({
+            kind: 'absence.deferred-applied',
+            key: `${saved.identityId}/${saved.absenceId}/v${saved.version}`,
+            subject: `Absence ${saved.absenceId} of ${saved.identityId} now has its SailPoint configuration slot`,
+            detail: { ...summary(saved), configTypes, deferred: saved.deferred },
+          });
+        }
+        if (saved.deferred !== null) stillWaiting.push(saved.absenceId);
+      }
+      return { identityId, due: due.map((a) => a.absenceId), slotsTaken, stillWaiting, changes };
+    }
+    throw new Error(`absences of ${identityId} kept changing during the re-check; the next run retries`);
   }
 
   private result(
@@ -190,6 +266,7 @@ export class AbsenceWorkflow {
       decision: '',
       configurations: {},
       deferred: null,
+      deferredUntil: null,
       version: 0,
       reconciledVersion: 0,
       createdAt: at,
@@ -398,6 +475,7 @@ export class AbsenceWorkflow {
     for (const absence of absences) {
       const configurations: ConfigurationsByType = {};
       const heldByOthers: string[] = [];
+      const holders: DesiredConfiguration[] = [];
       for (const type of CONFIG_TYPES) {
         const slot = desired.get(type);
         const config = held.get(type);
@@ -414,21 +492,24 @@ export class AbsenceWorkflow {
           heldByOthers.push(
             `${type} is held by absence ${slot.absenceId} (${describeWindow(owner ?? slot)})`,
           );
+          holders.push(slot);
         }
       }
       const deferred = heldByOthers.length
         ? `SailPoint keeps one configuration per work type: ${heldByOthers.join('; ')}`
         : null;
+      const deferredUntil = holders.length ? slotFreesAt(holders) : null;
       const unchanged =
         JSON.stringify(configurations) === JSON.stringify(absence.configurations) &&
         deferred === absence.deferred &&
+        deferredUntil === absence.deferredUntil &&
         absence.reconciledVersion >= absence.version;
       if (unchanged) continue;
       await this.deps.store.recordReconciliation(
         absence.identityId,
         absence.absenceId,
         absence.version,
-        { configurations, deferred, reconciledVersion: absence.version },
+        { configurations, deferred, deferredUntil, reconciledVersion: absence.version },
         at,
       );
     }

@@ -8,17 +8,18 @@
  * the messages stay on the queue until the credential is fixed, or reach the DLQ with that reason.
  */
 import middy from '@middy/core';
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createDocumentClient, createSnsClient, createSqsClient } from '../shared/aws';
-import { SnsNotifier, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, logSinkOf, type LogSink } from '../shared/observability';
+import { createDocumentClient } from '../shared/aws';
+import { reuseUntilFailure } from '../shared/lambda';
+import { notifierFromSettings, type Notifier } from '../shared/notifier';
+import { addCountMetrics, createLogger, createMetrics, logSinkOf } from '../shared/observability';
 import type { MessageOutcome } from '../shared/queue/outcomes';
-import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
+import { queueDepsFromSettings } from '../shared/queue/from-settings';
+import { settleSqsBatch, type QueueMessage, type SettleDeps } from '../shared/queue/settle-batch';
 import type { SailPointTransport, TokenInfo } from '../shared/sailpoint/client';
 import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
 import { SailPointAccessRequestGateway, type AccessRequestGateway } from './gateway';
@@ -39,18 +40,14 @@ import { DynamoProvisioningStore } from './state-store';
 
 export const SERVICE_NAME = 'access-provisioning';
 
-export interface AccessProvisioningHandlerDeps {
+/** The queue (sqs, queueUrl, deadLetterQueueUrl, maxReceiveCount) and log are what settleSqsBatch takes. */
+export interface AccessProvisioningHandlerDeps extends SettleDeps {
   /** The SailPoint client (a PAT's credentials); or pass `gateway` directly. */
   readonly sailpoint?: SailPointTransport & { tokenInfo(): Promise<TokenInfo> };
   readonly gateway?: AccessRequestGateway;
   readonly doc: DynamoDBDocumentClient;
   readonly tableName: string;
-  readonly sqs: SQSClient;
-  readonly queueUrl: string;
-  readonly deadLetterQueueUrl: string;
-  readonly maxReceiveCount: number;
   readonly notifier?: Notifier;
-  readonly log: LogSink;
   /** Powertools metrics; absent: counts are only logged. */
   readonly metrics?: Metrics;
   /** Epoch ms; injectable for tests. */
@@ -60,19 +57,20 @@ export interface AccessProvisioningHandlerDeps {
 
 export type AccessProvisioningHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-const METRICS: readonly (keyof BatchCounts)[] = [
-  'messages',
-  'submitted',
-  'duplicatesSuppressed',
-  'alreadyHeld',
-  'notHeld',
-  'invalidMessages',
-  'failedMessages',
-  'retriedMessages',
-  'waiting',
-  'reconciled',
-  'requestsPosted',
-];
+/** The batch counts emitted as metrics, and their metric names (the log keeps the count names). */
+const METRIC_NAMES = {
+  messages: 'Messages',
+  submitted: 'Submitted',
+  duplicatesSuppressed: 'DuplicatesSuppressed',
+  alreadyHeld: 'AlreadyHeld',
+  notHeld: 'NotHeld',
+  invalidMessages: 'InvalidMessages',
+  failedMessages: 'FailedMessages',
+  retriedMessages: 'RetriedMessages',
+  waiting: 'Waiting',
+  reconciled: 'Reconciled',
+  requestsPosted: 'RequestsPosted',
+} as const satisfies Partial<Record<keyof BatchCounts, string>>;
 
 export function createAccessProvisioningHandler(
   deps: AccessProvisioningHandlerDeps,
@@ -123,20 +121,12 @@ export function createAccessProvisioningHandler(
           );
       }
     }
-    if (deps.metrics) {
-      for (const name of METRICS) deps.metrics.addMetric(name, MetricUnit.Count, report.counts[name]);
-    }
+    if (deps.metrics) addCountMetrics(deps.metrics, report.counts, METRIC_NAMES);
     return report.outcomes;
   };
 
   const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-    const settled = await settleSqsBatch(event, (messages) => processBatch(messages, context), {
-      sqs: deps.sqs,
-      queueUrl: deps.queueUrl,
-      deadLetterQueueUrl: deps.deadLetterQueueUrl,
-      maxReceiveCount: deps.maxReceiveCount,
-      log: deps.log,
-    });
+    const settled = await settleSqsBatch(event, (messages) => processBatch(messages, context), deps);
     return settled.response;
   };
 
@@ -175,29 +165,17 @@ export async function createAccessProvisioningHandlerFromEnv(
     sailpoint,
     doc: createDocumentClient(),
     tableName: settings.ACCESS_REQUESTS_TABLE,
-    sqs: createSqsClient(),
-    queueUrl: settings.QUEUE_URL,
-    deadLetterQueueUrl: settings.DEAD_LETTER_QUEUE_URL,
-    maxReceiveCount: settings.MAX_RECEIVE_COUNT,
-    notifier: settings.NOTIFICATIONS_TOPIC_ARN
-      ? new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN)
-      : {
-          publish: async (notification) =>
-            logger.info('notification (no NOTIFICATIONS_TOPIC_ARN set)', { notification }),
-        },
+    ...queueDepsFromSettings(settings),
+    notifier: notifierFromSettings(settings, log),
     log,
     metrics: createMetrics(SERVICE_NAME),
     settings: processorSettings(settings),
   });
 }
 
-let instance: Promise<AccessProvisioningHandler> | undefined;
+// A transient failure while building it (e.g. Secrets Manager) is retried by the next invocation.
+const instance = reuseUntilFailure(() => createAccessProvisioningHandlerFromEnv());
 
 /** The Lambda entry point. Bad settings fail the first invocation with a ConfigError naming them. */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  instance ??= createAccessProvisioningHandlerFromEnv().catch((error: unknown) => {
-    instance = undefined; // a transient failure (e.g. Secrets Manager) is retried by the next invocation
-    throw error;
-  });
-  return (await instance)(event, context);
-};
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  (await instance())(event, context);

@@ -22,10 +22,10 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailure, queryAll } from '../shared/dynamo';
 import type { RequestType } from './contract';
 import type { MessageStatus, UnitOutcomeKind } from './outcomes';
 import type { Expectation, SlotRecord } from './slot-policy';
@@ -268,21 +268,12 @@ export class DynamoProvisioningStore implements ProvisioningStore {
   }
 
   async outcomesOfRequest(requestId: string): Promise<StoredOutcome[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'byRequestId',
-          KeyConditionExpression: 'requestRef = :r',
-          ExpressionAttributeValues: { ':r': requestId },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const { items } = await queryAll(this.doc, {
+      TableName: this.tableName,
+      IndexName: 'byRequestId',
+      KeyConditionExpression: 'requestRef = :r',
+      ExpressionAttributeValues: { ':r': requestId },
+    });
     return items.map(toStoredOutcome);
   }
 
@@ -292,7 +283,7 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       await this.doc.send(command as PutCommand);
       return true;
     } catch (error) {
-      if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+      if (isConditionalCheckFailure(error)) return false;
       throw error;
     }
   }

@@ -26,6 +26,7 @@ import {
 import { FindingsStore } from '../shared/findings';
 import { RecordingNotifier, SnsNotifier, type Notifier } from '../shared/notifier';
 import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
+import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
 import { TABLES } from '../shared/tables';
 import { runCognigyAudit, type CognigyAuditSummary } from './audit';
 import { keyPolicyOf, parseCognigyAuditSettings, type CognigyAuditSettings } from './settings';
@@ -57,14 +58,7 @@ const AuditEventSchema = z.looseObject({
 });
 
 export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps) {
-  let connection: Promise<CognigyConnection> | undefined;
-  const connect = () => {
-    connection ??= deps.connect().catch((error: unknown) => {
-      connection = undefined; // a failed secret read is retried by the next invocation
-      throw error;
-    });
-    return connection;
-  };
+  const connect = reuseUntilFailure(deps.connect); // a failed secret read is retried by the next invocation
   const { logger, metrics } = deps;
   const log = logSinkOf(logger);
 
@@ -174,12 +168,4 @@ function depsFromEnvironment(env = process.env): CognigyAuditHandlerDeps {
   };
 }
 
-// In Lambda, built at init so a bad setting fails the cold start with a ConfigError naming it.
-// Elsewhere (tests importing the factory) it is built on first use, never at import.
-let lazyHandler: ReturnType<typeof createCognigyAuditHandler> | undefined;
-export const handler: ReturnType<typeof createCognigyAuditHandler> = process.env.AWS_LAMBDA_FUNCTION_NAME
-  ? createCognigyAuditHandler(depsFromEnvironment())
-  : (((event: unknown, context: Parameters<ReturnType<typeof createCognigyAuditHandler>>[1]) =>
-      (lazyHandler ??= createCognigyAuditHandler(depsFromEnvironment()))(event, context)) as ReturnType<
-      typeof createCognigyAuditHandler
-    >);
+export const handler = lambdaEntryPoint(() => createCognigyAuditHandler(depsFromEnvironment()));

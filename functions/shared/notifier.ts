@@ -5,6 +5,8 @@
  * can drop the rare duplicate left by a crash between publishing and recording that it was published.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { createSnsClient } from './aws';
+import type { LogSink } from './observability';
 
 export interface Notification {
   /** e.g. 'stale-token.flagged', 'cognigy.over-privileged' */
@@ -49,4 +51,23 @@ export class RecordingNotifier implements Notifier {
     this.published.push(notification);
     this.print?.(`  notify [${notification.kind}] ${notification.subject}`);
   }
+}
+
+/** Logs each notification: without a topic, what would have been sent is still in the log. */
+export class LogNotifier implements Notifier {
+  constructor(private readonly log: LogSink) {}
+
+  async publish(notification: Notification): Promise<void> {
+    this.log.info('notification (no NOTIFICATIONS_TOPIC_ARN set)', { notification });
+  }
+}
+
+/** SNS when the function has a topic (NOTIFICATIONS_TOPIC_ARN), otherwise the log. */
+export function notifierFromSettings(
+  settings: { readonly NOTIFICATIONS_TOPIC_ARN?: string | undefined },
+  log: LogSink,
+): Notifier {
+  return settings.NOTIFICATIONS_TOPIC_ARN
+    ? new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN)
+    : new LogNotifier(log);
 }

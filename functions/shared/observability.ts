@@ -3,7 +3,7 @@
  * Powertools writes structured JSON to stdout (CloudWatch in AWS, the terminal locally).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 
 export const METRICS_NAMESPACE = 'IgaAutopilot';
 
@@ -13,6 +13,21 @@ export function createLogger(serviceName: string): Logger {
 
 export function createMetrics(serviceName: string): Metrics {
   return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+}
+
+/**
+ * Emits the named counts as Count metrics. `names` maps a count to its metric name, PascalCase as
+ * CloudWatch metrics are (e.g. duplicatesSuppressed → DuplicatesSuppressed); counts it leaves out
+ * are not emitted. The dashboards in lib/constructs list the same names.
+ */
+export function addCountMetrics<K extends string>(
+  metrics: Metrics,
+  counts: Readonly<Record<K, number>>,
+  names: Readonly<Partial<Record<K, string>>>,
+): void {
+  for (const [count, name] of Object.entries(names) as [K, string][]) {
+    metrics.addMetric(name, MetricUnit.Count, counts[count]);
+  }
 }
 
 /** The narrow logging surface domain code needs; tests pass a recorder, handlers a Powertools Logger. */

@@ -43,6 +43,13 @@ export const TABLES = {
     partitionKey: 'pk',
     sortKey: 'sk',
     ttlAttribute: 'expiresAt',
+    /**
+     * Sparse: only absences waiting for a SailPoint slot carry these attributes, keyed by when the
+     * slot frees up, so the scheduled re-check reads just the ones due (absence-store.ts).
+     */
+    globalSecondaryIndexes: [
+      { indexName: 'byDeferredUntil', partitionKey: 'deferredKey', sortKey: 'deferredUntil' },
+    ],
   },
 } as const satisfies Record<string, TableDefinition>;
 

@@ -17,6 +17,7 @@ import type { Env } from '../shared/config';
 import { FindingsStore } from '../shared/findings';
 import { SnsNotifier, type Notifier } from '../shared/notifier';
 import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
+import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
 import { createSailPointClientFromEnv, type SailPointClientStats } from '../shared/sailpoint';
 import { TABLES } from '../shared/tables';
 import type { StaleTokenPolicy } from './policy';
@@ -61,14 +62,7 @@ export class StaleTokenSweepFailedError extends Error {
 }
 
 export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
-  let connection: Promise<SailPointConnection> | undefined;
-  const connect = () => {
-    connection ??= deps.connect().catch((error: unknown) => {
-      connection = undefined; // a failed secret read is retried by the next invocation
-      throw error;
-    });
-    return connection;
-  };
+  const connect = reuseUntilFailure(deps.connect); // a failed secret read is retried by the next invocation
   const { logger, metrics } = deps;
 
   const sweep = async (event: unknown): Promise<SweepSummary> => {
@@ -139,12 +133,4 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
   };
 }
 
-type Handler = ReturnType<typeof createStaleTokenSweepHandler>;
-
-// In Lambda, built at init so a bad setting fails the cold start with a ConfigError naming it.
-// Elsewhere (tests and the local runner import the factory) it is built on first use, never at import.
-let lazyHandler: Handler | undefined;
-export const handler: Handler = process.env.AWS_LAMBDA_FUNCTION_NAME
-  ? createStaleTokenSweepHandler(depsFromEnvironment())
-  : (((event: unknown, context: Parameters<Handler>[1]) =>
-      (lazyHandler ??= createStaleTokenSweepHandler(depsFromEnvironment()))(event, context)) as Handler);
+export const handler = lambdaEntryPoint(() => createStaleTokenSweepHandler(depsFromEnvironment()));

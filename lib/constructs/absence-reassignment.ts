@@ -1,75 +1,82 @@
 /**
  * Absence reassignment: HR absence events → SQS (with DLQ) → function → SailPoint reassignment
- * configurations, with per-absence state in the absences table.
+ * configurations, with per-absence state in the absences table. EventBridge Scheduler also invokes
+ * the function daily to apply deferred absences whose SailPoint slot has freed up (the re-check).
  */
+import { TimeZone } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import {
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+  type ScheduleGroup,
+} from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
-import { functionEnvironment, WORKFLOWS } from '../function-environment';
+import type { Construct } from 'constructs';
+import { DEFERRED_INDEX } from '../../functions/absence-reassignment/absence-store';
+import { RECHECK_TASK } from '../../functions/absence-reassignment/recheck';
 import type { StackConfig } from '../stack-config';
-import { grantTable, STORE_ACTIONS } from './grants';
-import type { MonitoredWorkflow } from './monitoring';
-import { WorkflowFunction } from './workflow-function';
-import { WorkQueue } from './work-queue';
+import { QueueWorkflow } from './queue-workflow';
+import { ScheduledInvoke } from './scheduled-invoke';
+import type { WorkQueue } from './work-queue';
 
 export interface AbsenceReassignmentProps {
   readonly config: StackConfig;
   readonly absences: Table;
   readonly notifications: ITopic;
   readonly sailPointCredentials: ISecret;
+  /** The stack's schedule group (its failures are alarmed). */
+  readonly scheduleGroup: ScheduleGroup;
 }
 
-export class AbsenceReassignment extends Construct {
-  readonly function: NodejsFunction;
-  readonly events: WorkQueue;
-  readonly monitoring: MonitoredWorkflow;
+export class AbsenceReassignment extends QueueWorkflow {
+  /** Invokes the function with {"task": "recheck-deferred"} (its second entry point). */
+  readonly recheckSchedule: Schedule;
 
   constructor(scope: Construct, id: string, props: AbsenceReassignmentProps) {
-    super(scope, id);
-    const { config } = props;
-    const settings = config.absenceReassignment;
-    const { dir } = WORKFLOWS.absenceReassignment;
-
-    this.events = new WorkQueue(this, 'Events', {
-      fifo: settings.fifo,
-      maxReceiveCount: config.queues.maxReceiveCount,
-      retentionDays: config.queues.retentionDays,
-      functionTimeoutSeconds: settings.timeoutSeconds,
-      batchSize: settings.batchSize,
-      maxBatchingWindowSeconds: settings.maxBatchingWindowSeconds,
-    });
-    this.function = new WorkflowFunction(this, 'Reassigner', {
-      dir,
+    super(scope, id, {
+      config: props.config,
+      workflow: 'absenceReassignment',
+      queueId: 'Events',
+      functionId: 'Reassigner',
       description: "Reassigns an absent approver's SailPoint work items to a delegate for the absence",
-      timeoutSeconds: settings.timeoutSeconds,
-      environment: functionEnvironment('absenceReassignment', config, {
-        tableName: props.absences.tableName,
-        notificationsTopicArn: props.notifications.topicArn,
-        queueUrl: this.events.queue.queueUrl,
-        deadLetterQueueUrl: this.events.deadLetterQueue.queueUrl,
-      }),
-      lambda: config.lambda,
-    }).function;
-    this.events.consumeWith(this.function, settings.maxConcurrency);
-    grantTable(props.absences, this.function, STORE_ACTIONS.absences);
-    props.notifications.grantPublish(this.function);
-    props.sailPointCredentials.grantRead(this.function);
-
-    this.monitoring = {
+      fifo: props.config.absenceReassignment.fifo,
+      table: props.absences,
+      notifications: props.notifications,
+      sailPointCredentials: props.sailPointCredentials,
       title: 'Absence reassignment',
-      service: dir,
-      function: this.function,
-      queue: this.events,
       metrics: [
-        'configured',
-        'cancelled',
-        'deferred',
-        'delegatesSubstituted',
-        'duplicatesSuppressed',
-        'deadLettered',
+        'Configured',
+        'Cancelled',
+        'Deferred',
+        'DeferredApplied',
+        'DelegatesSubstituted',
+        'DuplicatesSuppressed',
+        'DeadLettered',
       ],
-    };
+    });
+
+    const { recheckSchedule, recheckTimeZone } = props.config.absenceReassignment;
+    this.recheckSchedule = new Schedule(this, 'DeferredRecheck', {
+      description: 'Applies deferred absences whose SailPoint configuration slot has freed up',
+      schedule: ScheduleExpression.expression(recheckSchedule, TimeZone.of(recheckTimeZone)),
+      scheduleGroup: props.scheduleGroup,
+      target: new ScheduledInvoke(this.function, {
+        input: ScheduleTargetInput.fromObject({ task: RECHECK_TASK, trigger: 'schedule' }),
+      }),
+    });
+    // The re-check reads the sparse index of deferred absences: Query on that index, nothing else.
+    Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${props.absences.tableArn}/index/${DEFERRED_INDEX}`],
+    });
+  }
+
+  /** The absence-event queue and its dead-letter queue. */
+  get events(): WorkQueue {
+    return this.workQueue;
   }
 }

@@ -2,24 +2,13 @@
  * Cognigy.AI credential audit: on the sweep's schedule, the function checks the automation's own
  * Cognigy API key (rights held vs. the manifest, key age and count) → findings table → findings topic.
  */
-import { TimeZone } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import {
-  Schedule,
-  ScheduleExpression,
-  ScheduleTargetInput,
-  type ScheduleGroup,
-} from 'aws-cdk-lib/aws-scheduler';
+import type { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
-import { functionEnvironment, WORKFLOWS } from '../function-environment';
+import type { Construct } from 'constructs';
 import type { StackConfig } from '../stack-config';
-import { grantTable, STORE_ACTIONS } from './grants';
-import type { MonitoredWorkflow } from './monitoring';
-import { ScheduledInvoke } from './scheduled-invoke';
-import { WorkflowFunction } from './workflow-function';
+import { ScheduledWorkflow } from './scheduled-workflow';
 
 export interface CognigyAuditProps {
   readonly config: StackConfig;
@@ -29,47 +18,20 @@ export interface CognigyAuditProps {
   readonly scheduleGroup: ScheduleGroup;
 }
 
-export class CognigyAudit extends Construct {
-  readonly function: NodejsFunction;
-  readonly schedule: Schedule;
-  readonly monitoring: MonitoredWorkflow;
-
+export class CognigyAudit extends ScheduledWorkflow {
   constructor(scope: Construct, id: string, props: CognigyAuditProps) {
-    super(scope, id);
-    const { config } = props;
-    const { dir } = WORKFLOWS.cognigyAudit;
-
-    this.function = new WorkflowFunction(this, 'Audit', {
-      dir,
+    super(scope, id, {
+      config: props.config,
+      workflow: 'cognigyAudit',
+      functionId: 'Audit',
       description: "Audits the automation's Cognigy.AI API key: rights held vs. needed, key age and count",
-      timeoutSeconds: config.cognigyAudit.timeoutSeconds,
-      environment: functionEnvironment('cognigyAudit', config, {
-        tableName: props.findings.tableName,
-        notificationsTopicArn: props.notifications.topicArn,
-      }),
-      lambda: config.lambda,
-      reservedConcurrency: config.lambda.reserveScheduledConcurrency ? 1 : undefined,
-    }).function;
-    grantTable(props.findings, this.function, STORE_ACTIONS.findings);
-    props.notifications.grantPublish(this.function);
-    props.cognigyApiKey.grantRead(this.function);
-
-    this.schedule = new Schedule(this, 'Schedule', {
-      description: 'Runs the Cognigy.AI credential audit (on the stale-token sweep schedule)',
-      schedule: ScheduleExpression.expression(
-        config.staleTokenSweep.schedule,
-        TimeZone.of(config.staleTokenSweep.timeZone),
-      ),
+      schedule: props.config.staleTokenSweep,
+      scheduleDescription: 'Runs the Cognigy.AI credential audit (on the stale-token sweep schedule)',
+      table: props.findings,
+      notifications: props.notifications,
+      secret: props.cognigyApiKey,
       scheduleGroup: props.scheduleGroup,
-      target: new ScheduledInvoke(this.function, {
-        input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
-      }),
-    });
-
-    this.monitoring = {
       title: 'Cognigy audit',
-      service: dir,
-      function: this.function,
       metrics: [
         'FindingsOpened',
         'FindingsResolved',
@@ -78,6 +40,6 @@ export class CognigyAudit extends Construct {
         'PreflightFailed',
         'AuditFailed',
       ],
-    };
+    });
   }
 }

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { parseSettings } from '../../functions/shared/config';
 import { REPO_ROOT } from '../../lib/bundling';
@@ -50,8 +50,8 @@ describe('defaults', () => {
       accessProvisioning: {
         maxConcurrency: 2,
         timeoutSeconds: 120,
-        batchSize: 10,
-        maxBatchingWindowSeconds: 1,
+        batchSize: 100,
+        maxBatchingWindowSeconds: 5,
       },
       absenceReassignment: {
         maxConcurrency: 2,
@@ -59,6 +59,8 @@ describe('defaults', () => {
         batchSize: 10,
         maxBatchingWindowSeconds: 0,
         fifo: true,
+        recheckSchedule: 'cron(0 5 * * ? *)',
+        recheckTimeZone: 'UTC',
       },
       cognigyAudit: { timeoutSeconds: 300 },
     });
@@ -145,9 +147,29 @@ describe('a bad value names the setting', () => {
       /^igaAutopilot\.staleTokenSweep\.schedule: "daily" is not a schedule/,
     ],
     [
+      'a Unix cron for the absence re-check',
+      { absenceReassignment: { recheckSchedule: 'cron(0 5 * * *)' } },
+      /^igaAutopilot\.absenceReassignment\.recheckSchedule: cron needs 6 fields/,
+    ],
+    [
       'batching window on a FIFO queue',
       { absenceReassignment: { maxBatchingWindowSeconds: 5 } },
       /^igaAutopilot\.absenceReassignment\.maxBatchingWindowSeconds: SQS FIFO queues have no batching window/,
+    ],
+    [
+      'a batch larger than 10 without a batching window',
+      { accessProvisioning: { batchSize: 500, maxBatchingWindowSeconds: 0 } },
+      /^igaAutopilot\.accessProvisioning\.batchSize: 500 needs a batching window: .*maxBatchingWindowSeconds of at least 1/,
+    ],
+    [
+      'a batch larger than SQS allows',
+      { accessProvisioning: { batchSize: 10_001 } },
+      /^igaAutopilot\.accessProvisioning\.batchSize: must be at most 10000$/,
+    ],
+    [
+      'a batch larger than 10 on the FIFO absence queue',
+      { absenceReassignment: { batchSize: 11 } },
+      /^igaAutopilot\.absenceReassignment\.batchSize: must be at most 10$/,
     ],
     [
       'SailPoint retries that cannot fit in the function timeout',
@@ -198,7 +220,7 @@ describe('a bad value names the setting', () => {
     [
       'budget too small for the callers',
       { sailPoint: { requestsPer10s: 4 } },
-      /^igaAutopilot\.sailPoint\.requestsPer10s: 4 requests per 10 s cannot be shared by 5 concurrent/,
+      /^igaAutopilot\.sailPoint\.requestsPer10s: 4 requests per 10 s cannot be shared by 6 concurrent/,
     ],
     [
       'Cognigy audit on without its URL',
@@ -291,7 +313,7 @@ describe('what the settings change in the stack (bundling skipped)', () => {
       Match.stringLikeRegexp('igaAutopilot.sailPoint.tenant is not set'),
     );
     template.resourceCountIs('AWS::Lambda::Function', 3);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2); // the sweep and the absence re-check
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 }, 1);
     template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
@@ -306,24 +328,56 @@ describe('what the settings change in the stack (bundling skipped)', () => {
     });
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
     template.resourceCountIs('AWS::Lambda::Function', 4);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { ReservedConcurrentExecutions: Match.anyValue() },
       0,
     );
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 0);
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: 5 });
+    // The absence queue's own window (the access queue has one by default).
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: {
+        'Fn::GetAtt': [
+          stack.getLogicalId(stack.absenceReassignment.events.queue.node.defaultChild as CfnElement),
+          'Arn',
+        ],
+      },
+      MaximumBatchingWindowInSeconds: 5,
+    });
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() }, 0);
     template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
-    // The sweep's budget counts it twice when it is not reserved: 80 / (2 + 2 + 2).
+    // The sweep's budget counts it twice when it is not reserved: 80 / (2 + 2 + (2 + 1 re-check)).
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
           POWERTOOLS_SERVICE_NAME: 'stale-token-sweep',
-          SAILPOINT_REQUESTS_PER_10S: '13',
+          SAILPOINT_REQUESTS_PER_10S: '11',
         }),
       },
     });
+  });
+
+  test('access-provisioning batches: above 10 with a batching window, up to 10 without; visibility = 6 x timeout + window', () => {
+    const accessQueue = (accessProvisioning: Record<string, number>) => {
+      const { stack, template } = synth({ accessProvisioning });
+      const queueId = stack.getLogicalId(
+        stack.accessProvisioning.intake.queue.node.defaultChild as CfnElement,
+      );
+      const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).filter(
+        (m) =>
+          JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] }),
+      );
+      return { mapping: mapping!.Properties, queue: template.toJSON().Resources[queueId].Properties };
+    };
+
+    const large = accessQueue({ batchSize: 1000, maxBatchingWindowSeconds: 20 });
+    expect(large.mapping).toMatchObject({ BatchSize: 1000, MaximumBatchingWindowInSeconds: 20 });
+    expect(large.queue.VisibilityTimeout).toBe(6 * 120 + 20);
+
+    const small = accessQueue({ batchSize: 10, maxBatchingWindowSeconds: 0 });
+    expect(small.mapping.BatchSize).toBe(10);
+    expect(small.mapping.MaximumBatchingWindowInSeconds).toBeUndefined();
+    expect(small.queue.VisibilityTimeout).toBe(6 * 120);
   });
 });

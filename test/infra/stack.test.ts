@@ -12,6 +12,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { TABLES } from '../../functions/shared/tables';
+import { DEFERRED_INDEX } from '../../functions/absence-reassignment/absence-store';
 import { STORE_ACTIONS } from '../../lib/constructs/grants';
 import { visibilityTimeoutSeconds } from '../../lib/constructs/work-queue';
 import { perInstanceSailPointBudget, WORKFLOWS, type WorkflowName } from '../../lib/function-environment';
@@ -126,7 +127,8 @@ describe('functions', () => {
 
   test('each function gets its table, notifications topic and settings; SailPoint callers share the tenant budget', () => {
     const budget = perInstanceSailPointBudget(config);
-    expect(budget).toBe(Math.floor(80 / (1 + 3 + 2)));
+    // sweep + access-provisioning consumers + absence consumers and the absence re-check
+    expect(budget).toBe(Math.floor(80 / (1 + 3 + (2 + 1))));
     for (const [name, workflow] of Object.entries(workflows()) as [
       WorkflowName,
       { function: IConstruct },
@@ -273,6 +275,35 @@ describe('schedules', () => {
       ]);
     }
   });
+
+  test('the absence function re-checks deferred absences daily, through its second entry point', () => {
+    const { absenceReassignment } = stack;
+    const schedule = resources[logicalId(absenceReassignment.recheckSchedule)]!.Properties as {
+      Target: { Arn: unknown; RoleArn: unknown; Input: string };
+      GroupName: unknown;
+    };
+    expect(schedule).toMatchObject({
+      ScheduleExpression: 'cron(0 5 * * ? *)',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+    // In the sweep's group, which the schedule alarms watch.
+    expect(schedule.GroupName).toEqual(
+      resources[logicalId(stack.staleTokenSweep.schedule)]!.Properties.GroupName,
+    );
+    expect(refText(schedule.Target.Arn)).toBe(`${logicalId(absenceReassignment.function)}.Arn`);
+    expect(JSON.parse(schedule.Target.Input)).toEqual({ task: 'recheck-deferred', trigger: 'schedule' });
+    const role = refText(schedule.Target.RoleArn).replace(/\.Arn$/, '');
+    expect(roleStatements(template, role)).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['lambda:InvokeFunction'],
+        resources: [`${logicalId(absenceReassignment.function)}.Arn`],
+      },
+    ]);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+  });
 });
 
 describe('notifications and alarms', () => {
@@ -352,13 +383,13 @@ describe('notifications and alarms', () => {
         .join('\n');
       for (const metric of metrics) {
         expect(body).toContain(`"IgaAutopilot\\",\\"${metric}\\",\\"service\\",\\"${service}\\"`);
-        // The sweep capitalises its count names (newFindings → NewFindings); the others emit them as is.
+        // The sweep capitalises its count names (newFindings → NewFindings); the others name each metric.
         const countName =
           service === 'stale-token-sweep' ? metric[0]!.toLowerCase() + metric.slice(1) : metric;
         expect(sources).toMatch(new RegExp(`\\b(${metric}|${countName})\\b`));
       }
     }
-    for (const name of ['submitted', 'duplicatesSuppressed', 'alreadyHeld', 'Flagged', 'configured']) {
+    for (const name of ['Submitted', 'DuplicatesSuppressed', 'AlreadyHeld', 'Flagged', 'Configured']) {
       expect(body).toContain(`\\"${name}\\"`);
     }
   });
@@ -392,7 +423,8 @@ describe('least privilege', () => {
       const table = logicalId(stack.node.findChild('Tables').node.findChild(TABLES[def.table].logicalId));
       const called = await actionsCalledBy(def.dir);
 
-      // DynamoDB: exactly what its code calls, on its own table only (no index, no other table).
+      // DynamoDB: exactly what its code calls, on its own table only (no other table; no index but the
+      // absence re-check's Query below).
       const dynamo = [...called].filter((a) => a.startsWith('dynamodb:')).sort();
       expect(byResource.get(`${table}.Arn`)).toEqual(dynamo);
       expect(dynamo).toEqual([...STORE_ACTIONS[def.table]].sort());
@@ -417,6 +449,10 @@ describe('least privilege', () => {
           : name === 'absenceReassignment'
             ? stack.absenceReassignment.events
             : undefined;
+      if (name === 'absenceReassignment') {
+        // The re-check's query of deferred absences: that one index, that one action.
+        expected.push([`${table}.Arn/index/${DEFERRED_INDEX}`, ['dynamodb:Query']]);
+      }
       if (workQueue) {
         expected.push(
           [

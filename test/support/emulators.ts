@@ -3,7 +3,13 @@
  * Names are unique per call so parallel workers and tests never share state.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTable, localDynamoClient } from '../../local/emulators';
 import { TABLES, type TableKey } from '../../functions/shared/tables';
@@ -53,4 +59,46 @@ export async function freshQueueWithDlq(sqs: SQSClient, maxReceiveCount = 3, vis
     }),
   );
   return { queueUrl: main.QueueUrl!, dlqUrl: dlq.QueueUrl! };
+}
+
+/** Sends bodies (objects JSON-encoded) in order, in SendMessageBatch calls of 10; returns their message ids. */
+export async function sendBodies(
+  sqs: SQSClient,
+  queueUrl: string,
+  bodies: readonly unknown[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < bodies.length; i += 10) {
+    const chunk = bodies.slice(i, i + 10);
+    const result = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((body, index) => ({
+          Id: String(index),
+          MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
+        })),
+      }),
+    );
+    if (result.Failed?.length) throw new Error(`send failed: ${JSON.stringify(result.Failed)}`);
+    const byEntry = new Map((result.Successful ?? []).map((s) => [Number(s.Id), s.MessageId!]));
+    chunk.forEach((_, index) => ids.push(byEntry.get(index)!));
+  }
+  return ids;
+}
+
+/** Every message now on the queue, with its message attributes (each hidden for 60 s once read). */
+export async function receiveAll(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 60,
+      }),
+    );
+    if (!got.Messages?.length) return all;
+    all.push(...got.Messages);
+  }
 }

@@ -15,10 +15,22 @@
  * - Client-side budget (bottleneck): by default Cognigy's documented default limit, 1,000 requests
  *   per 5 minutes.
  * - The API key is never logged and never appears in an error: it is scrubbed from any error text.
+ * Timeout, rate budget and the retry loop are shared with the SailPoint client (../http).
  */
-import Bottleneck from 'bottleneck';
-import { ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
 import * as z from 'zod';
+import { isLoopbackHost } from '../http/loopback';
+import {
+  ResilientHttp,
+  parseJsonBody,
+  parseRetryAfter,
+  readErrorBody,
+  redactSecrets,
+  type HttpLogger,
+  type HttpOptions,
+  type HttpResult,
+  type RateLimit,
+  type RetryOptions,
+} from '../http';
 import {
   CognigyAuthError,
   CognigyError,
@@ -30,18 +42,8 @@ import {
   type CognigyProblem,
 } from './errors';
 
-export interface CognigyRetryOptions {
-  /** Total attempts per call, the first one included. */
-  maxAttempts: number;
-  /** No retry is started when elapsed time plus the next delay would exceed this. */
-  maxElapsedMs: number;
-  /** Initial delay of the exponential backoff (decorrelated jitter). */
-  baseDelayMs: number;
-  /** Upper bound of a single backoff delay. */
-  maxDelayMs: number;
-  /** A 429 asking for a longer wait than this is not retried. */
-  maxRetryAfterSeconds: number;
-}
+/** A 429 asking for a longer wait than `maxRetryAfterSeconds` is not retried. */
+export type CognigyRetryOptions = RetryOptions;
 
 export const DEFAULT_COGNIGY_RETRY: CognigyRetryOptions = Object.freeze({
   maxAttempts: 4,
@@ -55,26 +57,17 @@ export const DEFAULT_COGNIGY_TIMEOUT_MS = 10_000;
 /** Cognigy's documented default limit: 1,000 requests per 5 minutes. */
 export const DEFAULT_COGNIGY_RATE_LIMIT = Object.freeze({ maxRequests: 1000, perMs: 5 * 60_000 });
 
-export interface CognigyLogger {
-  debug(msg: string, extra?: object): void;
-  warn(msg: string, extra?: object): void;
-}
+export type CognigyLogger = HttpLogger;
 
-export interface CognigyClientOptions {
+/** `retry`, `logger`, `sleep`, `fetch` and `now` as in HttpOptions (../http). */
+export interface CognigyClientOptions extends HttpOptions {
   /** e.g. https://api-trial.cognigy.ai/new, or http://127.0.0.1:PORT/new (sandbox). */
   apiUrl: string;
   apiKey: string;
   /** Per HTTP attempt, body included. Default 10 s. */
   timeoutMs?: number;
-  retry?: Partial<CognigyRetryOptions>;
   /** Client-side budget; default 1,000 per 5 min (Cognigy's documented default); false turns it off. */
-  rateLimit?: { maxRequests: number; perMs: number } | false;
-  logger?: CognigyLogger;
-  /** Waits between retries; injectable for tests. */
-  sleep?: (ms: number) => Promise<void>;
-  fetch?: typeof fetch;
-  /** Clock for the elapsed-time budget and HTTP-date Retry-After; default Date.now. */
-  now?: () => number;
+  rateLimit?: RateLimit | false;
 }
 
 export interface CognigyRequest<T> {
@@ -117,56 +110,40 @@ const ProblemSchema = z.looseObject({
 });
 
 const TRACE_HEADERS = ['x-trace-id', 'traceid', 'x-traceid'];
-const MAX_DETAIL_CHARS = 300;
-
-interface HttpResult {
-  status: number;
-  headers: Headers;
-  text: string;
-}
 
 export class CognigyClient implements CognigyApi {
   readonly stats: CognigyClientStats = { httpRequests: 0, retries: 0 };
 
   private readonly apiUrl: string;
   private readonly apiKey: string;
-  private readonly timeoutMs: number;
-  private readonly retryOptions: CognigyRetryOptions;
-  private readonly limiter?: Bottleneck;
-  private readonly logger?: CognigyLogger;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly fetchImpl: typeof fetch;
-  private readonly now: () => number;
+  /** Timeout, rate budget and retry loop; the retry rules are Cognigy's (see the file header). */
+  private readonly http: ResilientHttp<CognigyError>;
+  /** Scrubs the API key from any text that goes into an error. */
+  private readonly redact = (text: string): string => redactSecrets(text, [this.apiKey]);
 
   constructor(options: CognigyClientOptions) {
     this.apiUrl = resolveCognigyApiUrl(options.apiUrl);
     if (!options.apiKey) throw new Error('Cognigy API key is required.');
     this.apiKey = options.apiKey;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_COGNIGY_TIMEOUT_MS;
-    this.retryOptions = { ...DEFAULT_COGNIGY_RETRY, ...options.retry };
-    const r = this.retryOptions;
-    if (!Number.isInteger(r.maxAttempts) || r.maxAttempts < 1) {
-      throw new Error(`Cognigy retry.maxAttempts must be an integer >= 1, got ${r.maxAttempts}.`);
-    }
-    if ([r.maxElapsedMs, r.baseDelayMs, r.maxDelayMs, r.maxRetryAfterSeconds].some((v) => !(v >= 0))) {
-      throw new Error('Cognigy retry delays and budgets must be numbers >= 0.');
-    }
-    if (!(this.timeoutMs > 0)) throw new Error(`Cognigy timeoutMs must be > 0, got ${this.timeoutMs}.`);
-    const rateLimit = options.rateLimit === undefined ? DEFAULT_COGNIGY_RATE_LIMIT : options.rateLimit;
-    if (rateLimit) {
-      if (!(rateLimit.maxRequests >= 1) || !(rateLimit.perMs > 0)) {
-        throw new Error('Cognigy rateLimit needs maxRequests >= 1 and perMs > 0.');
-      }
-      this.limiter = new Bottleneck({
-        reservoir: rateLimit.maxRequests,
-        reservoirRefreshAmount: rateLimit.maxRequests,
-        reservoirRefreshInterval: rateLimit.perMs,
-      });
-    }
-    this.logger = options.logger;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
-    this.now = options.now ?? Date.now;
+    this.http = new ResilientHttp(
+      {
+        service: 'Cognigy',
+        errorType: CognigyError,
+        retryAfterSeconds: (error) =>
+          error instanceof CognigyRateLimitError ? error.retryAfterSeconds : undefined,
+        // The quota window is spent: waiting less and asking again only burns more of it.
+        longRetryAfter: 'give-up',
+        logFields: (error) => ({ traceId: error.traceId }),
+        failureLogFields: (error, _operation, attempts) => ({ ...error.toLog(), attempts }),
+        stats: this.stats,
+      },
+      options,
+      {
+        retry: DEFAULT_COGNIGY_RETRY,
+        timeoutMs: DEFAULT_COGNIGY_TIMEOUT_MS,
+        rateLimit: DEFAULT_COGNIGY_RATE_LIMIT,
+      },
+    );
   }
 
   async get<T>(request: CognigyRequest<T>): Promise<CognigyResponse<T>> {
@@ -175,7 +152,7 @@ export class CognigyClient implements CognigyApi {
     }
     const label = `GET ${request.path}`;
     const url = this.apiUrl + request.path + buildQuery(request.query);
-    return this.withRetry(request.operation, async (attempt) => {
+    return this.http.withRetry(request.operation, async (attempt) => {
       const result = await this.exchange(request.operation, label, url, attempt);
       const traceId = traceIdFrom(result.headers);
       if (result.status >= 200 && result.status < 300) {
@@ -183,87 +160,6 @@ export class CognigyClient implements CognigyApi {
       }
       throw this.errorFromResponse(request.operation, label, result, traceId);
     });
-  }
-
-  /**
-   * Runs `fn` under a cockatiel retry policy. The filter decides and computes the delay; the delay
-   * is awaited through the injectable `sleep` at the start of the next attempt (as the SailPoint
-   * client does), so tests observe exact delays without real waiting.
-   */
-  private async withRetry<T>(operation: string, fn: (attempt: number) => Promise<T>): Promise<T> {
-    const opts = this.retryOptions;
-    const started = this.now();
-    let attempt = 0;
-    let nextDelayMs = 0;
-    let backoff: IBackoff<unknown> | undefined;
-    const backoffFactory = new ExponentialBackoff({
-      initialDelay: opts.baseDelayMs,
-      maxDelay: opts.maxDelayMs,
-    });
-    const nextBackoffMs = (): number => {
-      backoff = backoff ? backoff.next(undefined) : backoffFactory.next();
-      return Math.round(backoff.duration);
-    };
-
-    const shouldRetry = (error: unknown): boolean => {
-      if (!(error instanceof CognigyError) || !error.retryable) return false;
-      if (attempt >= opts.maxAttempts) return false;
-      let delayMs: number;
-      if (error instanceof CognigyRateLimitError && error.retryAfterSeconds !== undefined) {
-        if (error.retryAfterSeconds > opts.maxRetryAfterSeconds) {
-          this.logger?.debug('Cognigy Retry-After beyond bound, not retrying', {
-            operation,
-            attempt,
-            retryAfterSeconds: error.retryAfterSeconds,
-            traceId: error.traceId,
-          });
-          return false;
-        }
-        delayMs = error.retryAfterSeconds * 1000;
-      } else {
-        delayMs = nextBackoffMs();
-      }
-      const elapsedMs = this.now() - started;
-      if (elapsedMs + delayMs > opts.maxElapsedMs) {
-        this.logger?.debug('Cognigy retry budget exhausted', {
-          operation,
-          attempt,
-          elapsedMs,
-          delayMs,
-          traceId: error.traceId,
-        });
-        return false;
-      }
-      nextDelayMs = delayMs;
-      this.stats.retries++;
-      this.logger?.debug('Cognigy retrying', {
-        operation,
-        attempt,
-        status: error.status,
-        error: error.name,
-        delayMs,
-        traceId: error.traceId,
-      });
-      return true;
-    };
-
-    const policy = retry(handleWhen(shouldRetry), {
-      maxAttempts: opts.maxAttempts - 1,
-      backoff: new ConstantBackoff(0), // the real delay is awaited via `sleep`, see above
-    });
-    try {
-      return await policy.execute(async (context) => {
-        attempt = context.attempt + 1;
-        if (context.attempt > 0 && nextDelayMs > 0) await this.sleep(nextDelayMs);
-        return fn(attempt);
-      });
-    } catch (error) {
-      if (error instanceof CognigyError) {
-        const log = error.retryable ? this.logger?.warn : this.logger?.debug;
-        log?.call(this.logger, 'Cognigy call failed', { ...error.toLog(), attempts: attempt });
-      }
-      throw error;
-    }
   }
 
   /** One HTTP exchange under the client-side budget and the per-attempt timeout. */
@@ -275,71 +171,42 @@ export class CognigyClient implements CognigyApi {
   ): Promise<HttpResult> {
     const send = async (): Promise<HttpResult> => {
       this.stats.httpRequests++;
-      const signal = AbortSignal.timeout(this.timeoutMs);
-      try {
-        const response = await this.fetchImpl(url, {
-          method: 'GET',
-          headers: { Accept: 'application/json', 'X-API-Key': this.apiKey },
-          signal,
-          redirect: 'manual',
-        });
-        const text = await response.text();
-        return { status: response.status, headers: response.headers, text };
-      } catch (error) {
-        const timedOut = signal.aborted || (error instanceof Error && error.name === 'TimeoutError');
-        throw new CognigyTimeoutError({
-          operation,
-          request: label,
-          detail: timedOut
-            ? `no response within ${this.timeoutMs} ms`
-            : 'connection failed or dropped before a response',
-          cause: error,
-        });
-      }
+      return this.http.fetchOnce(
+        url,
+        { method: 'GET', headers: { Accept: 'application/json', 'X-API-Key': this.apiKey } },
+        (failure) =>
+          new CognigyTimeoutError({
+            operation,
+            request: label,
+            detail: failure.detail,
+            cause: failure.cause,
+          }),
+      );
     };
-    const startedAt = this.now();
-    const result = await (this.limiter ? this.limiter.schedule(send) : send());
-    this.logger?.debug('Cognigy request', {
+    const startedAt = this.http.now();
+    const result = await this.http.limited(send);
+    this.http.logger?.debug('Cognigy request', {
       operation,
       request: label,
       status: result.status,
       attempt,
-      durationMs: this.now() - startedAt,
+      durationMs: this.http.now() - startedAt,
       traceId: traceIdFrom(result.headers),
     });
     return result;
   }
 
   private parseBody<T>(request: CognigyRequest<T>, label: string, result: HttpResult, traceId?: string): T {
-    let json: unknown;
-    try {
-      json = JSON.parse(result.text);
-    } catch {
-      throw new CognigyResponseError({
-        operation: request.operation,
-        request: label,
-        status: result.status,
-        traceId,
-        detail: `response body is not JSON: ${this.snippet(result.text)}`,
-      });
-    }
-    const parsed = request.responseSchema.safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({
-        path: issue.path.map(String).join('.') || '(root)',
-        message: issue.message,
-      }));
-      const shown = issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`);
-      throw new CognigyResponseError({
-        operation: request.operation,
-        request: label,
-        status: result.status,
-        traceId,
-        detail: `response did not match the expected schema: ${shown.join('; ')}${issues.length > 5 ? `; … ${issues.length - 5} more` : ''}`,
-        issues,
-      });
-    }
-    return parsed.data;
+    const parsed = parseJsonBody(result.text, request.responseSchema, this.redact);
+    if (parsed.ok) return parsed.data;
+    throw new CognigyResponseError({
+      operation: request.operation,
+      request: label,
+      status: result.status,
+      traceId,
+      detail: parsed.detail,
+      issues: parsed.issues,
+    });
   }
 
   private errorFromResponse(
@@ -362,7 +229,7 @@ export class CognigyClient implements CognigyApi {
     if (status === 429) {
       return new CognigyRateLimitError({
         ...init,
-        retryAfterSeconds: parseRetryAfter(result.headers, this.now()),
+        retryAfterSeconds: parseRetryAfter(result.headers, this.http.now()),
       });
     }
     if (status === 408 || status >= 500) return new CognigyServerError(init);
@@ -378,16 +245,8 @@ export class CognigyClient implements CognigyApi {
 
   /** The RFC 7807 fields, scrubbed of the API key; a short snippet when the body is not a problem. */
   private problemFrom(text: string): { fields?: CognigyProblem; snippet?: string } {
-    if (text.trim() === '') return {};
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return { snippet: this.snippet(text) };
-    }
-    const parsed = ProblemSchema.safeParse(json);
-    if (!parsed.success) return { snippet: this.snippet(text) };
-    const p = parsed.data;
+    const { fields: p, snippet } = readErrorBody(text, ProblemSchema, this.redact);
+    if (!p) return { snippet };
     const clean = (v: string | undefined) => (v === undefined ? undefined : this.redact(v));
     return {
       fields: {
@@ -399,15 +258,6 @@ export class CognigyClient implements CognigyApi {
         traceId: clean(p.traceId),
       },
     };
-  }
-
-  private snippet(text: string): string {
-    const flat = text.replace(/\s+/g, ' ').trim();
-    return this.redact(flat.length > MAX_DETAIL_CHARS ? `${flat.slice(0, MAX_DETAIL_CHARS)}…` : flat);
-  }
-
-  private redact(text: string): string {
-    return text.split(this.apiKey).join('[redacted]');
   }
 }
 
@@ -427,8 +277,7 @@ export function resolveCognigyApiUrl(raw: string): string {
   if (url.username || url.password) throw new Error('COGNIGY_API_URL must not contain credentials.');
   if (url.search || url.hash)
     throw new Error('COGNIGY_API_URL must not have a query or fragment (never put api_key in it).');
-  const loopback =
-    ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname) || url.hostname.startsWith('127.');
+  const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new Error(`COGNIGY_API_URL must use https (http only for loopback hosts); got ${url.origin}`);
   }
@@ -449,13 +298,4 @@ function traceIdFrom(headers: Headers): string | undefined {
     if (value) return value.slice(0, 200);
   }
   return undefined;
-}
-
-/** Retry-After in seconds: delta-seconds or an HTTP date; undefined when absent or unparseable. */
-function parseRetryAfter(headers: Headers, now: number): number | undefined {
-  const raw = headers.get('retry-after')?.trim();
-  if (!raw) return undefined;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
 }

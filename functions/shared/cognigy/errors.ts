@@ -7,6 +7,7 @@
  * message. Messages never contain the API key, request headers or response bodies beyond the
  * problem fields.
  */
+import { ServiceCallError, nameErrorClasses, type SchemaIssue } from '../http';
 
 /** The RFC 7807 fields Cognigy sends; all optional because proxies and gateways may send less. */
 export interface CognigyProblem {
@@ -56,22 +57,17 @@ function describe(init: CognigyErrorInit, fallback: string): string {
   return `${head}: ${lead}${lead ? ' ' : ''}${what} (traceId ${init.traceId ?? 'none'})`;
 }
 
-export class CognigyError extends Error {
-  readonly operation: string;
+/** `operation`, `status` and `retryable` (transient: the same request may succeed later) come from
+ *  ServiceCallError. */
+export class CognigyError extends ServiceCallError {
   readonly request?: string;
-  readonly status?: number;
-  /** Transient: the same request may succeed later. */
-  readonly retryable: boolean;
   /** Quote this to Cognigy support. */
   readonly traceId?: string;
   readonly problem: CognigyProblem;
 
   constructor(init: CognigyErrorInit, defaults: { retryable: boolean; fallback: string } = DEFAULTS.base) {
-    super(describe(init, defaults.fallback), init.cause === undefined ? undefined : { cause: init.cause });
-    this.operation = init.operation;
+    super(describe(init, defaults.fallback), init, defaults.retryable);
     this.request = init.request;
-    this.status = init.status;
-    this.retryable = init.retryable ?? defaults.retryable;
     this.traceId = init.traceId ?? init.problem?.traceId;
     this.problem = init.problem ?? {};
   }
@@ -124,20 +120,18 @@ export class CognigyTimeoutError extends CognigyError {
 /** A 2xx body that is not JSON or does not match the schema. */
 export class CognigyResponseError extends CognigyError {
   /** Zod issues reduced to path and message (never the offending values, which could hold a key). */
-  readonly issues: { path: string; message: string }[];
-  constructor(init: CognigyErrorInit & { issues?: { path: string; message: string }[] }) {
+  readonly issues: SchemaIssue[];
+  constructor(init: CognigyErrorInit & { issues?: SchemaIssue[] }) {
     super(init, DEFAULTS.response);
     this.issues = init.issues ?? [];
   }
 }
 
-for (const [cls, name] of [
-  [CognigyError, 'CognigyError'],
-  [CognigyAuthError, 'CognigyAuthError'],
-  [CognigyRateLimitError, 'CognigyRateLimitError'],
-  [CognigyServerError, 'CognigyServerError'],
-  [CognigyTimeoutError, 'CognigyTimeoutError'],
-  [CognigyResponseError, 'CognigyResponseError'],
-] as const) {
-  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
-}
+nameErrorClasses({
+  CognigyError,
+  CognigyAuthError,
+  CognigyRateLimitError,
+  CognigyServerError,
+  CognigyTimeoutError,
+  CognigyResponseError,
+});

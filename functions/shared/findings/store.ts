@@ -6,14 +6,8 @@
  * Item: pk = `FINDING#<source>`, sk = `<subjectId>`, then the `Finding` attributes. One partition
  * per source: a run loads its source's findings with one strongly consistent Query.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailure, queryAll } from '../dynamo';
 import type { Notifier } from '../notifier';
 import { silentLog, type LogSink } from '../observability';
 import {
@@ -90,23 +84,14 @@ export class FindingsStore {
 
   /** Every finding of `source`, open and closed (strongly consistent, all pages). */
   async list(source: string): Promise<Finding[]> {
-    const findings: Finding[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      this.stats.reads++;
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': partitionKey(source) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      findings.push(...(page.Items ?? []).map(fromItem));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return findings;
+    const { items, pages } = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': partitionKey(source) },
+      ConsistentRead: true,
+    });
+    this.stats.reads += pages;
+    return items.map(fromItem);
   }
 
   async get(source: string, subjectId: string): Promise<Finding | undefined> {
@@ -199,7 +184,7 @@ export class FindingsStore {
       );
       return fromItem(Attributes!);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailure(error)) throw error;
       this.stats.conflicts++;
       return undefined;
     }
@@ -314,7 +299,7 @@ export class FindingsStore {
         );
         return { finding: after, change: { ...planned, after } };
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailure(error)) throw error;
         this.stats.conflicts++;
         if (attempt >= MAX_CONFLICT_RETRIES) {
           throw new Error(`${source}/${observation.subjectId}: still changing after ${attempt} attempts`);
@@ -358,7 +343,7 @@ export class FindingsStore {
       });
       return fromItem(Attributes!);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailure(error)) throw error;
       this.stats.conflicts++;
       return undefined;
     }
@@ -387,7 +372,7 @@ export class FindingsStore {
       );
       return fromItem(Attributes!);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailure(error)) throw error;
       // A newer change replaced this notification while it was being published: nothing to record.
       this.stats.conflicts++;
       return undefined;

@@ -8,6 +8,10 @@
  *
  * Errors name the environment variable to fix and never echo credentials embedded in a URL.
  */
+import { isLoopbackHost } from '../http/loopback';
+
+export { isLoopbackHost };
+
 export function resolveSailPointApiUrl(input: { tenant?: string; apiUrl?: string }): string {
   const apiUrl = input.apiUrl?.trim();
   if (apiUrl) return validateApiUrl(apiUrl);
@@ -27,16 +31,6 @@ export function resolveSailPointApiUrl(input: { tenant?: string; apiUrl?: string
   throw new Error(
     'SailPoint API location is not configured: set SAILPOINT_TENANT (e.g. acme) or SAILPOINT_API_URL ' +
       '(e.g. https://acme.api.identitynow.com).',
-  );
-}
-
-/** True for hosts that never leave the machine: 127.0.0.0/8, localhost, [::1]. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  if (host === 'localhost' || host === '[::1]') return true;
-  const octets = host.split('.');
-  return (
-    octets.length === 4 && octets[0] === '127' && octets.every((o) => /^\d{1,3}$/.test(o) && Number(o) <= 255)
   );
 }
 

@@ -7,7 +7,8 @@
  * - Every response body parsed with the caller's zod schema; failures become typed errors
  *   (errors.ts) whose messages are safe to log.
  * - Retries with cockatiel, bounded by attempts and elapsed time; optional client-side rate limit
- *   (bottleneck) wrapping each API attempt; per-attempt timeout (AbortSignal.timeout).
+ *   (bottleneck) wrapping each API attempt; per-attempt timeout (AbortSignal.timeout). That
+ *   machinery is shared with the Cognigy client (../http); the rules below are SailPoint's.
  *
  * Retry rules (the reason they differ by method):
  * - 429: wait exactly Retry-After seconds (capped at `maxRetryAfterSeconds`; exponential backoff with
@@ -22,9 +23,22 @@
  * - Anything else (400, 403, 404, schema mismatch, rejected credentials) is not retried.
  * When retries are exhausted (attempts or elapsed budget) the last typed error is thrown.
  */
-import Bottleneck from 'bottleneck';
-import { ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
 import * as z from 'zod';
+import {
+  ResilientHttp,
+  parseJsonBody,
+  parseRetryAfter,
+  readErrorBody,
+  redactBearerTokens,
+  redactSecrets,
+  schemaIssues,
+  summarizeSchemaIssues,
+  type HttpLogger,
+  type HttpOptions,
+  type HttpResult,
+  type RateLimit,
+  type RetryOptions,
+} from '../http';
 import {
   SailPointAuthError,
   SailPointError,
@@ -40,18 +54,8 @@ import { resolveSailPointApiUrl } from './api-url';
 
 export { resolveSailPointApiUrl } from './api-url';
 
-export interface SailPointRetryOptions {
-  /** Total attempts per call, the first one included. */
-  maxAttempts: number;
-  /** No retry is started when elapsed time plus the next delay would exceed this. */
-  maxElapsedMs: number;
-  /** Initial delay of the exponential backoff (decorrelated jitter). */
-  baseDelayMs: number;
-  /** Upper bound of a single backoff delay. */
-  maxDelayMs: number;
-  /** Retry-After values above this are capped to it. */
-  maxRetryAfterSeconds: number;
-}
+/** Retry-After values above `maxRetryAfterSeconds` are capped to it. */
+export type SailPointRetryOptions = RetryOptions;
 
 export const DEFAULT_RETRY: SailPointRetryOptions = Object.freeze({
   maxAttempts: 5,
@@ -63,26 +67,19 @@ export const DEFAULT_RETRY: SailPointRetryOptions = Object.freeze({
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-export interface SailPointLogger {
-  debug(msg: string, extra?: object): void;
-  warn(msg: string, extra?: object): void;
-}
+export type SailPointLogger = HttpLogger;
 
-export interface SailPointClientOptions {
+/** `retry`, `logger`, `sleep` and `fetch` as in HttpOptions (../http). */
+export interface SailPointClientOptions extends HttpOptions {
   /** e.g. https://acme.api.identitynow.com or http://127.0.0.1:PORT (sandbox); see resolveSailPointApiUrl. */
   apiUrl: string;
   clientId: string;
   clientSecret: string;
   /** Per HTTP attempt (token or API call, body included). Default 10 s. */
   timeoutMs?: number;
-  retry?: Partial<SailPointRetryOptions>;
   /** Client-side limiter for API calls (not token calls): at most maxRequests per perMs. Off by default.
    *  ISC's gateway allows 100 requests per 10 s per client_id and API version. */
-  rateLimit?: { maxRequests: number; perMs: number } | false;
-  logger?: SailPointLogger;
-  /** Waits between retries; injectable for tests. */
-  sleep?: (ms: number) => Promise<void>;
-  fetch?: typeof fetch;
+  rateLimit?: RateLimit | false;
   /** Clock for token expiry and the elapsed-time budget; injectable for tests. Default Date.now. */
   now?: () => number;
 }
@@ -178,12 +175,6 @@ interface CachedToken {
   info: TokenInfo;
 }
 
-interface HttpResult {
-  status: number;
-  headers: Headers;
-  text: string;
-}
-
 /** Per-call state shared by the attempts of one `send`. */
 interface CallState {
   /** Set once the API request of the current attempt has left; reset at each attempt. */
@@ -194,7 +185,6 @@ interface CallState {
 
 const IDEMPOTENT_METHODS = new Set<HttpMethod>(['GET', 'PUT', 'DELETE']);
 const TOKEN_OPERATION = 'oauthToken';
-const MAX_DETAIL_CHARS = 300;
 
 export class SailPointClient implements SailPointTransport {
   readonly stats: SailPointClientStats = { httpRequests: 0, tokenRequests: 0, retries: 0 };
@@ -202,18 +192,16 @@ export class SailPointClient implements SailPointTransport {
   private readonly apiUrl: string;
   private readonly clientId: string;
   private readonly clientSecret: string;
-  private readonly timeoutMs: number;
-  private readonly retryOptions: SailPointRetryOptions;
-  private readonly limiter?: Bottleneck;
-  private readonly logger?: SailPointLogger;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly fetchImpl: typeof fetch;
-  private readonly now: () => number;
+  /** Timeout, rate limit and retry loop; the retry rules are SailPoint's (see the file header). */
+  private readonly http: ResilientHttp<SailPointError>;
 
   private token?: CachedToken;
   private tokenInFlight?: Promise<CachedToken>;
   /** Every access token this client has held, so error texts can be scrubbed of them. */
   private readonly knownTokens = new Set<string>();
+  /** Removes the client secret, any access token we held, bearer values and JWT-looking strings. */
+  private readonly redact = (text: string): string =>
+    redactBearerTokens(redactSecrets(text, [this.clientSecret, ...this.knownTokens]));
 
   constructor(options: SailPointClientOptions) {
     this.apiUrl = resolveSailPointApiUrl({ apiUrl: options.apiUrl });
@@ -222,31 +210,28 @@ export class SailPointClient implements SailPointTransport {
     }
     this.clientId = options.clientId;
     this.clientSecret = options.clientSecret;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.retryOptions = { ...DEFAULT_RETRY, ...options.retry };
-    const r = this.retryOptions;
-    if (!Number.isInteger(r.maxAttempts) || r.maxAttempts < 1) {
-      throw new Error(`SailPoint retry.maxAttempts must be an integer >= 1, got ${r.maxAttempts}.`);
-    }
-    if ([r.maxElapsedMs, r.baseDelayMs, r.maxDelayMs, r.maxRetryAfterSeconds].some((v) => !(v >= 0))) {
-      throw new Error('SailPoint retry delays and budgets must be numbers >= 0.');
-    }
-    if (!(this.timeoutMs > 0)) throw new Error(`SailPoint timeoutMs must be > 0, got ${this.timeoutMs}.`);
-    if (options.rateLimit) {
-      const { maxRequests, perMs } = options.rateLimit;
-      if (!(maxRequests >= 1) || !(perMs > 0)) {
-        throw new Error('SailPoint rateLimit needs maxRequests >= 1 and perMs > 0.');
-      }
-      this.limiter = new Bottleneck({
-        reservoir: maxRequests,
-        reservoirRefreshAmount: maxRequests,
-        reservoirRefreshInterval: perMs,
-      });
-    }
-    this.logger = options.logger;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
-    this.now = options.now ?? Date.now;
+    this.http = new ResilientHttp(
+      {
+        service: 'SailPoint',
+        errorType: SailPointError,
+        retryAfterSeconds: (error) =>
+          error instanceof SailPointRateLimitError && error.hasRetryAfter
+            ? error.retryAfterSeconds
+            : undefined,
+        longRetryAfter: 'cap',
+        failureLogFields: (error, operation, attempts) => ({
+          operation,
+          attempts,
+          status: error.status,
+          error: error.name,
+          retryable: error.retryable,
+          trackingId: error.trackingId,
+        }),
+        stats: this.stats,
+      },
+      options,
+      { retry: DEFAULT_RETRY, timeoutMs: DEFAULT_TIMEOUT_MS },
+    );
   }
 
   /** Sends one API call with token handling, retries and response parsing. See the file header. */
@@ -257,96 +242,22 @@ export class SailPointClient implements SailPointTransport {
     const idempotent = request.idempotent ?? IDEMPOTENT_METHODS.has(request.method);
     const url = this.apiUrl + request.path + buildQuery(request.query);
     const state: CallState = { apiRequestSent: false, refreshed: false };
-    return this.withRetry(request.operation, idempotent, state, (attempt) =>
-      this.attemptApiCall(request, url, state, attempt),
+    // 429 and failures before the API request left: ISC did not act, safe for any method.
+    // Otherwise (5xx, timeout, dropped connection after sending) only idempotent calls are retried.
+    const mayRetry = idempotent
+      ? undefined
+      : (error: SailPointError) => error instanceof SailPointRateLimitError || !state.apiRequestSent;
+    return this.http.withRetry(
+      request.operation,
+      (attempt) => this.attemptApiCall(request, url, state, attempt),
+      mayRetry,
     );
   }
 
   /** Identity behind the credentials; fetches a token if none is cached. */
   async tokenInfo(): Promise<TokenInfo> {
-    const state: CallState = { apiRequestSent: false, refreshed: false };
-    const token = await this.withRetry(TOKEN_OPERATION, true, state, () => this.getToken());
+    const token = await this.http.withRetry(TOKEN_OPERATION, () => this.getToken());
     return { ...token.info, authorities: [...token.info.authorities] };
-  }
-
-  /**
-   * Runs `fn` under a cockatiel retry policy. The error filter decides (rules in the file header)
-   * and computes the delay; the delay itself is awaited through the injectable `sleep` at the start
-   * of the next attempt, so tests observe exact delays without real waiting.
-   */
-  private async withRetry<T>(
-    operation: string,
-    idempotent: boolean,
-    state: CallState,
-    fn: (attempt: number) => Promise<T>,
-  ): Promise<T> {
-    const opts = this.retryOptions;
-    const started = this.now();
-    let attempt = 0;
-    let nextDelayMs = 0;
-    let backoff: IBackoff<unknown> | undefined;
-    const backoffFactory = new ExponentialBackoff({
-      initialDelay: opts.baseDelayMs,
-      maxDelay: opts.maxDelayMs,
-    });
-    const nextBackoffMs = (): number => {
-      backoff = backoff ? backoff.next(undefined) : backoffFactory.next();
-      return Math.round(backoff.duration);
-    };
-
-    const shouldRetry = (error: unknown): boolean => {
-      if (!(error instanceof SailPointError) || !error.retryable) return false;
-      if (attempt >= opts.maxAttempts) return false;
-      const isRateLimit = error instanceof SailPointRateLimitError;
-      // 429 and pre-send failures: ISC did not act, safe for any method. Otherwise only idempotent calls.
-      if (!idempotent && !isRateLimit && state.apiRequestSent) return false;
-      const delayMs =
-        isRateLimit && error.hasRetryAfter
-          ? Math.min(error.retryAfterSeconds, opts.maxRetryAfterSeconds) * 1000
-          : nextBackoffMs();
-      const elapsedMs = this.now() - started;
-      if (elapsedMs + delayMs > opts.maxElapsedMs) {
-        this.logger?.debug('SailPoint retry budget exhausted', { operation, attempt, elapsedMs, delayMs });
-        return false;
-      }
-      nextDelayMs = delayMs;
-      this.stats.retries++;
-      this.logger?.debug('SailPoint retrying', {
-        operation,
-        attempt,
-        status: error.status,
-        error: error.name,
-        delayMs,
-      });
-      return true;
-    };
-
-    const policy = retry(handleWhen(shouldRetry), {
-      maxAttempts: opts.maxAttempts - 1,
-      backoff: new ConstantBackoff(0), // the real delay is awaited via `sleep`, see above
-    });
-    try {
-      return await policy.execute(async (context) => {
-        attempt = context.attempt + 1;
-        if (context.attempt > 0 && nextDelayMs > 0) await this.sleep(nextDelayMs);
-        return fn(attempt);
-      });
-    } catch (error) {
-      if (error instanceof SailPointError) {
-        // Transient failures that survived the retries are worth a warning; a 404 or 400 is the
-        // caller's business (it may be expected), so it is only a debug line here.
-        const log = error.retryable ? this.logger?.warn : this.logger?.debug;
-        log?.call(this.logger, 'SailPoint call failed', {
-          operation,
-          attempts: attempt,
-          status: error.status,
-          error: error.name,
-          retryable: error.retryable,
-          trackingId: error.trackingId,
-        });
-      }
-      throw error;
-    }
   }
 
   private async attemptApiCall<T>(
@@ -362,7 +273,7 @@ export class SailPointClient implements SailPointTransport {
       // The token may have been revoked or expired early: the server did not act on the call.
       state.refreshed = true;
       this.stats.retries++;
-      this.logger?.debug('SailPoint token rejected, refreshing once', {
+      this.http.logger?.debug('SailPoint token rejected, refreshing once', {
         operation: request.operation,
         attempt,
       });
@@ -406,50 +317,44 @@ export class SailPointClient implements SailPointTransport {
         body,
       });
     };
-    const startedAt = this.now();
-    const result = await (this.limiter ? this.limiter.schedule(exchange) : exchange());
-    this.logger?.debug('SailPoint request', {
+    const startedAt = this.http.now();
+    const result = await this.http.limited(exchange);
+    this.http.logger?.debug('SailPoint request', {
       operation: request.operation,
       method: request.method,
       path: request.path,
       status: result.status,
       attempt,
-      durationMs: this.now() - startedAt,
+      durationMs: this.http.now() - startedAt,
     });
     return result;
   }
 
-  /** One HTTP exchange, body read included, under the per-attempt timeout. */
-  private async fetchOnce(
+  /** One HTTP exchange under the per-attempt timeout; no response is a SailPointTimeoutError. */
+  private fetchOnce(
     operation: string,
     requestLabel: string,
     url: string,
     init: RequestInit,
   ): Promise<HttpResult> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
-    try {
-      const response = await this.fetchImpl(url, { ...init, signal, redirect: 'manual' });
-      const text = await response.text();
-      return { status: response.status, headers: response.headers, text };
-    } catch (error) {
-      const timedOut = signal.aborted || (error instanceof Error && error.name === 'TimeoutError');
-      const code = networkErrorCode(error);
-      throw new SailPointTimeoutError({
-        operation,
-        request: requestLabel,
-        outcomeUnknown: true,
-        detail: timedOut
-          ? `no response within ${this.timeoutMs} ms`
-          : `connection failed or dropped before a response${code ? ` (${code})` : ''}`,
-        cause: error,
-      });
-    }
+    return this.http.fetchOnce(
+      url,
+      init,
+      (failure) =>
+        new SailPointTimeoutError({
+          operation,
+          request: requestLabel,
+          outcomeUnknown: true,
+          detail: failure.networkCode ? `${failure.detail} (${failure.networkCode})` : failure.detail,
+          cause: failure.cause,
+        }),
+    );
   }
 
   // ---- token -----------------------------------------------------------------------------------
 
   private async getToken(): Promise<CachedToken> {
-    if (this.token && this.now() < this.token.refreshAt) return this.token;
+    if (this.token && this.http.now() < this.token.refreshAt) return this.token;
     if (!this.tokenInFlight) {
       const inFlight = this.fetchToken().finally(() => {
         if (this.tokenInFlight === inFlight) this.tokenInFlight = undefined;
@@ -471,14 +376,14 @@ export class SailPointClient implements SailPointTransport {
       client_id: this.clientId,
       client_secret: this.clientSecret,
     });
-    const requestedAt = this.now();
+    const requestedAt = this.http.now();
     const result = await this.fetchOnce(TOKEN_OPERATION, 'POST /oauth/token', `${this.apiUrl}/oauth/token`, {
       method: 'POST',
       headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
     });
     // Never log token bodies or headers: status only.
-    this.logger?.debug('SailPoint token request', { operation: TOKEN_OPERATION, status: result.status });
+    this.http.logger?.debug('SailPoint token request', { operation: TOKEN_OPERATION, status: result.status });
     if (result.status < 200 || result.status >= 300) {
       throw this.tokenError(result);
     }
@@ -495,12 +400,13 @@ export class SailPointClient implements SailPointTransport {
     }
     const parsed = TokenResponseSchema.safeParse(json);
     if (!parsed.success) {
+      const issues = schemaIssues(parsed.error);
       throw new SailPointResponseError({
         operation: TOKEN_OPERATION,
         request: 'POST /oauth/token',
         status: result.status,
-        detail: `token response did not match the expected shape: ${summarizeIssues(parsed.error)}`,
-        issues: issueList(parsed.error),
+        detail: `token response did not match the expected shape: ${summarizeSchemaIssues(issues)}`,
+        issues,
       });
     }
     const body = parsed.data;
@@ -521,7 +427,7 @@ export class SailPointClient implements SailPointTransport {
     };
     this.knownTokens.add(token.accessToken);
     this.token = token;
-    this.logger?.debug('SailPoint token acquired', {
+    this.http.logger?.debug('SailPoint token acquired', {
       expiresInSeconds: body.expires_in,
       userContext: token.info.identityId !== undefined,
     });
@@ -550,31 +456,16 @@ export class SailPointClient implements SailPointTransport {
   // ---- responses -------------------------------------------------------------------------------
 
   private parseBody<T>(request: ApiRequest<T>, result: HttpResult): T {
-    const label = `${request.method} ${request.path}`;
-    let json: unknown = undefined;
-    if (result.status !== 204 && result.text.trim() !== '') {
-      try {
-        json = JSON.parse(result.text);
-      } catch {
-        throw new SailPointResponseError({
-          operation: request.operation,
-          request: label,
-          status: result.status,
-          detail: `response body is not JSON: ${this.snippet(result.text)}`,
-        });
-      }
-    }
-    const parsed = request.responseSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new SailPointResponseError({
-        operation: request.operation,
-        request: label,
-        status: result.status,
-        detail: `response did not match the expected schema: ${summarizeIssues(parsed.error)}`,
-        issues: issueList(parsed.error),
-      });
-    }
-    return parsed.data;
+    const hasBody = result.status !== 204 && result.text.trim() !== '';
+    const parsed = parseJsonBody(hasBody ? result.text : undefined, request.responseSchema, this.redact);
+    if (parsed.ok) return parsed.data;
+    throw new SailPointResponseError({
+      operation: request.operation,
+      request: `${request.method} ${request.path}`,
+      status: result.status,
+      detail: parsed.detail,
+      issues: parsed.issues,
+    });
   }
 
   private errorFromResponse(
@@ -605,7 +496,7 @@ export class SailPointClient implements SailPointTransport {
     if (status === 403) return new SailPointAuthError(init);
     if (status === 404) return new SailPointNotFoundError(init);
     if (status === 429) {
-      const retryAfterSeconds = parseRetryAfter(result.headers, this.now());
+      const retryAfterSeconds = parseRetryAfter(result.headers, this.http.now());
       const wait = retryAfterSeconds === undefined ? 'no Retry-After' : `Retry-After ${retryAfterSeconds} s`;
       return new SailPointRateLimitError({
         ...init,
@@ -632,16 +523,8 @@ export class SailPointClient implements SailPointTransport {
       const code = oauthErrorCode(result.text);
       return code ? { detail: code } : {};
     }
-    if (result.text.trim() === '') return {};
-    let json: unknown;
-    try {
-      json = JSON.parse(result.text);
-    } catch {
-      return { detail: this.snippet(result.text) };
-    }
-    const parsed = ErrorBodySchema.safeParse(json);
-    if (!parsed.success) return { detail: this.snippet(result.text) };
-    const dto = parsed.data;
+    const { fields: dto, snippet } = readErrorBody(result.text, ErrorBodySchema, this.redact);
+    if (!dto) return snippet === undefined ? {} : { detail: snippet };
     const texts = (items: { text?: string | null }[] | null | undefined): string[] =>
       (items ?? [])
         .map((m) => m.text)
@@ -658,23 +541,6 @@ export class SailPointClient implements SailPointTransport {
       detail: plain.length > 0 ? this.redact(plain.map((s) => s.trim()).join('; ')) : undefined,
     };
   }
-
-  private snippet(text: string): string {
-    const flat = text.replace(/\s+/g, ' ').trim();
-    const cut = flat.length > MAX_DETAIL_CHARS ? `${flat.slice(0, MAX_DETAIL_CHARS)}…` : flat;
-    return this.redact(cut);
-  }
-
-  /** Removes the client secret, any access token we held, bearer values and JWT-looking strings. */
-  private redact(text: string): string {
-    let out = text;
-    for (const secret of [this.clientSecret, ...this.knownTokens]) {
-      if (secret) out = out.split(secret).join('[redacted]');
-    }
-    return out
-      .replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer [redacted]')
-      .replace(/eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '[redacted]');
-  }
 }
 
 /** `?a=1&filters=lastUsed%20le%20…`: URLSearchParams, with spaces as %20 rather than '+' (a literal
@@ -687,16 +553,6 @@ export function buildQuery(query: ApiRequest<unknown>['query']): string {
   }
   const encoded = params.toString().replace(/\+/g, '%20');
   return encoded ? `?${encoded}` : '';
-}
-
-/** Retry-After in seconds: delta-seconds or an HTTP date; undefined when absent or unparseable. */
-function parseRetryAfter(headers: Headers, now: number): number | undefined {
-  const raw = headers.get('retry-after')?.trim();
-  if (!raw) return undefined;
-  if (/^\d+$/.test(raw)) return Number(raw);
-  const date = Date.parse(raw);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - now) / 1000));
 }
 
 function oauthErrorCode(text: string): string | undefined {
@@ -718,22 +574,4 @@ function decodeJwtClaims(token: string): z.infer<typeof JwtClaimsSchema> | undef
   } catch {
     return undefined;
   }
-}
-
-function networkErrorCode(error: unknown): string | undefined {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  return typeof cause?.code === 'string' ? cause.code : undefined;
-}
-
-function issueList(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(root)',
-    message: issue.message,
-  }));
-}
-
-function summarizeIssues(error: z.ZodError): string {
-  const list = issueList(error);
-  const shown = list.slice(0, 5).map((i) => `${i.path}: ${i.message}`);
-  return shown.join('; ') + (list.length > 5 ? `; … ${list.length - 5} more` : '');
 }

@@ -7,6 +7,7 @@
  * They never contain tokens, client secrets, headers or request bodies: the client builds them
  * from the ErrorResponseDto fields only, after redacting anything that looks like a credential.
  */
+import { ServiceCallError, nameErrorClasses, type SchemaIssue } from '../http';
 
 export interface SailPointErrorInit {
   /** Logical operation, e.g. 'listPersonalAccessTokens' ('oauthToken' for the token endpoint). */
@@ -57,12 +58,11 @@ function describe(init: SailPointErrorInit, fallback: string): string {
   return message;
 }
 
-export class SailPointError extends Error {
-  readonly operation: string;
-  readonly status?: number;
-  /** The failure is transient: the same request may succeed later. For a non-idempotent request
-   *  that is only safe after reconciling (see `outcomeUnknown`). */
-  readonly retryable: boolean;
+/**
+ * `operation`, `status` and `retryable` come from ServiceCallError. `retryable` says the failure is
+ * transient; for a non-idempotent request a retry is only safe after reconciling (see `outcomeUnknown`).
+ */
+export class SailPointError extends ServiceCallError {
   /** A request was sent and SailPoint may have acted on it (5xx, timeout, dropped connection). */
   readonly outcomeUnknown: boolean;
   readonly trackingId?: string;
@@ -71,10 +71,7 @@ export class SailPointError extends Error {
   readonly causes: string[];
 
   constructor(init: SailPointErrorInit, defaults: { retryable: boolean; fallback: string } = DEFAULTS.base) {
-    super(describe(init, defaults.fallback), init.cause === undefined ? undefined : { cause: init.cause });
-    this.operation = init.operation;
-    this.status = init.status;
-    this.retryable = init.retryable ?? defaults.retryable;
+    super(describe(init, defaults.fallback), init, defaults.retryable);
     this.outcomeUnknown = init.outcomeUnknown ?? false;
     this.trackingId = init.trackingId;
     this.detailCode = init.detailCode;
@@ -133,24 +130,20 @@ export class SailPointTimeoutError extends SailPointError {
 /** A 2xx body that is not JSON or does not match the zod schema. */
 export class SailPointResponseError extends SailPointError {
   /** Zod issues reduced to path and message (never the offending values). */
-  readonly issues: { path: string; message: string }[];
-  constructor(init: SailPointErrorInit & { issues?: { path: string; message: string }[] }) {
+  readonly issues: SchemaIssue[];
+  constructor(init: SailPointErrorInit & { issues?: SchemaIssue[] }) {
     super(init, DEFAULTS.response);
     this.issues = init.issues ?? [];
   }
 }
 
-// `name` lives on the prototype so it is already right when V8 captures the stack header, and
-// survives bundlers that rename classes.
-for (const [cls, name] of [
-  [SailPointError, 'SailPointError'],
-  [SailPointValidationError, 'SailPointValidationError'],
-  [SailPointAuthError, 'SailPointAuthError'],
-  [SailPointNotFoundError, 'SailPointNotFoundError'],
-  [SailPointRateLimitError, 'SailPointRateLimitError'],
-  [SailPointServerError, 'SailPointServerError'],
-  [SailPointTimeoutError, 'SailPointTimeoutError'],
-  [SailPointResponseError, 'SailPointResponseError'],
-] as const) {
-  Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
-}
+nameErrorClasses({
+  SailPointError,
+  SailPointValidationError,
+  SailPointAuthError,
+  SailPointNotFoundError,
+  SailPointRateLimitError,
+  SailPointServerError,
+  SailPointTimeoutError,
+  SailPointResponseError,
+});

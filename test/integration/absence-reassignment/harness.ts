@@ -2,7 +2,6 @@
  * The absence workflow over the wire: the sandbox tenant, a fresh absences table on dynalite, a
  * fresh queue and DLQ on fauxqs, and the real handler driven by local/queue-poller.ts.
  */
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoAbsenceStore } from '../../../functions/absence-reassignment/absence-store';
 import type { AbsenceEventInput } from '../../../functions/absence-reassignment/event';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
@@ -15,7 +14,13 @@ import {
 } from '../../../functions/shared/sailpoint';
 import { drainQueue, pollOnce } from '../../../local/queue-poller';
 import { startSandbox } from '../../../sandbox/server';
-import { freshQueueWithDlq, freshTable, localSqsClient } from '../../support/emulators';
+import {
+  freshQueueWithDlq,
+  freshTable,
+  localSqsClient,
+  receiveAll,
+  sendBodies,
+} from '../../support/emulators';
 import { PAT_CLIENT, manualClock } from '../sandbox/helpers';
 
 /** Seed identities (sandbox/fixtures/default-tenant.json) and their managers. */
@@ -100,16 +105,8 @@ export async function absenceHarness(options: HarnessOptions = {}) {
     notifier,
     handler,
     deps,
-    async send(...events: unknown[]) {
-      for (const event of events) {
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: queueUrl,
-            MessageBody: typeof event === 'string' ? event : JSON.stringify(event),
-          }),
-        );
-      }
-    },
+    /** Sends events (objects are JSON-encoded) in order; returns the message ids. */
+    send: (...events: unknown[]) => sendBodies(sqs, queueUrl, events),
     /** Runs the handler until the queue is empty (retries included). */
     drain: () => drainQueue({ sqs, queueUrl, handler, timeoutMs: 15_000 }),
     pollOnce: () => pollOnce({ sqs, queueUrl, handler }),
@@ -121,23 +118,10 @@ export async function absenceHarness(options: HarnessOptions = {}) {
       }
     },
     async deadLetters(): Promise<{ body: string; reason: string | undefined }[]> {
-      const all: { body: string; reason: string | undefined }[] = [];
-      for (;;) {
-        const got = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: dlqUrl,
-            MaxNumberOfMessages: 10,
-            MessageAttributeNames: ['All'],
-          }),
-        );
-        if (!got.Messages?.length) return all;
-        all.push(
-          ...got.Messages.map((m) => ({
-            body: m.Body ?? '',
-            reason: m.MessageAttributes?.reason?.StringValue,
-          })),
-        );
-      }
+      return (await receiveAll(sqs, dlqUrl)).map((m) => ({
+        body: m.Body ?? '',
+        reason: m.MessageAttributes?.reason?.StringValue,
+      }));
     },
     /** What the sandbox holds for a person: work type → target and window. */
     configurations(identityId: string) {

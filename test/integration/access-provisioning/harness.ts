@@ -2,7 +2,7 @@
  * Over-the-wire set-up for the access-provisioning tests: a fresh sandbox tenant, a fresh DynamoDB
  * table (dynalite), a fresh queue + DLQ (fauxqs), and the real handler driven by the local poller.
  */
-import { ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { localDynamoClient } from '../../../local/emulators';
 import {
@@ -17,10 +17,17 @@ import { drainQueue, pollOnce } from '../../../local/queue-poller';
 import { settleAccessRequests } from '../../../sandbox/sailpoint/access-requests';
 import { loadDefaultSeed, type SandboxSeed } from '../../../sandbox/seed';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../sandbox/server';
-import { dynamoEndpoint, freshQueueWithDlq, freshTable, localSqsClient } from '../../support/emulators';
+import {
+  dynamoEndpoint,
+  freshQueueWithDlq,
+  freshTable,
+  localSqsClient,
+  receiveAll,
+  sendBodies,
+} from '../../support/emulators';
+import { API_CLIENT, PAT_CLIENT } from '../sandbox/helpers';
 
-export const PAT = { clientId: 'sandbox-pat-client', clientSecret: 'sandbox-pat-secret' };
-export const API_CLIENT = { clientId: 'sandbox-api-client', clientSecret: 'sandbox-api-secret' };
+export { API_CLIENT };
 /** nina.ivanova: the identity behind sandbox-pat-client (ORG_ADMIN). */
 export const REQUESTER_ID = '2c9180aa000000000000000000000014';
 
@@ -138,7 +145,7 @@ export async function startHarness(options: HarnessOptions = {}) {
   ) => {
     const client = new SailPointClient({
       apiUrl: sandbox.url,
-      ...(overrides.credentials ?? options.credentials ?? PAT),
+      ...(overrides.credentials ?? options.credentials ?? PAT_CLIENT),
       retry: { maxAttempts: 1 },
       sleep: async () => {},
       fetch: recordingFetch,
@@ -173,48 +180,18 @@ export async function startHarness(options: HarnessOptions = {}) {
     client: main.client,
     newInstance,
     /** Sends bodies (objects are JSON-encoded) in one SendMessageBatch per 10; returns the message ids. */
-    async send(...bodies: unknown[]): Promise<string[]> {
-      const ids: string[] = [];
-      for (let i = 0; i < bodies.length; i += 10) {
-        const result = await sqs.send(
-          new SendMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: bodies.slice(i, i + 10).map((body, index) => ({
-              Id: String(index),
-              MessageBody: typeof body === 'string' ? body : JSON.stringify(body),
-            })),
-          }),
-        );
-        const byEntry = new Map((result.Successful ?? []).map((s) => [Number(s.Id), s.MessageId!]));
-        bodies.slice(i, i + 10).forEach((_, index) => ids.push(byEntry.get(index)!));
-      }
-      return ids;
-    },
+    send: (...bodies: unknown[]): Promise<string[]> => sendBodies(sqs, queueUrl, bodies),
     pollOnce: (handler: AccessProvisioningHandler = main.handler, batchSize = 10) =>
       pollOnce({ sqs, queueUrl, handler, batchSize }),
     drain: (handler: AccessProvisioningHandler = main.handler, batchSize = 10) =>
       drainQueue({ sqs, queueUrl, handler, batchSize, timeoutMs: 15_000 }),
     /** Everything now in the DLQ: body and the reason attribute. */
     async deadLetters(): Promise<{ body: string; reason: string; sourceMessageId: string }[]> {
-      const out: { body: string; reason: string; sourceMessageId: string }[] = [];
-      for (;;) {
-        const got = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: dlqUrl,
-            MaxNumberOfMessages: 10,
-            MessageAttributeNames: ['All'],
-            VisibilityTimeout: 60,
-          }),
-        );
-        if (!got.Messages?.length) return out;
-        for (const m of got.Messages) {
-          out.push({
-            body: m.Body ?? '',
-            reason: m.MessageAttributes?.reason?.StringValue ?? '',
-            sourceMessageId: m.MessageAttributes?.sourceMessageId?.StringValue ?? '',
-          });
-        }
-      }
+      return (await receiveAll(sqs, dlqUrl)).map((m) => ({
+        body: m.Body ?? '',
+        reason: m.MessageAttributes?.reason?.StringValue ?? '',
+        sourceMessageId: m.MessageAttributes?.sourceMessageId?.StringValue ?? '',
+      }));
     },
     /** Accepted (202) access request POSTs the sandbox saw. */
     acceptedPosts: () =>

@@ -1,6 +1,5 @@
 /** The Lambda handler over the wire: event parsing, summary, metrics and failing invocations. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { CognigyClient, CognigyAuthError } from '../../../functions/shared/cognigy';
 import { FindingsStore } from '../../../functions/shared/findings';
@@ -11,21 +10,14 @@ import { parseCognigyAuditSettings } from '../../../functions/cognigy-audit/sett
 import { COGNIGY_SANDBOX_KEYS } from '../../../sandbox/cognigy/state';
 import { startSandbox, type Sandbox } from '../../../sandbox/server';
 import { freshTable } from '../../support/emulators';
+import { disableMetricsOutput, recordingMetrics } from '../../support/powertools';
 
 const START = '2026-03-01T12:00:00Z';
 const context = { functionName: 'cognigy-audit', awsRequestId: 'req-1' } as Context;
 
 describe('cognigy-audit handler', () => {
   let sandbox: Sandbox;
-  let previousDisabled: string | undefined;
-  beforeAll(() => {
-    previousDisabled = process.env.POWERTOOLS_METRICS_DISABLED;
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  });
-  afterAll(() => {
-    if (previousDisabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
-    else process.env.POWERTOOLS_METRICS_DISABLED = previousDisabled;
-  });
+  disableMetricsOutput();
   beforeEach(async () => {
     sandbox = await startSandbox({ now: () => new Date(START) });
   });
@@ -39,12 +31,7 @@ describe('cognigy-audit handler', () => {
       FINDINGS_TABLE: tableName,
       ...env,
     });
-    const metrics = new Metrics({ namespace: 'Test', serviceName: 'cognigy-audit' });
-    const recorded: Record<string, number> = {};
-    jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
-      recorded[name] = (recorded[name] ?? 0) + value;
-      return metrics;
-    });
+    const { metrics, recorded } = recordingMetrics('cognigy-audit');
     const lines: string[] = [];
     const logger = new Logger({ serviceName: 'cognigy-audit', logLevel: 'SILENT' });
     for (const level of ['info', 'warn', 'error'] as const) {

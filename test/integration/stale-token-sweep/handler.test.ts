@@ -1,6 +1,5 @@
 /** The Lambda handler over the wire: event parsing, summary and metrics, failing invocations, settings. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { ConfigError } from '../../../functions/shared/config';
 import {
@@ -8,6 +7,7 @@ import {
   createStaleTokenSweepHandler,
   depsFromEnvironment,
 } from '../../../functions/stale-token-sweep/handler';
+import { disableMetricsOutput, recordingMetrics } from '../../support/powertools';
 import { DAY_MS, defaultPolicy, sweepHarness, type Harness } from './harness';
 
 const context = { functionName: 'stale-token-sweep', awsRequestId: 'req-1' } as Context;
@@ -15,25 +15,12 @@ const scheduleEvent = { 'detail-type': 'Scheduled Event', source: 'aws.events', 
 
 describe('stale-token-sweep handler', () => {
   let h: Harness;
-  let previousDisabled: string | undefined;
-  beforeAll(() => {
-    previousDisabled = process.env.POWERTOOLS_METRICS_DISABLED;
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  });
-  afterAll(() => {
-    if (previousDisabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
-    else process.env.POWERTOOLS_METRICS_DISABLED = previousDisabled;
-  });
+  disableMetricsOutput();
   afterEach(() => h?.stop());
 
   async function build(options: { revoke?: boolean; clientSecret?: string } = {}) {
     h = await sweepHarness({ clientSecret: options.clientSecret });
-    const metrics = new Metrics({ namespace: 'Test', serviceName: 'stale-token-sweep' });
-    const recorded: Record<string, number> = {};
-    jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
-      recorded[name] = (recorded[name] ?? 0) + value;
-      return metrics;
-    });
+    const { metrics, recorded } = recordingMetrics('stale-token-sweep');
     const logged: { level: string; message: string; extra: unknown }[] = [];
     const logger = new Logger({ serviceName: 'stale-token-sweep', logLevel: 'SILENT' });
     for (const level of ['info', 'warn', 'error'] as const) {

@@ -32,6 +32,7 @@ function absence(overrides: Partial<AbsenceRecord>): AbsenceRecord {
     decision: '',
     configurations: {},
     deferred: null,
+    deferredUntil: null,
     version: 1,
     reconciledVersion: 1,
     createdAt: '',

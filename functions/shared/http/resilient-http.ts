@@ -1,0 +1,276 @@
+/**
+ * What both HTTP clients (SailPoint, Cognigy) do around each call, in one place: the per-attempt
+ * timeout and the classification of a call that got no response, the client-side rate budget
+ * (bottleneck), and the retry loop (cockatiel) bounded by attempts and elapsed time that waits
+ * Retry-After or backs off exponentially with jitter.
+ *
+ * Which errors are retried, for which requests, stays with each client (`RetryRules`, `mayRetry`):
+ * SailPoint never re-sends a POST/PATCH after a 5xx or timeout, Cognigy gives up on a Retry-After
+ * beyond its bound, and so on.
+ */
+import Bottleneck from 'bottleneck';
+import { ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
+import type { ServiceCallError } from './errors';
+
+export interface RetryOptions {
+  /** Total attempts per call, the first one included. */
+  maxAttempts: number;
+  /** No retry is started when elapsed time plus the next delay would exceed this. */
+  maxElapsedMs: number;
+  /** Initial delay of the exponential backoff (decorrelated jitter). */
+  baseDelayMs: number;
+  /** Upper bound of a single backoff delay. */
+  maxDelayMs: number;
+  /** Longest Retry-After waited as sent; a longer one is capped or given up on, per the client's
+   *  `RetryRules.longRetryAfter`. */
+  maxRetryAfterSeconds: number;
+}
+
+/** At most `maxRequests` per `perMs`. */
+export interface RateLimit {
+  maxRequests: number;
+  perMs: number;
+}
+
+export interface HttpLogger {
+  debug(msg: string, extra?: object): void;
+  warn(msg: string, extra?: object): void;
+}
+
+/** The options both clients take, with the same meaning. */
+export interface HttpOptions {
+  /** Per HTTP attempt, body included. */
+  timeoutMs?: number;
+  retry?: Partial<RetryOptions>;
+  /** Client-side budget; undefined: the client's default; false: none. */
+  rateLimit?: RateLimit | false;
+  logger?: HttpLogger;
+  /** Waits between retries; injectable for tests. */
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+  /** Clock for the elapsed-time budget and HTTP-date Retry-After; default Date.now. */
+  now?: () => number;
+}
+
+export interface HttpDefaults {
+  retry: RetryOptions;
+  timeoutMs: number;
+  /** Undefined: no client-side budget unless the caller sets one. */
+  rateLimit?: RateLimit;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/** Why an attempt got no response; the client turns it into its timeout error. */
+export interface NoResponse {
+  /** The per-attempt timeout fired (otherwise the connection failed or was dropped). */
+  timedOut: boolean;
+  /** 'no response within 10000 ms' or 'connection failed or dropped before a response'. */
+  detail: string;
+  /** e.g. 'ECONNRESET' for a failed or dropped connection, when the runtime gave one. */
+  networkCode?: string;
+  cause: unknown;
+}
+
+/** What a client decides about its own errors; the loop around them is shared. */
+export interface RetryRules<E extends ServiceCallError> {
+  /** 'SailPoint', 'Cognigy': starts log lines and configuration errors. */
+  service: string;
+  /** The client's error base class: only its instances with `retryable` set are retried. */
+  errorType: abstract new (...args: never[]) => E;
+  /** Seconds the server asked to wait (Retry-After) with this error; undefined: exponential backoff. */
+  retryAfterSeconds(error: E): number | undefined;
+  /** A Retry-After above `maxRetryAfterSeconds`: wait the bound ('cap') or give up at once ('give-up'). */
+  longRetryAfter: 'cap' | 'give-up';
+  /** Fields added to each retry log line (e.g. a trace id). */
+  logFields?(error: E): object;
+  /** Fields of the '<service> call failed' line logged when the last error is thrown. */
+  failureLogFields(error: E, operation: string, attempts: number): object;
+  /** The client's stats; `retries` counts each retry started. */
+  stats: { retries: number };
+}
+
+export class ResilientHttp<E extends ServiceCallError> {
+  private readonly timeoutMs: number;
+  readonly retryOptions: RetryOptions;
+  readonly logger?: HttpLogger;
+  readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly fetchImpl: typeof fetch;
+  private readonly limiter?: Bottleneck;
+  private readonly rules: RetryRules<E>;
+
+  /** Validates the options; errors name the service and the option. */
+  constructor(rules: RetryRules<E>, options: HttpOptions, defaults: HttpDefaults) {
+    const { service } = rules;
+    this.rules = rules;
+    this.timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
+    this.retryOptions = { ...defaults.retry, ...options.retry };
+    const r = this.retryOptions;
+    if (!Number.isInteger(r.maxAttempts) || r.maxAttempts < 1) {
+      throw new Error(`${service} retry.maxAttempts must be an integer >= 1, got ${r.maxAttempts}.`);
+    }
+    if ([r.maxElapsedMs, r.baseDelayMs, r.maxDelayMs, r.maxRetryAfterSeconds].some((v) => !(v >= 0))) {
+      throw new Error(`${service} retry delays and budgets must be numbers >= 0.`);
+    }
+    if (!(this.timeoutMs > 0)) throw new Error(`${service} timeoutMs must be > 0, got ${this.timeoutMs}.`);
+    const rateLimit = options.rateLimit === undefined ? defaults.rateLimit : options.rateLimit;
+    if (rateLimit) {
+      if (!(rateLimit.maxRequests >= 1) || !(rateLimit.perMs > 0)) {
+        throw new Error(`${service} rateLimit needs maxRequests >= 1 and perMs > 0.`);
+      }
+      this.limiter = new Bottleneck({
+        reservoir: rateLimit.maxRequests,
+        reservoirRefreshAmount: rateLimit.maxRequests,
+        reservoirRefreshInterval: rateLimit.perMs,
+      });
+    }
+    this.logger = options.logger;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Runs `task` within the client-side rate budget (at once when there is none). */
+  limited<T>(task: () => Promise<T>): Promise<T> {
+    return this.limiter ? this.limiter.schedule(task) : task();
+  }
+
+  /**
+   * One HTTP exchange, body read included, under the per-attempt timeout; redirects are returned,
+   * not followed. When no response arrives, `noResponse` builds the client's error to throw.
+   */
+  async fetchOnce(
+    url: string,
+    init: RequestInit,
+    noResponse: (failure: NoResponse) => Error,
+  ): Promise<HttpResult> {
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    try {
+      const response = await this.fetchImpl(url, { ...init, signal, redirect: 'manual' });
+      const text = await response.text();
+      return { status: response.status, headers: response.headers, text };
+    } catch (error) {
+      const timedOut = signal.aborted || (error instanceof Error && error.name === 'TimeoutError');
+      throw noResponse({
+        timedOut,
+        detail: timedOut
+          ? `no response within ${this.timeoutMs} ms`
+          : 'connection failed or dropped before a response',
+        networkCode: timedOut ? undefined : networkErrorCode(error),
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Runs `fn` under a cockatiel retry policy. A failed attempt is retried when it is one of the
+   * client's retryable errors, attempts remain, `mayRetry` (the client's per-request rule) agrees,
+   * and the elapsed time plus the delay stays within `maxElapsedMs`. The delay (Retry-After, or
+   * exponential backoff with jitter) is chosen in the error filter and awaited through the
+   * injectable `sleep` at the start of the next attempt, so tests observe exact delays without
+   * real waiting. When retries are exhausted the last error is thrown.
+   */
+  async withRetry<T>(
+    operation: string,
+    fn: (attempt: number) => Promise<T>,
+    mayRetry?: (error: E) => boolean,
+  ): Promise<T> {
+    const { rules, logger } = this;
+    const opts = this.retryOptions;
+    const started = this.now();
+    let attempt = 0;
+    let nextDelayMs = 0;
+    let backoff: IBackoff<unknown> | undefined;
+    const backoffFactory = new ExponentialBackoff({
+      initialDelay: opts.baseDelayMs,
+      maxDelay: opts.maxDelayMs,
+    });
+    const nextBackoffMs = (): number => {
+      backoff = backoff ? backoff.next(undefined) : backoffFactory.next();
+      return Math.round(backoff.duration);
+    };
+
+    const shouldRetry = (error: unknown): boolean => {
+      if (!(error instanceof rules.errorType) || !error.retryable) return false;
+      if (attempt >= opts.maxAttempts) return false;
+      if (mayRetry && !mayRetry(error)) return false;
+      const extra = rules.logFields?.(error);
+      const retryAfterSeconds = rules.retryAfterSeconds(error);
+      let delayMs: number;
+      if (retryAfterSeconds === undefined) {
+        delayMs = nextBackoffMs();
+      } else if (retryAfterSeconds <= opts.maxRetryAfterSeconds || rules.longRetryAfter === 'cap') {
+        delayMs = Math.min(retryAfterSeconds, opts.maxRetryAfterSeconds) * 1000;
+      } else {
+        logger?.debug(`${rules.service} Retry-After beyond bound, not retrying`, {
+          operation,
+          attempt,
+          retryAfterSeconds,
+          ...extra,
+        });
+        return false;
+      }
+      const elapsedMs = this.now() - started;
+      if (elapsedMs + delayMs > opts.maxElapsedMs) {
+        logger?.debug(`${rules.service} retry budget exhausted`, {
+          operation,
+          attempt,
+          elapsedMs,
+          delayMs,
+          ...extra,
+        });
+        return false;
+      }
+      nextDelayMs = delayMs;
+      rules.stats.retries++;
+      logger?.debug(`${rules.service} retrying`, {
+        operation,
+        attempt,
+        status: error.status,
+        error: error.name,
+        delayMs,
+        ...extra,
+      });
+      return true;
+    };
+
+    const policy = retry(handleWhen(shouldRetry), {
+      maxAttempts: opts.maxAttempts - 1,
+      backoff: new ConstantBackoff(0), // the real delay is awaited via `sleep`, see above
+    });
+    try {
+      return await policy.execute(async (context) => {
+        attempt = context.attempt + 1;
+        if (context.attempt > 0 && nextDelayMs > 0) await this.sleep(nextDelayMs);
+        return fn(attempt);
+      });
+    } catch (error) {
+      if (error instanceof rules.errorType) {
+        // Transient failures that survived the retries are worth a warning; a 404 or 400 is the
+        // caller's business (it may be expected), so it is only a debug line here.
+        const log = error.retryable ? logger?.warn : logger?.debug;
+        log?.call(logger, `${rules.service} call failed`, rules.failureLogFields(error, operation, attempt));
+      }
+      throw error;
+    }
+  }
+}
+
+/** Retry-After in seconds: delta-seconds or an HTTP date; undefined when absent or unparseable. */
+export function parseRetryAfter(headers: Headers, now: number): number | undefined {
+  const raw = headers.get('retry-after')?.trim();
+  if (!raw) return undefined;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+function networkErrorCode(error: unknown): string | undefined {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === 'string' ? cause.code : undefined;
+}

@@ -1,0 +1,32 @@
+/** Powertools in tests: metrics recorded in memory instead of printed as EMF. */
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+/**
+ * Sets POWERTOOLS_METRICS_DISABLED for the enclosing describe block (no EMF lines in the test
+ * output) and puts the previous value back afterwards.
+ */
+export function disableMetricsOutput(): void {
+  let previous: string | undefined;
+  beforeAll(() => {
+    previous = process.env.POWERTOOLS_METRICS_DISABLED;
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  });
+  afterAll(() => {
+    if (previous === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = previous;
+  });
+}
+
+/** A Metrics whose addMetric adds each value to `recorded[name]`. */
+export function recordingMetrics(serviceName: string): {
+  metrics: Metrics;
+  recorded: Record<string, number>;
+} {
+  const metrics = new Metrics({ namespace: 'Test', serviceName });
+  const recorded: Record<string, number> = {};
+  jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+    recorded[name] = (recorded[name] ?? 0) + value;
+    return metrics;
+  });
+  return { metrics, recorded };
+}
