@@ -18,9 +18,9 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { addCountMetrics, type LogSink } from '../shared/observability';
+import type { ConfigType } from '../shared/sailpoint';
 import type { AbsenceStore } from './absence-store';
 import type { AbsenceWorkflow, ConfigurationChanges } from './workflow';
-import type { ConfigType } from '../shared/sailpoint';
 
 export const RECHECK_TASK = 'recheck-deferred';
 

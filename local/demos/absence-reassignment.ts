@@ -8,6 +8,9 @@
  *   4. Grace is away the same weeks and names Farid → he is away too: his delegate Dev covers
  *   5. Hugo books August, covered by Elena … then cancels it → configurations created, then deleted
  *   6. a malformed event → the dead-letter queue, with the reason
+ *   7. Farid books a later absence, covered by Grace → deferred (his first one holds SailPoint's slots);
+ *      the daily re-check finds nothing due today, and, run as of the morning after the first absence
+ *      ends (the demo moves the function's clock ahead), gives the later absence its configurations
  * Then: the configurations the sandbox holds, and each absence as recorded.
  */
 import {
@@ -27,7 +30,7 @@ import { RecordingNotifier } from '../../functions/shared/notifier';
 import { silentLog } from '../../functions/shared/observability';
 import { listAllReassignmentConfigurations, reassignmentEndDate } from '../../functions/shared/sailpoint';
 import { createSailPointClientFromEnv } from '../../functions/shared/sailpoint/from-settings';
-import { drainQueue } from '../queue-poller';
+import { drainQueue, fakeContext } from '../queue-poller';
 import type { LocalDemo } from '../environment';
 
 const FARID = '2c9180aa000000000000000000000006';
@@ -67,7 +70,7 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
   const doc = createDocumentClient();
   const sailpoint = await createSailPointClientFromEnv(env);
   const notifier = new RecordingNotifier((line) => print(`    ${line.trim()}`));
-  const handler = createAbsenceReassignmentHandler({
+  const handlerDeps = {
     sailpoint,
     doc,
     tableName: settings.ABSENCES_TABLE,
@@ -79,7 +82,8 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
     log: silentLog, // the demo prints its own summary
     maxDelegateHops: settings.DELEGATE_MAX_HOPS,
     retentionDays: settings.ABSENCE_RETENTION_DAYS,
-  });
+  };
+  const handler = createAbsenceReassignmentHandler(handlerDeps);
   const store = new DynamoAbsenceStore(doc, settings.ABSENCES_TABLE, settings.ABSENCE_RETENTION_DAYS);
 
   const monday = nextMonday(new Date());
@@ -162,6 +166,33 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
     JSON.stringify({ ...hugoStart, eventId: 'hr-1006', endDate: undefined, delegate: ELENA }),
     HUGO,
   );
+
+  await send(`${names(FARID)} also books ${day(at(56))} – ${day(at(63))}, covered by ${names(GRACE)}`, {
+    eventId: 'hr-1007',
+    type: 'ABSENCE_STARTED',
+    absenceId: 'LV-2004',
+    identityId: FARID,
+    delegateId: GRACE,
+    startDate: at(56),
+    endDate: at(63),
+    occurredAt: occurred(),
+  });
+  // The schedule's invocation ({"task": "recheck-deferred"}), with the function's clock set to `asOf`.
+  const recheck = async (title: string, asOf: Date) => {
+    print(`  ▸ ${title}`);
+    const before = sailpoint.stats.httpRequests;
+    const run = createAbsenceReassignmentHandler({ ...handlerDeps, now: () => asOf });
+    const summary = await run(
+      { task: 'recheck-deferred', trigger: 'schedule' },
+      fakeContext('absence-reassignment'),
+    );
+    const taken = summary.slotsTaken.map((s) => `${s.absenceId} (${s.configTypes.join(', ')})`);
+    print(`    due: ${summary.due}; slots taken: ${taken.join('; ') || 'none'}`);
+    print(`    SailPoint API requests: ${sailpoint.stats.httpRequests - before}`);
+  };
+  await recheck('the daily re-check, today: LV-2001 still holds the slots', new Date());
+  const firstEnded = new Date(Date.parse(at(21)) + 21 * 3_600_000); // 05:00 UTC, the day after
+  await recheck(`the daily re-check on ${day(firstEnded.toISOString())}, after LV-2001 ended`, firstEnded);
 
   const dead = await drainDeadLetters(local, dlq.QueueUrl!);
   print(`  dead-letter queue: ${dead.length} message(s)`);
