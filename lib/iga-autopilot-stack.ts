@@ -122,6 +122,11 @@ export class IgaAutopilotStack extends Stack {
       this.staleTokenSweep.function.functionName,
       'Invoke for an on-demand sweep',
     );
+    output(
+      'AbsenceReassignmentFunctionName',
+      this.absenceReassignment.function.functionName,
+      'Invoke with {"task":"recheck-deferred"} to re-check deferred absences now',
+    );
     if (this.cognigyAudit) {
       output(
         'CognigyAuditFunctionName',

@@ -252,6 +252,16 @@ describe('queues', () => {
 });
 
 describe('schedules', () => {
+  test('each on-demand entry point has its function name in the outputs', () => {
+    for (const [name, fn] of [
+      ['StaleTokenSweepFunctionName', stack.staleTokenSweep.function],
+      ['AbsenceReassignmentFunctionName', stack.absenceReassignment.function],
+      ['CognigyAuditFunctionName', stack.cognigyAudit!.function],
+    ] as const) {
+      template.hasOutput(name, { Value: { Ref: logicalId(fn) } });
+    }
+  });
+
   test('the sweep and the Cognigy audit run on the configured cron, invoking only their own function', () => {
     for (const workflow of [stack.staleTokenSweep, stack.cognigyAudit!]) {
       const schedule = resources[logicalId(workflow.schedule)]!.Properties as {
