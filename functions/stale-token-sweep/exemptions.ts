@@ -19,11 +19,24 @@ const DAY_MS = 86_400_000;
 const ISO_DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-const expiresSchema = z
-  .string()
-  .refine((v) => (ISO_DATE_ONLY.test(v) || ISO_DATE_TIME.test(v)) && !Number.isNaN(Date.parse(v)), {
-    error: 'expires must be an ISO date (2025-06-30) or date-time with a zone (2025-06-30T18:00:00Z)',
-  });
+const expiresSchema = z.string().superRefine((v, ctx) => {
+  if (!ISO_DATE_ONLY.test(v) && !ISO_DATE_TIME.test(v)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expires must be an ISO date (2025-06-30) or date-time with a zone (2025-06-30T18:00:00Z)',
+    });
+  } else if (!isCalendarDate(v.slice(0, 10)) || Number.isNaN(Date.parse(v))) {
+    // Date.parse rolls 2025-06-31 over to July 1st: a typo would silently move the expiry.
+    ctx.addIssue({ code: 'custom', message: `expires ${v} is not a calendar date` });
+  }
+});
+
+/** True when YYYY-MM-DD names a day that exists (no 2025-02-30, no 2025-06-31). */
+function isCalendarDate(ymd: string): boolean {
+  const [year, month, day] = ymd.split('-').map(Number) as [number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
 
 export const exemptionSchema = z
   .strictObject({

@@ -187,11 +187,13 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
   }
   counts.tokensFetched = fetched.size;
 
-  // 2. Assess what was fetched.
+  // 2. Assess what was fetched. Only tokens this run flags may be revoked by it (step 6).
   const observations: Observation[] = [];
+  const flaggedThisRun = new Set<string>();
   for (const token of fetched.values()) {
     const assessment = assessToken(token, policy, nowMs);
     tally(counts, assessment);
+    if (assessment.outcome === 'flag') flaggedThisRun.add(token.id);
     if (assessment.outcome === 'unreadable') {
       fail(assessment.problem);
       continue;
@@ -210,7 +212,13 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
   }
 
   // 3. Explain open findings that neither call returned.
-  const existing = await store.list(FINDINGS_SOURCE);
+  let existing: Finding[];
+  try {
+    existing = await store.list(FINDINGS_SOURCE);
+  } catch (error) {
+    fail(`loading the findings failed: ${messageOf(error)}`);
+    return summarize();
+  }
   if (complete) {
     const missing = existing.filter((f) => isOpen(f.status) && !fetched.has(f.subjectId));
     observations.push(...(await explainMissing(missing, list, policy, now, fail)));
@@ -227,8 +235,11 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
     unobserved: 'keep',
     notificationFor,
   });
-  for (const failure of reconciled.failed)
+  const unrecorded = new Set<string>();
+  for (const failure of reconciled.failed) {
+    unrecorded.add(failure.subjectId);
     fail(`recording finding ${failure.subjectId} failed: ${failure.error}`);
+  }
   const current = new Map(reconciled.findings);
   const firstDelivery = await store.deliverNotifications(reconciled.undelivered, notifier, { now, runId });
   for (const [id, f] of firstDelivery.findings) current.set(id, f);
@@ -237,6 +248,7 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
 
   const newFindings: TokenRef[] = [];
   const resolved: TokenRef[] = [];
+  const revokedRefs: TokenRef[] = [];
   for (const change of reconciled.changes) {
     const { before, after } = change;
     if (after.status === 'EXEMPT' && before?.status !== 'EXEMPT') {
@@ -251,15 +263,19 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
       resolved.push(refOf(after));
     } else if (change.kind === 'closed' && after.status === 'REVOKED' && before) {
       counts.revoked++; // confirmed after a run that crashed mid-revocation
+      revokedRefs.push(refOf(after));
     }
   }
 
-  // 6. Revoke (or report what a dry run would revoke).
+  // 6. Revoke (or report what a dry run would revoke): only what this run flagged and recorded as
+  // FLAGGED. The stored status alone is not enough: an exemption, a setting or a lower verdict of this
+  // run whose write failed leaves the finding FLAGGED in the table.
   const wouldRevoke: TokenRef[] = [];
-  const revoked: TokenRef[] = [];
+  const revoked = revokedRefs;
   const revocationChanges: Finding[] = [];
-  for (const finding of [...current.values()]) {
-    if (finding.status !== 'FLAGGED' || !fetched.has(finding.subjectId) || !finding.firstFlaggedAt) continue;
+  for (const tokenId of flaggedThisRun) {
+    const finding = current.get(tokenId);
+    if (finding?.status !== 'FLAGGED' || unrecorded.has(tokenId) || !finding.firstFlaggedAt) continue;
     if (!graceElapsed(finding.firstFlaggedAt, policy, nowMs)) {
       counts.awaitingGrace++;
       continue;
@@ -273,7 +289,13 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
       continue;
     }
     if (store.claimIsLive(finding.actionClaims?.revoke, now)) continue; // another run is revoking it
-    const claimed = await store.claimAction(finding, 'revoke', now);
+    let claimed: Finding | undefined;
+    try {
+      claimed = await store.claimAction(finding, 'revoke', now);
+    } catch (error) {
+      fail(`revoking token ${finding.subjectId} failed: claiming it: ${messageOf(error)}`);
+      continue;
+    }
     if (!claimed) continue;
     let outcome: 'deleted' | 'not-found';
     try {
@@ -281,6 +303,12 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
       outcome = await tokens.delete(finding.subjectId);
     } catch (error) {
       fail(`revoking token ${finding.subjectId} failed: ${messageOf(error)}`);
+      // A claim left behind would later read as "deleted by the sweep" if the owner deletes the token.
+      await store
+        .releaseAction(claimed, 'revoke')
+        .catch((releaseError: unknown) =>
+          fail(`releasing the revoke claim on ${finding.subjectId} failed: ${messageOf(releaseError)}`),
+        );
       continue;
     }
     const after = await store.reconcile(
@@ -411,8 +439,9 @@ async function explainMissing(
     for (const finding of findings) {
       const token = byId.get(finding.subjectId);
       if (!token) {
+        // Only a FLAGGED finding's claim means the sweep deleted it (claims end with the status).
         observations.push(
-          finding.actionClaims?.revoke
+          finding.status === 'FLAGGED' && finding.actionClaims?.revoke
             ? {
                 subjectId: finding.subjectId,
                 status: 'REVOKED',
@@ -428,12 +457,14 @@ async function explainMissing(
         fail(assessment.problem);
         continue;
       }
+      // Unchanged lastUsed: not used, the thresholds moved (e.g. the warning tier was turned off).
+      const usedAgain = token.lastUsed !== (finding.facts.lastUsed ?? null);
       observations.push(
         assessment.outcome === 'ok'
           ? {
               subjectId: token.id,
               status: 'RESOLVED',
-              reason: 'used again',
+              reason: usedAgain ? 'used again' : 'below the thresholds',
               owner: token.owner,
               facts: { lastUsed: token.lastUsed },
             }

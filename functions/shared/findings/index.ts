@@ -28,9 +28,13 @@
  *   while its claim lease lasts (default 15 min); after that, a later run takes over. So each change
  *   is published once; a crash between publishing and recording can cause one re-publish with the
  *   same `key` (`<source>/<subjectId>/v<version>`), which subscribers use to drop duplicates.
- * - A newer notifiable change replaces a still-pending notification; closing a finding drops it.
+ * - A newer notifiable change replaces a still-pending notification; any status change (closing, or
+ *   moving to another open status) drops a pending one that no new notification replaces.
  * - `claimAction(finding, 'revoke', now)` lets exactly one run perform a one-off action; the claim
- *   is kept on the finding (check it with `claimIsLive`) until a new episode opens.
+ *   is kept on the finding (check it with `claimIsLive`) until `releaseAction` gives it up (the
+ *   action failed), the status changes, or a new episode opens.
+ * - A DynamoDB error on one finding (a write in `reconcile`, a take-over or record in
+ *   `deliverNotifications`) is reported in `failed`; the other findings go on.
  * - `stats` counts reads, writes and conflicts.
  */
 export * from './lifecycle';

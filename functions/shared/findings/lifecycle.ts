@@ -63,7 +63,10 @@ export interface Finding {
   readonly firstSeenAt: string;
   /** When the status last changed. */
   readonly statusSince: string;
-  /** First time the current episode reached FLAGGED (the revocation grace period counts from here). */
+  /**
+   * When the finding last entered FLAGGED from another status (the revocation grace period counts
+   * from here). Kept after it leaves FLAGGED; a return to FLAGGED (after EXEMPT or WARNED) restarts it.
+   */
   readonly firstFlaggedAt?: string;
   /**
    * The last run that wrote an observation of this finding. Runs that see no change write
@@ -75,7 +78,7 @@ export interface Finding {
   /** Incremented by every write; all writes are conditional on it. */
   readonly version: number;
   readonly notification?: StoredNotification;
-  /** Claimed actions (e.g. `revoke`) → when claimed; cleared when a new episode opens. */
+  /** Claimed actions (e.g. `revoke`) → when claimed; cleared by a status change or a new episode. */
   readonly actionClaims?: Readonly<Record<string, string>>;
 }
 
@@ -99,8 +102,9 @@ export interface FindingChange {
 
 /**
  * The finding after `observation`, or undefined when nothing changed (and nothing must be written).
- * The returned finding has `version` incremented and keeps `before.notification`; the store decides
- * whether a new notification replaces it.
+ * The returned finding has `version` incremented. It keeps `before.notification` unless the status
+ * changed while that was still PENDING (closing, or moving to another open status, makes it moot);
+ * the store decides whether a new notification replaces it. A status change also ends action claims.
  */
 export function planTransition(
   source: string,
@@ -162,18 +166,25 @@ export function planTransition(
     canonicalJson(before.facts) !== canonicalJson(facts);
   if (!statusChanged && !detailsChanged) return undefined;
 
-  const { owner: _owner, ...rest } = before;
+  const { owner: _owner, notification, actionClaims, ...rest } = before;
   return {
     kind: statusChanged ? 'status-changed' : 'updated',
     before,
     after: {
       ...rest,
       ...(observation.owner ? { owner: observation.owner } : {}),
+      // A pending notification announces the old status: once that changes, it would mislead (a
+      // notifiable new status brings its own). A sent one stays as history.
+      ...(notification && !(statusChanged && notification.state === 'PENDING') ? { notification } : {}),
+      // Claims are made for the status they act on (revoke a FLAGGED token): a status change ends them.
+      ...(actionClaims && !statusChanged ? { actionClaims } : {}),
       status: observation.status,
       reason: observation.reason,
       facts,
       statusSince: statusChanged ? now : before.statusSince,
-      firstFlaggedAt: before.firstFlaggedAt ?? (observation.status === 'FLAGGED' ? now : undefined),
+      // Entering FLAGGED (again) starts the grace clock: after an exemption or a warning, the owner is
+      // told afresh and gets the whole grace period before anything acts on the flag.
+      firstFlaggedAt: observation.status === 'FLAGGED' && statusChanged ? now : before.firstFlaggedAt,
       lastSeenAt: now,
       version: before.version + 1,
     },

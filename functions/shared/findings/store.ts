@@ -161,8 +161,9 @@ export class FindingsStore {
   /**
    * Claims a one-off action on a finding (e.g. revoking the token) for this run. Returns the updated
    * finding, or undefined when the finding changed since it was read (another run got there first).
-   * A claim stays on the finding until its episode ends; callers treat claims older than the lease
-   * as abandoned (see `claimIsLive`).
+   * A claim stays on the finding until it is released (`releaseAction`, when the action failed), the
+   * finding's status changes, or its episode ends; callers treat claims older than the lease as
+   * abandoned (see `claimIsLive`).
    */
   async claimAction(finding: Finding, action: string, now: Date): Promise<Finding | undefined> {
     const claims = { ...finding.actionClaims, [action]: now.toISOString() };
@@ -179,6 +180,33 @@ export class FindingsStore {
             ':next': finding.version + 1,
             ':version': finding.version,
           },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(Attributes!);
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+      this.stats.conflicts++;
+      return undefined;
+    }
+  }
+
+  /**
+   * Gives up this run's claim on an action that did not happen (e.g. the DELETE failed), so the claim
+   * is not later read as "this action was done" and another run may try. Conditional on the version
+   * the claim returned: undefined when the finding changed since (nothing is released then).
+   */
+  async releaseAction(finding: Finding, action: string): Promise<Finding | undefined> {
+    try {
+      this.stats.writes++;
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
+          UpdateExpression: 'REMOVE actionClaims.#action SET version = :next',
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeNames: { '#action': action },
+          ExpressionAttributeValues: { ':next': finding.version + 1, ':version': finding.version },
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -222,7 +250,14 @@ export class FindingsStore {
           leftToOtherRun++;
           continue;
         }
-        const taken = await this.takeOverNotification(finding, options.runId, now);
+        let taken: Finding | undefined;
+        try {
+          taken = await this.takeOverNotification(finding, options.runId, now);
+        } catch (error) {
+          // Left PENDING under the old claim: a later run takes it over. The other findings go on.
+          failed.push({ key: pending.key, subjectId: finding.subjectId, error: errorMessage(error) });
+          continue;
+        }
         if (!taken) {
           leftToOtherRun++;
           continue;

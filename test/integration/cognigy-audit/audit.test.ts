@@ -1,7 +1,11 @@
 /**
  * The Cognigy credential audit over the wire: sandbox Cognigy API + dynalite findings table.
  */
-import { CognigyAuthError, CognigyRateLimitError } from '../../../functions/shared/cognigy';
+import {
+  CognigyAuthError,
+  CognigyRateLimitError,
+  CognigyResponseError,
+} from '../../../functions/shared/cognigy';
 import { API_KEY_SOURCE, PRIVILEGE_SOURCE } from '../../../functions/cognigy-audit/findings';
 import { CognigyPreflightError } from '../../../functions/cognigy-audit/least-privilege';
 import { RightsManifestSchema } from '../../../functions/cognigy-audit/manifest';
@@ -249,6 +253,19 @@ describe('Cognigy credential audit', () => {
     expect((error as Error).message).not.toContain('not-a-valid-key');
     expect(await open(PRIVILEGE_SOURCE)).toHaveLength(1);
     expect(h.sandbox.requestLog.count({ path: ACL, status: 401 })).toBe(1);
+  });
+
+  it('a 200 ACL body with neither ACL field → CognigyResponseError with traceId; nothing resolved', async () => {
+    h.sandbox.state.cognigy.grant(lpUser, { roles: ['admin'] });
+    await h.run(LP);
+    expect((await open(PRIVILEGE_SOURCE)).map((f) => f.subjectId)).toEqual(['over-privileged:organisation']);
+
+    h.sandbox.faults.inject({ path: ACL, status: 200, body: {} });
+    const error = await h.run(LP).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CognigyResponseError);
+    expect((error as CognigyResponseError).traceId).toMatch(/^api--/);
+    expect((await open(PRIVILEGE_SOURCE)).map((f) => f.subjectId)).toEqual(['over-privileged:organisation']);
+    expect(h.notifier.published.map((n) => n.kind)).toEqual(['cognigy.over-privileged']);
   });
 
   it('429 → waits Retry-After and completes the run', async () => {

@@ -255,6 +255,50 @@ describe('findings store over dynalite', () => {
     expect(store.claimIsLive(T0.toISOString(), minutes(15))).toBe(false);
   });
 
+  it('releaseAction gives a claim up, so another run can act; a changed finding is left alone', async () => {
+    const { store } = await setup();
+    const result = await store.reconcile(SOURCE, [flagged('a')], { now: T0, runId: 'r1' });
+    const claimed = (await store.claimAction(result.findings.get('a')!, 'revoke', T0))!;
+
+    const released = await store.releaseAction(claimed, 'revoke');
+    expect(released?.actionClaims?.revoke).toBeUndefined();
+    expect((await store.get(SOURCE, 'a'))?.actionClaims?.revoke).toBeUndefined();
+    expect(await store.claimAction(released!, 'revoke', minutes(1))).toBeDefined();
+    expect(await store.releaseAction(claimed, 'revoke')).toBeUndefined(); // stale version
+    expect((await store.get(SOURCE, 'a'))?.actionClaims).toEqual({ revoke: minutes(1).toISOString() });
+  });
+
+  it('an error taking over one notification is reported and the others are still delivered', async () => {
+    const { store, counter } = await setup();
+    const first = await store.reconcile(SOURCE, [flagged('a'), flagged('b')], {
+      now: T0,
+      runId: 'r1',
+      notificationFor: notifyOnOpenOrEscalate,
+    });
+    expect(first.undelivered).toHaveLength(2); // r1 crashes before delivering
+
+    counter.failNext(
+      (op, input) =>
+        op === 'UpdateItemCommand' && String(input.UpdateExpression).includes('notification.claimId'),
+      Object.assign(new Error('Internal server error'), { name: 'InternalServerError' }),
+    );
+    const notifier = new RecordingNotifier();
+    const next = await store.reconcile(SOURCE, [flagged('a'), flagged('b')], {
+      now: minutes(30),
+      runId: 'r2',
+    });
+    const delivery = await store.deliverNotifications(next.undelivered, notifier, {
+      now: minutes(30),
+      runId: 'r2',
+    });
+    expect(delivery.failed).toEqual([
+      { key: 'test-audit/a/v1', subjectId: 'a', error: expect.stringContaining('Internal server error') },
+    ]);
+    expect(delivery.sent.map((s) => s.subjectId)).toEqual(['b']);
+    expect(notifier.published.map((n) => n.key)).toEqual(['test-audit/b/v1']);
+    expect((await store.get(SOURCE, 'a'))?.notification).toMatchObject({ state: 'PENDING', claimId: 'r1' });
+  });
+
   it('refuses the same subject twice in one reconcile', async () => {
     const { store } = await setup();
     await expect(

@@ -307,6 +307,8 @@ describe('stale-token sweep: revocation', () => {
     h.clock.nowMs += DAY_MS;
     const next = await h.run(revoking);
     expect(next.status).toBe('succeeded');
+    expect(next.counts.revoked).toBe(1);
+    expect(next.revoked).toEqual([expect.objectContaining({ tokenId: 'old', status: 'REVOKED' })]);
     expect(await h.finding('old')).toMatchObject({
       status: 'REVOKED',
       facts: { revocation: 'confirmed-next-run' },

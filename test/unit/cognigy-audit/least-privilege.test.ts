@@ -175,8 +175,9 @@ describe('compareWithManifest', () => {
     expect([...parsed.organisationWide.rights]).toEqual([]);
   });
 
-  it('reads a response without organisationWide or projectWide as holding nothing', () => {
-    const parsed = acl({});
+  it('refuses a response with neither organisationWide nor projectWide, rather than reading it as holding nothing', () => {
+    expect(() => acl({})).toThrow('the ACL response has neither organisationWide nor projectWide');
+    const parsed = acl({ projectWide: {} });
     expect(parsed.organisationWide.rights.size).toBe(0);
     expect(parsed.projectWide.size).toBe(0);
   });

@@ -77,21 +77,71 @@ describe('finding lifecycle', () => {
     });
   });
 
-  it('firstFlaggedAt survives a detour through EXEMPT', () => {
-    const flagged = open({ status: 'FLAGGED', firstFlaggedAt: T0 });
-    const exempt = planTransition(
+  it('a return to FLAGGED after a detour through EXEMPT or WARNED restarts firstFlaggedAt', () => {
+    const T2 = '2025-06-03T00:00:00.000Z';
+    for (const detour of ['EXEMPT', 'WARNED'] as const) {
+      const flagged = open({ status: 'FLAGGED', firstFlaggedAt: T0 });
+      const away = planTransition(
+        'test',
+        flagged,
+        { subjectId: 's1', status: detour, reason: 'svc' },
+        T1,
+      )!.after;
+      expect(away.firstFlaggedAt).toBe(T0);
+      const back = planTransition(
+        'test',
+        away,
+        { subjectId: 's1', status: 'FLAGGED', reason: 'stale' },
+        T2,
+      )!.after;
+      expect(back.firstFlaggedAt).toBe(T2);
+    }
+  });
+
+  it('firstFlaggedAt stays while the finding stays FLAGGED', () => {
+    const flagged = open({ status: 'FLAGGED', reason: 'stale', firstFlaggedAt: T0 });
+    const change = planTransition(
       'test',
       flagged,
-      { subjectId: 's1', status: 'EXEMPT', reason: 'svc' },
+      { subjectId: 's1', status: 'FLAGGED', reason: 'never-used', facts: { lastUsed: null } },
       T1,
-    )!.after;
-    const back = planTransition(
+    );
+    expect(change).toMatchObject({ kind: 'updated', after: { firstFlaggedAt: T0, statusSince: T0 } });
+  });
+
+  it('a status change drops a pending notification of the old status and keeps a sent one', () => {
+    const notification = {
+      key: 'k',
+      kind: 'test.flagged',
+      subject: 's',
+      detail: {},
+      claimId: 'r',
+      claimedAt: T0,
+    };
+    const pending = open({ status: 'FLAGGED', notification: { ...notification, state: 'PENDING' } });
+    const exempt = { subjectId: 's1', status: 'EXEMPT' as const, reason: 'svc' };
+    expect(planTransition('test', pending, exempt, T1)?.after.notification).toBeUndefined();
+
+    const sent = open({ status: 'FLAGGED', notification: { ...notification, state: 'SENT', sentAt: T0 } });
+    expect(planTransition('test', sent, exempt, T1)?.after.notification).toMatchObject({ state: 'SENT' });
+
+    // Without a status change the pending notification still describes the finding.
+    const updated = planTransition('test', pending, { ...exempt, status: 'FLAGGED', reason: 'stale' }, T1);
+    expect(updated?.kind).toBe('updated');
+    expect(updated?.after.notification).toMatchObject({ state: 'PENDING' });
+  });
+
+  it('a status change ends the action claims made in the old status; an update keeps them', () => {
+    const claimed = open({ status: 'FLAGGED', firstFlaggedAt: T0, actionClaims: { revoke: T0 } });
+    const exempt = planTransition('test', claimed, { subjectId: 's1', status: 'EXEMPT', reason: 'svc' }, T1);
+    expect(exempt?.after.actionClaims).toBeUndefined();
+    const updated = planTransition(
       'test',
-      exempt,
-      { subjectId: 's1', status: 'FLAGGED', reason: 'stale' },
+      claimed,
+      { subjectId: 's1', status: 'FLAGGED', reason: 'stale', facts: { lastUsed: T0 } },
       T1,
-    )!.after;
-    expect(back.firstFlaggedAt).toBe(T0);
+    );
+    expect(updated?.after.actionClaims).toEqual({ revoke: T0 });
   });
 
   it('a changed fact is an update without a status change', () => {

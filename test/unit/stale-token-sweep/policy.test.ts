@@ -12,6 +12,8 @@ import {
   exemptionsSchema,
   globToRegExp,
 } from '../../../functions/stale-token-sweep/exemptions';
+import { parseStaleTokenSweepSettings } from '../../../functions/stale-token-sweep/settings';
+import { ConfigError } from '../../../functions/shared/config';
 
 const NOW = Date.parse('2025-06-15T12:00:00.000Z');
 const HOUR_MS = 3_600_000;
@@ -208,6 +210,33 @@ describe('exemption settings schema', () => {
     const result = exemptionsSchema.safeParse(value);
     expect(result.success).toBe(false);
     expect(JSON.stringify(result.error?.issues)).toContain(message);
+  });
+
+  it.each(['2025-02-30', '2025-06-31', '2025-02-29', '2025-04-31T23:00:00Z', '2025-13-01', '2025-06-00'])(
+    'refuses the expiry %s, a date that does not exist, instead of rolling it forward',
+    (expires) => {
+      const result = exemptionsSchema.safeParse([{ tokenId: 't', reason: 'r', expires }]);
+      expect(result.success).toBe(false);
+      expect(JSON.stringify(result.error?.issues)).toContain('is not a calendar date');
+    },
+  );
+
+  it('accepts a leap day in a leap year', () => {
+    const result = exemptionsSchema.safeParse([{ tokenId: 't', reason: 'r', expires: '2024-02-29' }]);
+    expect(result.success).toBe(true);
+    expect(compileExemption(result.data![0]!).expiresAtMs).toBe(Date.parse('2024-03-01T00:00:00Z'));
+  });
+
+  it('a non-existent expiry stops the function at start with a ConfigError naming the setting', () => {
+    const env = {
+      FINDINGS_TABLE: 'findings',
+      NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:t',
+      STALE_TOKEN_EXEMPTIONS: '[{"tokenId": "t", "reason": "r", "expires": "2025-06-31"}]',
+    };
+    expect(() => parseStaleTokenSweepSettings(env)).toThrow(ConfigError);
+    expect(() => parseStaleTokenSweepSettings(env)).toThrow(
+      /STALE_TOKEN_EXEMPTIONS\.0\.expires: .*2025-06-31 is not a calendar date/,
+    );
   });
 });
 

@@ -3,7 +3,8 @@
  *
  * Cognigy adds rights (resources) and roles over time, so the schema accepts any resource name and
  * any role string: an unknown right is reported like any other, never a parse failure. A right is
- * held only when its operation flag is exactly `true`.
+ * held only when its operation flag is exactly `true`. A body with neither `organisationWide` nor
+ * `projectWide` is refused (CognigyResponseError): it says nothing about what the key holds.
  */
 import * as z from 'zod';
 import type { CognigyApi } from '../client';
@@ -42,13 +43,21 @@ const ScopeSchema = z
     roles: new Set(scope.roles),
   }));
 
-export const AclResponseSchema = z.object({
-  organisationWide: ScopeSchema.prefault({}),
-  projectWide: z
-    .record(z.string(), ScopeSchema)
-    .default({})
-    .transform((projects) => new Map(Object.entries(projects))),
-});
+// A body with neither field is not an ACL (an error page, a proxy's `{}`): read as "holds nothing" it
+// would resolve over-privileged findings, so it is refused as a response-shape error (with the traceId).
+export const AclResponseSchema = z
+  .object({
+    organisationWide: ScopeSchema.optional(),
+    projectWide: z.record(z.string(), ScopeSchema).optional(),
+  })
+  .refine((body) => body.organisationWide !== undefined || body.projectWide !== undefined, {
+    error: 'the ACL response has neither organisationWide nor projectWide',
+  })
+  .transform((body) => ({
+    // One scope missing means nothing held there; both missing was refused above.
+    organisationWide: body.organisationWide ?? { rights: new Set<RightName>(), roles: new Set<string>() },
+    projectWide: new Map(Object.entries(body.projectWide ?? {})),
+  }));
 
 export async function getCurrentUserAcl(client: CognigyApi): Promise<CognigyAcl> {
   const { data, traceId } = await client.get({
