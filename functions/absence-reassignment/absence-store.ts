@@ -9,6 +9,16 @@
  *   deferredKey = DEFERRED   deferredUntil = <when the first slot it waits for frees up>
  * the keys of the sparse index `byDeferredUntil`: the scheduled re-check reads only the deferred
  * absences that are due, never the whole table. Both attributes go when the absence stops waiting.
+ *
+ * One more item per person serialises the reconciliations of that person (SailPoint has no
+ * conditional writes, so two reconciliations writing at once could leave a stale configuration):
+ *   pk = IDENTITY#<identityId>   sk = RECONCILE
+ *   holder, heldUntil   while a reconciliation holds it (a lease: taken with a conditional write,
+ *                       expiring when the holder's Lambda invocation must have ended)
+ *   dirty               a reconciliation began and has not finished (true from the claim until a
+ *                       successful release; a failed or crashed holder leaves it set)
+ *   deferredKey, deferredUntil   while dirty: in the re-check's index, due when the lease ends, so
+ *                       a reconciliation that nobody retries is finished by the next scheduled run.
  */
 import {
   GetCommand,
@@ -17,6 +27,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailure } from '../shared/dynamo';
 import { TABLES } from '../shared/tables';
 import type { AbsenceRecord, ConfigurationsByType } from './model';
 
@@ -29,14 +40,49 @@ export interface ReconciliationRecord {
   reconciledVersion?: number;
 }
 
+/** What an ignored (out-of-order) event adds to its absence's item. */
+export interface IgnoredEventRecord {
+  processedEventIds: string[];
+  ignoredEvents: AbsenceRecord['ignoredEvents'];
+  updatedAt: string;
+}
+
+export type ReconcileClaim = { claimed: true } | { claimed: false; heldUntil: string };
+
+export interface ReconcileState {
+  /** A reconciliation began, and its holder failed or its lease ran out: the person needs another one. */
+  unfinished: boolean;
+}
+
 export interface AbsenceStore {
   get(identityId: string, absenceId: string): Promise<AbsenceRecord | undefined>;
   listForIdentity(identityId: string): Promise<AbsenceRecord[]>;
   /**
-   * Writes a decision. `expectedVersion` undefined: the absence must be new. Returns false when
-   * another writer got there first (re-read and decide again).
+   * Writes a decision over `read` (the item as read; undefined: the absence must be new). Returns
+   * false when another writer got there first (a decision, or an ignored event): re-read and decide again.
    */
-  saveDecision(record: AbsenceRecord, expectedVersion: number | undefined): Promise<boolean>;
+  saveDecision(record: AbsenceRecord, read: AbsenceRecord | undefined): Promise<boolean>;
+  /**
+   * Adds an ignored event to the item as `read`, leaving `version` alone (so a reconciliation
+   * recording this absence meanwhile is not disturbed). False when the item changed since `read`.
+   */
+  recordIgnoredEvent(read: AbsenceRecord, ignored: IgnoredEventRecord): Promise<boolean>;
+  /**
+   * Takes the person's reconciliation lease until `until` (ISO), if nobody holds it or the holder's
+   * lease ended before `now`; marks the person dirty until a successful release.
+   */
+  claimReconciliation(
+    identityId: string,
+    holder: string,
+    until: string,
+    now: string,
+  ): Promise<ReconcileClaim>;
+  /**
+   * Gives the lease back (false: it was no longer ours). `finished`: the person is clean; else it
+   * stays dirty and becomes due for the re-check at `now`.
+   */
+  releaseReconciliation(identityId: string, holder: string, finished: boolean, now: string): Promise<boolean>;
+  reconcileState(identityId: string, now: string): Promise<ReconcileState>;
   /** Records what SailPoint holds, if the decision (version) is still the one reconciled. */
   recordReconciliation(
     identityId: string,
@@ -46,15 +92,17 @@ export interface AbsenceStore {
     at: string,
   ): Promise<boolean>;
   /**
-   * Deferred absences whose first awaited slot has freed up by `now` (from the sparse index: eventually
-   * consistent, so the caller re-reads the person before acting).
+   * Deferred absences whose first awaited slot has freed up by `now`, and people whose last
+   * reconciliation did not finish (`absenceId` null). From the sparse index: eventually consistent,
+   * so the caller re-reads the person before acting.
    */
   listDeferredDue(now: Date): Promise<DeferredAbsenceRef[]>;
 }
 
 export interface DeferredAbsenceRef {
   identityId: string;
-  absenceId: string;
+  /** null: not an absence but the person's unfinished reconciliation. */
+  absenceId: string | null;
   deferredUntil: string;
 }
 
@@ -69,8 +117,15 @@ export const absenceKey = (identityId: string, absenceId: string) => ({
   sk: `ABSENCE#${absenceId}`,
 });
 
-function isConditionFailure(error: unknown): boolean {
-  return (error as { name?: string }).name === 'ConditionalCheckFailedException';
+export const reconcileKey = (identityId: string) => ({ pk: `IDENTITY#${identityId}`, sk: 'RECONCILE' });
+
+/** The item as read: its version, and how many event ids it held (an ignored event adds one). */
+function unchangedSince(read: AbsenceRecord) {
+  return {
+    ConditionExpression: '#version = :expected AND size(#processed) = :processedCount',
+    names: { '#version': 'version', '#processed': 'processedEventIds' },
+    values: { ':expected': read.version, ':processedCount': read.processedEventIds.length },
+  };
 }
 
 export class DynamoAbsenceStore implements AbsenceStore {
@@ -111,26 +166,153 @@ export class DynamoAbsenceStore implements AbsenceStore {
     return records;
   }
 
-  async saveDecision(record: AbsenceRecord, expectedVersion: number | undefined): Promise<boolean> {
+  async saveDecision(record: AbsenceRecord, read: AbsenceRecord | undefined): Promise<boolean> {
+    const condition = read ? unchangedSince(read) : undefined;
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: toItem(record, this.expiresAt(record)),
-          ...(expectedVersion === undefined
+          ...(condition === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : {
-                ConditionExpression: '#version = :expected',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': expectedVersion },
+                ConditionExpression: condition.ConditionExpression,
+                ExpressionAttributeNames: condition.names,
+                ExpressionAttributeValues: condition.values,
               }),
         }),
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionalCheckFailure(error)) return false;
       throw error;
     }
+  }
+
+  async recordIgnoredEvent(read: AbsenceRecord, ignored: IgnoredEventRecord): Promise<boolean> {
+    const condition = unchangedSince(read);
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: absenceKey(read.identityId, read.absenceId),
+          ConditionExpression: `attribute_exists(pk) AND ${condition.ConditionExpression}`,
+          UpdateExpression: 'SET #processed = :processed, #ignoredEvents = :ignored, #updatedAt = :at',
+          ExpressionAttributeNames: {
+            ...condition.names,
+            '#ignoredEvents': 'ignoredEvents',
+            '#updatedAt': 'updatedAt',
+          },
+          ExpressionAttributeValues: {
+            ...condition.values,
+            ':processed': ignored.processedEventIds,
+            ':ignored': ignored.ignoredEvents,
+            ':at': ignored.updatedAt,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async claimReconciliation(
+    identityId: string,
+    holder: string,
+    until: string,
+    now: string,
+  ): Promise<ReconcileClaim> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: reconcileKey(identityId),
+          ConditionExpression: 'attribute_not_exists(#holder) OR #heldUntil < :now',
+          UpdateExpression:
+            'SET #identityId = :identityId, #holder = :holder, #heldUntil = :until, #dirty = :true, ' +
+            '#deferredKey = :deferredKey, #deferredUntil = :until REMOVE #expiresAt',
+          ExpressionAttributeNames: {
+            '#identityId': 'identityId',
+            '#holder': 'holder',
+            '#heldUntil': 'heldUntil',
+            '#dirty': 'dirty',
+            '#deferredKey': 'deferredKey',
+            '#deferredUntil': 'deferredUntil',
+            '#expiresAt': 'expiresAt',
+          },
+          ExpressionAttributeValues: {
+            ':identityId': identityId,
+            ':holder': holder,
+            ':until': until,
+            ':now': now,
+            ':true': true,
+            ':deferredKey': DEFERRED_KEY,
+          },
+        }),
+      );
+      return { claimed: true };
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+      const item = await this.reconcileItem(identityId);
+      // Released in between: the caller tries again at once.
+      return { claimed: false, heldUntil: typeof item?.heldUntil === 'string' ? item.heldUntil : now };
+    }
+  }
+
+  async releaseReconciliation(
+    identityId: string,
+    holder: string,
+    finished: boolean,
+    now: string,
+  ): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: reconcileKey(identityId),
+          ConditionExpression: '#holder = :holder',
+          UpdateExpression: finished
+            ? 'SET #dirty = :false, #expiresAt = :expiresAt REMOVE #holder, #heldUntil, #deferredKey, #deferredUntil'
+            : 'SET #dirty = :true, #deferredKey = :deferredKey, #deferredUntil = :now REMOVE #holder, #heldUntil',
+          ExpressionAttributeNames: {
+            '#holder': 'holder',
+            '#heldUntil': 'heldUntil',
+            '#dirty': 'dirty',
+            '#deferredKey': 'deferredKey',
+            '#deferredUntil': 'deferredUntil',
+            ...(finished ? { '#expiresAt': 'expiresAt' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':holder': holder,
+            ...(finished
+              ? {
+                  ':false': false,
+                  ':expiresAt': Math.floor(Date.parse(now) / 1000) + this.retentionDays * DAY_SECONDS,
+                }
+              : { ':true': true, ':deferredKey': DEFERRED_KEY, ':now': now }),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async reconcileState(identityId: string, now: string): Promise<ReconcileState> {
+    const item = await this.reconcileItem(identityId);
+    const held = typeof item?.heldUntil === 'string' && item.heldUntil >= now;
+    return { unfinished: item?.dirty === true && !held };
+  }
+
+  private async reconcileItem(identityId: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: reconcileKey(identityId), ConsistentRead: true }),
+    );
+    return Item;
   }
 
   async recordReconciliation(
@@ -177,7 +359,7 @@ export class DynamoAbsenceStore implements AbsenceStore {
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionalCheckFailure(error)) return false;
       throw error;
     }
   }
@@ -202,7 +384,12 @@ export class DynamoAbsenceStore implements AbsenceStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      due.push(...((page.Items ?? []) as DeferredAbsenceRef[]));
+      // The person's reconciliation item has no absenceId.
+      due.push(
+        ...(page.Items ?? []).map(
+          (item) => ({ ...item, absenceId: item.absenceId ?? null }) as DeferredAbsenceRef,
+        ),
+      );
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return due;

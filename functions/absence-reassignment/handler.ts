@@ -4,7 +4,9 @@
  * Per message: parse (an invalid event is dead-lettered with the reason), then AbsenceWorkflow.
  * Messages of one person (FIFO message group, else the event's identityId) run one after another
  * in batch order; different people run concurrently. On a FIFO queue, once a message of a group
- * must be retried, the later messages of that group are retried too, so they never overtake it.
+ * must be retried, the later messages of that group are retried too, so they never overtake it —
+ * except when it is on its last receive: then it is dead-lettered, and the ones behind it go on
+ * (holding them back would only dead-letter them with it, untried).
  * Errors → outcomes: no delegate / SailPoint 400 / 404 / unreadable answer → dead letter (retrying
  * cannot help); 429 → retry after Retry-After; 5xx, timeouts, auth and anything unknown → retry
  * (the last allowed receive dead-letters it with the reason).
@@ -43,7 +45,7 @@ import { DynamoAbsenceStore } from './absence-store';
 import { parseAbsenceEvent } from './event';
 import { createDeferredRecheck, type DeferredRecheckEvent, type DeferredRecheckSummary } from './recheck';
 import { loadAbsenceReassignmentSettings, type AbsenceReassignmentSettings } from './settings';
-import { AbsenceWorkflow, type EventResult } from './workflow';
+import { AbsenceWorkflow, type EventResult, type RemainingTime } from './workflow';
 
 export const SERVICE_NAME = 'absence-reassignment';
 
@@ -173,6 +175,7 @@ export function createAbsenceReassignmentHandler(
   const processBatch = async (
     messages: QueueMessage[],
     counts: Counts,
+    remaining: RemainingTime,
   ): Promise<Map<string, MessageOutcome>> => {
     const outcomes = new Map<string, MessageOutcome>();
     const groups = new Map<string, { message: QueueMessage; fifo: boolean }[]>();
@@ -196,16 +199,22 @@ export function createAbsenceReassignmentHandler(
           });
           continue;
         }
-        const outcome = await handleMessage(message, counts);
+        const outcome = await handleMessage(message, counts, remaining);
         outcomes.set(message.messageId, outcome);
-        if (fifo && outcome.status === 'retry') blockedBy = message.messageId;
+        // On its last receive a retry becomes a dead letter (settleSqsBatch): it no longer holds the group.
+        const lastReceive = message.receiveCount >= deps.maxReceiveCount;
+        if (fifo && outcome.status === 'retry' && !lastReceive) blockedBy = message.messageId;
       }
     });
 
     return outcomes;
   };
 
-  const handleMessage = async (message: QueueMessage, counts: Counts): Promise<MessageOutcome> => {
+  const handleMessage = async (
+    message: QueueMessage,
+    counts: Counts,
+    remaining: RemainingTime,
+  ): Promise<MessageOutcome> => {
     const parsed = parseAbsenceEvent(message.body);
     if (!parsed.ok) return { status: 'dead-letter', reason: parsed.reason };
     const { event } = parsed;
@@ -216,7 +225,7 @@ export function createAbsenceReassignmentHandler(
       type: event.type,
     };
     try {
-      const result = await workflow.handle(event);
+      const result = await workflow.handle(event, remaining);
       counts[OUTCOME_COUNTER[result.outcome]]++;
       if (result.delegateSubstituted) counts.delegatesSubstituted++;
       counts.configurationsCreated += result.changes.created;
@@ -235,9 +244,10 @@ export function createAbsenceReassignmentHandler(
     }
   };
 
-  const handle = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const counts = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Counts;
-    const settled = await settleSqsBatch(event, (messages) => processBatch(messages, counts), {
+    const remaining = () => context.getRemainingTimeInMillis();
+    const settled = await settleSqsBatch(event, (messages) => processBatch(messages, counts, remaining), {
       sqs: deps.sqs,
       queueUrl: deps.queueUrl,
       deadLetterQueueUrl: deps.deadLetterQueueUrl,
@@ -259,7 +269,7 @@ export function createAbsenceReassignmentHandler(
     event: SQSEvent | DeferredRecheckEvent,
     context: Context,
   ): Promise<SQSBatchResponse | DeferredRecheckSummary> =>
-    isSqsEvent(event) ? handle(event) : recheck(event, context);
+    isSqsEvent(event) ? handle(event, context) : recheck(event, context);
   const wrapped = middy(dispatch);
   if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
   return wrapped as unknown as AbsenceReassignmentHandler;

@@ -11,6 +11,8 @@
  *
  * Idempotent: an absence that took its slot leaves the index, so a retried or overlapping run finds
  * nothing more to do; a person whose re-check failed stays due and is retried by the next run. The
+ * index also lists people whose last reconciliation (an event's or a run's) failed half-way: the
+ * run reconciles them once (`repaired`). The
  * invocation fails (Lambda's Errors metric and alarm see it) when any person failed, after every other
  * person was handled. People not started before the time reserve are left for the next run.
  */
@@ -35,8 +37,10 @@ export interface DeferredRecheckSummary {
   readonly runAt: string;
   /** Deferred absences the index listed as due. */
   readonly due: number;
-  /** People they belong to (each re-checked once). */
+  /** People they belong to, and people with an unfinished reconciliation (each re-checked once). */
   readonly people: number;
+  /** People whose unfinished reconciliation this run finished. */
+  readonly repaired: string[];
   readonly slotsTaken: { identityId: string; absenceId: string; configTypes: ConfigType[] }[];
   /** Due absences still deferred afterwards: another absence of the person is ahead of them. */
   readonly stillWaiting: { identityId: string; absenceId: string }[];
@@ -107,6 +111,7 @@ export function createDeferredRecheck(deps: DeferredRecheckDeps) {
     const people = [...new Set(due.map((d) => d.identityId))];
 
     const slotsTaken: DeferredRecheckSummary['slotsTaken'] = [];
+    const repaired: string[] = [];
     const stillWaiting: DeferredRecheckSummary['stillWaiting'] = [];
     const failed: DeferredRecheckSummary['failed'] = [];
     const changes: ConfigurationChanges = { created: 0, updated: 0, deleted: 0 };
@@ -120,7 +125,10 @@ export function createDeferredRecheck(deps: DeferredRecheckDeps) {
         break;
       }
       try {
-        const result = await deps.workflow.recheckDeferred(identityId);
+        const result = await deps.workflow.recheckDeferred(identityId, () =>
+          context.getRemainingTimeInMillis(),
+        );
+        if (result.repaired) repaired.push(identityId);
         slotsTaken.push(...result.slotsTaken.map((taken) => ({ identityId, ...taken })));
         stillWaiting.push(...result.stillWaiting.map((absenceId) => ({ identityId, absenceId })));
         changes.created += result.changes.created;
@@ -136,8 +144,9 @@ export function createDeferredRecheck(deps: DeferredRecheckDeps) {
 
     const summary: DeferredRecheckSummary = {
       runAt: runAt.toISOString(),
-      due: due.length,
+      due: due.filter((d) => d.absenceId !== null).length,
       people: people.length,
+      repaired,
       slotsTaken,
       stillWaiting,
       failed,

@@ -7,11 +7,19 @@
  *   4. reconcile SailPoint with every absence of that person: read their configurations once,
  *      then create, replace or delete per work type, and record what SailPoint holds.
  * Steps 1–3 make the event count exactly once; step 4 is idempotent and re-runs after a crash
- * (a duplicate delivery finds `reconciledVersion` behind `version` and finishes the job).
+ * (a duplicate delivery finds `reconciledVersion` behind `version`, or the person's reconciliation
+ * unfinished, and finishes the job).
+ *
+ * Reconciliations of one person never overlap: each holds the person's lease (absence-store.ts) from
+ * before its GET until it has recorded what SailPoint holds. SailPoint has no conditional writes, so
+ * two reconciliations working from different reads could otherwise leave whichever wrote last — and
+ * the one that recorded last would claim the person was in sync. A holder that fails leaves the
+ * person "unfinished": its redelivery, the next reconciliation of the person, or the scheduled
+ * re-check finishes it.
  */
 import type { LogSink } from '../shared/observability';
 import type { Notifier } from '../shared/notifier';
-import { PermanentMessageError } from '../shared/queue/outcomes';
+import { PermanentMessageError, RetryLaterError } from '../shared/queue/outcomes';
 import {
   CONFIG_TYPES,
   SailPointNotFoundError,
@@ -27,7 +35,8 @@ import {
   type ReassignmentConfiguration,
   type SailPointTransport,
 } from '../shared/sailpoint';
-import type { AbsenceStore } from './absence-store';
+import { randomUUID } from 'node:crypto';
+import type { AbsenceStore, IgnoredEventRecord } from './absence-store';
 import {
   describeTrail,
   resolveDelegate,
@@ -56,7 +65,12 @@ import {
 export interface AbsenceWorkflowOptions {
   /** Candidates examined when looking for a delegate (SailPoint itself follows chains to depth 5). */
   readonly maxDelegateHops: number;
+  /** How long a reconciliation waits for another one of the same person before its message is retried (default 10 s). */
+  readonly leaseWaitMs?: number;
 }
+
+/** Time left of the running Lambda invocation (context.getRemainingTimeInMillis). */
+export type RemainingTime = () => number;
 
 export interface AbsenceWorkflowDeps {
   readonly sailpoint: SailPointTransport;
@@ -65,6 +79,8 @@ export interface AbsenceWorkflowDeps {
   readonly now: () => Date;
   readonly log: LogSink;
   readonly options: AbsenceWorkflowOptions;
+  /** Waits between looks at a held lease (default: setTimeout). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export type EventOutcome =
@@ -94,28 +110,37 @@ export interface RecheckResult {
   /** Due absences still deferred afterwards (another absence of the person is ahead of them). */
   readonly stillWaiting: string[];
   readonly changes: ConfigurationChanges;
+  /** The person's last reconciliation had not finished, and this run finished it. */
+  readonly repaired?: boolean;
 }
 
 const MAX_COMMIT_ATTEMPTS = 4;
 const MAX_RECONCILE_ROUNDS = 3;
 const KEPT_IGNORED_EVENTS = 20;
+/** Lease length without a Lambda context: Lambda's longest timeout. */
+const MAX_INVOCATION_MS = 15 * 60_000;
+/** Added to the holder's remaining time: clocks of two Lambda hosts may differ by this much. */
+const LEASE_CLOCK_MARGIN_MS = 10_000;
+const LEASE_POLL_MS = 200;
+const DEFAULT_LEASE_WAIT_MS = 10_000;
 
 const noChanges = (): ConfigurationChanges => ({ created: 0, updated: 0, deleted: 0 });
 
 export class AbsenceWorkflow {
   constructor(private readonly deps: AbsenceWorkflowDeps) {}
 
-  async handle(event: AbsenceEvent): Promise<EventResult> {
+  async handle(event: AbsenceEvent, remaining?: RemainingTime): Promise<EventResult> {
     const { store } = this.deps;
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
       const current = await store.get(event.identityId, event.absenceId);
 
       if (current?.processedEventIds.includes(event.eventId)) {
-        if (current.reconciledVersion >= current.version) {
+        if (current.reconciledVersion >= current.version && !(await this.unfinished(event.identityId))) {
           return this.result('duplicate', `event ${event.eventId} was already processed`);
         }
-        // An earlier delivery committed the decision but did not finish with SailPoint.
-        const changes = await this.reconcile(event.identityId);
+        // An earlier delivery committed the decision but did not finish with SailPoint (or another
+        // reconciliation of the person failed half-way).
+        const changes = await this.reconcile(event.identityId, remaining);
         return this.result(
           'duplicate',
           `event ${event.eventId} was already recorded; finished applying it`,
@@ -124,10 +149,10 @@ export class AbsenceWorkflow {
       }
 
       if (current && eventOrderKey(event) <= current.lastEventKey) {
-        const ignored = this.ignore(current, event);
-        if (!(await store.saveDecision(ignored, current.version))) continue;
-        const changes =
-          current.reconciledVersion < current.version ? await this.reconcile(event.identityId) : noChanges();
+        if (!(await store.recordIgnoredEvent(current, this.ignore(current, event)))) continue;
+        const behind =
+          current.reconciledVersion < current.version || (await this.unfinished(event.identityId));
+        const changes = behind ? await this.reconcile(event.identityId, remaining) : noChanges();
         return this.result(
           'stale-ignored',
           `event ${event.eventId} (${event.type}, occurred ${event.occurredAt}) is older than the last applied ` +
@@ -137,8 +162,8 @@ export class AbsenceWorkflow {
       }
 
       const next = await this.decide(current, event);
-      if (!(await store.saveDecision(next, current?.version))) continue;
-      const changes = await this.reconcile(event.identityId, next);
+      if (!(await store.saveDecision(next, current))) continue;
+      const changes = await this.reconcile(event.identityId, remaining, next);
       const saved = await store.get(event.identityId, event.absenceId);
       return this.report(next, saved ?? next, changes);
     }
@@ -155,16 +180,20 @@ export class AbsenceWorkflow {
    * version change and runs another round with a fresh clock: both end wanting the same. A crash
    * after the commit leaves `reconciledVersion` behind and the absence still in the index: the next
    * run (or the person's next event) finishes the reconciliation without committing again.
+   * A person listed for an unfinished reconciliation (its holder failed) is reconciled once.
    */
-  async recheckDeferred(identityId: string): Promise<RecheckResult> {
+  async recheckDeferred(identityId: string, remaining?: RemainingTime): Promise<RecheckResult> {
     const { store } = this.deps;
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
       const absences = await store.listForIdentity(identityId);
       const now = this.deps.now();
       const due = absences.filter((a) => deferralDue(a, now));
       if (due.length === 0) {
-        // The index lags, or an event got there first: nothing to write, nothing to ask SailPoint.
-        return { identityId, due: [], slotsTaken: [], stillWaiting: [], changes: noChanges() };
+        const none = { identityId, due: [], slotsTaken: [], stillWaiting: [] };
+        // The index lags, or an event got there first: nothing to write, nothing to ask SailPoint…
+        if (!(await this.unfinished(identityId))) return { ...none, changes: noChanges() };
+        // …unless a reconciliation of this person failed half-way and nobody has finished it.
+        return { ...none, changes: await this.reconcile(identityId, remaining), repaired: true };
       }
       const desired = desiredConfigurations(absences, now);
       const at = now.toISOString();
@@ -178,14 +207,14 @@ export class AbsenceWorkflow {
         if (takes.length === 0) continue;
         const decision = `re-check ${at}: the slot it waited for is free; takes ${takes.join(', ')}`;
         const next = { ...absence, decision, version: absence.version + 1, updatedAt: at };
-        if (!(await store.saveDecision(next, absence.version))) {
+        if (!(await store.saveDecision(next, absence))) {
           lostRace = true;
           break;
         }
       }
       if (lostRace) continue;
 
-      const changes = await this.reconcile(identityId);
+      const changes = await this.reconcile(identityId, remaining);
       const after = new Map((await store.listForIdentity(identityId)).map((a) => [a.absenceId, a]));
       const slotsTaken: RecheckResult['slotsTaken'] = [];
       const stillWaiting: string[] = [];
@@ -218,12 +247,13 @@ export class AbsenceWorkflow {
     return { outcome, detail, changes, delegateSubstituted };
   }
 
-  /** Records an out-of-order event without applying it. */
-  private ignore(current: AbsenceRecord, event: AbsenceEvent): AbsenceRecord {
+  /**
+   * Records an out-of-order event without applying it. No version bump: an ignored event is no
+   * decision, and a bump would make a running reconciliation's record of this absence fail.
+   */
+  private ignore(current: AbsenceRecord, event: AbsenceEvent): IgnoredEventRecord {
     const at = this.deps.now().toISOString();
-    const inSync = current.reconciledVersion >= current.version;
     return {
-      ...current,
       processedEventIds: [...current.processedEventIds, event.eventId],
       ignoredEvents: [
         ...current.ignoredEvents,
@@ -235,10 +265,13 @@ export class AbsenceWorkflow {
           at,
         },
       ].slice(-KEPT_IGNORED_EVENTS),
-      version: current.version + 1,
-      reconciledVersion: inSync ? current.version + 1 : current.reconciledVersion,
       updatedAt: at,
     };
+  }
+
+  /** A reconciliation of the person began and nobody finished it (its holder failed, or its lease ran out). */
+  private async unfinished(identityId: string): Promise<boolean> {
+    return (await this.deps.store.reconcileState(identityId, this.deps.now().toISOString())).unfinished;
   }
 
   /** The absence's next state. Throws PermanentMessageError when nobody can cover it. */
@@ -349,10 +382,70 @@ export class AbsenceWorkflow {
   }
 
   /**
-   * Brings SailPoint in line with every absence of the person, then records what it holds. Re-reads
-   * the absences afterwards: when a concurrent decision landed meanwhile, another round runs.
+   * Brings SailPoint in line with every absence of the person, then records what it holds, holding
+   * the person's lease throughout. Re-reads the absences afterwards: when a concurrent decision
+   * landed meanwhile (decisions take no lease), another round runs.
    */
-  private async reconcile(identityId: string, trigger?: AbsenceRecord): Promise<ConfigurationChanges> {
+  private async reconcile(
+    identityId: string,
+    remaining?: RemainingTime,
+    trigger?: AbsenceRecord,
+  ): Promise<ConfigurationChanges> {
+    const { store, log } = this.deps;
+    const holder = await this.claimLease(identityId, remaining);
+    let changes: ConfigurationChanges;
+    try {
+      changes = await this.reconcileRounds(identityId, trigger);
+    } catch (error) {
+      // Leaves the person unfinished (and due for the re-check): whoever comes next reconciles.
+      await store
+        .releaseReconciliation(identityId, holder, false, this.deps.now().toISOString())
+        .catch((releaseError: unknown) =>
+          log.warn('could not release the reconciliation lease; it ends on its own', {
+            identityId,
+            error: releaseError instanceof Error ? releaseError.message : String(releaseError),
+          }),
+        );
+      throw error;
+    }
+    if (!(await store.releaseReconciliation(identityId, holder, true, this.deps.now().toISOString()))) {
+      log.warn('the reconciliation lease ran out before the reconciliation finished', { identityId });
+    }
+    return changes;
+  }
+
+  /**
+   * Takes the person's reconciliation lease, until the end of this invocation (plus a margin for
+   * clocks): a holder cannot outlive it. Waits up to `leaseWaitMs` for another holder, then gives up
+   * with a RetryLaterError (its message is retried when that lease ends).
+   */
+  private async claimLease(identityId: string, remaining?: RemainingTime): Promise<string> {
+    const { store, options } = this.deps;
+    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const holder = randomUUID();
+    const looks = Math.max(1, Math.ceil((options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS) / LEASE_POLL_MS));
+    for (let look = 1; ; look++) {
+      const now = this.deps.now();
+      const until = new Date(now.getTime() + (remaining?.() ?? MAX_INVOCATION_MS) + LEASE_CLOCK_MARGIN_MS);
+      const claim = await store.claimReconciliation(
+        identityId,
+        holder,
+        until.toISOString(),
+        now.toISOString(),
+      );
+      if (claim.claimed) return holder;
+      if (look >= looks) {
+        const waitSeconds = Math.ceil((Date.parse(claim.heldUntil) - now.getTime()) / 1000);
+        throw new RetryLaterError(
+          `the absences of ${identityId} are being reconciled by another invocation (lease until ${claim.heldUntil}); will retry`,
+          Math.min(900, Math.max(1, waitSeconds)),
+        );
+      }
+      await sleep(LEASE_POLL_MS);
+    }
+  }
+
+  private async reconcileRounds(identityId: string, trigger?: AbsenceRecord): Promise<ConfigurationChanges> {
     const changes = noChanges();
     for (let round = 1; round <= MAX_RECONCILE_ROUNDS; round++) {
       const absences = await this.deps.store.listForIdentity(identityId);
@@ -385,7 +478,11 @@ export class AbsenceWorkflow {
         this.deps.log.info('absences changed while reconciling; reconciling again', { identityId, round });
         continue;
       }
-      await this.record(after, desired, held, now);
+      if (!(await this.record(after, desired, held, now))) {
+        // A decision landed after the re-read: what was recorded may be wrong for it.
+        this.deps.log.info('an absence changed while recording; reconciling again', { identityId, round });
+        continue;
+      }
       return changes;
     }
     throw new Error(
@@ -449,8 +546,8 @@ export class AbsenceWorkflow {
       });
       return heldAfter(created, type, sent);
     } catch (error) {
-      // A 400 here can mean a configuration appeared since we read (a concurrent delivery, or the
-      // person's own): read again, and adopt or replace it; otherwise it is a real refusal.
+      // A 400 here can mean a configuration appeared since we read (the person's own, or a holder
+      // whose lease ran out): read again, and adopt or replace it; otherwise it is a real refusal.
       if (!(error instanceof SailPointValidationError) || error.status !== 400) throw error;
       const again = await getReassignmentConfiguration(sailpoint, identityId);
       const appeared = configDetailOf(again, type);
@@ -463,13 +560,17 @@ export class AbsenceWorkflow {
     }
   }
 
-  /** Stores, per absence, the configurations it holds in SailPoint and whether it waits for a slot. */
+  /**
+   * Stores, per absence, the configurations it holds in SailPoint and whether it waits for a slot.
+   * False when an absence's version moved on since it was read (nothing recorded for it).
+   */
   private async record(
     absences: AbsenceRecord[],
     desired: Map<ConfigType, DesiredConfiguration>,
     held: Map<ConfigType, ActualConfiguration>,
     now: Date,
-  ) {
+  ): Promise<boolean> {
+    let allRecorded = true;
     const at = now.toISOString();
     const byId = new Map(absences.map((a) => [a.absenceId, a]));
     for (const absence of absences) {
@@ -505,14 +606,16 @@ export class AbsenceWorkflow {
         deferredUntil === absence.deferredUntil &&
         absence.reconciledVersion >= absence.version;
       if (unchanged) continue;
-      await this.deps.store.recordReconciliation(
+      const recorded = await this.deps.store.recordReconciliation(
         absence.identityId,
         absence.absenceId,
         absence.version,
         { configurations, deferred, deferredUntil, reconciledVersion: absence.version },
         at,
       );
+      if (!recorded) allRecorded = false;
     }
+    return allRecorded;
   }
 
   private async report(

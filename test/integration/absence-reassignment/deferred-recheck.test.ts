@@ -7,9 +7,16 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
 import { OPEN_ENDED_HOLD } from '../../../functions/absence-reassignment/policy';
 import type { DeferredRecheckSummary } from '../../../functions/absence-reassignment/recheck';
-import type { ApiRequest, SailPointTransport } from '../../../functions/shared/sailpoint';
+import type { ApiRequest } from '../../../functions/shared/sailpoint';
 import { fakeContext } from '../../../local/queue-poller';
-import { JULY, PEOPLE, absenceEvent, absenceHarness, type AbsenceHarness } from './harness';
+import {
+  JULY,
+  PEOPLE,
+  absenceEvent,
+  absenceHarness,
+  switchableTransport,
+  type AbsenceHarness,
+} from './harness';
 
 const { DEV, FARID, GRACE, HUGO } = PEOPLE;
 const ALL_TYPES = ['ACCESS_REQUESTS', 'CERTIFICATIONS', 'MANUAL_TASKS'];
@@ -20,19 +27,6 @@ const CREATE = /^\/beta\/reassignment-configurations$/;
 
 function allTo(to: string, window: { startDate: string; endDate: string | null }) {
   return Object.fromEntries(ALL_TYPES.map((type) => [type, { to, ...window }]));
-}
-
-/** Lets a test switch a SailPoint transport wrapper on and off after the harness is built. */
-function switchableTransport() {
-  let active: ((client: SailPointTransport) => SailPointTransport) | undefined;
-  return {
-    wrap: (client: SailPointTransport): SailPointTransport => ({
-      send: (request) => (active ? active(client) : client).send(request),
-    }),
-    use(wrapper: ((client: SailPointTransport) => SailPointTransport) | undefined) {
-      active = wrapper;
-    },
-  };
 }
 
 describe('the scheduled re-check of deferred absences', () => {
@@ -185,23 +179,21 @@ describe('the scheduled re-check of deferred absences', () => {
     expect(h.sandbox.requestLog.count({})).toBe(0);
   });
 
-  it('a re-check and a queue event of the same person at the same moment leave one set of configurations', async () => {
+  it('a re-check and a queue event of the same person at the same moment take turns: one set of configurations, no create race', async () => {
     await julyThenDecember();
     setClock('2030-07-15T05:00:00.000Z');
-    // A tenant that dropped July's ended configurations: both sides find the slots empty and POST.
+    // A tenant that dropped July's ended configurations: both sides find the slots empty.
     h.sandbox.state.reassignments.delete(FARID);
     h.sandbox.requestLog.clear();
-    // Hold the first two reads of Farid's configurations until both sides have made theirs.
-    let arrived = 0;
-    let bothRead!: () => void;
-    const barrier = new Promise<void>((resolve) => (bothRead = resolve));
-    const giveUp = setTimeout(bothRead, 3000); // never hang the test
+    // Hold the first read of Farid's configurations until both sides have committed their decision
+    // (the re-check's, then the event's or the other way round), so their reconciliations overlap.
+    let reads = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const giveUp = setTimeout(release, 3000); // never hang the test
     transport.use((client) => ({
       async send<T>(request: ApiRequest<T>): Promise<T> {
-        if (request.operation === 'getReassignmentConfiguration' && arrived < 2) {
-          if (++arrived === 2) bothRead();
-          await barrier;
-        }
+        if (request.operation === 'getReassignmentConfiguration' && ++reads === 1) await held;
         return client.send(request);
       },
     }));
@@ -210,13 +202,23 @@ describe('the scheduled re-check of deferred absences', () => {
     await h.send(
       absenceEvent({ absenceId: 'december', type: 'ABSENCE_UPDATED', delegateId: GRACE, ...DECEMBER }),
     );
-    const [summary] = await Promise.all([recheck(), h.drain()]);
+    const both = Promise.all([recheck(), h.drain()]);
+    const deadline = Date.now() + 3000;
+    while ((await h.store.get(FARID, 'december'))!.version < 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const bothDecided = (await h.store.get(FARID, 'december'))!.version === 3;
+    await new Promise((r) => setTimeout(r, 100)); // the second one is at the lease by now
+    const readsWhileHeld = reads;
+    release();
     clearTimeout(giveUp);
+    const [summary] = await both;
 
-    expect(arrived).toBe(2); // both really read before either wrote
+    expect(bothDecided).toBe(true);
+    expect(readsWhileHeld).toBe(1); // the second one waited for the first: it never read alongside
     expect(h.configurations(FARID)).toEqual(allTo(GRACE, DECEMBER));
-    expect(h.count('POST', CREATE, 201)).toBe(3); // one create per work type, never two
-    expect(h.count('POST', CREATE, 400)).toBe(3); // the loser of each race adopted the winner's
+    expect(h.count('POST', CREATE, 201)).toBe(3); // one create per work type
+    expect(h.count('POST', CREATE, 400)).toBe(0); // the second read after the first's creates: no race
     expect(summary.failed).toEqual([]);
     const december = await h.store.get(FARID, 'december');
     expect(december).toMatchObject({ deferred: null, deferredUntil: null });

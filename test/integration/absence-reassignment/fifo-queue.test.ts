@@ -3,7 +3,12 @@
  * the handler must keep a group's order within a batch and dead-letter into a FIFO DLQ.
  */
 
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
 import { drainQueue, fakeContext } from '../../../local/queue-poller';
@@ -12,13 +17,13 @@ import { PEOPLE, absenceEvent, absenceHarness, type AbsenceHarness } from './har
 
 const { FARID, GRACE } = PEOPLE;
 
-function record(body: unknown, messageId: string, groupId: string): SQSRecord {
+function record(body: unknown, messageId: string, groupId: string, receiveCount = 1): SQSRecord {
   return {
     messageId,
     receiptHandle: `receipt-${messageId}`,
     body: JSON.stringify(body),
     attributes: {
-      ApproximateReceiveCount: '1',
+      ApproximateReceiveCount: String(receiveCount),
       SentTimestamp: '0',
       SenderId: 'test',
       ApproximateFirstReceiveTimestamp: '0',
@@ -62,6 +67,55 @@ describe('absence events on a FIFO queue', () => {
     // The cancellation was not even looked at: it must not overtake its start.
     expect((await h.store.get(FARID, 'leave-1'))?.processedEventIds).toEqual(['farid-start']);
     expect((await h.store.get(GRACE, 'g'))?.processedEventIds).toEqual(['grace-old']);
+  });
+
+  it('when the message ahead gives up on its last receive, the ones it held back are handled, not dead-lettered with it', async () => {
+    h = await absenceHarness({ maxAttempts: 1, maxReceiveCount: 3 });
+    const sqs = localSqsClient();
+    const dlq = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `${uniqueName('absence-dlq')}.fifo`,
+        Attributes: { FifoQueue: 'true' },
+      }),
+    );
+    const handler = createAbsenceReassignmentHandler({ ...h.deps, deadLetterQueueUrl: dlq.QueueUrl! });
+    // Every create fails: the start is retried until its last receive; the cancellation behind it
+    // was held back each time (so its receive count went up with the start's).
+    h.sandbox.faults.inject({ method: 'POST', path: /^\/beta\/reassignment-configurations$/, status: 503 });
+    const event: SQSEvent = {
+      Records: [
+        record(absenceEvent({ eventId: 'farid-start' }), 'm1', FARID, 3),
+        record(absenceEvent({ eventId: 'farid-cancel', type: 'ABSENCE_CANCELLED' }), 'm2', FARID, 3),
+      ],
+    };
+    const response = await handler(event, fakeContext('absence'));
+
+    expect(response.batchItemFailures).toEqual([]);
+    // A FIFO queue hides the rest of a group while one of its messages is in flight: take them one by one.
+    const dead: { eventId: string; reason: string | undefined }[] = [];
+    for (;;) {
+      const got = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl!, MessageAttributeNames: ['All'] }),
+      );
+      const message = got.Messages?.[0];
+      if (!message) break;
+      dead.push({
+        eventId: (JSON.parse(message.Body!) as { eventId: string }).eventId,
+        reason: message.MessageAttributes?.reason?.StringValue,
+      });
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: dlq.QueueUrl!, ReceiptHandle: message.ReceiptHandle! }),
+      );
+    }
+    expect(dead).toEqual([
+      { eventId: 'farid-start', reason: expect.stringMatching(/^gave up after 3 attempts: .*503/) },
+    ]);
+    // The cancellation was applied: nothing is configured and the absence is recorded cancelled.
+    expect(await h.store.get(FARID, 'leave-1')).toMatchObject({
+      status: 'CANCELLED',
+      processedEventIds: ['farid-start', 'farid-cancel'],
+    });
+    expect(h.configurations(FARID)).toEqual({});
   });
 
   it('dead-letters into a FIFO dead-letter queue with the reason, and processes the group in order', async () => {

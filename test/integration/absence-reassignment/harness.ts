@@ -157,3 +157,16 @@ export function losingResponses(
     },
   });
 }
+
+/** Lets a test switch a SailPoint transport wrapper on and off after the harness is built. */
+export function switchableTransport() {
+  let active: ((client: SailPointTransport) => SailPointTransport) | undefined;
+  return {
+    wrap: (client: SailPointTransport): SailPointTransport => ({
+      send: (request) => (active ? active(client) : client).send(request),
+    }),
+    use(wrapper: ((client: SailPointTransport) => SailPointTransport) | undefined) {
+      active = wrapper;
+    },
+  };
+}
