@@ -7,9 +7,13 @@
  *  3. claim each unit's slot with a conditional write (slot-policy.ts decides from the state read:
  *     duplicate, in flight, waiting for the opposite request, or take over and reconcile);
  *  4. units taken over from an unfinished attempt are looked up in /access-request-status first;
- *  5. the current access of every identity is read from Search: unknown identity → invalid message,
- *     GRANT of access held / REVOKE of access not held → skipped;
- *  6. the rest is coalesced into API-legal requests (coalesce.ts) and POSTed;
+ *  5. the current access of every identity of every message with something to submit is read from
+ *     Search: unknown identity → invalid message (nothing of it is submitted), a failed read → none
+ *     of that message's units is submitted now (retried), GRANT of access held / REVOKE of access
+ *     not held → skipped;
+ *  6. the rest is coalesced into API-legal requests (coalesce.ts) and POSTed; a taken-over claim
+ *     first moves its attempt deadline (attemptUntil) to this invocation's, conditional on the claim;
+ *     claims kept after a POST whose outcome is unknown get attemptUntil = when the POST returned;
  *  7. every message gets an outcome record and a queue outcome (outcomes.ts).
  * Duplicates cost no SailPoint call; nothing is POSTed twice for a unit within the dedup window.
  */
@@ -34,11 +38,14 @@ import {
 } from './outcomes';
 import { CLOCK_SKEW_MS, findRequests, requestIdsOf, statusOf, type RequestStatusEntry } from './reconcile';
 import {
+  attemptUntilOf,
+  carriedSubmissions,
   decideSlot,
   oppositeOf,
   type OppositeStatus,
   type SlotDecision,
   type SlotRecord,
+  type SubmissionEntry,
 } from './slot-policy';
 import type { ProvisioningStore, UnitOutcomeRecord } from './state-store';
 import { describeUnit, unitsOf, type SlotRef, type Unit } from './units';
@@ -137,6 +144,10 @@ interface MessageState {
   parsed?: AccessRequestMessage;
   requestId?: string;
   invalid?: string;
+  /** Its units were merged into the batch's tasks (it was valid when the batch began). */
+  merged?: boolean;
+  /** Set when an identity of the message could not be read: none of its units is submitted now. */
+  blocked?: string;
   units: Unit[];
 }
 
@@ -147,7 +158,20 @@ interface UnitTask {
   /** The first owner's caller requestId, kept on the slot for operators. */
   readonly requestId?: string;
   claimToken?: string;
+  /** What the claim holds: `held` until it is given back or marked submitted. */
+  claimState?: 'held' | 'released' | 'submitted';
+  /** The slot's submissions this claim carries (kept on release and submission). */
+  carried?: SubmissionEntry[];
+  /** The claim's attemptUntil as written (the latest moment a POST of it may be sent). */
+  attemptUntil?: number;
+  /** A POST of this unit was started in this invocation. */
+  posted?: boolean;
+  /** Taken over from an unfinished attempt: reconcile since this time... */
   reconcileSince?: number;
+  /** ...which may have sent its POST until this time... */
+  reconcileUntil?: number;
+  /** ...by this message. */
+  reconcileMessageId?: string;
   outcome?: UnitOutcome;
   /** The owner credited with the submission (others are reported as duplicates). */
   submitter?: string;
@@ -187,7 +211,8 @@ export class AccessProvisioner {
     messages: readonly BatchMessage[],
     options: { remainingMs?: number } = {},
   ): Promise<BatchReport> {
-    const deadline = options.remainingMs === undefined ? undefined : this.clock() + options.remainingMs;
+    const started = this.clock();
+    const deadline = options.remainingMs === undefined ? undefined : started + options.remainingMs;
     const counts: BatchCounts = {
       messages: messages.length,
       units: 0,
@@ -226,28 +251,42 @@ export class AccessProvisioner {
     const byId = new Map(states.map((s) => [s.message.messageId, s]));
     const tasks = this.mergeUnits(states);
     counts.units = tasks.length;
-    const batch = new BatchRun(this, counts, deadline);
+    // No POST is sent after this moment (the invocation's deadline; without one, the claim lease,
+    // which is longer than any invocation): claims record it as their attempt's end (attemptUntil).
+    const attemptDeadline = deadline ?? started + this.settings.claimLeaseMs;
+    const batch = new BatchRun(this, counts, attemptDeadline);
 
     const active = tasks.filter((t) => !t.outcome);
     await batch.claim(active);
     await batch.reconcile(active.filter((t) => t.claimToken && t.reconcileSince !== undefined && !t.outcome));
-    await batch.checkAccess(
-      active.filter((t) => t.claimToken && !t.outcome),
-      (identityId, reason) => {
-        for (const state of states) {
-          if (!state.invalid && state.parsed?.requestedFor.includes(identityId)) state.invalid = reason;
-        }
-      },
-    );
-    // Units whose every owner turned out invalid are given up; the others continue with valid owners.
+    const toSubmit = active.filter((t) => t.claimToken && !t.outcome);
+    // Every identity of a message with something to submit is read, so that nothing of a message
+    // naming an unknown identity is submitted, even when that identity's own unit needs no POST.
+    const submitting = new Set(toSubmit.flatMap((t) => t.owners));
+    const identities = states
+      .filter((s) => submitting.has(s.message.messageId) && !s.invalid)
+      .flatMap((s) => s.parsed?.requestedFor ?? []);
+    await batch.checkAccess(toSubmit, identities, (identityId, reason, unknown) => {
+      for (const state of states) {
+        if (state.invalid || !state.parsed?.requestedFor.includes(identityId)) continue;
+        if (unknown) state.invalid = reason;
+        else state.blocked ??= reason;
+      }
+    });
+    // A unit goes on with the owners that are valid and whose identities could all be read; one with
+    // none left is given up (its messages are invalid, or retried with the reason).
     for (const task of active) {
-      task.owners = task.owners.filter((id) => !byId.get(id)?.invalid);
+      const blocked = task.owners.map((id) => byId.get(id)).find((s) => !s?.invalid && s?.blocked);
+      task.owners = task.owners.filter((id) => !byId.get(id)?.invalid && !byId.get(id)?.blocked);
       if (task.owners.length === 0 && task.claimToken && !task.outcome) {
-        task.outcome = { kind: 'invalid', detail: 'every message asking for it is invalid' };
+        task.outcome = blocked
+          ? { kind: 'retrying', detail: blocked.blocked!, delaySeconds: this.settings.transientRetrySeconds }
+          : { kind: 'invalid', detail: 'every message asking for it is invalid' };
         await batch.release(task);
       }
     }
     await batch.submit(active.filter((t) => t.claimToken && !t.outcome));
+    await batch.endAttempts(active);
 
     return this.settle(states, tasks, counts);
   }
@@ -286,6 +325,7 @@ export class AccessProvisioner {
     const bySlot = new Map<string, Map<RequestType, UnitTask>>();
     const tasks: UnitTask[] = [];
     for (const state of ordered) {
+      state.merged = true;
       for (const unit of state.units) {
         let perType = bySlot.get(unit.slot.key);
         if (!perType) bySlot.set(unit.slot.key, (perType = new Map()));
@@ -328,6 +368,17 @@ export class AccessProvisioner {
       if (batchFailure) {
         verdict = verdictOf([batchFailure]);
       } else if (state.invalid) {
+        // Units this message submitted (in an earlier receive) stay visible: the record never hides
+        // a request that exists in SailPoint. The others are not submitted for it.
+        for (const unit of state.merged ? state.units : []) {
+          const task = taskByUnit.get(unit.key);
+          if (!task) continue;
+          const submitted =
+            task.outcome?.kind === 'submitted' && (task.submitter ?? task.owners[0]) === messageId;
+          units.push(
+            unitRecord(unit, submitted ? task.outcome! : { kind: 'invalid', detail: state.invalid }),
+          );
+        }
         verdict = {
           status: 'invalid',
           reason: state.invalid,
@@ -398,14 +449,15 @@ class BatchRun {
   constructor(
     provisioner: AccessProvisioner,
     private readonly counts: BatchCounts,
-    private readonly deadline: number | undefined,
+    /** No POST is sent after it: the invocation's deadline (or the claim lease when unknown). */
+    private readonly attemptDeadline: number,
   ) {
     this.deps = provisioner.internals;
   }
 
   /** True when no further SailPoint call should start in this invocation. */
   private outOfTime(): boolean {
-    return this.deadline !== undefined && this.deps.clock() > this.deadline - this.settings.timeReserveMs;
+    return this.deps.clock() > this.attemptDeadline - this.settings.timeReserveMs;
   }
 
   private readonly outOfTimeOutcome = (): UnitOutcome =>
@@ -461,8 +513,13 @@ class BatchRun {
         switch (decision.kind) {
           case 'claim': {
             const token = this.deps.newToken();
-            const attemptSince =
-              decision.reconcileSince !== undefined ? Math.min(decision.reconcileSince, now) : now;
+            const record = records.get(task.unit.slot.key);
+            const takeover = decision.reconcileSince !== undefined && record !== undefined;
+            const attemptSince = takeover ? Math.min(decision.reconcileSince!, now) : now;
+            // A taken-over attempt keeps its end until this one decides to POST (then it is extended,
+            // conditional on the claim): waiting to reconcile must not push the settle time forward.
+            const attemptUntil = takeover ? attemptUntilOf(record) : this.attemptDeadline;
+            const carried = carriedSubmissions(record, now, decision.recordOpposite);
             try {
               const won = await this.deps.store.claim(
                 task.unit.slot,
@@ -474,12 +531,21 @@ class BatchRun {
                   now,
                   leaseMs: this.settings.claimLeaseMs,
                   attemptSince,
+                  attemptUntil,
+                  submissions: carried,
                 },
                 decision.expect,
               );
               if (won) {
                 task.claimToken = token;
-                if (decision.reconcileSince !== undefined) task.reconcileSince = decision.reconcileSince;
+                task.claimState = 'held';
+                task.carried = carried;
+                task.attemptUntil = attemptUntil;
+                if (takeover) {
+                  task.reconcileSince = decision.reconcileSince;
+                  task.reconcileUntil = attemptUntil;
+                  task.reconcileMessageId = record.messageId;
+                }
               } else {
                 lost.push(task);
               }
@@ -489,17 +555,18 @@ class BatchRun {
             return;
           }
           case 'already-submitted':
-            task.submitter = decision.record.messageId;
+            task.submitter = decision.messageId;
             task.outcome = {
               kind: 'submitted',
-              detail: `submitted at ${iso(decision.record.submittedAt ?? decision.record.claimedAt)} by an earlier receive of this message`,
-              ...(decision.record.accessRequestIds
-                ? { accessRequestIds: decision.record.accessRequestIds }
-                : {}),
+              detail: `submitted at ${iso(decision.submittedAt)} by an earlier receive of this message`,
+              ...(decision.accessRequestIds ? { accessRequestIds: decision.accessRequestIds } : {}),
             };
             return;
           case 'duplicate':
             task.outcome = { kind: 'duplicate', detail: `duplicate: ${decision.reason}` };
+            return;
+          case 'in-flight':
+            task.outcome = { kind: 'retrying', detail: decision.reason, delaySeconds: decision.delaySeconds };
             return;
           case 'wait':
             task.outcome = { kind: 'waiting', detail: decision.reason, delaySeconds: decision.delaySeconds };
@@ -550,25 +617,30 @@ class BatchRun {
         }
         return;
       }
-      const settlesAt = task.reconcileSince! + this.settings.statusSettleMs;
+      // SailPoint's listing lag counts from when that attempt may last have sent its POST.
+      const settlesAt = task.reconcileUntil! + this.settings.statusSettleMs;
       if (now < settlesAt) {
         task.outcome = {
           kind: 'retrying',
           delaySeconds: Math.max(1, Math.ceil((settlesAt - now) / 1000)),
           detail:
-            `an earlier attempt (${iso(task.reconcileSince!)}) may have reached SailPoint and is not listed yet; ` +
-            'retrying before submitting again',
+            `an earlier attempt (${iso(task.reconcileSince!)} to ${iso(task.reconcileUntil!)}) may have reached ` +
+            'SailPoint and is not listed yet; retrying before submitting again',
         };
       }
     });
   }
 
-  /** Step 5: unknown identities, GRANT of access held, REVOKE of access not held. */
+  /**
+   * Step 5: reads the identities (those of the tasks and `alsoRead`): unknown identities, failed
+   * reads, GRANT of access held, REVOKE of access not held.
+   */
   async checkAccess(
     tasks: readonly UnitTask[],
-    invalidateIdentity: (identityId: string, reason: string) => void,
+    alsoRead: readonly string[],
+    identityProblem: (identityId: string, reason: string, unknown: boolean) => void,
   ) {
-    const identities = [...new Set(tasks.map((t) => t.unit.identityId))];
+    const identities = [...new Set([...tasks.map((t) => t.unit.identityId), ...alsoRead])];
     const access = new Map<string, readonly HeldAccess[] | undefined | Error>();
     await mapLimit(identities, this.settings.concurrency, async (identityId) => {
       if (this.outOfTime()) {
@@ -582,6 +654,23 @@ class BatchRun {
         access.set(identityId, error instanceof Error ? error : new Error(String(error)));
       }
     });
+    for (const [identityId, held] of access) {
+      if (held === undefined) {
+        identityProblem(
+          identityId,
+          `invalid message: unknown identity ${identityId} (SailPoint Search has no such identity)`,
+          true,
+        );
+      } else if (held instanceof Error) {
+        const why = held instanceof OutOfTime ? 'the invocation ran out of time' : errorText(held);
+        identityProblem(
+          identityId,
+          `identity ${identityId} could not be read (${why}); nothing of this message is submitted until ` +
+            'every identity it names has been read',
+          false,
+        );
+      }
+    }
     await mapLimit(tasks, this.settings.concurrency, async (task) => {
       const { identityId, item, requestType } = task.unit;
       const held = access.get(identityId);
@@ -593,7 +682,6 @@ class BatchRun {
         task.outcome = failure.kind === 'failed' ? this.transient(failure.detail) : failure;
       } else if (held === undefined) {
         const reason = `invalid message: unknown identity ${identityId} (SailPoint Search has no such identity)`;
-        invalidateIdentity(identityId, reason);
         task.outcome = { kind: 'invalid', detail: reason };
       } else {
         const holds = held.some((a) => a.id === item.id && a.type === item.type);
@@ -618,59 +706,149 @@ class BatchRun {
   /** Step 6: coalesce and POST; on a 4xx for a request spanning several messages, isolate each. */
   async submit(tasks: readonly UnitTask[]): Promise<void> {
     if (tasks.length === 0) return;
-    const byUnit = new Map(tasks.map((t) => [t.unit.key, t]));
+    const ready: UnitTask[] = [];
+    await mapLimit(tasks, this.settings.concurrency, async (task) => {
+      if (await this.extendTakenOver(task)) ready.push(task);
+    });
+    if (ready.length === 0) return;
+    const byUnit = new Map(ready.map((t) => [t.unit.key, t]));
     const planned = coalesce(
-      tasks.map((t) => t.unit),
+      ready.map((t) => t.unit),
       { maxRecipients: this.settings.maxRecipients },
     );
-    await mapLimit(planned, this.settings.concurrency, (request) => this.post(request, byUnit, true));
+    await mapLimit(planned, this.settings.concurrency, (request) =>
+      this.post(
+        request.units.map((u) => byUnit.get(u.key)!),
+        request,
+      ),
+    );
   }
 
-  private async post(
+  /**
+   * A claim taken over from an earlier attempt still carries that attempt's end; before this one may
+   * POST, the end moves to this invocation's deadline — conditional on the claim, so a concurrent
+   * taker (another delivery of the same message) either sees it or has already taken the claim.
+   */
+  private async extendTakenOver(task: UnitTask): Promise<boolean> {
+    if (task.reconcileSince === undefined || (task.attemptUntil ?? 0) >= this.attemptDeadline) return true;
+    try {
+      if (await this.deps.store.setAttemptUntil(task.unit.slot, task.claimToken!, this.attemptDeadline)) {
+        task.attemptUntil = this.attemptDeadline;
+        return true;
+      }
+      task.claimState = 'released'; // not ours any more
+      task.outcome = this.transient('the unit was taken over by a concurrent attempt; retrying');
+    } catch (error) {
+      task.outcome = this.transient(`could not record the attempt: ${errorText(error)}`);
+    }
+    return false;
+  }
+
+  private async post(tasks: UnitTask[], request: PlannedRequest, mayIsolate = true): Promise<void> {
+    const result = await this.send(tasks, request);
+    if (result === undefined) return;
+    if ('tracked' in result) {
+      await this.recordAccepted(tasks, result.tracked);
+      return;
+    }
+    const { error, outcome } = result;
+    const owners = new Set(tasks.flatMap((t) => t.owners));
+    if (outcome.kind === 'failed' && mayIsolate && owners.size > 1) {
+      // One message's unit may be what SailPoint refused: resubmit per message to find it.
+      this.deps.log?.warn('access request refused; resubmitting per message', {
+        messages: owners.size,
+        error: errorText(error),
+      });
+      await this.isolate(tasks);
+      return;
+    }
+    await this.fail(tasks, error, outcome);
+  }
+
+  /**
+   * After a refusal of a request spanning several messages: each unit is sent again with the units
+   * of one message that asked for it (the earliest first). A message whose request is refused is
+   * blamed; its units that other messages also asked for move on to the next of those messages, so
+   * a valid message is never dead-lettered for another's item, and no unit is in two requests.
+   */
+  private async isolate(tasks: readonly UnitTask[]): Promise<void> {
+    const candidates = new Map(tasks.map((t) => [t, [...t.owners]]));
+    let remaining = [...tasks];
+    while (remaining.length > 0) {
+      const groups = new Map<string, UnitTask[]>();
+      for (const task of remaining) {
+        const owner = candidates.get(task)![0]!;
+        groups.set(owner, [...(groups.get(owner) ?? []), task]);
+      }
+      const next: UnitTask[] = [];
+      const requests = [...groups].flatMap(([owner, group]) => {
+        const byUnit = new Map(group.map((t) => [t.unit.key, t]));
+        return coalesce(
+          group.map((t) => t.unit),
+          { maxRecipients: this.settings.maxRecipients },
+        ).map((request) => ({ owner, request, tasks: request.units.map((u) => byUnit.get(u.key)!) }));
+      });
+      await mapLimit(requests, this.settings.concurrency, async ({ owner, request, tasks: group }) => {
+        const result = await this.send(group, request);
+        if (result === undefined) return;
+        if ('tracked' in result) {
+          for (const task of group) task.submitter = owner;
+          await this.recordAccepted(group, result.tracked);
+          return;
+        }
+        if (result.outcome.kind !== 'failed') {
+          await this.fail(group, result.error, result.outcome);
+          return;
+        }
+        const refused: UnitTask[] = [];
+        for (const task of group) {
+          const left = candidates.get(task)!;
+          left.shift();
+          if (left.length > 0) next.push(task);
+          else refused.push(task);
+        }
+        await this.fail(refused, result.error, result.outcome);
+      });
+      remaining = next;
+    }
+  }
+
+  /** One POST; undefined when it was not sent (out of time: the units are given back). */
+  private async send(
+    tasks: readonly UnitTask[],
     request: PlannedRequest,
-    byUnit: Map<string, UnitTask>,
-    mayIsolate: boolean,
-  ): Promise<void> {
-    const tasks = request.units.map((u) => byUnit.get(u.key)!);
+  ): Promise<
+    | { tracked: readonly TrackedRequest[] }
+    | { error: unknown; outcome: UnitOutcome & { kind: 'failed' | 'retrying' } }
+    | undefined
+  > {
     if (this.outOfTime()) {
       for (const task of tasks) task.outcome = this.outOfTimeOutcome();
       await mapLimit(tasks, this.settings.concurrency, (t) => this.release(t));
-      return;
+      return undefined;
     }
-    let tracked: readonly TrackedRequest[];
+    for (const task of tasks) task.posted = true;
     try {
       this.counts.requestsPosted++;
-      tracked = await this.deps.gateway.submit(request.body);
+      return { tracked: await this.deps.gateway.submit(request.body) };
     } catch (error) {
       if (error instanceof SailPointResponseError && error.status !== undefined && error.status < 300) {
-        tracked = []; // accepted (2xx), only the body was unexpected
-      } else {
-        const outcome = this.failureOutcome(error, 'submitting the access request');
-        const owners = new Set(tasks.map((t) => t.owners[0]!));
-        if (outcome.kind === 'failed' && mayIsolate && owners.size > 1) {
-          // One message's unit may be what SailPoint refused: resubmit per message to find it.
-          this.deps.log?.warn('access request refused; resubmitting per message', {
-            messages: owners.size,
-            error: errorText(error),
-          });
-          const split = [...owners].flatMap((owner) =>
-            coalesce(
-              tasks.filter((t) => t.owners[0] === owner).map((t) => t.unit),
-              { maxRecipients: this.settings.maxRecipients },
-            ),
-          );
-          await mapLimit(split, this.settings.concurrency, (r) => this.post(r, byUnit, false));
-          return;
-        }
-        for (const task of tasks) task.outcome = outcome;
-        // A 5xx, timeout or unknown failure may have created the request: keep the claims (they are the
-        // attempt record) so the retry reconciles. A 429 or 4xx did not: give the units back.
-        if (error instanceof SailPointError && !error.outcomeUnknown) {
-          await mapLimit(tasks, this.settings.concurrency, (t) => this.release(t));
-        }
-        return;
+        return { tracked: [] }; // accepted (2xx), only the body was unexpected
       }
+      return { error, outcome: this.failureOutcome(error, 'submitting the access request') };
     }
+  }
+
+  private async fail(tasks: readonly UnitTask[], error: unknown, outcome: UnitOutcome): Promise<void> {
+    for (const task of tasks) task.outcome = outcome;
+    // A 5xx, timeout or unknown failure may have created the request: keep the claims (they are the
+    // attempt record) so the retry reconciles. A 429 or 4xx did not: give the units back.
+    if (error instanceof SailPointError && !error.outcomeUnknown) {
+      await mapLimit(tasks, this.settings.concurrency, (t) => this.release(t));
+    }
+  }
+
+  private async recordAccepted(tasks: readonly UnitTask[], tracked: readonly TrackedRequest[]) {
     const submittedAt = this.deps.clock();
     await mapLimit(tasks, this.settings.concurrency, async (task) => {
       const ids = tracked
@@ -681,14 +859,27 @@ class BatchRun {
   }
 
   private async recordSubmitted(task: UnitTask, at: number, accessRequestIds: string[], reconciled: boolean) {
+    const messageId = task.submitter ?? task.owners[0]!;
+    // The message credited, and (after a takeover) the one whose attempt it was: neither re-POSTs it.
+    const submissions = carriedSubmissions(
+      undefined,
+      at,
+      ...(task.carried ?? []),
+      ...(reconciled && task.reconcileMessageId
+        ? [{ operation: task.unit.requestType, messageId: task.reconcileMessageId, at }]
+        : []),
+      { operation: task.unit.requestType, messageId, at },
+    );
     try {
       const stillOurs = await this.deps.store.markSubmitted(task.unit.slot, task.claimToken!, {
         submittedAt: at,
         dedupUntil: at + this.settings.dedupWindowMs,
         ...(accessRequestIds.length > 0 ? { accessRequestIds } : {}),
         reconciled,
-        messageId: task.submitter ?? task.owners[0]!,
+        messageId,
+        submissions,
       });
+      task.claimState = 'submitted';
       if (!stillOurs) {
         this.deps.log?.warn('claim was taken over before the submission was recorded', {
           unit: task.unit.key,
@@ -707,10 +898,34 @@ class BatchRun {
     }
   }
 
+  /**
+   * Claims kept after a POST (its outcome unknown, or its success not recorded) record when this
+   * invocation stopped sending: all POSTs have returned, so SailPoint's listing lag counts from now,
+   * not from the invocation's deadline. Best effort: the deadline already bounds it.
+   */
+  async endAttempts(tasks: readonly UnitTask[]): Promise<void> {
+    const now = this.deps.clock();
+    const kept = tasks.filter(
+      (t) => t.claimToken && t.claimState === 'held' && t.posted && (t.attemptUntil ?? 0) > now,
+    );
+    await mapLimit(kept, this.settings.concurrency, async (task) => {
+      try {
+        if (await this.deps.store.setAttemptUntil(task.unit.slot, task.claimToken!, now))
+          task.attemptUntil = now;
+      } catch (error) {
+        this.deps.log?.warn('could not record the end of an attempt', {
+          unit: task.unit.key,
+          error: errorText(error),
+        });
+      }
+    });
+  }
+
   async release(task: UnitTask): Promise<void> {
-    if (!task.claimToken) return;
+    if (!task.claimToken || task.claimState !== 'held') return;
     try {
-      await this.deps.store.release(task.unit.slot, task.claimToken);
+      await this.deps.store.release(task.unit.slot, task.claimToken, task.carried ?? []);
+      task.claimState = 'released';
     } catch (error) {
       // Harmless: the claim's lease runs out, and a taker reconciles before submitting.
       this.deps.log?.warn('could not release a claim', { unit: task.unit.key, error: errorText(error) });

@@ -3,32 +3,52 @@
  * and, when needed, what SailPoint's /access-request-status says. Pure: plain objects and a clock.
  *
  * The slot record (state-store.ts) holds the latest unit of work for that access: its request type,
- * whether it is `claimed` (someone is working on it; a POST may be on its way) or `submitted`, the
- * message that owns it, and times. Every change is a conditional write on the version read here.
+ * whether it is `claimed` (someone is working on it; a POST may be on its way), `submitted`, or
+ * `free` (a claim was given back), the message that owns it, times, and the messages that submitted
+ * it recently (`submissions`, per request type). Every change is a conditional write on the version
+ * read here.
+ *
+ * First, for any state: a message that already submitted this unit (recorded in `submissions`, or
+ * as the slot's submitter) is told "already submitted" — a redelivery never POSTs its unit again,
+ * however old it is and whatever happened to the slot since.
  *
  * Same request type (dedup):
- * - submitted within the dedup window → duplicate (or, for the very message that submitted it,
- *   "already submitted": a redelivery after a crash reports the earlier success);
- * - claimed by another message whose lease runs → duplicate (in flight);
- * - claimed by this same message (a redelivery) or by one whose lease ran out → take it over and
- *   reconcile first: that attempt may have reached SailPoint (reconcile.ts);
- * - nothing, or a submission older than the window → claim.
+ * - submitted within the dedup window → duplicate;
+ * - claimed by another message whose holder may still run (lease, or its invocation's deadline
+ *   `attemptUntil`, not passed) → in flight: retried (not acknowledged) until the holder has either
+ *   submitted it (then a duplicate) or given it up (then this message claims it);
+ * - claimed by this same message: a concurrent delivery while the holder's invocation may still run
+ *   → in flight; once it is over (a redelivery) → take it over and reconcile first;
+ * - claimed by another message whose holder is gone → take it over and reconcile first (reconcile.ts);
+ * - nothing, a free slot, or a submission older than the window → claim.
  *
  * Opposite request type (the GRANT/REVOKE race rule): the later one waits until the earlier one has
- * *finished* in SailPoint, not merely been submitted. A REVOKE sent while its GRANT awaits approval
- * would find the access not yet held (and be skipped, or refused by SailPoint), and the GRANT would
- * then be approved: the later intent would be lost. So:
- * - opposite claimed, lease running → wait (retry after CONFLICT_RETRY_SECONDS);
- * - opposite submitted within the window (or its claim holder died) → ask SailPoint: while its
- *   request is still pending (EXECUTING …) → wait; once final, or not listed at all → claim, and the
- *   current-access check then sees the result of the earlier one.
+ * *finished* in SailPoint, not merely been submitted — however old the earlier one is (the dedup
+ * window says nothing about how long an approval takes). A REVOKE sent while its GRANT awaits
+ * approval would find the access not yet held (and be skipped, or refused by SailPoint), and the
+ * GRANT would then be approved: the later intent would be lost. So:
+ * - opposite claimed and its holder may still run → wait (retry after CONFLICT_RETRY_SECONDS);
+ * - opposite submitted (any age), or claimed by a holder that is gone → ask SailPoint: while its
+ *   request is pending (EXECUTING …) → wait; not listed before STATUS_SETTLE_SECONDS have passed
+ *   since it could last have been sent → wait; final, or not listed after that → claim, and the
+ *   current-access check then sees the result of the earlier one. A dead claim found in SailPoint is
+ *   kept in `submissions`, so its own redelivery does not POST it again.
  * Within one batch, the earliest-sent message's request type goes first (processor.ts).
  */
 import type { RequestType } from './contract';
 
+/** A submission of a unit of this slot by a message (kept so that message's redelivery never re-POSTs). */
+export interface SubmissionEntry {
+  readonly operation: RequestType;
+  readonly messageId: string;
+  /** Epoch ms. */
+  readonly at: number;
+}
+
 export interface SlotRecord {
   readonly operation: RequestType;
-  readonly state: 'claimed' | 'submitted';
+  /** `free`: the last claim was given back without a submission; only `submissions` matter. */
+  readonly state: 'claimed' | 'submitted' | 'free';
   readonly claimToken: string;
   /** SQS message id of the owner. */
   readonly messageId: string;
@@ -39,12 +59,20 @@ export interface SlotRecord {
   readonly leaseExpiresAt?: number;
   /** Epoch ms: the earliest start of an attempt of this operation that may have reached SailPoint. */
   readonly attemptSince: number;
+  /**
+   * Epoch ms: the latest moment a POST of the claimed attempt may have been sent — the holder's
+   * invocation deadline, narrowed to the end of its POST once that is known. SailPoint's listing lag
+   * (STATUS_SETTLE_SECONDS) is counted from here. Absent on records written before it existed.
+   */
+  readonly attemptUntil?: number;
   readonly submittedAt?: number;
   /** Epoch ms: duplicates are suppressed until then (submittedAt + window). */
   readonly dedupUntil?: number;
   readonly accessRequestIds?: readonly string[];
   /** Set when the submission was found in SailPoint's status list after a crash, not seen as a 202. */
   readonly reconciled?: boolean;
+  /** Recent submissions of this slot (both request types), newest last. */
+  readonly submissions?: readonly SubmissionEntry[];
   readonly version: number;
 }
 
@@ -54,7 +82,7 @@ export type Expectation =
   | {
       readonly kind: 'unchanged';
       readonly version: number;
-      /** Also re-checked in the condition: TTL deletion is lazy, expiry is decided by us. */
+      /** Also re-checked in the condition: expiry is decided by us, by time. */
       readonly expired?: { readonly field: 'dedupUntil' | 'leaseExpiresAt'; readonly now: number };
     };
 
@@ -67,9 +95,24 @@ export interface OppositeStatus {
 }
 
 export type SlotDecision =
-  | { readonly kind: 'claim'; readonly expect: Expectation; readonly reconcileSince?: number }
-  | { readonly kind: 'already-submitted'; readonly record: SlotRecord }
+  | {
+      readonly kind: 'claim';
+      readonly expect: Expectation;
+      /** Take over an unfinished attempt: reconcile it (since this time) before submitting. */
+      readonly reconcileSince?: number;
+      /** A dead opposite attempt that SailPoint lists: kept in the slot's submissions. */
+      readonly recordOpposite?: SubmissionEntry;
+    }
+  | {
+      readonly kind: 'already-submitted';
+      readonly record: SlotRecord;
+      readonly messageId: string;
+      readonly submittedAt: number;
+      readonly accessRequestIds?: readonly string[];
+    }
   | { readonly kind: 'duplicate'; readonly reason: string; readonly record: SlotRecord }
+  /** Someone else's attempt of the same unit may still be running: retry, do not acknowledge. */
+  | { readonly kind: 'in-flight'; readonly reason: string; readonly delaySeconds: number }
   | { readonly kind: 'wait'; readonly reason: string; readonly delaySeconds: number }
   | { readonly kind: 'needs-opposite-status'; readonly since: number; readonly opposite: RequestType };
 
@@ -77,6 +120,17 @@ export interface SlotPolicy {
   /** How long SailPoint may take to list a request it accepted; absence before that proves nothing. */
   readonly statusSettleMs: number;
   readonly conflictRetrySeconds: number;
+  /** Shortest retry delay of a unit in flight elsewhere (default 0). */
+  readonly transientRetrySeconds?: number;
+}
+
+/** How long a submission is remembered for its message: longer than SQS keeps a message (14 days). */
+export const SUBMISSION_MEMORY_MS = 15 * 86_400_000;
+const MAX_SUBMISSIONS = 32;
+
+/** The latest moment a POST of the record's claimed attempt may have been sent. */
+export function attemptUntilOf(record: SlotRecord): number {
+  return record.attemptUntil ?? record.attemptSince;
 }
 
 export function decideSlot(
@@ -97,13 +151,20 @@ export function decideSlot(
     version: record.version,
     ...(expired ? { expired: { field: expired, now } } : {}),
   });
-  const leaseRunning = record.state === 'claimed' && (record.leaseExpiresAt ?? 0) > now;
+
+  // Checked before anything else: a message that submitted this unit never POSTs it again.
+  const own = ownSubmission(record, unit.requestType, ownMessageIds);
+  if (own) return { kind: 'already-submitted', record, ...own };
+  if (record.state === 'free') return { kind: 'claim', expect: unchanged() };
+
+  const claimed = record.state === 'claimed';
+  const attemptUntil = attemptUntilOf(record);
+  const holderMayRun = claimed && ((record.leaseExpiresAt ?? 0) > now || attemptUntil > now);
   const windowRunning = record.state === 'submitted' && (record.dedupUntil ?? 0) > now;
 
   if (record.operation === unit.requestType) {
     if (record.state === 'submitted') {
       if (!windowRunning) return { kind: 'claim', expect: unchanged('dedupUntil') };
-      if (ownMessageIds.has(record.messageId)) return { kind: 'already-submitted', record };
       return {
         kind: 'duplicate',
         record,
@@ -114,21 +175,19 @@ export function decideSlot(
       };
     }
     if (ownMessageIds.has(record.messageId)) {
+      if (attemptUntil > now) {
+        // Another delivery of this very message is still running (SQS may deliver a message twice at once).
+        return inFlight(record, now, policy, 'by another delivery of this message');
+      }
       // A redelivery of the message that holds the claim: its earlier attempt may have posted.
       return { kind: 'claim', expect: unchanged(), reconcileSince: record.attemptSince };
     }
-    if (leaseRunning) {
-      return {
-        kind: 'duplicate',
-        record,
-        reason: `in flight: being submitted by message ${record.messageId} since ${iso(record.claimedAt)}`,
-      };
-    }
+    if (holderMayRun) return inFlight(record, now, policy, `by message ${record.messageId}`);
     return { kind: 'claim', expect: unchanged('leaseExpiresAt'), reconcileSince: record.attemptSince };
   }
 
   // The opposite request type holds the slot.
-  if (leaseRunning) {
+  if (holderMayRun) {
     return {
       kind: 'wait',
       delaySeconds: policy.conflictRetrySeconds,
@@ -137,8 +196,7 @@ export function decideSlot(
         `the ${unit.requestType} goes after it`,
     };
   }
-  if (record.state === 'submitted' && !windowRunning)
-    return { kind: 'claim', expect: unchanged('dedupUntil') };
+  // Submitted (however long ago) or a dead claim: only SailPoint knows whether it has finished.
   if (!opposite)
     return { kind: 'needs-opposite-status', since: record.attemptSince, opposite: record.operation };
   if (opposite.pending) {
@@ -151,23 +209,103 @@ export function decideSlot(
         `the ${unit.requestType} goes once it has finished`,
     };
   }
-  if (!opposite.found && now - record.attemptSince < policy.statusSettleMs) {
+  // A 202 was seen at submittedAt; a dead claim may have sent its POST until attemptUntil.
+  const lastSent = claimed ? attemptUntil : (record.submittedAt ?? record.attemptSince);
+  if (!opposite.found && now - lastSent < policy.statusSettleMs) {
     return {
       kind: 'wait',
       delaySeconds: Math.max(
         policy.conflictRetrySeconds,
-        Math.ceil((record.attemptSince + policy.statusSettleMs - now) / 1000),
+        Math.ceil((lastSent + policy.statusSettleMs - now) / 1000),
       ),
       reason:
         `waiting: the earlier ${record.operation} of this access (${iso(record.attemptSince)}) is not listed by ` +
         'SailPoint yet; its status decides when this one may go',
     };
   }
-  return { kind: 'claim', expect: unchanged(record.state === 'claimed' ? 'leaseExpiresAt' : undefined) };
+  return {
+    kind: 'claim',
+    expect: unchanged(claimed ? 'leaseExpiresAt' : undefined),
+    ...(claimed && opposite.found
+      ? {
+          recordOpposite: {
+            operation: record.operation,
+            messageId: record.messageId,
+            at: record.attemptSince,
+          },
+        }
+      : {}),
+  };
+}
+
+/** The submissions a new write of the slot must keep: the record's, its own submission, and `extra`. */
+export function carriedSubmissions(
+  record: SlotRecord | undefined,
+  now: number,
+  ...extra: (SubmissionEntry | undefined)[]
+): SubmissionEntry[] {
+  const all: SubmissionEntry[] = [...(record?.submissions ?? [])];
+  if (record?.state === 'submitted') {
+    all.push({
+      operation: record.operation,
+      messageId: record.messageId,
+      at: record.submittedAt ?? record.claimedAt,
+    });
+  }
+  for (const entry of extra) if (entry) all.push(entry);
+  const byKey = new Map<string, SubmissionEntry>();
+  for (const entry of all) {
+    if (entry.at < now - SUBMISSION_MEMORY_MS) continue;
+    const key = `${entry.operation}\u0000${entry.messageId}`;
+    byKey.delete(key);
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()].slice(-MAX_SUBMISSIONS);
 }
 
 export function oppositeOf(requestType: RequestType): RequestType {
   return requestType === 'GRANT_ACCESS' ? 'REVOKE_ACCESS' : 'GRANT_ACCESS';
+}
+
+function ownSubmission(
+  record: SlotRecord,
+  requestType: RequestType,
+  ownMessageIds: ReadonlySet<string>,
+): { messageId: string; submittedAt: number; accessRequestIds?: readonly string[] } | undefined {
+  if (
+    record.state === 'submitted' &&
+    record.operation === requestType &&
+    ownMessageIds.has(record.messageId)
+  ) {
+    return {
+      messageId: record.messageId,
+      submittedAt: record.submittedAt ?? record.claimedAt,
+      ...(record.accessRequestIds ? { accessRequestIds: record.accessRequestIds } : {}),
+    };
+  }
+  const entry = [...(record.submissions ?? [])]
+    .reverse()
+    .find((e) => e.operation === requestType && ownMessageIds.has(e.messageId));
+  return entry ? { messageId: entry.messageId, submittedAt: entry.at } : undefined;
+}
+
+/**
+ * A unit someone else may be submitting right now: retried, never acknowledged, until the holder's
+ * outcome is known — by the end of its invocation (plus the listing lag), or else by its lease.
+ */
+function inFlight(record: SlotRecord, now: number, policy: SlotPolicy, by: string): SlotDecision {
+  const attemptUntil = attemptUntilOf(record);
+  const knownBy = attemptUntil > now ? attemptUntil + policy.statusSettleMs : (record.leaseExpiresAt ?? now);
+  return {
+    kind: 'in-flight',
+    delaySeconds: Math.max(
+      policy.transientRetrySeconds ?? 0,
+      Math.min(policy.conflictRetrySeconds, Math.ceil((knownBy - now) / 1000)),
+    ),
+    reason:
+      `in flight: being submitted ${by} since ${iso(record.claimedAt)}; retrying until that attempt ` +
+      'has submitted it or given it up',
+  };
 }
 
 function iso(epochMs: number): string {

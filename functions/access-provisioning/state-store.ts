@@ -6,9 +6,14 @@
  * Items
  * - Slot (one per identity and access item; the latest unit of work for it):
  *     pk `IDENTITY#<identityId>`  sk `SLOT#<itemType>#<itemId>`
- *     operation, state (claimed | submitted), claimToken, messageId, requestId, claimedAt,
- *     leaseExpiresAt, attemptSince, submittedAt, dedupUntil, accessRequestIds, reconciled, version,
- *     expiresAt (claimed: claimedAt + 14 days, longer than any redelivery; submitted: dedupUntil)
+ *     operation, state (claimed | submitted | free), claimToken, messageId, requestId, claimedAt,
+ *     leaseExpiresAt, attemptSince, attemptUntil, submittedAt, dedupUntil, accessRequestIds,
+ *     reconciled, submissions[], version.
+ *     No expiresAt: TTL never deletes a slot. A claim is the record of an attempt that may have
+ *     reached SailPoint, and a submission decides the GRANT/REVOKE rule until SailPoint says the
+ *     request has finished — however long that takes; neither may vanish on a timer. A slot is
+ *     overwritten by the next unit of the same access, and deleted when a claim with nothing to
+ *     remember is given back, so there is at most one item per access ever requested.
  * - Outcome (one per SQS message; "what happened to message M / request X"):
  *     pk `MESSAGE#<messageId>`  sk `OUTCOME`
  *     messageId, requestRef (the caller's requestId; GSI byRequestId with recordedAt), status, reason,
@@ -28,11 +33,9 @@ import {
 import { isConditionalCheckFailure, queryAll } from '../shared/dynamo';
 import type { RequestType } from './contract';
 import type { MessageStatus, UnitOutcomeKind } from './outcomes';
-import type { Expectation, SlotRecord } from './slot-policy';
+import type { Expectation, SlotRecord, SubmissionEntry } from './slot-policy';
 import type { SlotRef } from './units';
 
-/** Longer than SQS's maximum retention (14 days): a claim outlives every redelivery of its message. */
-const CLAIM_RETENTION_MS = 15 * 86_400_000;
 const BATCH_GET_LIMIT = 100;
 
 export interface ClaimWrite {
@@ -43,6 +46,10 @@ export interface ClaimWrite {
   readonly now: number;
   readonly leaseMs: number;
   readonly attemptSince: number;
+  /** The latest moment this claim's holder may send a POST (its invocation deadline). */
+  readonly attemptUntil: number;
+  /** Submissions the slot keeps (carried over from the record this claim replaces). */
+  readonly submissions?: readonly SubmissionEntry[];
 }
 
 export interface Submission {
@@ -52,6 +59,8 @@ export interface Submission {
   readonly reconciled?: boolean;
   /** The message credited with the submission (the claim may have been written by another owner). */
   readonly messageId?: string;
+  /** The slot's submissions, including this one. */
+  readonly submissions?: readonly SubmissionEntry[];
 }
 
 export interface UnitOutcomeRecord {
@@ -95,8 +104,16 @@ export interface ProvisioningStore {
   claim(slot: SlotRef, claim: ClaimWrite, expect: Expectation): Promise<boolean>;
   /** False when the claim is no longer ours (it was taken over after our lease ran out). */
   markSubmitted(slot: SlotRef, claimToken: string, submission: Submission): Promise<boolean>;
-  /** Gives the slot up when nothing was submitted (only if the claim is still ours). */
-  release(slot: SlotRef, claimToken: string): Promise<void>;
+  /**
+   * Gives the slot up when nothing was submitted (only if the claim is still ours): deleted, or, when
+   * it has submissions to remember, left `free` with them.
+   */
+  release(slot: SlotRef, claimToken: string, keep?: readonly SubmissionEntry[]): Promise<void>;
+  /**
+   * Sets when the claim's attempt may last have sent a POST (only if the claim is still ours):
+   * extended before a taken-over claim POSTs, narrowed once its POST has returned.
+   */
+  setAttemptUntil(slot: SlotRef, claimToken: string, attemptUntil: number): Promise<boolean>;
   recordOutcome(record: OutcomeRecord): Promise<void>;
   outcomeOfMessage(messageId: string): Promise<StoredOutcome | undefined>;
   outcomesOfRequest(requestId: string): Promise<StoredOutcome[]>;
@@ -172,8 +189,9 @@ export class DynamoProvisioningStore implements ProvisioningStore {
           claimedAt: claim.now,
           leaseExpiresAt: claim.now + claim.leaseMs,
           attemptSince: claim.attemptSince,
+          attemptUntil: claim.attemptUntil,
+          ...(claim.submissions?.length ? { submissions: claim.submissions.map((e) => ({ ...e })) } : {}),
           version,
-          expiresAt: Math.ceil((claim.now + CLAIM_RETENTION_MS) / 1000),
         },
         ConditionExpression: condition,
         ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
@@ -184,24 +202,26 @@ export class DynamoProvisioningStore implements ProvisioningStore {
 
   async markSubmitted(slot: SlotRef, claimToken: string, submission: Submission): Promise<boolean> {
     const ids = submission.accessRequestIds ?? [];
+    const submissions = submission.submissions ?? [];
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: slotKey(slot),
         UpdateExpression:
-          'SET #state = :submitted, submittedAt = :submittedAt, dedupUntil = :dedupUntil, expiresAt = :expiresAt, ' +
+          'SET #state = :submitted, submittedAt = :submittedAt, dedupUntil = :dedupUntil, ' +
           '#version = #version + :one, reconciled = :reconciled' +
           (ids.length > 0 ? ', accessRequestIds = :ids' : '') +
           (submission.messageId ? ', messageId = :messageId' : '') +
-          ' REMOVE leaseExpiresAt',
+          (submissions.length > 0 ? ', submissions = :submissions' : '') +
+          ' REMOVE leaseExpiresAt, expiresAt',
         ConditionExpression: 'claimToken = :token',
         ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
         ExpressionAttributeValues: {
           ':submitted': 'submitted',
           ':submittedAt': submission.submittedAt,
           ':dedupUntil': submission.dedupUntil,
-          ':expiresAt': Math.ceil(submission.dedupUntil / 1000),
           ':one': 1,
+          ...(submissions.length > 0 ? { ':submissions': submissions.map((e) => ({ ...e })) } : {}),
           ':reconciled': submission.reconciled ?? false,
           ':token': claimToken,
           ...(ids.length > 0 ? { ':ids': [...ids] } : {}),
@@ -211,14 +231,54 @@ export class DynamoProvisioningStore implements ProvisioningStore {
     );
   }
 
-  async release(slot: SlotRef, claimToken: string): Promise<void> {
+  async release(slot: SlotRef, claimToken: string, keep: readonly SubmissionEntry[] = []): Promise<void> {
+    if (keep.length === 0) {
+      await this.conditional(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: slotKey(slot),
+          ConditionExpression: 'claimToken = :token AND #state = :claimed',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':token': claimToken, ':claimed': 'claimed' },
+        }),
+      );
+      return;
+    }
     await this.conditional(
-      new DeleteCommand({
+      new UpdateCommand({
         TableName: this.tableName,
         Key: slotKey(slot),
+        UpdateExpression:
+          'SET #state = :free, submissions = :keep, #version = #version + :one ' +
+          'REMOVE claimToken, leaseExpiresAt, attemptUntil, expiresAt',
         ConditionExpression: 'claimToken = :token AND #state = :claimed',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':token': claimToken, ':claimed': 'claimed' },
+        ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':token': claimToken,
+          ':claimed': 'claimed',
+          ':free': 'free',
+          ':keep': keep.map((e) => ({ ...e })),
+          ':one': 1,
+        },
+      }),
+    );
+  }
+
+  async setAttemptUntil(slot: SlotRef, claimToken: string, attemptUntil: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: slotKey(slot),
+        // Bumps the version: a taker that read the slot before this write must read it again.
+        UpdateExpression: 'SET attemptUntil = :until, #version = #version + :one',
+        ConditionExpression: 'claimToken = :token AND #state = :claimed',
+        ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':token': claimToken,
+          ':claimed': 'claimed',
+          ':until': attemptUntil,
+          ':one': 1,
+        },
       }),
     );
   }
@@ -293,17 +353,19 @@ function toSlotRecord(item: Record<string, unknown>): SlotRecord {
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
   return {
     operation: item.operation as RequestType,
-    state: item.state === 'submitted' ? 'submitted' : 'claimed',
+    state: item.state === 'submitted' || item.state === 'free' ? item.state : 'claimed',
     claimToken: String(item.claimToken ?? ''),
     messageId: String(item.messageId ?? ''),
     ...(typeof item.requestId === 'string' ? { requestId: item.requestId } : {}),
     claimedAt: num(item.claimedAt) ?? 0,
     ...(num(item.leaseExpiresAt) === undefined ? {} : { leaseExpiresAt: num(item.leaseExpiresAt) }),
     attemptSince: num(item.attemptSince) ?? num(item.claimedAt) ?? 0,
+    ...(num(item.attemptUntil) === undefined ? {} : { attemptUntil: num(item.attemptUntil) }),
     ...(num(item.submittedAt) === undefined ? {} : { submittedAt: num(item.submittedAt) }),
     ...(num(item.dedupUntil) === undefined ? {} : { dedupUntil: num(item.dedupUntil) }),
     ...(Array.isArray(item.accessRequestIds) ? { accessRequestIds: item.accessRequestIds as string[] } : {}),
     ...(item.reconciled === true ? { reconciled: true } : {}),
+    ...(Array.isArray(item.submissions) ? { submissions: item.submissions as SubmissionEntry[] } : {}),
     version: num(item.version) ?? 0,
   };
 }

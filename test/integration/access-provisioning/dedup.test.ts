@@ -112,8 +112,13 @@ describe('access provisioning: duplicates and current access', () => {
     expect(reads).toBeGreaterThanOrEqual(3); // both read before either wrote; the loser read again
     expect(conditionalFailures).toBe(1); // the race happened and exactly one lost it
     expect(h.acceptedPosts()).toBe(1);
+    // The loser found the unit in flight: not acknowledged yet, retried until the winner's outcome is known.
     const statuses = [(await h.outcome(a!))?.status, (await h.outcome(b!))?.status].sort();
-    expect(statuses).toEqual(['duplicate', 'submitted']);
+    expect(statuses).toEqual(['retrying', 'submitted']);
+    await h.drain();
+    expect(h.acceptedPosts()).toBe(1);
+    const settled = [(await h.outcome(a!))?.status, (await h.outcome(b!))?.status].sort();
+    expect(settled).toEqual(['duplicate', 'submitted']);
   });
 
   it('skips a GRANT of access already held, recording why', async () => {

@@ -2,7 +2,7 @@
  * Over-the-wire set-up for the access-provisioning tests: a fresh sandbox tenant, a fresh DynamoDB
  * table (dynalite), a fresh queue + DLQ (fauxqs), and the real handler driven by the local poller.
  */
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { localDynamoClient } from '../../../local/emulators';
 import {
@@ -112,6 +112,18 @@ export async function startHarness(options: HarnessOptions = {}) {
     options.visibilityTimeoutSeconds ?? 30,
   );
   const store = new DynamoProvisioningStore(doc, tableName);
+  /** Receipt handles of messages the handler put back with a delay (a retry after N seconds). */
+  const delayed: string[] = [];
+  sqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = args.input as { VisibilityTimeout?: number; ReceiptHandle?: string };
+      if (context.commandName === 'ChangeMessageVisibilityCommand' && (input.VisibilityTimeout ?? 0) > 0) {
+        delayed.push(input.ReceiptHandle!);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'harnessRecordDelays' },
+  );
   const handlerDoc = options.wrapDoc
     ? options.wrapDoc(
         DynamoDBDocumentClient.from(localDynamoClient(dynamoEndpoint()), {
@@ -203,6 +215,20 @@ export async function startHarness(options: HarnessOptions = {}) {
       return sandbox.state.identities.get(identityId)!.access.map((a) => a.id);
     },
     outcome: (messageId: string) => store.outcomeOfMessage(messageId),
+    /** Fast-forwards every delayed retry: the messages are visible again now (instead of sleeping). */
+    async skipRetryDelays() {
+      for (const receiptHandle of delayed.splice(0)) {
+        await sqs
+          .send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: queueUrl,
+              ReceiptHandle: receiptHandle,
+              VisibilityTimeout: 0,
+            }),
+          )
+          .catch(() => undefined); // already deleted
+      }
+    },
     async stop() {
       await sandbox.stop();
     },

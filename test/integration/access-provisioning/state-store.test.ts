@@ -22,6 +22,7 @@ const claim = (overrides: Partial<ClaimWrite> = {}): ClaimWrite => ({
   now: NOW,
   leaseMs: 60_000,
   attemptSince: NOW,
+  attemptUntil: NOW + 60_000,
   ...overrides,
 });
 
@@ -71,7 +72,7 @@ describe('access-provisioning state store (dynalite)', () => {
     expect((await s.readSlots([slot])).get(slot.key)).toMatchObject({ claimToken: 'x', version: 2 });
   });
 
-  it('records a submission only for the claim holder, with the dedup window as TTL', async () => {
+  it('records a submission only for the claim holder, with no TTL (the race rule needs it until SailPoint is done)', async () => {
     const { s, doc, tableName } = await store();
     await s.claim(slot, claim(), { kind: 'absent' });
     const submission = {
@@ -91,11 +92,19 @@ describe('access-provisioning state store (dynalite)', () => {
     });
     expect(record.leaseExpiresAt).toBeUndefined();
     const raw = await doc.send(new GetCommand({ TableName: tableName, Key: slotKey(slot) }));
-    expect(raw.Item?.expiresAt).toBe(Math.ceil(submission.dedupUntil / 1000));
+    expect(raw.Item?.expiresAt).toBeUndefined();
 
     // A submitted slot is not released by a late release call.
     await s.release(slot, 'token-1');
     expect((await s.readSlots([slot])).get(slot.key)?.state).toBe('submitted');
+  });
+
+  it('gives TTL nothing to delete on a claim (the record of an attempt that may have reached SailPoint)', async () => {
+    const { s, doc, tableName } = await store();
+    await s.claim(slot, claim(), { kind: 'absent' });
+    const raw = await doc.send(new GetCommand({ TableName: tableName, Key: slotKey(slot) }));
+    expect(raw.Item).toMatchObject({ state: 'claimed', attemptUntil: NOW + 60_000 });
+    expect(raw.Item?.expiresAt).toBeUndefined();
   });
 
   it('claims over a submission whose window passed even though TTL has not deleted it', async () => {

@@ -54,8 +54,9 @@ describe('slot decisions', () => {
       submittedAt: undefined,
       dedupUntil: undefined,
     });
+    // Not acknowledged as a duplicate: the holder may still give the unit up.
     expect(decideSlot(live, grant, ctx())).toMatchObject({
-      kind: 'duplicate',
+      kind: 'in-flight',
       reason: expect.stringContaining('in flight'),
     });
     const dead = { ...live, leaseExpiresAt: NOW - 1 };
@@ -75,7 +76,81 @@ describe('slot decisions', () => {
     });
   });
 
+  it('keeps a concurrent delivery of the claiming message off while its holder may still send the POST', () => {
+    const running = record({
+      state: 'claimed',
+      messageId: 'm-1',
+      attemptSince: NOW - 5000,
+      attemptUntil: NOW + 1000,
+    });
+    expect(decideSlot(running, grant, ctx(['m-1']))).toMatchObject({
+      kind: 'in-flight',
+      reason: expect.stringContaining('another delivery of this message'),
+    });
+    const over = { ...running, attemptUntil: NOW - 1 };
+    expect(decideSlot(over, grant, ctx(['m-1']))).toMatchObject({
+      kind: 'claim',
+      reconcileSince: NOW - 5000,
+    });
+  });
+
+  it('reports a unit its own message submitted as submitted, before the window and whoever holds the slot now', () => {
+    const expired = record({ messageId: 'm-1', dedupUntil: NOW - 1 });
+    expect(decideSlot(expired, grant, ctx(['m-1']))).toMatchObject({
+      kind: 'already-submitted',
+      messageId: 'm-1',
+    });
+    const revokedSince = record({
+      operation: 'REVOKE_ACCESS',
+      messageId: 'm-2',
+      submissions: [{ operation: 'GRANT_ACCESS', messageId: 'm-1', at: NOW - 2 * HOUR }],
+    });
+    expect(decideSlot(revokedSince, grant, ctx(['m-1']))).toMatchObject({
+      kind: 'already-submitted',
+      submittedAt: NOW - 2 * HOUR,
+    });
+    const free = record({
+      state: 'free',
+      submissions: [{ operation: 'GRANT_ACCESS', messageId: 'm-1', at: NOW }],
+    });
+    expect(decideSlot(free, grant, ctx(['m-1']))).toMatchObject({ kind: 'already-submitted' });
+    expect(decideSlot(free, grant, ctx(['m-3']))).toEqual({
+      kind: 'claim',
+      expect: { kind: 'unchanged', version: 2 },
+    });
+  });
+
+  it('retries an in-flight unit until the holder is done, within the conflict retry delay', () => {
+    const running = record({ state: 'claimed', leaseExpiresAt: NOW + 900_000, attemptUntil: NOW + 30_000 });
+    expect(decideSlot(running, grant, ctx())).toMatchObject({ kind: 'in-flight', delaySeconds: 90 });
+    const kept = { ...running, attemptUntil: NOW - 1 }; // holder's invocation over, claim kept (unknown outcome)
+    expect(decideSlot(kept, grant, ctx())).toMatchObject({ kind: 'in-flight', delaySeconds: 300 });
+  });
+
   describe('GRANT/REVOKE race', () => {
+    it('reconciles a dead opposite claim first, and keeps it as a submission when SailPoint lists it', () => {
+      const dead = record({
+        state: 'claimed',
+        messageId: 'm-g',
+        leaseExpiresAt: NOW - 1,
+        attemptSince: NOW - HOUR,
+        attemptUntil: NOW - HOUR + 60_000,
+      });
+      expect(decideSlot(dead, revoke, ctx())).toMatchObject({ kind: 'needs-opposite-status' });
+      expect(
+        decideSlot(dead, revoke, ctx(), { found: true, pending: false, state: 'REQUEST_COMPLETED' }),
+      ).toEqual({
+        kind: 'claim',
+        expect: { kind: 'unchanged', version: 2, expired: { field: 'leaseExpiresAt', now: NOW } },
+        recordOpposite: { operation: 'GRANT_ACCESS', messageId: 'm-g', at: NOW - HOUR },
+      });
+      // Not listed: only proof of absence once the listing lag has passed since the attempt could last post.
+      const recent = { ...dead, attemptUntil: NOW - 10_000 };
+      expect(decideSlot(recent, revoke, ctx(), { found: false, pending: false })).toMatchObject({
+        kind: 'wait',
+      });
+    });
+
     it('waits while the opposite request type is being submitted', () => {
       const claimed = record({ state: 'claimed', leaseExpiresAt: NOW + 1000 });
       expect(decideSlot(claimed, revoke, ctx())).toMatchObject({ kind: 'wait', delaySeconds: 300 });
@@ -113,8 +188,17 @@ describe('slot decisions', () => {
       });
     });
 
-    it('ignores an opposite submission older than the window', () => {
-      expect(decideSlot(record({ dedupUntil: NOW - 1 }), revoke, ctx())).toMatchObject({ kind: 'claim' });
+    it('asks SailPoint about an opposite submission even when it is older than the window', () => {
+      const old = record({ dedupUntil: NOW - 1 });
+      expect(decideSlot(old, revoke, ctx())).toMatchObject({ kind: 'needs-opposite-status' });
+      expect(
+        decideSlot(old, revoke, ctx(), { found: true, pending: true, state: 'EXECUTING' }),
+      ).toMatchObject({
+        kind: 'wait',
+      });
+      expect(
+        decideSlot(old, revoke, ctx(), { found: true, pending: false, state: 'REQUEST_COMPLETED' }),
+      ).toMatchObject({ kind: 'claim' });
     });
   });
 });
