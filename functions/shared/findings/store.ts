@@ -166,29 +166,10 @@ export class FindingsStore {
    * abandoned (see `claimIsLive`).
    */
   async claimAction(finding: Finding, action: string, now: Date): Promise<Finding | undefined> {
-    const claims = { ...finding.actionClaims, [action]: now.toISOString() };
-    try {
-      this.stats.writes++;
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
-          UpdateExpression: 'SET actionClaims = :claims, version = :next',
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: {
-            ':claims': claims,
-            ':next': finding.version + 1,
-            ':version': finding.version,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return fromItem(Attributes!);
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-      this.stats.conflicts++;
-      return undefined;
-    }
+    return this.updateAtVersion(finding, {
+      update: 'SET actionClaims = :claims',
+      values: { ':claims': { ...finding.actionClaims, [action]: now.toISOString() } },
+    });
   }
 
   /**
@@ -197,25 +178,10 @@ export class FindingsStore {
    * the claim returned: undefined when the finding changed since (nothing is released then).
    */
   async releaseAction(finding: Finding, action: string): Promise<Finding | undefined> {
-    try {
-      this.stats.writes++;
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
-          UpdateExpression: 'REMOVE actionClaims.#action SET version = :next',
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeNames: { '#action': action },
-          ExpressionAttributeValues: { ':next': finding.version + 1, ':version': finding.version },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return fromItem(Attributes!);
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-      this.stats.conflicts++;
-      return undefined;
-    }
+    return this.updateAtVersion(finding, {
+      update: 'REMOVE actionClaims.#action',
+      names: { '#action': action },
+    });
   }
 
   /** True while a claim made at `claimedAt` still protects the action from other runs. */
@@ -353,29 +319,54 @@ export class FindingsStore {
     runId: string,
     now: string,
   ): Promise<Finding | undefined> {
-    try {
-      this.stats.writes++;
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
-          UpdateExpression: 'SET notification.claimId = :me, notification.claimedAt = :now, version = :next',
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: {
-            ':me': runId,
-            ':now': now,
-            ':next': finding.version + 1,
-            ':version': finding.version,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+    const taken = await this.updateAtVersion(finding, {
+      update: 'SET notification.claimId = :me, notification.claimedAt = :now',
+      values: { ':me': runId, ':now': now },
+    });
+    if (taken) {
       this.log.info('took over an undelivered notification', {
         source: finding.source,
         subjectId: finding.subjectId,
         key: finding.notification?.key,
         abandonedBy: finding.notification?.claimId,
       });
+    }
+    return taken;
+  }
+
+  /**
+   * One conditional write on a finding read at `finding.version`: applies `update` and bumps the
+   * version. Returns the finding as written, or undefined when another run changed it first.
+   */
+  private async updateAtVersion(
+    finding: Finding,
+    change: {
+      readonly update: string;
+      readonly names?: Record<string, string>;
+      readonly values?: Record<string, unknown>;
+    },
+  ): Promise<Finding | undefined> {
+    // REMOVE and SET clauses may stand in either order in one expression; the version bump is a SET.
+    const update = change.update.startsWith('SET ')
+      ? `${change.update}, version = :next`
+      : `${change.update} SET version = :next`;
+    try {
+      this.stats.writes++;
+      const { Attributes } = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
+          UpdateExpression: update,
+          ConditionExpression: 'version = :version',
+          ...(change.names ? { ExpressionAttributeNames: change.names } : {}),
+          ExpressionAttributeValues: {
+            ...change.values,
+            ':next': finding.version + 1,
+            ':version': finding.version,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
       return fromItem(Attributes!);
     } catch (error) {
       if (!isConditionalCheckFailure(error)) throw error;
