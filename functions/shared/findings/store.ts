@@ -350,20 +350,34 @@ export class FindingsStore {
     const update = change.update.startsWith('SET ')
       ? `${change.update}, version = :next`
       : `${change.update} SET version = :next`;
+    return this.conditionalUpdate(finding, {
+      update,
+      condition: 'version = :version',
+      names: change.names,
+      values: { ...change.values, ':next': finding.version + 1, ':version': finding.version },
+    });
+  }
+
+  /** One conditional UpdateItem on a finding: the finding as written, or undefined when the condition failed. */
+  private async conditionalUpdate(
+    finding: Finding,
+    change: {
+      readonly update: string;
+      readonly condition: string;
+      readonly names?: Record<string, string>;
+      readonly values: Record<string, unknown>;
+    },
+  ): Promise<Finding | undefined> {
     try {
       this.stats.writes++;
       const { Attributes } = await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
-          UpdateExpression: update,
-          ConditionExpression: 'version = :version',
+          UpdateExpression: change.update,
+          ConditionExpression: change.condition,
           ...(change.names ? { ExpressionAttributeNames: change.names } : {}),
-          ExpressionAttributeValues: {
-            ...change.values,
-            ':next': finding.version + 1,
-            ':version': finding.version,
-          },
+          ExpressionAttributeValues: change.values,
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -376,33 +390,14 @@ export class FindingsStore {
   }
 
   private async recordSent(finding: Finding, runId: string, now: string): Promise<Finding | undefined> {
-    try {
-      this.stats.writes++;
-      const { Attributes } = await this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: partitionKey(finding.source), sk: finding.subjectId },
-          UpdateExpression:
-            'SET notification.#state = :sent, notification.sentAt = :now, version = version + :one',
-          ConditionExpression: 'notification.#key = :key AND notification.claimId = :me',
-          ExpressionAttributeNames: { '#state': 'state', '#key': 'key' },
-          ExpressionAttributeValues: {
-            ':sent': 'SENT',
-            ':now': now,
-            ':one': 1,
-            ':key': finding.notification!.key,
-            ':me': runId,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return fromItem(Attributes!);
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-      // A newer change replaced this notification while it was being published: nothing to record.
-      this.stats.conflicts++;
-      return undefined;
-    }
+    // Conditional on the notification, not the version: undefined when a newer change replaced this
+    // notification while it was being published (nothing to record then).
+    return this.conditionalUpdate(finding, {
+      update: 'SET notification.#state = :sent, notification.sentAt = :now, version = version + :one',
+      condition: 'notification.#key = :key AND notification.claimId = :me',
+      names: { '#state': 'state', '#key': 'key' },
+      values: { ':sent': 'SENT', ':now': now, ':one': 1, ':key': finding.notification!.key, ':me': runId },
+    });
   }
 }
 
