@@ -4,7 +4,7 @@
  * timeout and rate-budget settings. A missing or bad setting throws ConfigError naming it.
  */
 import * as z from 'zod';
-import { ConfigError, parseSettings, sailPointSettings, type Env } from '../config';
+import { ConfigError, parseSettings, sailPointSettings, type Env, type SailPointSettings } from '../config';
 import { readJsonSecret, secretFromEnvOrFile } from '../secrets';
 import { resolveSailPointApiUrl } from './api-url';
 import { SailPointClient, type SailPointClientOptions } from './client';
@@ -13,8 +13,8 @@ const credentialsSecret = z.object({ clientId: z.string().min(1), clientSecret: 
 
 export async function sailPointCredentialsFromEnv(
   env: Env,
+  settings: SailPointSettings = parseSettings(sailPointSettings, env),
 ): Promise<{ clientId: string; clientSecret: string }> {
-  const settings = parseSettings(sailPointSettings, env);
   if (settings.SAILPOINT_CREDENTIALS_SECRET_ID) {
     return readJsonSecret(
       settings.SAILPOINT_CREDENTIALS_SECRET_ID,
@@ -52,7 +52,7 @@ export async function createSailPointClientFromEnv(
     const setting = settings.SAILPOINT_API_URL ? 'SAILPOINT_API_URL' : 'SAILPOINT_TENANT';
     throw new ConfigError([{ setting, message: (error as Error).message }]);
   }
-  const credentials = await sailPointCredentialsFromEnv(env);
+  const credentials = await sailPointCredentialsFromEnv(env, settings);
   return new SailPointClient({
     apiUrl,
     ...credentials,
