@@ -1,6 +1,6 @@
 /**
  * The SailPoint operations this workflow needs, as a port, and its adapter over the shared client.
- * The processor depends on the interface; tests may pass a fake, integration tests the adapter
+ * The workflow depends on the interface; tests may pass a fake, integration tests the adapter
  * against the sandbox.
  */
 import type { SailPointTransport } from '../shared/sailpoint/client';

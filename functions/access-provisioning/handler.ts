@@ -1,6 +1,6 @@
 /**
  * SQS handler (event source mapping with ReportBatchItemFailures): access-request intents →
- * SailPoint access requests, never a duplicate. The work is AccessProvisioner (processor.ts); this
+ * SailPoint access requests, never a duplicate. The work is AccessProvisioner (workflow.ts); this
  * file wires it to the queue: settleSqsBatch deletes done messages, dead-letters invalid or refused
  * ones with the reason, and retries the rest (a 429 after its Retry-After).
  *
@@ -29,7 +29,7 @@ import {
   type BatchCounts,
   type BatchMessage,
   type ProcessorSettings,
-} from './processor';
+} from './workflow';
 import {
   DEFAULT_PROCESSOR_SETTINGS,
   loadAccessProvisioningSettings,

@@ -9,8 +9,14 @@
  * marker (or, in older API versions, the entry's `id`) names the item, and it was created after the
  * attempt began (less a clock-skew allowance).
  */
+import { errorText, iso, mapLimit, type ProcessorSettings, type StageDeps, type UnitResults } from './batch';
+import type { ClaimedUnit } from './claim';
+import type { ClaimLedger } from './claims';
 import type { AccessItemType, RequestType } from './contract';
+import { transient } from './failure-policy';
+import type { UnitOutcome } from './outcomes';
 import type { OppositeStatus } from './slot-policy';
+import type { StatusReader } from './status-reader';
 
 /** Allowance for clock difference between this function and SailPoint's `created` stamps. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
@@ -84,4 +90,100 @@ export function statusOf(
 /** Distinct access request ids named by the entries. */
 export function requestIdsOf(entries: readonly RequestStatusEntry[]): string[] {
   return [...new Set(entries.map((e) => e.accessRequestId).filter((id): id is string => !!id))];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stage 3 — reconcile: a unit taken over from an unfinished attempt — did that attempt reach SailPoint?
+// - listed → recorded as submitted (by that attempt), no second POST;
+// - not listed, and SailPoint may not list it yet (less than STATUS_SETTLE_SECONDS since the attempt
+//   could last have sent its POST) → retried once it can tell, the claim kept;
+// - not listed after that → the unit goes on to be submitted.
+
+export async function reconcileTakenOver(
+  units: readonly ClaimedUnit[],
+  deps: StageDeps & { readonly claims: ClaimLedger; readonly statuses: StatusReader },
+): Promise<{ proceed: ClaimedUnit[]; results: UnitResults }> {
+  const proceed: ClaimedUnit[] = [];
+  const results: UnitResults = new Map();
+  if (units.length === 0) return { proceed, results };
+  const { settings } = deps;
+  await deps.statuses.fetch(
+    units.map((u) => ({ identityId: u.planned.unit.identityId, since: u.takeover!.since })),
+  );
+  const now = deps.clock();
+  await mapLimit(units, settings.concurrency, async (claimed) => {
+    const { unit, owners } = claimed.planned;
+    const takeover = claimed.takeover!;
+    const entries = deps.statuses.entries(unit.identityId);
+    if (!entries) {
+      // Keep the claim: it is the record that an attempt may have been made.
+      results.set(unit.key, {
+        outcome: transient(
+          settings,
+          'could not read SailPoint access request status to reconcile an earlier attempt',
+        ),
+      });
+      return;
+    }
+    const found = findRequests(
+      entries,
+      {
+        requestType: unit.requestType,
+        identityId: unit.identityId,
+        itemType: unit.item.type,
+        itemId: unit.item.id,
+      },
+      takeover.since,
+    );
+    if (found.length > 0) {
+      deps.counts.reconciled++;
+      const accessRequestIds = requestIdsOf(found);
+      try {
+        await deps.claims.recordSubmitted(unit.key, {
+          messageId: owners[0]!,
+          at: now,
+          accessRequestIds,
+          reconciled: true,
+          attemptOf: takeover.messageId,
+        });
+        results.set(unit.key, {
+          submitter: owners[0]!,
+          outcome: {
+            kind: 'submitted',
+            detail:
+              `submitted by an earlier attempt (found in SailPoint's access request status, created ` +
+              `${iso(found[0]!.created)}); not submitted again`,
+            ...(accessRequestIds.length > 0 ? { accessRequestIds } : {}),
+          },
+        });
+      } catch (error) {
+        results.set(unit.key, { outcome: notRecorded(settings, error) });
+      }
+      return;
+    }
+    // SailPoint's listing lag counts from when that attempt may last have sent its POST.
+    const settlesAt = takeover.until + settings.statusSettleMs;
+    if (now < settlesAt) {
+      results.set(unit.key, {
+        outcome: {
+          kind: 'retrying',
+          delaySeconds: Math.max(1, Math.ceil((settlesAt - now) / 1000)),
+          detail:
+            `an earlier attempt (${iso(takeover.since)} to ${iso(takeover.until)}) may have reached ` +
+            'SailPoint and is not listed yet; retrying before submitting again',
+        },
+      });
+      return;
+    }
+    proceed.push(claimed);
+  });
+  return { proceed, results };
+}
+
+/** SailPoint has the request, our record does not: the claim stays, and the retry reconciles. */
+export function notRecorded(settings: ProcessorSettings, error: unknown): UnitOutcome {
+  return transient(
+    settings,
+    `submitted to SailPoint, but recording that failed (${errorText(error)}); the retry reconciles`,
+  );
 }

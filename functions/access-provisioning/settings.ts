@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { parseSettings, queueSettings, sailPointSettings, setting, type Env } from '../shared/config';
-import type { ProcessorSettings } from './processor';
+import type { ProcessorSettings } from './batch';
 
 export const accessProvisioningSettings = sailPointSettings.extend(queueSettings.shape).extend({
   /** The accessRequests table (functions/shared/tables.ts). */
@@ -72,7 +72,7 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
   };
 }
 
-/** The defaults, for tests and local runs that build the processor without an environment. */
+/** The defaults, for tests and local runs that build the workflow without an environment. */
 export const DEFAULT_PROCESSOR_SETTINGS: ProcessorSettings = processorSettings(
   accessProvisioningSettings.parse({
     ACCESS_REQUESTS_TABLE: 'unused',

@@ -33,7 +33,7 @@
  *   since it could last have been sent → wait; final, or not listed after that → claim, and the
  *   current-access check then sees the result of the earlier one. A dead claim found in SailPoint is
  *   kept in `submissions`, so its own redelivery does not POST it again.
- * Within one batch, the earliest-sent message's request type goes first (processor.ts).
+ * Within one batch, the earliest-sent message's request type goes first (plan.ts).
  */
 import type { RequestType } from './contract';
 

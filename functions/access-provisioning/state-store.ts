@@ -97,7 +97,7 @@ export interface StoredOutcome {
   readonly history: readonly { at: string; status: MessageStatus; receiveCount: number; reason?: string }[];
 }
 
-/** The port the processor uses; DynamoProvisioningStore is its adapter. */
+/** The port the workflow uses; DynamoProvisioningStore is its adapter. */
 export interface ProvisioningStore {
   readSlots(slots: readonly SlotRef[]): Promise<Map<string, SlotRecord>>;
   /** False when the expectation no longer holds (someone else wrote first). */

@@ -9,7 +9,7 @@ import {
   createAccessProvisioningHandler,
   type AccessProvisioningHandler,
 } from '../../../functions/access-provisioning/handler';
-import type { ProcessorSettings } from '../../../functions/access-provisioning/processor';
+import type { ProcessorSettings } from '../../../functions/access-provisioning/batch';
 import { DynamoProvisioningStore } from '../../../functions/access-provisioning/state-store';
 import { silentLog } from '../../../functions/shared/observability';
 import { SailPointClient } from '../../../functions/shared/sailpoint/client';

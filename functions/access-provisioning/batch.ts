@@ -1,0 +1,133 @@
+/**
+ * What the stages of one batch share: the settings, the messages as the queue hands them over, the
+ * counters, what a stage decides for a unit, and the ports a stage may use. Plain types only.
+ */
+import type { LogSink } from '../shared/observability';
+import type { AccessRequestGateway } from './gateway';
+import type { UnitOutcome } from './outcomes';
+import type { ProvisioningStore } from './state-store';
+
+export interface ProcessorSettings {
+  /** Duplicates of a submitted unit are suppressed for this long. */
+  readonly dedupWindowMs: number;
+  /** How long a claim keeps other messages off a unit; must exceed the function timeout. */
+  readonly claimLeaseMs: number;
+  /** How long SailPoint may take to list an accepted request in /access-request-status. */
+  readonly statusSettleMs: number;
+  /** Retry delay while the opposite request type of the same access is pending. */
+  readonly conflictRetrySeconds: number;
+  /** Retry delay after a 5xx, timeout or other transient failure (0: visible again at once). */
+  readonly transientRetrySeconds: number;
+  /** Upper bound for a Retry-After honoured as the message's retry delay (SQS allows 12 h). */
+  readonly maxRetryAfterSeconds: number;
+  /** Recipients of a GRANT without entitlements (with entitlements the API allows 10). */
+  readonly maxRecipients: number;
+  readonly outcomeRetentionMs: number;
+  /** The queue's maxReceiveCount: on the last receive a retry is recorded as failed. */
+  readonly maxReceiveCount: number;
+  /** Parallel SailPoint calls and DynamoDB writes within one batch. */
+  readonly concurrency: number;
+  /**
+   * No SailPoint call is started when less than this is left of the invocation: the rest of the batch
+   * is retried instead of being cut off by the function timeout (which would retry it all, later).
+   */
+  readonly timeReserveMs: number;
+}
+
+export interface BatchMessage {
+  readonly messageId: string;
+  readonly body: string;
+  readonly receiveCount: number;
+  /** Epoch ms the message was sent (SQS SentTimestamp): decides order within a batch. */
+  readonly sentAt: number;
+}
+
+export interface BatchCounts {
+  messages: number;
+  units: number;
+  submitted: number;
+  duplicatesSuppressed: number;
+  alreadyHeld: number;
+  notHeld: number;
+  invalidMessages: number;
+  failedMessages: number;
+  retriedMessages: number;
+  waiting: number;
+  reconciled: number;
+  requestsPosted: number;
+  statusLookups: number;
+  identityLookups: number;
+}
+
+export function emptyCounts(messages: number): BatchCounts {
+  return {
+    messages,
+    units: 0,
+    submitted: 0,
+    duplicatesSuppressed: 0,
+    alreadyHeld: 0,
+    notHeld: 0,
+    invalidMessages: 0,
+    failedMessages: 0,
+    retriedMessages: 0,
+    waiting: 0,
+    reconciled: 0,
+    requestsPosted: 0,
+    statusLookups: 0,
+    identityLookups: 0,
+  };
+}
+
+/** What a stage decided for a unit; the unit takes no further part in the batch. */
+export interface UnitResult {
+  readonly outcome: UnitOutcome;
+  /** The message credited with a submission (the others asking for the unit see a duplicate). */
+  readonly submitter?: string;
+}
+
+/** Unit key → its result. */
+export type UnitResults = Map<string, UnitResult>;
+
+/** The ports and limits every stage of one batch works with. */
+export interface StageDeps {
+  readonly store: ProvisioningStore;
+  readonly gateway: AccessRequestGateway;
+  readonly settings: ProcessorSettings;
+  readonly clock: () => number;
+  readonly log?: LogSink;
+  readonly counts: BatchCounts;
+  /**
+   * No POST is sent after this moment: the invocation's deadline (or the claim lease when unknown).
+   * Claims record it as their attempt's end (attemptUntil).
+   */
+  readonly attemptDeadline: number;
+}
+
+/** True when no further SailPoint call should start in this invocation. */
+export function outOfTime(deps: Pick<StageDeps, 'clock' | 'attemptDeadline' | 'settings'>): boolean {
+  return deps.clock() > deps.attemptDeadline - deps.settings.timeReserveMs;
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  });
+  await Promise.all(workers);
+}

@@ -1,0 +1,191 @@
+/**
+ * Stage 2 — claim: decide each unit from the state recorded for its access slot (slot-policy.ts) and
+ * claim it with a conditional write. Duplicates stop here and cost no SailPoint call; a unit in flight
+ * elsewhere or waiting for the opposite request type is retried; a slot whose conditional write lost
+ * a race is read again (a few rounds). The output: the units this invocation now holds, each with what
+ * a takeover must reconcile, and a result for every other unit.
+ */
+import { randomUUID } from 'node:crypto';
+import { errorText, iso, mapLimit, type StageDeps, type UnitResults } from './batch';
+import type { ClaimLedger } from './claims';
+import { transient } from './failure-policy';
+import type { PlannedUnit } from './plan';
+import { statusOf } from './reconcile';
+import {
+  attemptUntilOf,
+  carriedSubmissions,
+  decideSlot,
+  oppositeOf,
+  type SlotDecision,
+  type SlotRecord,
+} from './slot-policy';
+import type { StatusReader } from './status-reader';
+
+const MAX_CLAIM_ROUNDS = 4;
+
+/** An unfinished attempt this claim took over: did it reach SailPoint? (reconcile.ts) */
+export interface Takeover {
+  /** The earliest start of that attempt. */
+  readonly since: number;
+  /** The latest moment it may have sent its POST. */
+  readonly until: number;
+  /** Its message. */
+  readonly messageId: string;
+}
+
+export interface ClaimedUnit {
+  readonly planned: PlannedUnit;
+  readonly takeover?: Takeover;
+}
+
+export interface ClaimDeps extends StageDeps {
+  readonly claims: ClaimLedger;
+  readonly statuses: StatusReader;
+  readonly newToken?: () => string;
+}
+
+export async function claimUnits(
+  units: readonly PlannedUnit[],
+  deps: ClaimDeps,
+): Promise<{ claimed: ClaimedUnit[]; results: UnitResults }> {
+  const { settings } = deps;
+  const newToken = deps.newToken ?? randomUUID;
+  const claimed: ClaimedUnit[] = [];
+  const results: UnitResults = new Map();
+  const settle = (unit: PlannedUnit, outcome: Parameters<UnitResults['set']>[1]) =>
+    results.set(unit.unit.key, outcome);
+
+  let pending = [...units];
+  for (let round = 0; round < MAX_CLAIM_ROUNDS && pending.length > 0; round++) {
+    const now = deps.clock();
+    let records: Map<string, SlotRecord>;
+    try {
+      records = await deps.store.readSlots(pending.map((u) => u.unit.slot));
+    } catch (error) {
+      for (const unit of pending)
+        settle(unit, { outcome: transient(settings, `could not read the state: ${errorText(error)}`) });
+      return { claimed, results };
+    }
+    const context = (unit: PlannedUnit) => ({
+      ownMessageIds: new Set(unit.owners),
+      now,
+      policy: {
+        statusSettleMs: settings.statusSettleMs,
+        conflictRetrySeconds: settings.conflictRetrySeconds,
+      },
+    });
+    const decisions = new Map<PlannedUnit, SlotDecision>();
+    const needStatus: PlannedUnit[] = [];
+    for (const unit of pending) {
+      const decision = decideSlot(records.get(unit.unit.slot.key), unit.unit, context(unit));
+      if (decision.kind === 'needs-opposite-status') needStatus.push(unit);
+      else decisions.set(unit, decision);
+    }
+    await deps.statuses.fetch(
+      needStatus.map((u) => ({
+        identityId: u.unit.identityId,
+        since: records.get(u.unit.slot.key)!.attemptSince,
+      })),
+    );
+    for (const unit of needStatus) {
+      const record = records.get(unit.unit.slot.key)!;
+      const entries = deps.statuses.entries(unit.unit.identityId);
+      if (!entries) {
+        settle(unit, { outcome: transient(settings, 'could not read SailPoint access request status') });
+        continue;
+      }
+      const { slot } = unit.unit;
+      const opposite = statusOf(
+        entries,
+        {
+          identityId: slot.identityId,
+          itemType: slot.itemType,
+          itemId: slot.itemId,
+          requestType: oppositeOf(unit.unit.requestType),
+        },
+        record.attemptSince,
+      );
+      decisions.set(unit, decideSlot(record, unit.unit, context(unit), opposite));
+    }
+
+    const lost: PlannedUnit[] = [];
+    await mapLimit([...decisions], settings.concurrency, async ([unit, decision]) => {
+      switch (decision.kind) {
+        case 'claim': {
+          const record = records.get(unit.unit.slot.key);
+          const takeover = decision.reconcileSince !== undefined && record !== undefined;
+          // A taken-over attempt keeps its end until this one decides to POST (then it is extended,
+          // conditional on the claim): waiting to reconcile must not push the settle time forward.
+          const attemptUntil = takeover ? attemptUntilOf(record) : deps.attemptDeadline;
+          try {
+            const won = await deps.claims.acquire(
+              unit.unit.key,
+              unit.unit.slot,
+              {
+                operation: unit.unit.requestType,
+                claimToken: newToken(),
+                messageId: unit.owners[0]!,
+                ...(unit.requestId ? { requestId: unit.requestId } : {}),
+                now,
+                leaseMs: settings.claimLeaseMs,
+                attemptSince: takeover ? Math.min(decision.reconcileSince!, now) : now,
+                attemptUntil,
+                submissions: carriedSubmissions(record, now, decision.recordOpposite),
+              },
+              decision.expect,
+            );
+            if (!won) lost.push(unit);
+            else if (takeover) {
+              claimed.push({
+                planned: unit,
+                takeover: {
+                  since: decision.reconcileSince!,
+                  until: attemptUntil,
+                  messageId: record.messageId,
+                },
+              });
+            } else claimed.push({ planned: unit });
+          } catch (error) {
+            settle(unit, { outcome: transient(settings, `could not claim the unit: ${errorText(error)}`) });
+          }
+          return;
+        }
+        case 'already-submitted':
+          settle(unit, {
+            submitter: decision.messageId,
+            outcome: {
+              kind: 'submitted',
+              detail: `submitted at ${iso(decision.submittedAt)} by an earlier receive of this message`,
+              ...(decision.accessRequestIds ? { accessRequestIds: decision.accessRequestIds } : {}),
+            },
+          });
+          return;
+        case 'duplicate':
+          settle(unit, { outcome: { kind: 'duplicate', detail: `duplicate: ${decision.reason}` } });
+          return;
+        case 'in-flight':
+          settle(unit, {
+            outcome: { kind: 'retrying', detail: decision.reason, delaySeconds: decision.delaySeconds },
+          });
+          return;
+        case 'wait':
+          settle(unit, {
+            outcome: { kind: 'waiting', detail: decision.reason, delaySeconds: decision.delaySeconds },
+          });
+          return;
+        case 'needs-opposite-status':
+          settle(unit, {
+            outcome: transient(settings, 'the status of the opposite request could not be decided'),
+          });
+          return;
+      }
+    });
+    pending = lost;
+  }
+  for (const unit of pending) {
+    settle(unit, {
+      outcome: transient(settings, 'the unit was changed concurrently several times; retrying'),
+    });
+  }
+  return { claimed, results };
+}

@@ -1,0 +1,67 @@
+/**
+ * Failure policy: how an error settles the units it concerns, and after how long a retry comes.
+ *
+ * - 429: retried after its Retry-After (capped by MAX_RETRY_AFTER_SECONDS); nothing was done.
+ * - a 4xx other than 401/408/409/429 (and a body refused before sending): SailPoint refused the
+ *   request — permanent, the message is dead-lettered with the API's text;
+ * - anything else (5xx, timeout, dropped connection, 401, DynamoDB errors): transient, retried after
+ *   TRANSIENT_RETRY_SECONDS.
+ */
+import {
+  SailPointError,
+  SailPointRateLimitError,
+  SailPointValidationError,
+} from '../shared/sailpoint/errors';
+import { errorText, type ProcessorSettings } from './batch';
+import type { UnitOutcome } from './outcomes';
+
+type Settings = Pick<ProcessorSettings, 'transientRetrySeconds' | 'maxRetryAfterSeconds'>;
+
+export function transient(
+  settings: Pick<ProcessorSettings, 'transientRetrySeconds'>,
+  detail: string,
+  delaySeconds = settings.transientRetrySeconds,
+): UnitOutcome {
+  return { kind: 'retrying', detail, delaySeconds };
+}
+
+/** A unit this invocation did not reach before its deadline: retried at once. */
+export function outOfTimeOutcome(settings: Pick<ProcessorSettings, 'transientRetrySeconds'>): UnitOutcome {
+  return transient(settings, 'the invocation ran out of time before this unit was reached; retrying it', 0);
+}
+
+/** How a SailPoint (or other) error settles the units it concerns. */
+export function failureOutcome(
+  settings: Settings,
+  error: unknown,
+  doing: string,
+): UnitOutcome & { kind: 'failed' | 'retrying' } {
+  if (error instanceof SailPointRateLimitError) {
+    const delay = Math.min(settings.maxRetryAfterSeconds, Math.max(1, error.retryAfterSeconds || 1));
+    return {
+      kind: 'retrying',
+      delaySeconds: delay,
+      detail: `rate limited while ${doing}; retry after ${delay} s`,
+    };
+  }
+  if (error instanceof SailPointError) {
+    const permanent =
+      (error instanceof SailPointValidationError && error.status === undefined) ||
+      (error.status !== undefined &&
+        error.status >= 400 &&
+        error.status < 500 &&
+        ![401, 408, 409, 429].includes(error.status));
+    if (permanent) return { kind: 'failed', detail: `SailPoint refused it: ${error.message}` };
+    return { kind: 'retrying', delaySeconds: settings.transientRetrySeconds, detail: error.message };
+  }
+  return {
+    kind: 'retrying',
+    delaySeconds: settings.transientRetrySeconds,
+    detail: `${doing} failed: ${errorText(error)}`,
+  };
+}
+
+/** Whether a failed POST may still have created the request (5xx, timeout, unknown error). */
+export function mayHaveReachedSailPoint(error: unknown): boolean {
+  return !(error instanceof SailPointError) || error.outcomeUnknown;
+}

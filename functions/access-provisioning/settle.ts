@@ -1,0 +1,170 @@
+/**
+ * Stage 6 — settle: every message gets a verdict from its units' outcomes (outcomes.ts), an outcome
+ * record ("what happened to request X") and a queue outcome; the batch's counts are completed.
+ *
+ * - A unit submitted for another message of the batch is a duplicate for this one.
+ * - An invalid message lists its units too — one it had submitted in an earlier receive as
+ *   `submitted` — so the record never hides a request that exists in SailPoint.
+ * - On the queue's last allowed receive a retry becomes a dead letter "gave up after N attempts".
+ * - An outcome record that cannot be written retries the message (the slots remember the work).
+ */
+import type { MessageOutcome } from '../shared/queue/outcomes';
+import { errorText, mapLimit, type BatchCounts, type StageDeps, type UnitResult } from './batch';
+import {
+  verdictOf,
+  type MessageStatus,
+  type MessageVerdict,
+  type UnitOutcome,
+  type UnitOutcomeKind,
+} from './outcomes';
+import type { PlannedMessage } from './plan';
+import type { UnitOutcomeRecord } from './state-store';
+import { describeUnit, type Unit } from './units';
+
+export interface BatchReport {
+  readonly outcomes: Map<string, MessageOutcome>;
+  readonly verdicts: Map<string, MessageVerdict & { requestId?: string; units: UnitOutcomeRecord[] }>;
+  readonly counts: BatchCounts;
+}
+
+/** A message as the batch leaves it. */
+export interface SettledMessage {
+  readonly planned: PlannedMessage;
+  /** Why it is invalid: at planning, or found later (an unknown identity). */
+  readonly invalid?: string;
+}
+
+/** A unit as the batch leaves it: its result and the valid messages that asked for it. */
+export interface SettledUnit {
+  readonly result: UnitResult;
+  readonly owners: readonly string[];
+}
+
+export async function settleBatch(
+  messages: readonly SettledMessage[],
+  units: ReadonlyMap<string, SettledUnit>,
+  deps: Pick<StageDeps, 'store' | 'settings' | 'clock' | 'log' | 'counts'>,
+  /** Set when the batch could not start (e.g. the credential): every message gets this outcome. */
+  batchFailure?: UnitOutcome,
+): Promise<BatchReport> {
+  const { settings, counts } = deps;
+  const outcomes = new Map<string, MessageOutcome>();
+  const verdicts: BatchReport['verdicts'] = new Map();
+  const at = deps.clock();
+  await mapLimit(messages, settings.concurrency, async ({ planned, invalid }) => {
+    const { messageId, receiveCount } = planned.message;
+    const records: UnitOutcomeRecord[] = [];
+    let verdict: MessageVerdict;
+    if (batchFailure) {
+      verdict = verdictOf([batchFailure]);
+    } else if (invalid) {
+      for (const unit of planned.units) {
+        const settled = units.get(unit.key);
+        if (!settled) continue;
+        const submittedByIt =
+          settled.result.outcome.kind === 'submitted' && submitterOf(settled) === messageId;
+        records.push(
+          unitRecord(unit, submittedByIt ? settled.result.outcome : { kind: 'invalid', detail: invalid }),
+        );
+      }
+      verdict = { status: 'invalid', reason: invalid, queue: { status: 'dead-letter', reason: invalid } };
+    } else {
+      const unitOutcomes = planned.units.map((unit) => {
+        const outcome = ownerView(units.get(unit.key)!, messageId);
+        records.push(unitRecord(unit, outcome));
+        return outcome;
+      });
+      verdict = verdictOf(unitOutcomes);
+    }
+    if (verdict.queue.status === 'retry' && receiveCount >= settings.maxReceiveCount) {
+      const reason = `gave up after ${receiveCount} attempts: ${verdict.queue.reason}`;
+      verdict = { status: 'failed', reason, queue: { status: 'dead-letter', reason } };
+    }
+    try {
+      await deps.store.recordOutcome({
+        messageId,
+        ...(planned.requestId ? { requestId: planned.requestId } : {}),
+        receiveCount,
+        status: verdict.status,
+        ...(verdict.reason ? { reason: verdict.reason } : {}),
+        units: records,
+        at,
+        retentionMs: settings.outcomeRetentionMs,
+      });
+    } catch (error) {
+      // The work is remembered in the slots; a redelivery reproduces the outcome and records it.
+      const reason = `could not record the outcome (${errorText(error)}); retrying records it`;
+      deps.log?.error('outcome record failed', { messageId, error: errorText(error) });
+      if (verdict.queue.status !== 'dead-letter' || receiveCount < settings.maxReceiveCount) {
+        verdict = { status: 'retrying', reason, queue: { status: 'retry', reason } };
+      }
+    }
+    outcomes.set(messageId, verdict.queue);
+    verdicts.set(messageId, {
+      ...verdict,
+      ...(planned.requestId ? { requestId: planned.requestId } : {}),
+      units: records,
+    });
+    countVerdict(counts, verdict.status);
+  });
+  for (const unit of units.values()) countUnit(counts, unit.result.outcome.kind, unit.owners.length);
+  return { outcomes, verdicts, counts };
+}
+
+function submitterOf(unit: SettledUnit): string | undefined {
+  return unit.result.submitter ?? unit.owners[0];
+}
+
+/** The unit's outcome as one message asking for it sees it. */
+function ownerView(unit: SettledUnit, messageId: string): UnitOutcome {
+  const { outcome } = unit.result;
+  const submitter = submitterOf(unit);
+  if (outcome.kind === 'submitted' && submitter !== messageId) {
+    return { kind: 'duplicate', detail: `duplicate: the same unit was submitted for message ${submitter}` };
+  }
+  return outcome;
+}
+
+function unitRecord(unit: Unit, outcome: UnitOutcome): UnitOutcomeRecord {
+  return {
+    unit: describeUnit(unit),
+    requestType: unit.requestType,
+    identityId: unit.identityId,
+    itemType: unit.item.type,
+    itemId: unit.item.id,
+    outcome: outcome.kind,
+    detail: outcome.detail,
+    ...(outcome.kind === 'submitted' && outcome.accessRequestIds?.length
+      ? { accessRequestIds: [...outcome.accessRequestIds] }
+      : {}),
+  };
+}
+
+function countVerdict(counts: BatchCounts, status: MessageStatus) {
+  if (status === 'invalid') counts.invalidMessages++;
+  else if (status === 'failed') counts.failedMessages++;
+  else if (status === 'retrying') counts.retriedMessages++;
+}
+
+function countUnit(counts: BatchCounts, kind: UnitOutcomeKind, owners: number) {
+  switch (kind) {
+    case 'submitted':
+      counts.submitted++;
+      counts.duplicatesSuppressed += owners - 1;
+      break;
+    case 'duplicate':
+      counts.duplicatesSuppressed += owners;
+      break;
+    case 'already-held':
+      counts.alreadyHeld++;
+      break;
+    case 'not-held':
+      counts.notHeld++;
+      break;
+    case 'waiting':
+      counts.waiting++;
+      break;
+    default:
+      break;
+  }
+}
