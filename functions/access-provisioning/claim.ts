@@ -10,11 +10,12 @@ import { errorText, iso, mapLimit, type StageDeps, type UnitResults } from './ba
 import type { ClaimLedger } from './claims';
 import { transient } from './failure-policy';
 import type { PlannedUnit } from './plan';
-import { statusOf } from './reconcile';
+import { oppositeCutoff, statusOf } from './reconcile';
 import {
   attemptUntilOf,
   carriedSubmissions,
   decideSlot,
+  latestSubmissionAt,
   oppositeOf,
   type SlotDecision,
   type SlotRecord,
@@ -31,6 +32,8 @@ export interface Takeover {
   readonly until: number;
   /** Its message. */
   readonly messageId: string;
+  /** When the slot's latest request of the opposite type was submitted: nothing older is this attempt. */
+  readonly latestOpposite?: number;
 }
 
 export interface ClaimedUnit {
@@ -95,16 +98,15 @@ export async function claimUnits(
         continue;
       }
       const { slot } = unit.unit;
-      const opposite = statusOf(
-        entries,
-        {
-          identityId: slot.identityId,
-          itemType: slot.itemType,
-          itemId: slot.itemId,
-          requestType: oppositeOf(unit.unit.requestType),
-        },
-        record.attemptSince,
-      );
+      const oppositeUnit = {
+        identityId: slot.identityId,
+        itemType: slot.itemType,
+        itemId: slot.itemId,
+        requestType: oppositeOf(unit.unit.requestType),
+      };
+      // The opposite request is the slot's; one of its type older than our own latest is not it.
+      const after = oppositeCutoff(entries, oppositeUnit, latestSubmissionAt(record, unit.unit.requestType));
+      const opposite = statusOf(entries, oppositeUnit, record.attemptSince, after);
       decisions.set(unit, decideSlot(record, unit.unit, context(unit), opposite));
     }
 
@@ -136,12 +138,14 @@ export async function claimUnits(
             );
             if (!won) lost.push(unit);
             else if (takeover) {
+              const latestOpposite = latestSubmissionAt(record, oppositeOf(unit.unit.requestType));
               claimed.push({
                 planned: unit,
                 takeover: {
                   since: decision.reconcileSince!,
                   until: attemptUntil,
                   messageId: record.messageId,
+                  ...(latestOpposite === undefined ? {} : { latestOpposite }),
                 },
               });
             } else claimed.push({ planned: unit });

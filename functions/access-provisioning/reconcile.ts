@@ -55,16 +55,54 @@ export interface UnitRef {
   readonly itemId: string;
 }
 
-/** Status entries that are this unit's request, created at or after `since` (less skew). */
-export function findRequests(entries: readonly RequestStatusEntry[], unit: UnitRef, since: number) {
-  const marker = `${unit.itemType}:${unit.itemId}`;
+/**
+ * Status entries that are this unit's request, created at or after `since` (less skew) and — when the
+ * slot had a request of the opposite type since — after that one (`after`, see oppositeCutoff): an
+ * older request of the same access is a different intent, never this attempt.
+ */
+export function findRequests(
+  entries: readonly RequestStatusEntry[],
+  unit: UnitRef,
+  since: number,
+  after?: number,
+) {
   return entries.filter(
     (e) =>
+      matchesUnit(e, unit) &&
       e.requestType === unit.requestType &&
-      (e.requestedForId === undefined || e.requestedForId === unit.identityId) &&
-      (e.itemType === undefined || e.itemType === unit.itemType) &&
-      (e.marker === marker || (e.marker === undefined && e.id === unit.itemId)) &&
-      e.created >= since - CLOCK_SKEW_MS,
+      e.created >= since - CLOCK_SKEW_MS &&
+      (after === undefined || e.created > after),
+  );
+}
+
+/**
+ * When the slot's latest request of the opposite type was created, in SailPoint's clock: the entry of
+ * that request (the newest opposite entry created no later than our record of it, plus skew), or, if
+ * SailPoint does not list it, our own record of it (`latestOpposite`, epoch ms). Undefined when this
+ * deployment never submitted the opposite type for the slot.
+ */
+export function oppositeCutoff(
+  entries: readonly RequestStatusEntry[],
+  unit: UnitRef,
+  latestOpposite: number | undefined,
+): number | undefined {
+  if (latestOpposite === undefined) return undefined;
+  const opposite = unit.requestType === 'GRANT_ACCESS' ? 'REVOKE_ACCESS' : 'GRANT_ACCESS';
+  const created = entries
+    .filter(
+      (e) =>
+        matchesUnit(e, unit) && e.requestType === opposite && e.created <= latestOpposite + CLOCK_SKEW_MS,
+    )
+    .map((e) => e.created);
+  return created.length > 0 ? Math.max(...created) : latestOpposite;
+}
+
+function matchesUnit(e: RequestStatusEntry, unit: UnitRef): boolean {
+  const marker = `${unit.itemType}:${unit.itemId}`;
+  return (
+    (e.requestedForId === undefined || e.requestedForId === unit.identityId) &&
+    (e.itemType === undefined || e.itemType === unit.itemType) &&
+    (e.marker === marker || (e.marker === undefined && e.id === unit.itemId))
   );
 }
 
@@ -77,8 +115,9 @@ export function statusOf(
   entries: readonly RequestStatusEntry[],
   unit: UnitRef,
   since: number,
+  after?: number,
 ): OppositeStatus {
-  const found = findRequests(entries, unit, since);
+  const found = findRequests(entries, unit, since, after);
   const pending = found.find((e) => isPending(e.state));
   return {
     found: found.length > 0,
@@ -125,15 +164,17 @@ export async function reconcileTakenOver(
       });
       return;
     }
+    const ref = {
+      requestType: unit.requestType,
+      identityId: unit.identityId,
+      itemType: unit.item.type,
+      itemId: unit.item.id,
+    };
     const found = findRequests(
       entries,
-      {
-        requestType: unit.requestType,
-        identityId: unit.identityId,
-        itemType: unit.item.type,
-        itemId: unit.item.id,
-      },
+      ref,
       takeover.since,
+      oppositeCutoff(entries, ref, takeover.latestOpposite),
     );
     if (found.length > 0) {
       deps.counts.reconciled++;

@@ -263,6 +263,18 @@ export function carriedSubmissions(
   return [...byKey.values()].slice(-MAX_SUBMISSIONS);
 }
 
+/** When this deployment last submitted `operation` for the slot (epoch ms), if it did. */
+export function latestSubmissionAt(
+  record: SlotRecord | undefined,
+  operation: RequestType,
+): number | undefined {
+  const times = (record?.submissions ?? []).filter((e) => e.operation === operation).map((e) => e.at);
+  if (record?.state === 'submitted' && record.operation === operation) {
+    times.push(record.submittedAt ?? record.claimedAt);
+  }
+  return times.length > 0 ? Math.max(...times) : undefined;
+}
+
 export function oppositeOf(requestType: RequestType): RequestType {
   return requestType === 'GRANT_ACCESS' ? 'REVOKE_ACCESS' : 'GRANT_ACCESS';
 }

@@ -1,5 +1,9 @@
-import { decideSlot, type SlotRecord } from '../../../functions/access-provisioning/slot-policy';
-import { findRequests, statusOf } from '../../../functions/access-provisioning/reconcile';
+import {
+  decideSlot,
+  latestSubmissionAt,
+  type SlotRecord,
+} from '../../../functions/access-provisioning/slot-policy';
+import { findRequests, oppositeCutoff, statusOf } from '../../../functions/access-provisioning/reconcile';
 
 const NOW = Date.parse('2030-01-01T12:00:00Z');
 const HOUR = 3_600_000;
@@ -242,5 +246,69 @@ describe('matching access request status entries', () => {
     });
     expect(statusOf([{ ...entry, state: 'SOMETHING_NEW' }], unit, NOW).pending).toBe(true);
     expect(statusOf([], unit, NOW)).toEqual({ found: false, pending: false });
+  });
+
+  it("never takes a request older than the slot's latest opposite request for this one (issue #10, defect 1)", () => {
+    const older = {
+      ...entry,
+      id: 'ar-A',
+      accessRequestId: 'ar-A',
+      created: NOW - 3 * 60_000,
+      state: 'REQUEST_COMPLETED',
+    };
+    const revokeB = {
+      ...entry,
+      requestType: 'REVOKE_ACCESS',
+      id: 'ar-B',
+      created: NOW - 2 * 60_000,
+      state: 'REQUEST_COMPLETED',
+    };
+    const entries = [older, revokeB];
+    // Our record of B says when we saw its 202 (a little after SailPoint created it).
+    const after = oppositeCutoff(entries, unit, NOW - 2 * 60_000 + 500);
+    expect(after).toBe(revokeB.created);
+    expect(findRequests(entries, unit, NOW)).toHaveLength(1); // the clock-skew allowance alone lets A in
+    expect(findRequests(entries, unit, NOW, after)).toHaveLength(0);
+    expect(findRequests([...entries, { ...entry, created: NOW }], unit, NOW, after)).toHaveLength(1);
+    // SailPoint does not list B (it ignored it): our own record of it is the cutoff.
+    expect(oppositeCutoff([older], unit, NOW - 60_000)).toBe(NOW - 60_000);
+    // The slot never had the opposite type: no cutoff.
+    expect(oppositeCutoff(entries, unit, undefined)).toBeUndefined();
+  });
+
+  it('does not take an old finished request for a pending opposite one that SailPoint does not list yet', () => {
+    const revoke = { ...unit, requestType: 'REVOKE_ACCESS' as const };
+    const oldRevoke = {
+      ...entry,
+      requestType: 'REVOKE_ACCESS',
+      created: NOW - 4 * 60_000,
+      state: 'REQUEST_COMPLETED',
+    };
+    const grantA = { ...entry, created: NOW - 3 * 60_000, state: 'REQUEST_COMPLETED' };
+    const after = oppositeCutoff([oldRevoke, grantA], revoke, NOW - 3 * 60_000);
+    expect(statusOf([oldRevoke, grantA], revoke, NOW - 60_000)).toMatchObject({
+      found: true,
+      pending: false,
+    });
+    expect(statusOf([oldRevoke, grantA], revoke, NOW - 60_000, after)).toEqual({
+      found: false,
+      pending: false,
+    });
+  });
+
+  it('knows when the slot last had a submission of each request type', () => {
+    const slot = record({
+      operation: 'REVOKE_ACCESS',
+      state: 'submitted',
+      submittedAt: NOW - HOUR,
+      submissions: [
+        { operation: 'GRANT_ACCESS', messageId: 'a', at: NOW - 3 * HOUR },
+        { operation: 'GRANT_ACCESS', messageId: 'c', at: NOW - 2 * HOUR },
+      ],
+    });
+    expect(latestSubmissionAt(slot, 'GRANT_ACCESS')).toBe(NOW - 2 * HOUR);
+    expect(latestSubmissionAt(slot, 'REVOKE_ACCESS')).toBe(NOW - HOUR);
+    expect(latestSubmissionAt(record({ state: 'claimed', submissions: [] }), 'GRANT_ACCESS')).toBeUndefined();
+    expect(latestSubmissionAt(undefined, 'GRANT_ACCESS')).toBeUndefined();
   });
 });
