@@ -10,9 +10,11 @@
  *   (the GRANT/REVOKE race rule, slot-policy.ts): SQS standard queues do not order, SentTimestamp is
  *   the best signal of the sender's intent.
  */
+import { createHash } from 'node:crypto';
 import type { BatchMessage } from './batch';
 import { parseAccessRequestMessage, type AccessRequestMessage, type RequestType } from './contract';
-import { unitsOf, type Unit } from './units';
+import type { UnitOutcome } from './outcomes';
+import { canonicalJson, unitsOf, type Unit } from './units';
 
 export interface PlannedMessage {
   readonly message: BatchMessage;
@@ -20,8 +22,15 @@ export interface PlannedMessage {
   readonly order: number;
   readonly parsed?: AccessRequestMessage;
   readonly requestId?: string;
+  /** Its request without the requestId, hashed: a re-send has the same (request-dedup.ts). */
+  readonly fingerprint?: string;
   /** Why the message is invalid (it is dead-lettered with this reason). */
   readonly invalid?: string;
+  /**
+   * The outcome of every unit, decided before any claim (request-dedup.ts: a re-send of a processed
+   * request is a duplicate); such a message takes no part in the batch's units.
+   */
+  readonly decided?: UnitOutcome;
   /** Its units, in message order; none for an invalid message. */
   readonly units: readonly Unit[];
 }
@@ -36,18 +45,12 @@ export interface PlannedUnit {
   readonly behind?: { readonly requestType: RequestType; readonly messageId: string };
 }
 
-export interface BatchPlan {
-  readonly messages: readonly PlannedMessage[];
-  /** One per distinct unit of the valid messages, in send order. */
-  readonly units: readonly PlannedUnit[];
-}
-
-export function planBatch(
+/** Parses and validates every message; mergeUnits then makes the batch's units. */
+export function planMessages(
   messages: readonly BatchMessage[],
   ctx: { readonly now: number; readonly requesterId: string },
-): BatchPlan {
-  const planned = messages.map((message, order) => planMessage(message, order, ctx));
-  return { messages: planned, units: mergeUnits(planned) };
+): PlannedMessage[] {
+  return messages.map((message, order) => planMessage(message, order, ctx));
 }
 
 function planMessage(
@@ -65,11 +68,14 @@ function planMessage(
       ...(parsed.requestId ? { requestId: parsed.requestId } : {}),
     };
   }
+  const { requestId, ...request } = parsed.message;
   const base = {
     message,
     order,
     parsed: parsed.message,
-    ...(parsed.message.requestId ? { requestId: parsed.message.requestId } : {}),
+    ...(requestId
+      ? { requestId, fingerprint: createHash('sha256').update(canonicalJson(request)).digest('hex') }
+      : {}),
   };
   if (parsed.message.requestType === 'REVOKE_ACCESS' && parsed.message.requestedFor[0] === ctx.requesterId) {
     return {
@@ -83,10 +89,13 @@ function planMessage(
   return { ...base, units: unitsOf(parsed.message) };
 }
 
-/** One planned unit per distinct unit; same-slot units of the opposite type wait behind the first. */
-function mergeUnits(messages: readonly PlannedMessage[]): PlannedUnit[] {
+/**
+ * One planned unit per distinct unit of the messages still in play (not invalid, not decided);
+ * same-slot units of the opposite type wait behind the first.
+ */
+export function mergeUnits(messages: readonly PlannedMessage[]): PlannedUnit[] {
   const ordered = messages
-    .filter((m) => !m.invalid)
+    .filter((m) => !m.invalid && !m.decided)
     .sort((a, b) => a.message.sentAt - b.message.sentAt || a.order - b.order);
   const bySlot = new Map<string, Map<RequestType, { unit: PlannedUnit; owners: string[] }>>();
   const merged: { unit: PlannedUnit; owners: string[] }[] = [];

@@ -18,6 +18,7 @@ import {
   type UnitOutcomeKind,
 } from './outcomes';
 import type { PlannedMessage } from './plan';
+import { FINISHING } from './request-dedup';
 import type { UnitOutcomeRecord } from './state-store';
 import { describeUnit, type Unit } from './units';
 
@@ -57,6 +58,9 @@ export async function settleBatch(
     let verdict: MessageVerdict;
     if (batchFailure) {
       verdict = verdictOf([batchFailure]);
+    } else if (planned.decided && !invalid) {
+      for (const unit of planned.units) records.push(unitRecord(unit, planned.decided));
+      verdict = { ...verdictOf([planned.decided]), reason: planned.decided.detail };
     } else if (invalid) {
       for (const unit of planned.units) {
         const settled = units.get(unit.key);
@@ -79,6 +83,9 @@ export async function settleBatch(
     if (verdict.queue.status === 'retry' && receiveCount >= settings.maxReceiveCount) {
       const reason = `gave up after ${receiveCount} attempts: ${verdict.queue.reason}`;
       verdict = { status: 'failed', reason, queue: { status: 'dead-letter', reason } };
+    }
+    if (!batchFailure && !planned.decided && FINISHING.has(verdict.status)) {
+      verdict = await recordProcessedRequest(planned, verdict, at, deps);
     }
     try {
       await deps.store.recordOutcome({
@@ -109,6 +116,36 @@ export async function settleBatch(
   });
   for (const unit of units.values()) countUnit(counts, unit.result.outcome.kind, unit.owners.length);
   return { outcomes, verdicts, counts };
+}
+
+/**
+ * A finished message with a requestId owns it for the retention (request-dedup.ts). If that cannot be
+ * recorded the message is retried (its units are remembered in the slots) — except on its last
+ * receive, where it is done anyway: a finished request never goes to the DLQ.
+ */
+async function recordProcessedRequest(
+  planned: PlannedMessage,
+  verdict: MessageVerdict,
+  at: number,
+  deps: Pick<StageDeps, 'store' | 'settings' | 'log'>,
+): Promise<MessageVerdict> {
+  const { requestId, fingerprint } = planned;
+  if (!requestId || !fingerprint) return verdict;
+  try {
+    await deps.store.recordProcessedRequest({
+      requestId,
+      messageId: planned.message.messageId,
+      fingerprint,
+      processedAt: at,
+      retainUntil: at + deps.settings.outcomeRetentionMs,
+    });
+    return verdict;
+  } catch (error) {
+    deps.log?.error('could not record a processed request', { requestId, error: errorText(error) });
+    if (planned.message.receiveCount >= deps.settings.maxReceiveCount) return verdict;
+    const reason = `could not record request ${requestId} as processed (${errorText(error)}); retrying records it`;
+    return { status: 'retrying', reason, queue: { status: 'retry', reason } };
+  }
 }
 
 function submitterOf(unit: SettledUnit): string | undefined {

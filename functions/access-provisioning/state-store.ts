@@ -14,6 +14,9 @@
  *     request has finished — however long that takes; neither may vanish on a timer. A slot is
  *     overwritten by the next unit of the same access, and deleted when a claim with nothing to
  *     remember is given back, so there is at most one item per access ever requested.
+ * - Processed request (one per caller requestId whose message finished; request-dedup.ts):
+ *     pk `REQUEST#<requestId>`  sk `PROCESSED`
+ *     requestId, messageId, fingerprint, processedAt, retainUntil (decides), expiresAt (cleans up)
  * - Outcome (one per SQS message; "what happened to message M / request X"):
  *     pk `MESSAGE#<messageId>`  sk `OUTCOME`
  *     messageId, requestRef (the caller's requestId; GSI byRequestId with recordedAt), status, reason,
@@ -97,6 +100,18 @@ export interface StoredOutcome {
   readonly history: readonly { at: string; status: MessageStatus; receiveCount: number; reason?: string }[];
 }
 
+/** A caller requestId whose message finished (request-dedup.ts). */
+export interface ProcessedRequest {
+  readonly requestId: string;
+  /** The message that finished it: its redeliveries are not duplicates of it. */
+  readonly messageId: string;
+  /** The request without its requestId, hashed: a re-send has the same one. */
+  readonly fingerprint: string;
+  readonly processedAt: number;
+  /** Epoch ms: a message with this requestId is a duplicate until then (the outcome retention). */
+  readonly retainUntil: number;
+}
+
 /** The port the workflow uses; DynamoProvisioningStore is its adapter. */
 export interface ProvisioningStore {
   readSlots(slots: readonly SlotRef[]): Promise<Map<string, SlotRecord>>;
@@ -115,6 +130,13 @@ export interface ProvisioningStore {
    */
   setAttemptUntil(slot: SlotRef, claimToken: string, attemptUntil: number): Promise<boolean>;
   recordOutcome(record: OutcomeRecord): Promise<void>;
+  /** The processed-request records of these caller requestIds (absent: not processed, or never seen). */
+  readRequests(requestIds: readonly string[]): Promise<Map<string, ProcessedRequest>>;
+  /**
+   * Records that a message finished the request (conditional: no other message finished it within
+   * its retention). False when another message holds it.
+   */
+  recordProcessedRequest(request: ProcessedRequest): Promise<boolean>;
   outcomeOfMessage(messageId: string): Promise<StoredOutcome | undefined>;
   outcomesOfRequest(requestId: string): Promise<StoredOutcome[]>;
 }
@@ -124,6 +146,8 @@ export const slotKey = (slot: SlotRef) => ({
   sk: `SLOT#${slot.itemType}#${slot.itemId}`,
 });
 export const outcomeKey = (messageId: string) => ({ pk: `MESSAGE#${messageId}`, sk: 'OUTCOME' });
+export const requestKey = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'PROCESSED' });
+const itemKey = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.sk)}`;
 
 export class DynamoProvisioningStore implements ProvisioningStore {
   constructor(
@@ -133,9 +157,53 @@ export class DynamoProvisioningStore implements ProvisioningStore {
 
   async readSlots(slots: readonly SlotRef[]): Promise<Map<string, SlotRecord>> {
     const byKey = new Map<string, SlotRef>();
-    for (const slot of slots) byKey.set(`${slotKey(slot).pk}\u0000${slotKey(slot).sk}`, slot);
+    for (const slot of slots) byKey.set(itemKey(slotKey(slot)), slot);
     const found = new Map<string, SlotRecord>();
-    const keys = [...byKey.values()].map(slotKey);
+    for (const item of await this.batchGet([...byKey.values()].map(slotKey))) {
+      const slot = byKey.get(itemKey(item));
+      if (slot) found.set(slot.key, toSlotRecord(item));
+    }
+    return found;
+  }
+
+  async readRequests(requestIds: readonly string[]): Promise<Map<string, ProcessedRequest>> {
+    const found = new Map<string, ProcessedRequest>();
+    for (const item of await this.batchGet([...new Set(requestIds)].map(requestKey))) {
+      found.set(String(item.requestId), {
+        requestId: String(item.requestId),
+        messageId: String(item.messageId),
+        fingerprint: String(item.fingerprint),
+        processedAt: Number(item.processedAt ?? 0),
+        retainUntil: Number(item.retainUntil ?? 0),
+      });
+    }
+    return found;
+  }
+
+  async recordProcessedRequest(request: ProcessedRequest): Promise<boolean> {
+    return this.conditional(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...requestKey(request.requestId),
+          kind: 'request',
+          requestId: request.requestId,
+          messageId: request.messageId,
+          fingerprint: request.fingerprint,
+          processedAt: request.processedAt,
+          retainUntil: request.retainUntil,
+          expiresAt: Math.ceil(request.retainUntil / 1000),
+        },
+        // The first message to finish the request owns it until its retention ends (decided by time).
+        ConditionExpression: 'attribute_not_exists(pk) OR messageId = :messageId OR retainUntil <= :now',
+        ExpressionAttributeValues: { ':messageId': request.messageId, ':now': request.processedAt },
+      }),
+    );
+  }
+
+  /** Strongly consistent BatchGetItem over any number of keys (100 per call, unprocessed keys retried). */
+  private async batchGet(keys: readonly Record<string, string>[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
       for (let round = 0; pending && pending.length > 0; round++) {
@@ -145,14 +213,11 @@ export class DynamoProvisioningStore implements ProvisioningStore {
             RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
           }),
         );
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          const slot = byKey.get(`${String(item.pk)}\u0000${String(item.sk)}`);
-          if (slot) found.set(slot.key, toSlotRecord(item));
-        }
+        items.push(...(result.Responses?.[this.tableName] ?? []));
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
       }
     }
-    return found;
+    return items;
   }
 
   async claim(slot: SlotRef, claim: ClaimWrite, expect: Expectation): Promise<boolean> {

@@ -2,7 +2,8 @@
  * The workflow: one SQS batch of access-request messages in, one outcome per message out. Each stage
  * is a module with its inputs and outputs explicit (docs/access-provisioning.md, "Flow of one batch"):
  *
- *  1. plan (plan.ts): parse and validate; split into units; merge the units of the same access;
+ *  1. plan (plan.ts): parse and validate; a re-send of a processed request is a duplicate
+ *     (request-dedup.ts); split into units; merge the units of the same access;
  *  2. claim (claim.ts): decide each unit from its slot (slot-policy.ts) and claim it conditionally;
  *  3. reconcile (reconcile.ts): a unit taken over from an unfinished attempt is looked up in
  *     /access-request-status before anything is sent again;
@@ -27,7 +28,8 @@ import { claimUnits, type ClaimedUnit } from './claim';
 import { ClaimLedger } from './claims';
 import { transient } from './failure-policy';
 import type { AccessRequestGateway, RequesterContext } from './gateway';
-import { planBatch, type PlannedMessage } from './plan';
+import { mergeUnits, planMessages, type PlannedMessage } from './plan';
+import { checkRequestIds } from './request-dedup';
 import { reconcileTakenOver } from './reconcile';
 import { settleBatch, type BatchReport, type SettledUnit } from './settle';
 import type { ProvisioningStore } from './state-store';
@@ -119,8 +121,9 @@ export class AccessProvisioner {
       );
     }
 
-    // 1. plan
-    const plan = planBatch(messages, { now: this.clock(), requesterId });
+    // 1. plan: parse and validate, drop re-sends of processed requests, merge the units
+    const planned = await checkRequestIds(planMessages(messages, { now: this.clock(), requesterId }), stage);
+    const plan = { messages: planned, units: mergeUnits(planned) };
     counts.units = plan.units.length;
     const results: UnitResults = new Map();
     const merge = (more: UnitResults) => more.forEach((result, key) => results.set(key, result));

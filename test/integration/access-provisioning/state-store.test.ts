@@ -203,4 +203,25 @@ describe('access-provisioning state store (dynalite)', () => {
     ]);
     expect(await s.outcomeOfMessage('nope')).toBeUndefined();
   });
+
+  it('lets the first message that finished a requestId own it until its retention ends (decided by time)', async () => {
+    const { s } = await store();
+    const processed = (messageId: string, at: number) => ({
+      requestId: 'REQ-9',
+      messageId,
+      fingerprint: 'f1',
+      processedAt: at,
+      retainUntil: at + 60_000,
+    });
+    expect(await s.recordProcessedRequest(processed('m1', NOW))).toBe(true);
+    expect(await s.recordProcessedRequest(processed('m1', NOW + 1000))).toBe(true); // its redelivery
+    expect(await s.recordProcessedRequest(processed('m2', NOW + 2000))).toBe(false);
+    expect((await s.readRequests(['REQ-9', 'REQ-none'])).get('REQ-9')).toMatchObject({ messageId: 'm1' });
+    expect((await s.readRequests(['REQ-none'])).size).toBe(0);
+    // TTL has not deleted it (dynalite never does), but its retention is over: another may own it.
+    expect(await s.recordProcessedRequest(processed('m2', NOW + 61_001))).toBe(true);
+    expect((await s.readRequests(['REQ-9'])).get('REQ-9')).toMatchObject({ messageId: 'm2' });
+    // Not an outcome record: the operators' byRequestId index does not list it.
+    expect(await s.outcomesOfRequest('REQ-9')).toEqual([]);
+  });
 });
