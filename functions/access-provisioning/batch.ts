@@ -22,6 +22,8 @@ export interface ProcessorSettings {
   readonly maxRetryAfterSeconds: number;
   /** Recipients of a GRANT without entitlements (with entitlements the API allows 10). */
   readonly maxRecipients: number;
+  /** Units one message may ask for (MAX_UNITS_PER_MESSAGE); a larger one is invalid. */
+  readonly maxUnitsPerMessage: number;
   readonly outcomeRetentionMs: number;
   /** The queue's maxReceiveCount: on the last receive a retry is recorded as failed. */
   readonly maxReceiveCount: number;

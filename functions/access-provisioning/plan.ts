@@ -45,19 +45,20 @@ export interface PlannedUnit {
   readonly behind?: { readonly requestType: RequestType; readonly messageId: string };
 }
 
+export interface PlanContext {
+  readonly now: number;
+  /** The identity behind the SailPoint credential (it cannot revoke its own access). */
+  readonly requesterId: string;
+  /** MAX_UNITS_PER_MESSAGE. */
+  readonly maxUnitsPerMessage: number;
+}
+
 /** Parses and validates every message; mergeUnits then makes the batch's units. */
-export function planMessages(
-  messages: readonly BatchMessage[],
-  ctx: { readonly now: number; readonly requesterId: string },
-): PlannedMessage[] {
+export function planMessages(messages: readonly BatchMessage[], ctx: PlanContext): PlannedMessage[] {
   return messages.map((message, order) => planMessage(message, order, ctx));
 }
 
-function planMessage(
-  message: BatchMessage,
-  order: number,
-  ctx: { readonly now: number; readonly requesterId: string },
-): PlannedMessage {
+function planMessage(message: BatchMessage, order: number, ctx: PlanContext): PlannedMessage {
   const parsed = parseAccessRequestMessage(message.body, ctx.now);
   if (!parsed.ok) {
     return {
@@ -84,6 +85,18 @@ function planMessage(
       invalid:
         `invalid message: REVOKE_ACCESS for ${ctx.requesterId}, the identity behind the SailPoint credential: ` +
         'SailPoint does not support revoking your own access (a manager or ORG_ADMIN must request it)',
+    };
+  }
+  const { requestedFor, requestedItems } = parsed.message;
+  const count = requestedFor.length * requestedItems.length;
+  if (count > ctx.maxUnitsPerMessage) {
+    return {
+      ...base,
+      units: [],
+      invalid:
+        `invalid message: it asks for ${count} units (${requestedFor.length} identities × ${requestedItems.length} ` +
+        `items), more than the ${ctx.maxUnitsPerMessage} a message may carry (MAX_UNITS_PER_MESSAGE): ` +
+        'split it into smaller messages',
     };
   }
   return { ...base, units: unitsOf(parsed.message) };

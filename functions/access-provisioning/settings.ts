@@ -23,6 +23,11 @@ export const accessProvisioningSettings = sailPointSettings.extend(queueSettings
   TRANSIENT_RETRY_SECONDS: setting.integer(30, { min: 0, max: 43_200 }),
   /** Cap on a Retry-After used as a message's retry delay. */
   MAX_RETRY_AFTER_SECONDS: setting.integer(900, { min: 1, max: 43_200 }),
+  /**
+   * Units (identities × items) one message may ask for; a larger message is dead-lettered before
+   * anything is claimed. Keeps a message's work and its outcome record bounded.
+   */
+  MAX_UNITS_PER_MESSAGE: setting.integer(250, { min: 1, max: 1_000 }),
   /** Recipients per GRANT request without entitlements (with entitlements SailPoint allows 10). */
   MAX_RECIPIENTS_PER_REQUEST: setting.integer(50, { min: 1, max: 1_000 }),
   /** Days an outcome record ("what happened to request X") is kept. */
@@ -65,6 +70,7 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
     transientRetrySeconds: settings.TRANSIENT_RETRY_SECONDS,
     maxRetryAfterSeconds: settings.MAX_RETRY_AFTER_SECONDS,
     maxRecipients: settings.MAX_RECIPIENTS_PER_REQUEST,
+    maxUnitsPerMessage: settings.MAX_UNITS_PER_MESSAGE,
     outcomeRetentionMs: settings.OUTCOME_RETENTION_DAYS * 86_400_000,
     maxReceiveCount: settings.MAX_RECEIVE_COUNT,
     concurrency: settings.BATCH_CONCURRENCY,

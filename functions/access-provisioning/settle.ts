@@ -99,10 +99,18 @@ export async function settleBatch(
         retentionMs: settings.outcomeRetentionMs,
       });
     } catch (error) {
-      // The work is remembered in the slots; a redelivery reproduces the outcome and records it.
-      const reason = `could not record the outcome (${errorText(error)}); retrying records it`;
-      deps.log?.error('outcome record failed', { messageId, error: errorText(error) });
-      if (verdict.queue.status !== 'dead-letter' || receiveCount < settings.maxReceiveCount) {
+      // The work is remembered in the slots; a redelivery reproduces the outcome and records it. On
+      // the last receive a finished message is deleted anyway (its outcome is in this log line): a
+      // message whose units were all submitted never ends in the DLQ for want of a record.
+      deps.log?.error('outcome record failed', {
+        messageId,
+        status: verdict.status,
+        reason: verdict.reason,
+        error: errorText(error),
+      });
+      const lastReceive = receiveCount >= settings.maxReceiveCount;
+      if (verdict.queue.status === 'retry' || (verdict.queue.status === 'done' && !lastReceive)) {
+        const reason = `could not record the outcome (${errorText(error)}); retrying records it`;
         verdict = { status: 'retrying', reason, queue: { status: 'retry', reason } };
       }
     }

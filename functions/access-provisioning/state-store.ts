@@ -20,8 +20,9 @@
  * - Outcome (one per SQS message; "what happened to message M / request X"):
  *     pk `MESSAGE#<messageId>`  sk `OUTCOME`
  *     messageId, requestRef (the caller's requestId; GSI byRequestId with recordedAt), status, reason,
- *     units[], receiveCount, firstSeenAt, updatedAt, recordedAt, history[] (one entry per receive),
- *     expiresAt (updatedAt + retention)
+ *     units[], unitCounts, unitsOmitted, receiveCount, firstSeenAt, updatedAt, recordedAt, history[]
+ *     (one entry per receive, at most 20), expiresAt (updatedAt + retention). Bounded by
+ *     OUTCOME_LIMITS so it never outgrows an item.
  * Times are epoch milliseconds, except expiresAt (epoch seconds, as DynamoDB TTL wants).
  */
 import {
@@ -37,9 +38,55 @@ import { isConditionalCheckFailure, queryAll } from '../shared/dynamo';
 import type { RequestType } from './contract';
 import type { MessageStatus, UnitOutcomeKind } from './outcomes';
 import type { Expectation, SlotRecord, SubmissionEntry } from './slot-policy';
-import type { SlotRef } from './units';
+import { describeUnit, type SlotRef } from './units';
 
 const BATCH_GET_LIMIT = 100;
+
+/**
+ * What keeps an outcome item within DynamoDB's 400 KB whatever the message: at most `unitsBytes` of
+ * unit entries (MAX_UNITS_PER_MESSAGE keeps real messages far below; beyond it the record lists the
+ * first units and counts the rest in `unitsOmitted`, with `unitCounts` per outcome always complete),
+ * texts cut to their limit, and at most `historyEntries` history entries (the first ones and the
+ * latest). Worst case ≈ 300 + 4 + 20 × 0.6 KB, checked against dynalite in the store's tests.
+ */
+export const OUTCOME_LIMITS = {
+  unitsBytes: 300_000,
+  detailChars: 500,
+  accessRequestIds: 5,
+  reasonChars: 4000,
+  historyEntries: 20,
+  historyReasonChars: 500,
+} as const;
+
+/** A unit entry as stored (its description `unit` is derived when read). */
+type StoredUnit = Omit<UnitOutcomeRecord, 'unit'> & { readonly unit?: string };
+
+function cut(text: string, chars: number): string {
+  return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
+}
+
+/** The unit entries to store (within OUTCOME_LIMITS.unitsBytes), how many were left out, counts per outcome. */
+export function boundedUnits(units: readonly UnitOutcomeRecord[]) {
+  const counts: Record<string, number> = {};
+  const listed: StoredUnit[] = [];
+  let bytes = 0;
+  for (const { unit: _description, ...unit } of units) {
+    counts[unit.outcome] = (counts[unit.outcome] ?? 0) + 1;
+    const stored: StoredUnit = {
+      ...unit,
+      detail: cut(unit.detail, OUTCOME_LIMITS.detailChars),
+      ...(unit.accessRequestIds
+        ? { accessRequestIds: unit.accessRequestIds.slice(0, OUTCOME_LIMITS.accessRequestIds) }
+        : {}),
+    };
+    // JSON length over-counts DynamoDB's item size (names, quotes, commas): a safe estimate.
+    const size = Buffer.byteLength(JSON.stringify(stored));
+    if (bytes + size > OUTCOME_LIMITS.unitsBytes) continue;
+    bytes += size;
+    listed.push(stored);
+  }
+  return { listed, omitted: units.length - listed.length, counts };
+}
 
 export interface ClaimWrite {
   readonly operation: RequestType;
@@ -94,6 +141,10 @@ export interface StoredOutcome {
   readonly status: MessageStatus;
   readonly reason?: string;
   readonly units: readonly UnitOutcomeRecord[];
+  /** Units not listed because the record reached its size budget (OUTCOME_LIMITS); see unitCounts. */
+  readonly unitsOmitted?: number;
+  /** Every unit of the message, counted per outcome. */
+  readonly unitCounts: Readonly<Record<string, number>>;
   readonly receiveCount: number;
   readonly firstSeenAt: number;
   readonly updatedAt: number;
@@ -354,35 +405,68 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       at: recordedAt,
       status: record.status,
       receiveCount: record.receiveCount,
-      ...(record.reason === undefined ? {} : { reason: record.reason.slice(0, 2000) }),
+      ...(record.reason === undefined
+        ? {}
+        : { reason: cut(record.reason, OUTCOME_LIMITS.historyReasonChars) }),
     };
-    await this.doc.send(
+    const { listed, omitted, counts } = boundedUnits(record.units);
+    const set = [
+      'kind = :kind',
+      'messageId = :messageId',
+      '#status = :status',
+      'units = :units',
+      'unitCounts = :counts',
+      'receiveCount = :receiveCount',
+      'updatedAt = :at',
+      'recordedAt = :recordedAt',
+      'expiresAt = :expiresAt',
+      'firstSeenAt = if_not_exists(firstSeenAt, :at)',
+      ...(record.requestId === undefined ? [] : ['requestRef = :requestRef']),
+      ...(record.reason === undefined ? [] : ['reason = :reason']),
+      ...(omitted > 0 ? ['unitsOmitted = :omitted'] : []),
+    ];
+    const remove = [
+      ...(record.reason === undefined ? ['reason'] : []),
+      ...(omitted > 0 ? [] : ['unitsOmitted']),
+    ];
+    const values = {
+      ':kind': 'outcome',
+      ':messageId': record.messageId,
+      ':status': record.status,
+      ':units': listed,
+      ':counts': counts,
+      ':receiveCount': record.receiveCount,
+      ':at': record.at,
+      ':recordedAt': recordedAt,
+      ':expiresAt': Math.ceil((record.at + record.retentionMs) / 1000),
+      ...(omitted > 0 ? { ':omitted': omitted } : {}),
+      ...(record.requestId === undefined ? {} : { ':requestRef': record.requestId }),
+      ...(record.reason === undefined ? {} : { ':reason': cut(record.reason, OUTCOME_LIMITS.reasonChars) }),
+    };
+    const update = (history: string, historyValues: Record<string, unknown>, condition?: string) =>
       new UpdateCommand({
         TableName: this.tableName,
         Key: outcomeKey(record.messageId),
-        UpdateExpression:
-          'SET kind = :kind, messageId = :messageId, #status = :status, units = :units, receiveCount = :receiveCount, ' +
-          'updatedAt = :at, recordedAt = :recordedAt, expiresAt = :expiresAt, ' +
-          'firstSeenAt = if_not_exists(firstSeenAt, :at), history = list_append(if_not_exists(history, :empty), :entry)' +
-          (record.requestId === undefined ? '' : ', requestRef = :requestRef') +
-          (record.reason === undefined ? ' REMOVE reason' : ', reason = :reason'),
+        UpdateExpression: `SET ${[...set, history].join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ...(condition ? { ConditionExpression: condition } : {}),
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':kind': 'outcome',
-          ':messageId': record.messageId,
-          ':status': record.status,
-          ':units': record.units.map((u) => ({ ...u, detail: u.detail.slice(0, 1000) })),
-          ':receiveCount': record.receiveCount,
-          ':at': record.at,
-          ':recordedAt': recordedAt,
-          ':expiresAt': Math.ceil((record.at + record.retentionMs) / 1000),
-          ':empty': [],
-          ':entry': [entry],
-          ...(record.requestId === undefined ? {} : { ':requestRef': record.requestId }),
-          ...(record.reason === undefined ? {} : { ':reason': record.reason.slice(0, 4000) }),
-        },
-      }),
-    );
+        ExpressionAttributeValues: { ...values, ...historyValues },
+      });
+    try {
+      await this.doc.send(
+        update(
+          'history = list_append(if_not_exists(history, :empty), :entry)',
+          { ':empty': [], ':entry': [entry], ':limit': OUTCOME_LIMITS.historyEntries },
+          'attribute_not_exists(history) OR size(history) < :limit',
+        ),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+      // The history is full: its last entry becomes this receive's (the first ones are kept).
+      await this.doc.send(
+        update(`history[${OUTCOME_LIMITS.historyEntries - 1}] = :entry`, { ':entry': entry }),
+      );
+    }
   }
 
   async outcomeOfMessage(messageId: string): Promise<StoredOutcome | undefined> {
@@ -441,7 +525,18 @@ function toStoredOutcome(item: Record<string, unknown>): StoredOutcome {
     ...(typeof item.requestRef === 'string' ? { requestId: item.requestRef } : {}),
     status: item.status as MessageStatus,
     ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
-    units: (item.units as UnitOutcomeRecord[] | undefined) ?? [],
+    units: ((item.units as StoredUnit[] | undefined) ?? []).map((u) => ({
+      ...u,
+      unit:
+        u.unit ??
+        describeUnit({
+          requestType: u.requestType,
+          identityId: u.identityId,
+          item: { type: u.itemType, id: u.itemId },
+        }),
+    })),
+    ...(typeof item.unitsOmitted === 'number' ? { unitsOmitted: item.unitsOmitted } : {}),
+    unitCounts: (item.unitCounts as Record<string, number> | undefined) ?? {},
     receiveCount: Number(item.receiveCount ?? 0),
     firstSeenAt: Number(item.firstSeenAt ?? 0),
     updatedAt: Number(item.updatedAt ?? 0),

@@ -122,7 +122,14 @@ export class AccessProvisioner {
     }
 
     // 1. plan: parse and validate, drop re-sends of processed requests, merge the units
-    const planned = await checkRequestIds(planMessages(messages, { now: this.clock(), requesterId }), stage);
+    const planned = await checkRequestIds(
+      planMessages(messages, {
+        now: this.clock(),
+        requesterId,
+        maxUnitsPerMessage: settings.maxUnitsPerMessage,
+      }),
+      stage,
+    );
     const plan = { messages: planned, units: mergeUnits(planned) };
     counts.units = plan.units.length;
     const results: UnitResults = new Map();

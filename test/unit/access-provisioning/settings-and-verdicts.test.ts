@@ -39,6 +39,7 @@ describe('access-provisioning settings', () => {
       transientRetrySeconds: 30,
       maxRetryAfterSeconds: 900,
       maxRecipients: 50,
+      maxUnitsPerMessage: 250,
       outcomeRetentionMs: 30 * 86_400_000,
       maxReceiveCount: 5,
       concurrency: 8,
