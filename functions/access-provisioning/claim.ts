@@ -32,12 +32,14 @@ export interface Takeover {
   readonly until: number;
   /** Its message. */
   readonly messageId: string;
-  /** When the slot's latest request of the opposite type was submitted: nothing older is this attempt. */
-  readonly latestOpposite?: number;
 }
 
 export interface ClaimedUnit {
   readonly planned: PlannedUnit;
+  /** The earliest start of an attempt of this claim that may reach SailPoint (reconciliation window). */
+  readonly attemptSince: number;
+  /** When the slot's latest request of the opposite type was submitted: nothing older is this attempt. */
+  readonly latestOpposite?: number;
   readonly takeover?: Takeover;
 }
 
@@ -119,6 +121,8 @@ export async function claimUnits(
           // A taken-over attempt keeps its end until this one decides to POST (then it is extended,
           // conditional on the claim): waiting to reconcile must not push the settle time forward.
           const attemptUntil = takeover ? attemptUntilOf(record) : deps.attemptDeadline;
+          const attemptSince = takeover ? Math.min(decision.reconcileSince!, now) : now;
+          const latestOpposite = latestSubmissionAt(record, oppositeOf(unit.unit.requestType));
           try {
             const won = await deps.claims.acquire(
               unit.unit.key,
@@ -130,25 +134,30 @@ export async function claimUnits(
                 ...(unit.requestId ? { requestId: unit.requestId } : {}),
                 now,
                 leaseMs: settings.claimLeaseMs,
-                attemptSince: takeover ? Math.min(decision.reconcileSince!, now) : now,
+                attemptSince,
                 attemptUntil,
                 submissions: carriedSubmissions(record, now, decision.recordOpposite),
               },
               decision.expect,
             );
-            if (!won) lost.push(unit);
-            else if (takeover) {
-              const latestOpposite = latestSubmissionAt(record, oppositeOf(unit.unit.requestType));
-              claimed.push({
-                planned: unit,
-                takeover: {
-                  since: decision.reconcileSince!,
-                  until: attemptUntil,
-                  messageId: record.messageId,
-                  ...(latestOpposite === undefined ? {} : { latestOpposite }),
-                },
-              });
-            } else claimed.push({ planned: unit });
+            if (!won) {
+              lost.push(unit);
+              return;
+            }
+            claimed.push({
+              planned: unit,
+              attemptSince,
+              ...(latestOpposite === undefined ? {} : { latestOpposite }),
+              ...(takeover
+                ? {
+                    takeover: {
+                      since: decision.reconcileSince!,
+                      until: attemptUntil,
+                      messageId: record.messageId,
+                    },
+                  }
+                : {}),
+            });
           } catch (error) {
             settle(unit, { outcome: transient(settings, `could not claim the unit: ${errorText(error)}`) });
           }

@@ -66,6 +66,17 @@ export class ClaimLedger {
     return this.claims.get(unitKey)?.attemptUntil ?? 0;
   }
 
+  /** Held, and a POST of it was started in this invocation (its outcome unknown or not recorded). */
+  isHeldAfterPost(unitKey: string): boolean {
+    const claim = this.claims.get(unitKey);
+    return claim?.state === 'held' && claim.posted;
+  }
+
+  /** The unit keys of the claims still held. */
+  held(): string[] {
+    return [...this.claims].filter(([, c]) => c.state === 'held').map(([key]) => key);
+  }
+
   markPosted(unitKeys: readonly string[]): void {
     for (const key of unitKeys) {
       const claim = this.claims.get(key);
@@ -128,6 +139,25 @@ export class ClaimLedger {
 
   async releaseAll(unitKeys: readonly string[]): Promise<void> {
     await mapLimit(unitKeys, this.deps.settings.concurrency, (key) => this.release(key));
+  }
+
+  /**
+   * Hands a claim whose message is dead-lettered over at once: its lease ends now (and its attempt
+   * end, if later), so the next message asking for the unit takes it over — reconciling first, since
+   * the attempt may have reached SailPoint — instead of waiting for the lease. Best effort.
+   */
+  async handOver(unitKeys: readonly string[]): Promise<void> {
+    await mapLimit(unitKeys, this.deps.settings.concurrency, async (unitKey) => {
+      const claim = this.claims.get(unitKey);
+      if (!claim || claim.state !== 'held') return;
+      const now = this.deps.clock();
+      try {
+        await this.deps.store.handOver(claim.slot, claim.token, now, Math.min(claim.attemptUntil, now));
+        claim.state = 'released';
+      } catch (error) {
+        this.deps.log?.warn('could not hand a claim over', { unit: unitKey, error: errorText(error) });
+      }
+    });
   }
 
   /**

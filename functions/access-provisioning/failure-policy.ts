@@ -65,3 +65,17 @@ export function failureOutcome(
 export function mayHaveReachedSailPoint(error: unknown): boolean {
   return !(error instanceof SailPointError) || error.outcomeUnknown;
 }
+
+/**
+ * The retry of a unit whose POST may have reached SailPoint reconciles it: it comes no earlier than
+ * SailPoint can list the request (STATUS_SETTLE_SECONDS after the attempt's end), or the receive is
+ * wasted on "not listed yet".
+ */
+export function retryOnceDecidable(
+  outcome: UnitOutcome & { kind: 'retrying' | 'waiting' },
+  attemptUntil: number,
+  deps: { readonly settings: Pick<ProcessorSettings, 'statusSettleMs'>; readonly clock: () => number },
+): UnitOutcome {
+  const decidableIn = Math.ceil((attemptUntil + deps.settings.statusSettleMs - deps.clock()) / 1000);
+  return { ...outcome, delaySeconds: Math.max(outcome.delaySeconds ?? 0, decidableIn) };
+}

@@ -174,7 +174,7 @@ export async function reconcileTakenOver(
       entries,
       ref,
       takeover.since,
-      oppositeCutoff(entries, ref, takeover.latestOpposite),
+      oppositeCutoff(entries, ref, claimed.latestOpposite),
     );
     if (found.length > 0) {
       deps.counts.reconciled++;
@@ -219,6 +219,82 @@ export async function reconcileTakenOver(
     proceed.push(claimed);
   });
   return { proceed, results };
+}
+
+/**
+ * The last receive of a message cannot leave a POST's outcome to a redelivery: a claim kept after a
+ * POST whose outcome is unknown is looked up at once.
+ * - listed → submitted (never dead-lettered: SailPoint took it);
+ * - not listed, and SailPoint has had STATUS_SETTLE_SECONDS since the POST → not taken: the claim is
+ *   given back (the message then gives up with the POST's error);
+ * - otherwise it stays unknown: the outcome says the request may have reached SailPoint, and the
+ *   claim is handed over when the message is dead-lettered (workflow.ts), so whoever asks for the
+ *   unit next reconciles before submitting.
+ */
+export async function reconcileLastReceive(
+  units: readonly { readonly claimed: ClaimedUnit; readonly owners: readonly string[] }[],
+  previous: UnitResults,
+  deps: StageDeps & { readonly claims: ClaimLedger; readonly statuses: StatusReader },
+): Promise<UnitResults> {
+  const results: UnitResults = new Map();
+  if (units.length === 0) return results;
+  const { settings } = deps;
+  await deps.statuses.fetch(
+    units.map((u) => ({ identityId: u.claimed.planned.unit.identityId, since: u.claimed.attemptSince })),
+    { fresh: true },
+  );
+  const now = deps.clock();
+  await mapLimit(units, settings.concurrency, async ({ claimed, owners }) => {
+    const { unit } = claimed.planned;
+    const before = previous.get(unit.key)?.outcome;
+    const entries = deps.statuses.entries(unit.identityId);
+    const ref = {
+      requestType: unit.requestType,
+      identityId: unit.identityId,
+      itemType: unit.item.type,
+      itemId: unit.item.id,
+    };
+    const found = entries
+      ? findRequests(entries, ref, claimed.attemptSince, oppositeCutoff(entries, ref, claimed.latestOpposite))
+      : [];
+    if (found.length > 0) {
+      deps.counts.reconciled++;
+      const accessRequestIds = requestIdsOf(found);
+      try {
+        await deps.claims.recordSubmitted(unit.key, {
+          messageId: owners[0]!,
+          at: now,
+          accessRequestIds,
+          reconciled: true,
+        });
+        results.set(unit.key, {
+          submitter: owners[0]!,
+          outcome: {
+            kind: 'submitted',
+            detail:
+              `submitted to SailPoint (its answer was lost; found in SailPoint's access request status, ` +
+              `created ${iso(found[0]!.created)})`,
+            ...(accessRequestIds.length > 0 ? { accessRequestIds } : {}),
+          },
+        });
+      } catch (error) {
+        results.set(unit.key, { outcome: notRecorded(settings, error) });
+      }
+      return;
+    }
+    if (entries && now >= deps.claims.attemptUntil(unit.key) + settings.statusSettleMs) {
+      await deps.claims.release(unit.key); // SailPoint did not take it
+      return;
+    }
+    results.set(unit.key, {
+      outcome: transient(
+        settings,
+        `${before?.detail ?? 'the outcome of its POST is unknown'}; the request may have reached SailPoint ` +
+          '(not listed yet): whoever asks for this unit next reconciles before submitting it',
+      ),
+    });
+  });
+  return results;
 }
 
 /** SailPoint has the request, our record does not: the claim stays, and the retry reconciles. */

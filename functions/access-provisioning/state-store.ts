@@ -180,6 +180,11 @@ export interface ProvisioningStore {
    * extended before a taken-over claim POSTs, narrowed once its POST has returned.
    */
   setAttemptUntil(slot: SlotRef, claimToken: string, attemptUntil: number): Promise<boolean>;
+  /**
+   * Ends the claim's lease at `now` and its attempt at `attemptUntil` (only if the claim is still
+   * ours): the next message takes it over, reconciling first. Used when its message is dead-lettered.
+   */
+  handOver(slot: SlotRef, claimToken: string, now: number, attemptUntil: number): Promise<boolean>;
   recordOutcome(record: OutcomeRecord): Promise<void>;
   /** The processed-request records of these caller requestIds (absent: not processed, or never seen). */
   readRequests(requestIds: readonly string[]): Promise<Map<string, ProcessedRequest>>;
@@ -392,6 +397,25 @@ export class DynamoProvisioningStore implements ProvisioningStore {
         ExpressionAttributeValues: {
           ':token': claimToken,
           ':claimed': 'claimed',
+          ':until': attemptUntil,
+          ':one': 1,
+        },
+      }),
+    );
+  }
+
+  async handOver(slot: SlotRef, claimToken: string, now: number, attemptUntil: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: slotKey(slot),
+        UpdateExpression: 'SET leaseExpiresAt = :now, attemptUntil = :until, #version = #version + :one',
+        ConditionExpression: 'claimToken = :token AND #state = :claimed',
+        ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':token': claimToken,
+          ':claimed': 'claimed',
+          ':now': now,
           ':until': attemptUntil,
           ':one': 1,
         },

@@ -11,12 +11,18 @@ export class StatusReader {
 
   constructor(private readonly deps: Pick<StageDeps, 'gateway' | 'settings' | 'counts' | 'log'>) {}
 
-  /** Fetches each identity's entries created since the earliest time asked (less the clock skew). */
-  async fetch(needs: readonly { identityId: string; since: number }[]): Promise<void> {
+  /**
+   * Fetches each identity's entries created since the earliest time asked (less the clock skew).
+   * `fresh`: read again even when cached (after this invocation's own POSTs).
+   */
+  async fetch(
+    needs: readonly { identityId: string; since: number }[],
+    options: { fresh?: boolean } = {},
+  ): Promise<void> {
     const earliest = new Map<string, number>();
     for (const { identityId, since } of needs) {
       const cached = this.cache.get(identityId);
-      if (cached && cached.since <= since) continue;
+      if (cached && cached.since <= since && !options.fresh) continue;
       earliest.set(identityId, Math.min(earliest.get(identityId) ?? Infinity, since));
     }
     await mapLimit([...earliest], this.deps.settings.concurrency, async ([identityId, since]) => {

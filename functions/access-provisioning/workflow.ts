@@ -26,11 +26,11 @@ import {
 } from './batch';
 import { claimUnits, type ClaimedUnit } from './claim';
 import { ClaimLedger } from './claims';
-import { transient } from './failure-policy';
+import { retryOnceDecidable, transient } from './failure-policy';
 import type { AccessRequestGateway, RequesterContext } from './gateway';
 import { mergeUnits, planMessages, type PlannedMessage } from './plan';
 import { checkRequestIds } from './request-dedup';
-import { reconcileTakenOver } from './reconcile';
+import { reconcileLastReceive, reconcileTakenOver } from './reconcile';
 import { settleBatch, type BatchReport, type SettledUnit } from './settle';
 import type { ProvisioningStore } from './state-store';
 import { StatusReader } from './status-reader';
@@ -230,6 +230,34 @@ export class AccessProvisioner {
     );
     await claims.endAttempts();
 
+    // A claim kept after a POST (outcome unknown, or success not recorded) is the attempt record the
+    // retry reconciles: on a message's last receive that is done now; otherwise the retry comes no
+    // earlier than SailPoint can list the request, so that it can decide (no receive wasted).
+    const lastReceive = new Set(
+      plan.messages
+        .filter((m) => m.message.receiveCount >= settings.maxReceiveCount)
+        .map((m) => m.message.messageId),
+    );
+    const unknown = toSubmit
+      .filter((u) => claims.isHeldAfterPost(u.planned.unit.key))
+      .map((u) => ({ claimed: u, owners: owners.get(u.planned.unit.key)! }));
+    merge(
+      await reconcileLastReceive(
+        unknown.filter((u) => u.owners.some((id) => lastReceive.has(id))),
+        results,
+        { ...stage, claims, statuses },
+      ),
+    );
+    for (const { claimed: unit } of unknown) {
+      const key = unit.planned.unit.key;
+      const result = results.get(key);
+      if (!claims.isHeldAfterPost(key) || result?.outcome.kind !== 'retrying') continue;
+      results.set(key, {
+        ...result,
+        outcome: retryOnceDecidable(result.outcome, claims.attemptUntil(key), stage),
+      });
+    }
+
     // 6. settle
     const settled = new Map<string, SettledUnit>();
     for (const unit of plan.units) {
@@ -240,7 +268,7 @@ export class AccessProvisioner {
         owners: owners.get(unit.unit.key)!,
       });
     }
-    return settleBatch(
+    const report = await settleBatch(
       plan.messages.map((planned) => {
         const reason = invalid.get(planned.message.messageId);
         return { planned, ...(reason ? { invalid: reason } : {}) };
@@ -248,5 +276,12 @@ export class AccessProvisioner {
       settled,
       stage,
     );
+
+    // A claim whose message is dead-lettered is handed over at once, not kept until its lease ends.
+    const claimOwner = new Map(plan.units.map((u) => [u.unit.key, u.owners[0]!]));
+    await claims.handOver(
+      claims.held().filter((key) => report.outcomes.get(claimOwner.get(key)!)?.status === 'dead-letter'),
+    );
+    return report;
   }
 }

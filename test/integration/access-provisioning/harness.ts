@@ -114,11 +114,14 @@ export async function startHarness(options: HarnessOptions = {}) {
   const store = new DynamoProvisioningStore(doc, tableName);
   /** Receipt handles of messages the handler put back with a delay (a retry after N seconds). */
   const delayed: string[] = [];
+  /** Every retry delay the handler set (ChangeMessageVisibility), in seconds, in order. */
+  const retryDelays: number[] = [];
   sqs.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as { VisibilityTimeout?: number; ReceiptHandle?: string };
       if (context.commandName === 'ChangeMessageVisibilityCommand' && (input.VisibilityTimeout ?? 0) > 0) {
         delayed.push(input.ReceiptHandle!);
+        retryDelays.push(input.VisibilityTimeout!);
       }
       return next(args);
     },
@@ -188,6 +191,7 @@ export async function startHarness(options: HarnessOptions = {}) {
     store,
     maxReceiveCount,
     postedBodies,
+    retryDelays,
     handler: main.handler,
     client: main.client,
     newInstance,
