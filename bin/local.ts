@@ -11,7 +11,7 @@
 import { LOCAL_AWS_ENV } from '../local/emulators';
 import type { LocalDemo } from '../local/environment';
 import { DEFAULT_STATE_FILE, removeStateFile, startLocalStack, writeStateFile } from '../local/stack';
-import { staleTokenSweepDemo } from '../local/demos/stale-token-sweep';
+import { DEMO_EXEMPTIONS, staleTokenSweepDemo } from '../local/demos/stale-token-sweep';
 import { accessProvisioningDemo } from '../local/demos/access-provisioning';
 import { absenceReassignmentDemo } from '../local/demos/absence-reassignment';
 import { cognigyAuditDemo } from '../local/demos/cognigy-audit';
@@ -47,6 +47,8 @@ async function main(): Promise<void> {
       access: { queue: 'access-provisioning', deadLetterQueue: 'access-provisioning-dlq' },
       absence: { queue: 'local-absence-events.fifo', deadLetterQueue: 'local-absence-events-dlq.fifo' },
     },
+    // `iga --local sweep` then sees the exemptions the sweep demo configures (the read-only baseline).
+    functionEnv: { STALE_TOKEN_EXEMPTIONS: JSON.stringify(DEMO_EXEMPTIONS) },
   });
   try {
     const local = stack.environment(print);
@@ -75,7 +77,9 @@ async function serveUntilStopped(
 ): Promise<void> {
   const description = await stack.provision();
   stack.startPollers((workflow, received, failed) =>
-    print(`[${new Date().toISOString().slice(11, 19)}] ${workflow}: handled ${received} message(s)${failed ? `, ${failed} back for a retry` : ''}`),
+    print(
+      `[${new Date().toISOString().slice(11, 19)}] ${workflow}: handled ${received} message(s)${failed ? `, ${failed} back for a retry` : ''}`,
+    ),
   );
   writeStateFile(description);
   print('');
@@ -86,7 +90,9 @@ async function serveUntilStopped(
   print(`  (state file ${DEFAULT_STATE_FILE}; another path: IGA_LOCAL_STATE=<file>)`);
   print(`  access-request queue  ${description.queues.access.queueUrl}`);
   print(`  absence-event queue   ${description.queues.absence.queueUrl}`);
-  print(`  (AWS CLI: AWS_ENDPOINT_URL=${stack.sqsEndpoint} for SQS/SNS, ${stack.dynamoEndpoint} for DynamoDB; credentials ${LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID}/${LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY})`);
+  print(
+    `  (AWS CLI: AWS_ENDPOINT_URL=${stack.sqsEndpoint} for SQS/SNS, ${stack.dynamoEndpoint} for DynamoDB; credentials ${LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID}/${LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY})`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -65,6 +65,8 @@ export interface LocalStackOptions {
   /** Queue names to use (e.g. the demos' own queues); default `<prefix>-access-requests` etc. */
   readonly queueNames?: Partial<Record<QueueWorkflowName, { queue: string; deadLetterQueue: string }>>;
   readonly sandbox?: Sandbox;
+  /** More settings for every function (e.g. the demo's STALE_TOKEN_EXEMPTIONS baseline). */
+  readonly functionEnv?: Readonly<Record<string, string>>;
 }
 
 export interface LocalStack {
@@ -119,7 +121,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     tables[key] = `${prefix}-${TABLES[key].logicalId}`;
     await createTable(dynamo, TABLES[key], tables[key]);
   }
-  const sqs = new SQSClient({ endpoint: sqsEndpoint, region: REGION, credentials, useQueueUrlAsEndpoint: false });
+  const sqs = new SQSClient({
+    endpoint: sqsEndpoint,
+    region: REGION,
+    credentials,
+    useQueueUrlAsEndpoint: false,
+  });
   const sns = new SNSClient({ endpoint: sqsEndpoint, region: REGION, credentials });
   const env: Env = {
     ...LOCAL_AWS_ENV,
@@ -133,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The admin user: the one whose audit has something to show.
     COGNIGY_API_KEY: COGNIGY_SANDBOX_KEYS.admin,
     ...Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envVar, tables[k]])),
+    ...options.functionEnv,
   };
 
   let description: LocalStackDescription | undefined;
@@ -194,7 +202,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         if (result.received > 0) onBatch?.(workflow, result.received, result.failed);
       } catch (error) {
         if (stopping) return;
-        process.stderr.write(`${workflow} poller: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `${workflow} poller: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
@@ -246,7 +256,9 @@ async function workQueue(
   const fifoAttributes: Record<string, string> = fifo ? { FifoQueue: 'true' } : {};
   const deadLetterQueueUrl = await findOrCreate(sqs, names.deadLetterQueue, fifoAttributes);
   const dlqArn = (
-    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }))
+    await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
+    )
   ).Attributes!.QueueArn!;
   const queueUrl = await findOrCreate(sqs, names.queue, {
     ...fifoAttributes,
@@ -256,7 +268,11 @@ async function workQueue(
   return { queueUrl, deadLetterQueueUrl };
 }
 
-async function findOrCreate(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+async function findOrCreate(
+  sqs: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<string> {
   try {
     return (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
   } catch {
@@ -269,7 +285,9 @@ async function maxReceiveCount(sqs: SQSClient, queueUrl: string): Promise<number
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
   );
-  const policy = Attributes?.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { maxReceiveCount?: unknown }) : {};
+  const policy = Attributes?.RedrivePolicy
+    ? (JSON.parse(Attributes.RedrivePolicy) as { maxReceiveCount?: unknown })
+    : {};
   return Number(policy.maxReceiveCount ?? 5);
 }
 

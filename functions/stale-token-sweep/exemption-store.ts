@@ -60,7 +60,9 @@ export function parseExemptionId(id: string): { kind: ExemptionKind; value: stri
   const kind = id.slice(0, colon) as ExemptionKind;
   const value = id.slice(colon + 1);
   if (colon < 0 || !KINDS.includes(kind) || !value) {
-    throw new Error(`"${id}" is not an exemption id: expected ${KINDS.map((k) => `${k}:<value>`).join(', ')}`);
+    throw new Error(
+      `"${id}" is not an exemption id: expected ${KINDS.map((k) => `${k}:<value>`).join(', ')}`,
+    );
   }
   return { kind, value };
 }
