@@ -81,13 +81,14 @@ async function serveUntilStopped(
       `[${new Date().toISOString().slice(11, 19)}] ${workflow}: handled ${received} message(s)${failed ? `, ${failed} back for a retry` : ''}`,
     ),
   );
-  writeStateFile(description);
+  const stateFile = process.env.IGA_LOCAL_STATE || DEFAULT_STATE_FILE;
+  writeStateFile(description, stateFile);
   print('');
   print('The local stack keeps running (Ctrl-C stops it). Point `iga` at it with --local:');
   print('  npx iga --local findings');
   print('  npx iga --local status HR-1001');
   print('  npx iga --local dlq list access');
-  print(`  (state file ${DEFAULT_STATE_FILE}; another path: IGA_LOCAL_STATE=<file>)`);
+  print(`  (state file ${stateFile}; another path: IGA_LOCAL_STATE=<file> for both)`);
   print(`  access-request queue  ${description.queues.access.queueUrl}`);
   print(`  absence-event queue   ${description.queues.absence.queueUrl}`);
   print(
@@ -98,7 +99,7 @@ async function serveUntilStopped(
     process.once('SIGTERM', resolve);
   });
   print('\nStopping the local stack.');
-  removeStateFile();
+  removeStateFile(stateFile);
 }
 
 main().catch((error: unknown) => {
