@@ -1,16 +1,27 @@
 /**
- * GET /v3/search/{index}/{id} (ops-v3.yaml searchGet; sailpoint-v3-search-get-document-by-id.txt).
+ * Search (ops-v3.yaml; sailpoint-v3-search-get-document-by-id.txt), as of the index: identities show
+ * with Search's indexing lag (../search-index.ts) — an identity created less than `state.search.lagMs`
+ * ago is not found yet, and access provisioned or removed within the lag is not shown yet.
  *
+ * GET /v3/search/{index}/{id} (searchGet):
  * - identities: the identity document (manager, isManager, access, counts, attributes …)
  * - roles, accessprofiles, entitlements: documents built from the access catalog
  * - the other index names ISC knows (accountactivities, accounts, aggregations, events) hold no
  *   documents in the sandbox: 404
  * - any other index name: 400
+ *
  * Open to pure API clients and user-context clients alike (userAuth or applicationAuth).
  */
 import type { FastifyInstance } from 'fastify';
 import type { SandboxContext } from '../context';
-import type { SandboxAccessItem, SandboxAccessRef, SandboxIdentity, SandboxState } from '../state';
+import { type IndexedIdentity, indexedIdentity } from '../search-index';
+import type {
+  SandboxAccessItem,
+  SandboxAccessRef,
+  SandboxIdentity,
+  SandboxSourceRef,
+  SandboxState,
+} from '../state';
 import { SailpointError } from './errors';
 
 export const SEARCH_INDICES = [
@@ -51,29 +62,57 @@ function accessEntry(ref: SandboxAccessRef, state: SandboxState): Record<string,
   return entry;
 }
 
-/** The identities-index document for an identity. */
-export function identityDocument(identity: SandboxIdentity, state: SandboxState): Record<string, unknown> {
-  const manager = identity.managerId === undefined ? undefined : state.identities.get(identity.managerId);
-  const isManager = [...state.identities.values()].some((i) => i.managerId === identity.id);
+/** What every identity document needs from the rest of the tenant, computed once per request. */
+export interface DocumentContext {
+  /** Ids of identities that manage someone. */
+  readonly managers: ReadonlySet<string>;
+  readonly hrSource?: SandboxSourceRef;
+}
+
+export function documentContext(state: SandboxState): DocumentContext {
+  const managers = new Set<string>();
+  for (const identity of state.identities.values()) {
+    if (identity.managerId !== undefined) managers.add(identity.managerId);
+  }
   const hrSource = [...state.sources.values()].find((s) => s.name === HR_SOURCE_NAME);
-  const count = (type: SandboxAccessRef['type']) => identity.access.filter((a) => a.type === type).length;
+  return { managers, ...(hrSource ? { hrSource } : {}) };
+}
+
+/**
+ * The identities-index document for an identity: as Search shows it (`indexed`, see
+ * ../search-index.ts) or, without it, as the identity is now.
+ */
+export function identityDocument(
+  identity: SandboxIdentity,
+  state: SandboxState,
+  indexed?: IndexedIdentity,
+  context: DocumentContext = documentContext(state),
+): Record<string, unknown> {
+  const access = indexed?.access ?? identity.access;
+  const manager = identity.managerId === undefined ? undefined : state.identities.get(identity.managerId);
+  const { hrSource } = context;
+  const count = (type: SandboxAccessRef['type']) => access.filter((a) => a.type === type).length;
   return {
     id: identity.id,
     name: identity.name,
     _type: 'identity',
+    type: 'identity',
+    _version: 'v2',
+    pod: state.tenant.pod,
+    org: state.tenant.org,
     firstName: identity.firstName,
     lastName: identity.lastName,
     displayName: identity.displayName,
     email: identity.email,
     created: identity.created,
-    modified: identity.created,
-    synced: identity.created,
+    modified: indexed?.modified ?? identity.created,
+    synced: indexed?.synced ?? identity.created,
     inactive: identity.inactive,
     protected: false,
     status: identity.status,
     employeeNumber: identity.employeeNumber ?? null,
     manager: manager ? { id: manager.id, name: manager.name, displayName: manager.displayName } : null,
-    isManager,
+    isManager: context.managers.has(identity.id),
     ...(hrSource
       ? {
           identityProfile: { id: hrSource.id, name: hrSource.name },
@@ -96,8 +135,8 @@ export function identityDocument(identity: SandboxIdentity, state: SandboxState)
     accountCount: 0,
     apps: [],
     appCount: 0,
-    access: identity.access.map((ref) => accessEntry(ref, state)),
-    accessCount: identity.access.length,
+    access: access.map((ref) => accessEntry(ref, state)),
+    accessCount: access.length,
     accessProfileCount: count('ACCESS_PROFILE'),
     entitlementCount: count('ENTITLEMENT'),
     roleCount: count('ROLE'),
@@ -141,8 +180,9 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: SandboxContext):
       new SailpointError(404, `No document with id ${id} in index ${index}.`, '404 Not found');
     if (index === 'identities') {
       const identity = ctx.state.identities.get(id);
-      if (!identity) throw notFound();
-      return identityDocument(identity, ctx.state);
+      const indexed = identity && indexedIdentity(ctx.state.search, identity, ctx.now());
+      if (!identity || !indexed) throw notFound();
+      return identityDocument(identity, ctx.state, indexed);
     }
     const type = INDEX_TYPES[index as keyof typeof INDEX_TYPES] as SandboxAccessItem['type'] | undefined;
     const item = ctx.state.accessItems.get(id);
