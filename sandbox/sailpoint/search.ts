@@ -10,9 +10,16 @@
  *   documents in the sandbox: 404
  * - any other index name: 400
  *
- * Open to pure API clients and user-context clients alike (userAuth or applicationAuth).
+ * POST /v3/search (searchPost) on the identities index, with the query forms of search-query.ts;
+ * paging by `limit` (0–10,000, default 250 as ops-v3.yaml's searchlimit says) and `offset`, with
+ * offset + limit within Elasticsearch's 10,000-result window (beyond it: `searchAfter`), and `count`
+ * (X-Total-Count: every match, whatever limit, offset and searchAfter). Without `sort` documents come
+ * in the tenant's own order, which is no order to page on: use `sort` (e.g. ["id"]) to page.
+ *
+ * Open to pure API clients and user-context clients alike (userAuth or applicationAuth). Calls count
+ * against the v3 rate limit like every /v3 path (server.ts).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from '../context';
 import { type IndexedIdentity, indexedIdentity } from '../search-index';
 import type {
@@ -23,6 +30,8 @@ import type {
   SandboxState,
 } from '../state';
 import { SailpointError } from './errors';
+import { booleanParam, integerParam } from './params';
+import { type IdentitySearch, compareBySort, filterDocument, readIdentitySearch } from './search-query';
 
 export const SEARCH_INDICES = [
   'accessprofiles',
@@ -167,6 +176,59 @@ export function accessItemDocument(item: SandboxAccessItem): Record<string, unkn
   return doc;
 }
 
+/** The standard window of Elasticsearch: offset + limit may not go beyond it (then: searchAfter). */
+const RESULT_WINDOW = 10_000;
+const NESTED_FIELDS = ['access', 'accounts', 'apps'] as const;
+
+function sortValues(doc: Record<string, unknown>, search: IdentitySearch): string[] {
+  return search.sort.map(({ field }) => String(doc[field] ?? ''));
+}
+
+/** POST /v3/search on the identities index. */
+function searchIdentities(ctx: SandboxContext, request: FastifyRequest, reply: FastifyReply) {
+  const q = request.query as Record<string, string | undefined>;
+  const limit = integerParam(q.limit, 'limit', 0, RESULT_WINDOW, 250);
+  const offset = integerParam(q.offset, 'offset', 0, Number.MAX_SAFE_INTEGER, 0);
+  const count = booleanParam(q.count, 'count');
+  if (offset + limit > RESULT_WINDOW) {
+    throw new SailpointError(
+      400,
+      `Result window is too large: offset + limit must be at most ${RESULT_WINDOW} (page further with searchAfter)`,
+    );
+  }
+  const search = readIdentitySearch(request.body);
+  const { state } = ctx;
+  const now = ctx.now();
+  const context = documentContext(state);
+  const candidates: SandboxIdentity[] = [];
+  if (search.ids) {
+    for (const id of search.ids) {
+      const identity = state.identities.get(id);
+      if (identity) candidates.push(identity);
+    }
+  } else {
+    candidates.push(...state.identities.values());
+  }
+  let docs: Record<string, unknown>[] = [];
+  for (const identity of candidates) {
+    if (search.only && !search.only.has(identity.id)) continue;
+    if (search.except?.has(identity.id)) continue;
+    const indexed = indexedIdentity(state.search, identity, now);
+    if (indexed) docs.push(identityDocument(identity, state, indexed, context));
+  }
+  const total = docs.length;
+  if (search.sort.length > 0) {
+    docs.sort((a, b) => compareBySort(search.sort, sortValues(a, search), sortValues(b, search)));
+    const after = search.searchAfter;
+    if (after) docs = docs.filter((doc) => compareBySort(search.sort, sortValues(doc, search), after) > 0);
+  }
+  if (count) reply.header('x-total-count', String(total));
+  return docs.slice(offset, offset + limit).map((doc) => {
+    if (!search.includeNested) for (const field of NESTED_FIELDS) delete doc[field];
+    return filterDocument(doc, search.includes, search.excludes);
+  });
+}
+
 export function registerSearchRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   app.get<{ Params: { index: string; id: string } }>('/v3/search/:index/:id', async (request) => {
     const { index, id } = request.params;
@@ -189,4 +251,5 @@ export function registerSearchRoutes(app: FastifyInstance, ctx: SandboxContext):
     if (type === undefined || !item || item.type !== type) throw notFound();
     return accessItemDocument(item);
   });
+  app.post('/v3/search', async (request, reply) => searchIdentities(ctx, request, reply));
 }
