@@ -24,6 +24,8 @@ export interface ProcessorSettings {
   readonly maxRecipients: number;
   /** Units one message may ask for (MAX_UNITS_PER_MESSAGE); a larger one is invalid. */
   readonly maxUnitsPerMessage: number;
+  /** How long after it was sent a message naming an identity Search does not know is retried. */
+  readonly unknownIdentityWindowMs: number;
   readonly outcomeRetentionMs: number;
   /** The queue's maxReceiveCount: on the last receive a retry is recorded as failed. */
   readonly maxReceiveCount: number;

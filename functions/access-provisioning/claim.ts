@@ -15,8 +15,11 @@ import {
   attemptUntilOf,
   carriedSubmissions,
   decideSlot,
+  latestChangeOf,
   latestSubmissionAt,
   oppositeOf,
+  type LatestChange,
+  type OppositeStatus,
   type SlotDecision,
   type SlotRecord,
 } from './slot-policy';
@@ -40,6 +43,8 @@ export interface ClaimedUnit {
   readonly attemptSince: number;
   /** When the slot's latest request of the opposite type was submitted: nothing older is this attempt. */
   readonly latestOpposite?: number;
+  /** The latest change of this access the deployment knows of (for trusting Search, access-check.ts). */
+  readonly latestChange: LatestChange;
   readonly takeover?: Takeover;
 }
 
@@ -80,19 +85,17 @@ export async function claimUnits(
       },
     });
     const decisions = new Map<PlannedUnit, SlotDecision>();
-    const needStatus: PlannedUnit[] = [];
+    const oppositeStatus = new Map<PlannedUnit, OppositeStatus>();
+    const needStatus = new Map<PlannedUnit, number>();
     for (const unit of pending) {
       const decision = decideSlot(records.get(unit.unit.slot.key), unit.unit, context(unit));
-      if (decision.kind === 'needs-opposite-status') needStatus.push(unit);
+      if (decision.kind === 'needs-opposite-status') needStatus.set(unit, decision.since);
       else decisions.set(unit, decision);
     }
     await deps.statuses.fetch(
-      needStatus.map((u) => ({
-        identityId: u.unit.identityId,
-        since: records.get(u.unit.slot.key)!.attemptSince,
-      })),
+      [...needStatus].map(([u, since]) => ({ identityId: u.unit.identityId, since })),
     );
-    for (const unit of needStatus) {
+    for (const [unit, since] of needStatus) {
       const record = records.get(unit.unit.slot.key)!;
       const entries = deps.statuses.entries(unit.unit.identityId);
       if (!entries) {
@@ -108,7 +111,8 @@ export async function claimUnits(
       };
       // The opposite request is the slot's; one of its type older than our own latest is not it.
       const after = oppositeCutoff(entries, oppositeUnit, latestSubmissionAt(record, unit.unit.requestType));
-      const opposite = statusOf(entries, oppositeUnit, record.attemptSince, after);
+      const opposite = statusOf(entries, oppositeUnit, since, after);
+      oppositeStatus.set(unit, opposite);
       decisions.set(unit, decideSlot(record, unit.unit, context(unit), opposite));
     }
 
@@ -147,6 +151,7 @@ export async function claimUnits(
             claimed.push({
               planned: unit,
               attemptSince,
+              latestChange: latestChangeOf(record, unit.unit.requestType, oppositeStatus.get(unit)),
               ...(latestOpposite === undefined ? {} : { latestOpposite }),
               ...(takeover
                 ? {

@@ -12,7 +12,7 @@ import {
   SailPointRateLimitError,
   SailPointValidationError,
 } from '../shared/sailpoint/errors';
-import { errorText, type ProcessorSettings } from './batch';
+import { errorText, iso, type ProcessorSettings } from './batch';
 import type { UnitOutcome } from './outcomes';
 
 type Settings = Pick<ProcessorSettings, 'transientRetrySeconds' | 'maxRetryAfterSeconds'>;
@@ -78,4 +78,37 @@ export function retryOnceDecidable(
 ): UnitOutcome {
   const decidableIn = Math.ceil((attemptUntil + deps.settings.statusSettleMs - deps.clock()) / 1000);
   return { ...outcome, delaySeconds: Math.max(outcome.delaySeconds ?? 0, decidableIn) };
+}
+
+/**
+ * A message naming an identity Search has no document for: Search lags (a joiner shows minutes after
+ * being created), so it is retried with backoff until UNKNOWN_IDENTITY_RETRY_MINUTES after it was
+ * sent, the delays doubling so that its receives left span the rest of the window; after that, or on
+ * its last receive, it is invalid (dead-lettered as naming an unknown identity).
+ */
+export function unknownIdentityVerdict(
+  message: { readonly sentAt: number; readonly receiveCount: number },
+  identityId: string,
+  now: number,
+  settings: Pick<ProcessorSettings, 'unknownIdentityWindowMs' | 'maxReceiveCount'>,
+): { readonly invalid: string } | { readonly retry: string; readonly delaySeconds: number } {
+  const until = message.sentAt + settings.unknownIdentityWindowMs;
+  const receivesLeft = settings.maxReceiveCount - message.receiveCount;
+  if (now >= until || receivesLeft <= 0) {
+    const waited =
+      settings.unknownIdentityWindowMs > 0
+        ? `, ${Math.round((now - message.sentAt) / 60_000)} min after the message was sent`
+        : '';
+    return {
+      invalid: `invalid message: unknown identity ${identityId} (SailPoint Search has no such identity${waited})`,
+    };
+  }
+  // Delays d, 2d, 4d … over the receives left add up to the rest of the window.
+  const delaySeconds = Math.max(1, Math.ceil((until - now) / (2 ** receivesLeft - 1) / 1000));
+  return {
+    retry:
+      `identity ${identityId} is not in SailPoint Search yet (a new identity shows there minutes after it is ` +
+      `created): retrying until ${iso(until)}, then the message is dead-lettered as naming an unknown identity`,
+    delaySeconds,
+  };
 }

@@ -9,8 +9,7 @@ import {
   listAccessRequestStatus,
   type AccessRequestAccepted,
 } from '../shared/sailpoint/api/access-requests';
-import { getIdentityDocument } from '../shared/sailpoint/api/search';
-import { SailPointNotFoundError } from '../shared/sailpoint/errors';
+import { searchIdentityAccess } from '../shared/sailpoint/api/search';
 import type { AccessRequestBody } from './coalesce';
 import { ITEM_MARKER_KEY } from './coalesce';
 import type { RequestStatusEntry } from './reconcile';
@@ -18,6 +17,13 @@ import type { RequestStatusEntry } from './reconcile';
 export interface HeldAccess {
   readonly type: string;
   readonly id: string;
+}
+
+/** An identity as Search shows it: its access, and when the document last changed. */
+export interface IdentityAccess {
+  readonly access: readonly HeldAccess[];
+  /** Epoch ms of the document's `modified`: Search's picture is at least this current. */
+  readonly modified: number;
 }
 
 export interface RequesterContext {
@@ -38,8 +44,11 @@ export interface TrackedRequest {
 
 export interface AccessRequestGateway {
   requester(): Promise<RequesterContext>;
-  /** The identity's current access (Search `access[]`); undefined when the identity does not exist. */
-  identityAccess(identityId: string): Promise<readonly HeldAccess[] | undefined>;
+  /**
+   * The current access of these identities (Search, many per call). An identity missing from the
+   * map has no document: unknown to the tenant, or not indexed yet.
+   */
+  identitiesAccess(identityIds: readonly string[]): Promise<Map<string, IdentityAccess>>;
   /** Status entries of requests made for the identity, created at or after `since` (epoch ms). */
   requestStatuses(identityId: string, since: number): Promise<readonly RequestStatusEntry[]>;
   /** POST /beta/access-requests. Throws the client's typed errors. */
@@ -60,14 +69,16 @@ export class SailPointAccessRequestGateway implements AccessRequestGateway {
     };
   }
 
-  async identityAccess(identityId: string): Promise<readonly HeldAccess[] | undefined> {
-    try {
-      const doc = await getIdentityDocument(this.client, identityId);
-      return doc.access.map((a) => ({ type: a.type, id: a.id }));
-    } catch (error) {
-      if (error instanceof SailPointNotFoundError) return undefined;
-      throw error;
+  async identitiesAccess(identityIds: readonly string[]): Promise<Map<string, IdentityAccess>> {
+    const docs = await searchIdentityAccess(this.client, identityIds);
+    const out = new Map<string, IdentityAccess>();
+    for (const [id, doc] of docs) {
+      out.set(id, {
+        access: doc.access.map((a) => ({ type: a.type, id: a.id })),
+        modified: Date.parse(doc.modified),
+      });
     }
+    return out;
   }
 
   async requestStatuses(identityId: string, since: number): Promise<readonly RequestStatusEntry[]> {
@@ -91,6 +102,9 @@ export class SailPointAccessRequestGateway implements AccessRequestGateway {
           ...(s.requestedFor?.id ? { requestedForId: s.requestedFor.id } : {}),
           created,
           ...(s.state ? { state: s.state } : {}),
+          ...(s.modified && !Number.isNaN(Date.parse(s.modified))
+            ? { modified: Date.parse(s.modified) }
+            : {}),
           ...(s.accessRequestId ? { accessRequestId: s.accessRequestId } : {}),
         },
       ];

@@ -45,6 +45,8 @@ export interface RequestStatusEntry {
   /** Epoch ms. */
   readonly created: number;
   readonly state?: string;
+  /** Epoch ms of the entry's last change (for a final entry: when it finished). */
+  readonly modified?: number;
   readonly accessRequestId?: string;
 }
 
@@ -119,10 +121,16 @@ export function statusOf(
 ): OppositeStatus {
   const found = findRequests(entries, unit, since, after);
   const pending = found.find((e) => isPending(e.state));
+  const newest = found.reduce<RequestStatusEntry | undefined>(
+    (a, e) => (!a || e.created > a.created ? e : a),
+    undefined,
+  );
+  const shown = pending ?? newest;
   return {
     found: found.length > 0,
     pending: pending !== undefined,
-    ...(pending?.state ? { state: pending.state } : found[0]?.state ? { state: found[0].state } : {}),
+    ...(shown?.state ? { state: shown.state } : {}),
+    ...(!pending && newest?.modified !== undefined ? { finishedAt: newest.modified } : {}),
   };
 }
 

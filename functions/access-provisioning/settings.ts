@@ -30,6 +30,12 @@ export const accessProvisioningSettings = sailPointSettings.extend(queueSettings
   MAX_UNITS_PER_MESSAGE: setting.integer(250, { min: 1, max: 1_000 }),
   /** Recipients per GRANT request without entitlements (with entitlements SailPoint allows 10). */
   MAX_RECIPIENTS_PER_REQUEST: setting.integer(50, { min: 1, max: 1_000 }),
+  /**
+   * How long a message naming an identity Search does not know is retried (with backoff, counted from
+   * when it was sent) before it is dead-lettered as naming an unknown identity: a new identity shows
+   * in Search minutes after it is created. Needs MAX_RECEIVE_COUNT > 1 to wait at all.
+   */
+  UNKNOWN_IDENTITY_RETRY_MINUTES: setting.integer(20, { min: 0, max: 24 * 60 }),
   /** Days an outcome record ("what happened to request X") is kept. */
   OUTCOME_RETENTION_DAYS: setting.integer(30, { min: 1, max: 3_650 }),
   /** Parallel SailPoint calls and DynamoDB writes within one batch. */
@@ -71,6 +77,7 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
     maxRetryAfterSeconds: settings.MAX_RETRY_AFTER_SECONDS,
     maxRecipients: settings.MAX_RECIPIENTS_PER_REQUEST,
     maxUnitsPerMessage: settings.MAX_UNITS_PER_MESSAGE,
+    unknownIdentityWindowMs: settings.UNKNOWN_IDENTITY_RETRY_MINUTES * 60_000,
     outcomeRetentionMs: settings.OUTCOME_RETENTION_DAYS * 86_400_000,
     maxReceiveCount: settings.MAX_RECEIVE_COUNT,
     concurrency: settings.BATCH_CONCURRENCY,

@@ -26,7 +26,7 @@ import {
 } from './batch';
 import { claimUnits, type ClaimedUnit } from './claim';
 import { ClaimLedger } from './claims';
-import { retryOnceDecidable, transient } from './failure-policy';
+import { retryOnceDecidable, transient, unknownIdentityVerdict } from './failure-policy';
 import type { AccessRequestGateway, RequesterContext } from './gateway';
 import { mergeUnits, planMessages, type PlannedMessage } from './plan';
 import { checkRequestIds } from './request-dedup';
@@ -176,19 +176,26 @@ export class AccessProvisioner {
     );
     merge(checked.results);
     const invalid = new Map<string, string>();
-    const blocked = new Map<string, string>();
+    /** Messages held back this time (an identity unread, or not in Search yet): the reason and delay. */
+    const blocked = new Map<string, { reason: string; delaySeconds: number }>();
+    const checkedAt = this.clock();
     for (const message of plan.messages) {
+      const id = message.message.messageId;
       if (message.invalid) {
-        invalid.set(message.message.messageId, message.invalid);
+        invalid.set(id, message.invalid);
         continue;
       }
       for (const identityId of message.parsed?.requestedFor ?? []) {
         const problem = checked.problems.get(identityId);
-        if (!problem) continue;
+        if (!problem || invalid.has(id)) continue;
         if (problem.unknown) {
-          if (!invalid.has(message.message.messageId)) invalid.set(message.message.messageId, problem.reason);
-        } else if (!blocked.has(message.message.messageId))
-          blocked.set(message.message.messageId, problem.reason);
+          const verdict = unknownIdentityVerdict(message.message, identityId, checkedAt, settings);
+          if ('invalid' in verdict) invalid.set(id, verdict.invalid);
+          else if (!blocked.has(id))
+            blocked.set(id, { reason: verdict.retry, delaySeconds: verdict.delaySeconds });
+        } else if (!blocked.has(id)) {
+          blocked.set(id, { reason: problem.reason, delaySeconds: settings.transientRetrySeconds });
+        }
       }
     }
     // A unit goes on with the owners that are valid and whose identities could all be read; one with
@@ -202,16 +209,19 @@ export class AccessProvisioner {
     }
     const toSubmit: ClaimedUnit[] = [];
     const givenUp: string[] = [];
-    for (const unit of checked.proceed) {
+    for (const unit of [...checked.proceed, ...checked.unknown]) {
       const key = unit.planned.unit.key;
       if (owners.get(key)!.length > 0) {
         toSubmit.push(unit);
         continue;
       }
-      const heldBack = unit.planned.owners.find((id) => !invalid.has(id) && blocked.has(id));
+      const heldBack = unit.planned.owners
+        .filter((id) => !invalid.has(id))
+        .map((id) => blocked.get(id))
+        .find(Boolean);
       results.set(key, {
         outcome: heldBack
-          ? transient(settings, blocked.get(heldBack)!)
+          ? transient(settings, heldBack.reason, heldBack.delaySeconds)
           : { kind: 'invalid', detail: 'every message asking for it is invalid' },
       });
       givenUp.push(key);

@@ -10,7 +10,7 @@ import { grant, person, revoke, role, startHarness, type Harness } from './harne
 const MINUTE = 60_000;
 const isPost = (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
   String(input).endsWith('/beta/access-requests') && init?.method === 'POST';
-const isSearch = (input: Parameters<typeof fetch>[0]) => String(input).includes('/v3/search/identities/');
+const isSearch = (input: Parameters<typeof fetch>[0]) => String(input).includes('/v3/search');
 const isStatus = (input: Parameters<typeof fetch>[0]) => String(input).includes('/v3/access-request-status');
 
 /** A promise the test resolves, and one that says the gated code has arrived. */
@@ -243,11 +243,7 @@ describe('access provisioning: at-least-once corners', () => {
 
   it('submits nothing of a message until every identity it names has been read', async () => {
     h = await startHarness();
-    h.sandbox.faults.inject({
-      method: 'GET',
-      path: /\/v3\/search\/identities\/unknown-identity/,
-      status: 503,
-    });
+    h.sandbox.faults.inject({ method: 'POST', path: '/v3/search', status: 503 });
     const [id] = await h.send(grant([person(7), 'unknown-identity'], [{ type: 'ROLE', id: role(7) }]));
     expect(await h.pollOnce()).toEqual({ received: 1, failed: 1 }); // the read failed: retried
     expect(h.allPosts()).toBe(0);

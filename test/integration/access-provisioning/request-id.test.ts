@@ -55,7 +55,7 @@ describe('access provisioning: requestId dedup', () => {
 
   it('lets a re-send through when the first message was dead-lettered (it was not processed)', async () => {
     h = await startHarness({ maxReceiveCount: 1 });
-    h.sandbox.faults.inject({ method: 'GET', path: /\/v3\/search\/identities\//, status: 503, times: 1 });
+    h.sandbox.faults.inject({ method: 'POST', path: '/v3/search', status: 503, times: 1 });
     const body = grant([person(3)], [{ type: 'ROLE', id: role(4) }], { requestId: 'HR-4001' });
     const [first] = await h.send(body);
     await h.drain();

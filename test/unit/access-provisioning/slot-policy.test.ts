@@ -1,5 +1,6 @@
 import {
   decideSlot,
+  latestChangeOf,
   latestSubmissionAt,
   type SlotRecord,
 } from '../../../functions/access-provisioning/slot-policy';
@@ -310,5 +311,80 @@ describe('matching access request status entries', () => {
     expect(latestSubmissionAt(slot, 'REVOKE_ACCESS')).toBe(NOW - HOUR);
     expect(latestSubmissionAt(record({ state: 'claimed', submissions: [] }), 'GRANT_ACCESS')).toBeUndefined();
     expect(latestSubmissionAt(undefined, 'GRANT_ACCESS')).toBeUndefined();
+  });
+});
+
+describe('what a Search document must show before a skip relies on it', () => {
+  const completed = { found: true, pending: false, state: 'REQUEST_COMPLETED', finishedAt: NOW - 60_000 };
+
+  it('needs the completion of the opposite request this deployment saw finish', () => {
+    const granted = record({ operation: 'GRANT_ACCESS', state: 'submitted', submittedAt: NOW - HOUR });
+    expect(latestChangeOf(granted, 'REVOKE_ACCESS', completed)).toEqual({ kind: 'at', at: NOW - 60_000 });
+    // Rejected, cancelled or never listed: it changed nothing.
+    expect(latestChangeOf(granted, 'REVOKE_ACCESS', { ...completed, state: 'REJECTED' })).toEqual({
+      kind: 'none',
+    });
+    expect(latestChangeOf(granted, 'REVOKE_ACCESS', { found: false, pending: false })).toEqual({
+      kind: 'none',
+    });
+    // A final state that may have changed part of it, or no completion time: not known.
+    expect(
+      latestChangeOf(granted, 'REVOKE_ACCESS', { ...completed, state: 'NOT_ALL_ITEMS_PROVISIONED' }),
+    ).toMatchObject({
+      kind: 'unknown',
+    });
+    expect(
+      latestChangeOf(granted, 'REVOKE_ACCESS', { found: true, pending: false, state: 'REQUEST_COMPLETED' }),
+    ).toMatchObject({
+      kind: 'unknown',
+    });
+  });
+
+  it('trusts the document when the latest change was of the same type, or when nothing was recorded', () => {
+    expect(latestChangeOf(undefined, 'REVOKE_ACCESS')).toEqual({ kind: 'none' });
+    const revoked = record({
+      operation: 'REVOKE_ACCESS',
+      submittedAt: NOW - HOUR,
+      submissions: [{ operation: 'GRANT_ACCESS', messageId: 'g', at: NOW - 2 * HOUR }],
+    });
+    expect(latestChangeOf(revoked, 'REVOKE_ACCESS')).toEqual({ kind: 'none' });
+  });
+
+  it('does not know when an opposite submission it did not ask SailPoint about finished', () => {
+    const taken = record({
+      state: 'claimed',
+      operation: 'REVOKE_ACCESS',
+      submissions: [{ operation: 'GRANT_ACCESS', messageId: 'g', at: NOW - HOUR }],
+    });
+    expect(latestChangeOf(taken, 'REVOKE_ACCESS')).toEqual({ kind: 'unknown', since: NOW - HOUR });
+  });
+});
+
+describe('a free slot keeps the race rule', () => {
+  const free = record({
+    state: 'free',
+    operation: 'GRANT_ACCESS',
+    submissions: [{ operation: 'GRANT_ACCESS', messageId: 'g', at: NOW - HOUR }],
+  });
+
+  it('asks SailPoint whether its latest opposite submission has finished before claiming', () => {
+    expect(decideSlot(free, revoke, ctx())).toEqual({
+      kind: 'needs-opposite-status',
+      since: NOW - HOUR,
+      opposite: 'GRANT_ACCESS',
+    });
+    expect(decideSlot(free, revoke, ctx(), { found: true, pending: true, state: 'EXECUTING' })).toMatchObject(
+      {
+        kind: 'wait',
+      },
+    );
+    expect(
+      decideSlot(free, revoke, ctx(), { found: true, pending: false, state: 'REQUEST_COMPLETED' }),
+    ).toEqual({
+      kind: 'claim',
+      expect: { kind: 'unchanged', version: 2 },
+    });
+    // Same type as its latest submission: claimed at once.
+    expect(decideSlot(free, grant, ctx())).toMatchObject({ kind: 'claim' });
   });
 });
