@@ -22,6 +22,8 @@ export interface ProcessorSettings {
   readonly maxRetryAfterSeconds: number;
   /** Recipients of a GRANT without entitlements (with entitlements the API allows 10). */
   readonly maxRecipients: number;
+  /** Items per request (entitlements: at most 25 whatever this says). */
+  readonly maxItems: number;
   /** Units one message may ask for (MAX_UNITS_PER_MESSAGE); a larger one is invalid. */
   readonly maxUnitsPerMessage: number;
   /** How long after it was sent a message naming an identity Search does not know is retried. */

@@ -120,13 +120,20 @@ export class SailPointAccessRequestGateway implements AccessRequestGateway {
 export function trackedRequests(accepted: AccessRequestAccepted): TrackedRequest[] {
   const flatten = (list: AccessRequestAccepted['newRequests'], existing: boolean) =>
     list.flatMap((t) =>
-      (t.requestedItemsDetails ?? []).map((item) => ({
-        requestedFor: t.requestedFor ?? '',
-        itemType: item.type,
-        itemId: item.id,
-        accessRequestIds: t.accessRequestIds ?? [],
-        existing,
-      })),
+      (t.requestedItemsDetails ?? []).flatMap((item) =>
+        // The spec leaves an item's type and id optional: one without them names no unit.
+        item.type && item.id
+          ? [
+              {
+                requestedFor: t.requestedFor ?? '',
+                itemType: item.type,
+                itemId: item.id,
+                accessRequestIds: t.accessRequestIds ?? [],
+                existing,
+              },
+            ]
+          : [],
+      ),
     );
   return [...flatten(accepted.newRequests, false), ...flatten(accepted.existingRequests, true)];
 }

@@ -28,6 +28,11 @@ export const accessProvisioningSettings = sailPointSettings.extend(queueSettings
    * anything is claimed. Keeps a message's work and its outcome record bounded.
    */
   MAX_UNITS_PER_MESSAGE: setting.integer(250, { min: 1, max: 1_000 }),
+  /**
+   * Items per access request (entitlements: at most 25, SailPoint's limit). Without entitlements the
+   * API states no limit; this keeps one refused request from affecting too many units.
+   */
+  MAX_ITEMS_PER_REQUEST: setting.integer(25, { min: 1, max: 100 }),
   /** Recipients per GRANT request without entitlements (with entitlements SailPoint allows 10). */
   MAX_RECIPIENTS_PER_REQUEST: setting.integer(50, { min: 1, max: 1_000 }),
   /**
@@ -76,6 +81,7 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
     transientRetrySeconds: settings.TRANSIENT_RETRY_SECONDS,
     maxRetryAfterSeconds: settings.MAX_RETRY_AFTER_SECONDS,
     maxRecipients: settings.MAX_RECIPIENTS_PER_REQUEST,
+    maxItems: settings.MAX_ITEMS_PER_REQUEST,
     maxUnitsPerMessage: settings.MAX_UNITS_PER_MESSAGE,
     unknownIdentityWindowMs: settings.UNKNOWN_IDENTITY_RETRY_MINUTES * 60_000,
     outcomeRetentionMs: settings.OUTCOME_RETENTION_DAYS * 86_400_000,

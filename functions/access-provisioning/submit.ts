@@ -50,7 +50,7 @@ function plan(units: readonly SubmitUnit[], deps: SubmitDeps) {
   const byUnit = new Map(units.map((u) => [u.claimed.planned.unit.key, u]));
   return coalesce(
     units.map((u) => u.claimed.planned.unit),
-    { maxRecipients: deps.settings.maxRecipients },
+    { maxRecipients: deps.settings.maxRecipients, maxItems: deps.settings.maxItems },
   ).map((request) => ({ request, units: request.units.map((u) => byUnit.get(u.key)!) }));
 }
 

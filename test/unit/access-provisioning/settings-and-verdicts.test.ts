@@ -40,6 +40,7 @@ describe('access-provisioning settings', () => {
       transientRetrySeconds: 30,
       maxRetryAfterSeconds: 900,
       maxRecipients: 50,
+      maxItems: 25,
       maxUnitsPerMessage: 250,
       unknownIdentityWindowMs: 20 * 60_000,
       outcomeRetentionMs: 30 * 86_400_000,
