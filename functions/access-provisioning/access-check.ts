@@ -13,6 +13,7 @@
  * workflow decides their messages (an identity not indexed yet is retried for a while, then the
  * message is invalid) — nothing of a message is submitted until every identity it names has been read.
  */
+import { SailPointDeadlineError } from '../shared/sailpoint/errors';
 import { errorText, mapLimit, outOfTime, type StageDeps, type UnitResults } from './batch';
 import type { ClaimedUnit } from './claim';
 import type { ClaimLedger } from './claims';
@@ -20,13 +21,12 @@ import { failureOutcome, outOfTimeOutcome, transient } from './failure-policy';
 import type { IdentityAccess } from './gateway';
 import type { LatestChange } from './slot-policy';
 
-/** Identities per Search call (the API's default page size). */
-export const IDENTITIES_PER_SEARCH = 250;
-
 export interface IdentityProblem {
   readonly reason: string;
   /** Search has no document for the identity (unknown, or not indexed yet), as opposed to a failed read. */
   readonly unknown: boolean;
+  /** The read was not made (out of time, or the deadline stopped it before it was sent). */
+  readonly notReached?: boolean;
 }
 
 class OutOfTime extends Error {}
@@ -51,8 +51,8 @@ export async function checkAccess(
   const identities = [...new Set([...units.map((u) => u.planned.unit.identityId), ...alsoRead])];
   const read = new Map<string, IdentityAccess | undefined | Error>();
   const chunks: string[][] = [];
-  for (let i = 0; i < identities.length; i += IDENTITIES_PER_SEARCH) {
-    chunks.push(identities.slice(i, i + IDENTITIES_PER_SEARCH));
+  for (let i = 0; i < identities.length; i += settings.identitiesPerSearch) {
+    chunks.push(identities.slice(i, i + settings.identitiesPerSearch));
   }
   await mapLimit(chunks, settings.concurrency, async (chunk) => {
     if (outOfTime(deps)) {
@@ -74,11 +74,13 @@ export async function checkAccess(
       problems.set(identityId, { reason: notInSearch(identityId), unknown: true });
     } else if (result instanceof Error) {
       const why = result instanceof OutOfTime ? 'the invocation ran out of time' : errorText(result);
+      const notReached = result instanceof OutOfTime || result instanceof SailPointDeadlineError;
       problems.set(identityId, {
         reason:
           `identity ${identityId} could not be read (${why}); nothing of this message is submitted until ` +
           'every identity it names has been read',
         unknown: false,
+        ...(notReached ? { notReached } : {}),
       });
     }
   }
@@ -90,7 +92,7 @@ export async function checkAccess(
     const { identityId, item, requestType, key } = claimed.planned.unit;
     const identity = read.get(identityId);
     if (identity instanceof OutOfTime) {
-      results.set(key, { outcome: outOfTimeOutcome(settings) });
+      results.set(key, { outcome: outOfTimeOutcome() });
     } else if (identity instanceof Error) {
       // Even a 4xx here (e.g. 403: the credential may not read Search) is not the message's fault.
       const failure = failureOutcome(settings, identity, `reading identity ${identityId}`);

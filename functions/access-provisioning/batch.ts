@@ -33,19 +33,36 @@ export interface ProcessorSettings {
   readonly maxReceiveCount: number;
   /** Parallel SailPoint calls and DynamoDB writes within one batch. */
   readonly concurrency: number;
+  /** Identities read per Search call (SEARCH_IDENTITIES_PER_CALL). */
+  readonly identitiesPerSearch: number;
   /**
    * No SailPoint call is started when less than this is left of the invocation: the rest of the batch
    * is retried instead of being cut off by the function timeout (which would retry it all, later).
    */
   readonly timeReserveMs: number;
+  /**
+   * The instance's client-side SailPoint budget (requests per 10 s; 0: none). Chunks are sized so
+   * that the budget can carry each out before the invocation's deadline.
+   */
+  readonly requestsPer10s: number;
 }
 
+/**
+ * Time kept back per message of the batch, on top of TIME_RESERVE_SECONDS, for settling it after the
+ * last SailPoint call: its outcome record, a dead letter or a requeued copy, the queue's answer.
+ */
+export const SETTLE_MS_PER_MESSAGE = 2;
+
 export interface BatchMessage {
+  /** The message's id: its SQS id, or, for a requeued copy, the id of the message it continues. */
   readonly messageId: string;
   readonly body: string;
+  /** Receives charged to the message, this one included (for a requeued copy: read from its record). */
   readonly receiveCount: number;
-  /** Epoch ms the message was sent (SQS SentTimestamp): decides order within a batch. */
+  /** Epoch ms the message was first sent (SQS SentTimestamp of the original): decides order. */
   readonly sentAt: number;
+  /** A copy the workflow put back on the queue uncharged (its attempts so far are in its record). */
+  readonly requeued?: boolean;
 }
 
 export interface BatchCounts {
@@ -58,6 +75,8 @@ export interface BatchCounts {
   invalidMessages: number;
   failedMessages: number;
   retriedMessages: number;
+  /** Messages this invocation did not reach, put back on the queue uncharged. */
+  requeuedMessages: number;
   waiting: number;
   reconciled: number;
   requestsPosted: number;
@@ -76,6 +95,7 @@ export function emptyCounts(messages: number): BatchCounts {
     invalidMessages: 0,
     failedMessages: 0,
     retriedMessages: 0,
+    requeuedMessages: 0,
     waiting: 0,
     reconciled: 0,
     requestsPosted: 0,
@@ -107,11 +127,16 @@ export interface StageDeps {
    * Claims record it as their attempt's end (attemptUntil).
    */
   readonly attemptDeadline: number;
+  /**
+   * No SailPoint call starts, nor waits, after this moment (the gateway carries it as the client's
+   * deadline): the invocation's deadline less the time kept to settle the batch.
+   */
+  readonly callDeadline: number;
 }
 
 /** True when no further SailPoint call should start in this invocation. */
-export function outOfTime(deps: Pick<StageDeps, 'clock' | 'attemptDeadline' | 'settings'>): boolean {
-  return deps.clock() > deps.attemptDeadline - deps.settings.timeReserveMs;
+export function outOfTime(deps: Pick<StageDeps, 'clock' | 'callDeadline'>): boolean {
+  return deps.clock() >= deps.callDeadline;
 }
 
 export function errorText(error: unknown): string {

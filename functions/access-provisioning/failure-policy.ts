@@ -8,6 +8,7 @@
  *   TRANSIENT_RETRY_SECONDS.
  */
 import {
+  SailPointDeadlineError,
   SailPointError,
   SailPointRateLimitError,
   SailPointValidationError,
@@ -25,9 +26,11 @@ export function transient(
   return { kind: 'retrying', detail, delaySeconds };
 }
 
-/** A unit this invocation did not reach before its deadline: retried at once. */
-export function outOfTimeOutcome(settings: Pick<ProcessorSettings, 'transientRetrySeconds'>): UnitOutcome {
-  return transient(settings, 'the invocation ran out of time before this unit was reached; retrying it', 0);
+/** A unit this invocation did not reach before its deadline: returned at once, not charged. */
+export function outOfTimeOutcome(
+  detail = 'the invocation ran out of time before this unit was reached; retrying it',
+): UnitOutcome {
+  return { kind: 'retrying', detail, delaySeconds: 0, notReached: true };
 }
 
 /** How a SailPoint (or other) error settles the units it concerns. */
@@ -36,6 +39,17 @@ export function failureOutcome(
   error: unknown,
   doing: string,
 ): UnitOutcome & { kind: 'failed' | 'retrying' } {
+  if (error instanceof SailPointDeadlineError) {
+    // Nothing was sent: the invocation's deadline came first (a Retry-After, backoff or the rate
+    // budget's queue did not fit before it).
+    return {
+      kind: 'retrying',
+      detail: `${doing} was not sent before the invocation's deadline (${error.message}); retrying it`,
+      // What did not fit (a Retry-After, a backoff) is waited out before the message comes back.
+      delaySeconds: Math.min(settings.maxRetryAfterSeconds, Math.ceil((error.waitMs ?? 0) / 1000)),
+      notReached: true,
+    };
+  }
   if (error instanceof SailPointRateLimitError) {
     const delay = Math.min(settings.maxRetryAfterSeconds, Math.max(1, error.retryAfterSeconds || 1));
     return {

@@ -53,13 +53,30 @@ export interface AccessRequestGateway {
   requestStatuses(identityId: string, since: number): Promise<readonly RequestStatusEntry[]>;
   /** POST /beta/access-requests. Throws the client's typed errors. */
   submit(body: AccessRequestBody): Promise<readonly TrackedRequest[]>;
+  /**
+   * This gateway with a deadline on every call (epoch ms): no call, nor any of its waits (rate budget,
+   * Retry-After, backoff, timeouts), runs past it; a call it stops throws SailPointDeadlineError
+   * (nothing sent). Absent: calls are not bounded.
+   */
+  withDeadline?(deadline: number): AccessRequestGateway;
 }
+
+type GatewayClient = SailPointTransport & {
+  tokenInfo(): Promise<RequesterContext>;
+  withDeadline?(deadline: number): SailPointTransport & { tokenInfo(): Promise<RequesterContext> };
+};
 
 /** Most entries one status call returns (the API's page size limit). */
 const STATUS_PAGE_SIZE = 250;
 
 export class SailPointAccessRequestGateway implements AccessRequestGateway {
-  constructor(private readonly client: SailPointTransport & { tokenInfo(): Promise<RequesterContext> }) {}
+  constructor(private readonly client: GatewayClient) {}
+
+  withDeadline(deadline: number): AccessRequestGateway {
+    return this.client.withDeadline
+      ? new SailPointAccessRequestGateway(this.client.withDeadline(deadline))
+      : this;
+  }
 
   async requester(): Promise<RequesterContext> {
     const info = await this.client.tokenInfo();
@@ -70,7 +87,10 @@ export class SailPointAccessRequestGateway implements AccessRequestGateway {
   }
 
   async identitiesAccess(identityIds: readonly string[]): Promise<Map<string, IdentityAccess>> {
-    const docs = await searchIdentityAccess(this.client, identityIds);
+    // One page per call: the caller sizes the chunks of identities (SEARCH_IDENTITIES_PER_CALL).
+    const docs = await searchIdentityAccess(this.client, identityIds, {
+      pageSize: Math.max(1, identityIds.length),
+    });
     const out = new Map<string, IdentityAccess>();
     for (const [id, doc] of docs) {
       out.set(id, {

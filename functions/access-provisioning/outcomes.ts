@@ -17,7 +17,17 @@ export type UnitOutcomeKind =
 export type UnitOutcome =
   | { kind: 'submitted'; detail: string; accessRequestIds?: readonly string[] }
   | { kind: 'duplicate' | 'already-held' | 'not-held' | 'invalid' | 'failed'; detail: string }
-  | { kind: 'waiting' | 'retrying'; detail: string; delaySeconds?: number };
+  | {
+      kind: 'waiting' | 'retrying';
+      detail: string;
+      delaySeconds?: number;
+      /**
+       * Nothing was attempted for the unit in this invocation (out of time, or the deadline stopped its
+       * call before it was sent): a message held back only by such units is returned without being
+       * charged a failed attempt (workflow.ts).
+       */
+      notReached?: true;
+    };
 
 /** The message-level status stored in the outcome record. */
 export type MessageStatus =
@@ -27,6 +37,8 @@ export interface MessageVerdict {
   readonly status: MessageStatus;
   readonly queue: MessageOutcome;
   readonly reason?: string;
+  /** A retry caused only by units this invocation did not reach: not a failed attempt. */
+  readonly notReached?: true;
 }
 
 /** Most significant first: one failing unit fails the message; one retry retries it. */
@@ -58,6 +70,7 @@ export function verdictOf(units: readonly UnitOutcome[]): MessageVerdict {
       const delays = retrying
         .map((u) => ('delaySeconds' in u ? u.delaySeconds : undefined))
         .filter((d): d is number => d !== undefined);
+      const notReached = retrying.every((u) => 'notReached' in u && u.notReached);
       return {
         status: 'retrying',
         reason,
@@ -66,6 +79,7 @@ export function verdictOf(units: readonly UnitOutcome[]): MessageVerdict {
           reason,
           ...(delays.length > 0 ? { delaySeconds: Math.max(...delays) } : {}),
         },
+        ...(notReached ? { notReached: true as const } : {}),
       };
     }
     default: {

@@ -43,6 +43,8 @@ export const accessProvisioningSettings = sailPointSettings.extend(queueSettings
   UNKNOWN_IDENTITY_RETRY_MINUTES: setting.integer(20, { min: 0, max: 24 * 60 }),
   /** Days an outcome record ("what happened to request X") is kept. */
   OUTCOME_RETENTION_DAYS: setting.integer(30, { min: 1, max: 3_650 }),
+  /** Identities whose current access one Search call reads (POST /v3/search: one page per call). */
+  SEARCH_IDENTITIES_PER_CALL: setting.integer(250, { min: 1, max: 800 }),
   /** Parallel SailPoint calls and DynamoDB writes within one batch. */
   BATCH_CONCURRENCY: setting.integer(8, { min: 1, max: 64 }),
   /** No SailPoint call starts with less than this left of the invocation; the rest is retried. */
@@ -87,7 +89,9 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
     outcomeRetentionMs: settings.OUTCOME_RETENTION_DAYS * 86_400_000,
     maxReceiveCount: settings.MAX_RECEIVE_COUNT,
     concurrency: settings.BATCH_CONCURRENCY,
+    identitiesPerSearch: settings.SEARCH_IDENTITIES_PER_CALL,
     timeReserveMs: settings.TIME_RESERVE_SECONDS * 1000,
+    requestsPer10s: perInstanceRequestsPer10s(settings),
   };
 }
 

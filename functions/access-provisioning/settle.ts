@@ -6,6 +6,8 @@
  * - An invalid message lists its units too — one it had submitted in an earlier receive as
  *   `submitted` — so the record never hides a request that exists in SailPoint.
  * - On the queue's last allowed receive a retry becomes a dead letter "gave up after N attempts".
+ * - A message held back only by units this invocation did not reach is not charged a failed attempt:
+ *   it is requeued (`requeue`, done by the handler) and gets no outcome record this time.
  * - An outcome record that cannot be written retries the message (the slots remember the work).
  */
 import type { MessageOutcome } from '../shared/queue/outcomes';
@@ -25,6 +27,11 @@ import { describeUnit, type Unit } from './units';
 export interface BatchReport {
   readonly outcomes: Map<string, MessageOutcome>;
   readonly verdicts: Map<string, MessageVerdict & { requestId?: string; units: UnitOutcomeRecord[] }>;
+  /**
+   * Messages this invocation did not reach (in part or at all), with the delay their copy should
+   * wait: to be put back on the queue uncharged (their `outcomes` entry is the fallback retry).
+   */
+  readonly requeue: Map<string, number>;
   readonly counts: BatchCounts;
 }
 
@@ -33,6 +40,8 @@ export interface SettledMessage {
   readonly planned: PlannedMessage;
   /** Why it is invalid: at planning, or found later (an unknown identity). */
   readonly invalid?: string;
+  /** The units of the chunk that processed it; absent: no chunk reached it. */
+  readonly units?: ReadonlyMap<string, SettledUnit>;
 }
 
 /** A unit as the batch leaves it: its result and the valid messages that asked for it. */
@@ -43,7 +52,6 @@ export interface SettledUnit {
 
 export async function settleBatch(
   messages: readonly SettledMessage[],
-  units: ReadonlyMap<string, SettledUnit>,
   deps: Pick<StageDeps, 'store' | 'settings' | 'clock' | 'log' | 'counts'>,
   /** Set when the batch could not start (e.g. the credential): every message gets this outcome. */
   batchFailure?: UnitOutcome,
@@ -51,8 +59,9 @@ export async function settleBatch(
   const { settings, counts } = deps;
   const outcomes = new Map<string, MessageOutcome>();
   const verdicts: BatchReport['verdicts'] = new Map();
+  const requeue = new Map<string, number>();
   const at = deps.clock();
-  await mapLimit(messages, settings.concurrency, async ({ planned, invalid }) => {
+  await mapLimit(messages, settings.concurrency, async ({ planned, invalid, units = NOT_REACHED }) => {
     const { messageId, receiveCount } = planned.message;
     const records: UnitOutcomeRecord[] = [];
     let verdict: MessageVerdict;
@@ -74,11 +83,23 @@ export async function settleBatch(
       verdict = { status: 'invalid', reason: invalid, queue: { status: 'dead-letter', reason: invalid } };
     } else {
       const unitOutcomes = planned.units.map((unit) => {
-        const outcome = ownerView(units.get(unit.key)!, messageId);
+        const outcome = ownerView(units.get(unit.key) ?? NOT_REACHED_UNIT, messageId);
         records.push(unitRecord(unit, outcome));
         return outcome;
       });
       verdict = verdictOf(unitOutcomes);
+    }
+    if (verdict.notReached && verdict.queue.status === 'retry') {
+      // Nothing was attempted for what holds it back: requeued, not charged, no record this time.
+      requeue.set(messageId, verdict.queue.delaySeconds ?? 0);
+      outcomes.set(messageId, verdict.queue);
+      verdicts.set(messageId, {
+        ...verdict,
+        ...(planned.requestId ? { requestId: planned.requestId } : {}),
+        units: records,
+      });
+      counts.requeuedMessages++;
+      return;
     }
     if (verdict.queue.status === 'retry' && receiveCount >= settings.maxReceiveCount) {
       const reason = `gave up after ${receiveCount} attempts: ${verdict.queue.reason}`;
@@ -92,6 +113,8 @@ export async function settleBatch(
         messageId,
         ...(planned.requestId ? { requestId: planned.requestId } : {}),
         receiveCount,
+        // A dead letter starts over when redriven (a requeued copy carries its attempts in this record).
+        attempts: verdict.queue.status === 'dead-letter' ? 0 : receiveCount,
         status: verdict.status,
         ...(verdict.reason ? { reason: verdict.reason } : {}),
         units: records,
@@ -122,9 +145,25 @@ export async function settleBatch(
     });
     countVerdict(counts, verdict.status);
   });
-  for (const unit of units.values()) countUnit(counts, unit.result.outcome.kind, unit.owners.length);
-  return { outcomes, verdicts, counts };
+  const chunks = new Set(messages.map((m) => m.units).filter((u) => u !== undefined));
+  for (const chunk of chunks) {
+    for (const unit of chunk.values()) countUnit(counts, unit.result.outcome.kind, unit.owners.length);
+  }
+  return { outcomes, verdicts, requeue, counts };
 }
+
+const NOT_REACHED = new Map<string, SettledUnit>();
+const NOT_REACHED_UNIT: SettledUnit = {
+  owners: [],
+  result: {
+    outcome: {
+      kind: 'retrying',
+      detail: 'the invocation ran out of time before this message was reached; retrying it',
+      delaySeconds: 0,
+      notReached: true,
+    },
+  },
+};
 
 /**
  * A finished message with a requestId owns it for the retention (request-dedup.ts). If that cannot be

@@ -128,6 +128,12 @@ export interface OutcomeRecord {
   readonly messageId: string;
   readonly requestId?: string;
   readonly receiveCount: number;
+  /**
+   * Failed attempts charged to the message so far, this one included (a receive the invocation did
+   * not reach is not one: the message is requeued, workflow.ts); 0 once it is dead-lettered, so a
+   * redrive starts over. Absent: receiveCount.
+   */
+  readonly attempts?: number;
   readonly status: MessageStatus;
   readonly reason?: string;
   readonly units: readonly UnitOutcomeRecord[];
@@ -186,6 +192,8 @@ export interface ProvisioningStore {
    */
   handOver(slot: SlotRef, claimToken: string, now: number, attemptUntil: number): Promise<boolean>;
   recordOutcome(record: OutcomeRecord): Promise<void>;
+  /** The attempts charged so far to these messages (outcome records' `attempts`); absent: none recorded. */
+  readAttempts(messageIds: readonly string[]): Promise<Map<string, number>>;
   /** The processed-request records of these caller requestIds (absent: not processed, or never seen). */
   readRequests(requestIds: readonly string[]): Promise<Map<string, ProcessedRequest>>;
   /**
@@ -218,6 +226,14 @@ export class DynamoProvisioningStore implements ProvisioningStore {
     for (const item of await this.batchGet([...byKey.values()].map(slotKey))) {
       const slot = byKey.get(itemKey(item));
       if (slot) found.set(slot.key, toSlotRecord(item));
+    }
+    return found;
+  }
+
+  async readAttempts(messageIds: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (const item of await this.batchGet([...new Set(messageIds)].map(outcomeKey))) {
+      if (typeof item.attempts === 'number') found.set(String(item.messageId), item.attempts);
     }
     return found;
   }
@@ -441,6 +457,7 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       'units = :units',
       'unitCounts = :counts',
       'receiveCount = :receiveCount',
+      'attempts = :attempts',
       'updatedAt = :at',
       'recordedAt = :recordedAt',
       'expiresAt = :expiresAt',
@@ -460,6 +477,7 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       ':units': listed,
       ':counts': counts,
       ':receiveCount': record.receiveCount,
+      ':attempts': record.attempts ?? record.receiveCount,
       ':at': record.at,
       ':recordedAt': recordedAt,
       ':expiresAt': Math.ceil((record.at + record.retentionMs) / 1000),

@@ -152,7 +152,7 @@ async function send(
 ): Promise<SendResult> {
   const keys = units.map((u) => u.claimed.planned.unit.key);
   if (outOfTime(deps)) {
-    for (const key of keys) results.set(key, { outcome: outOfTimeOutcome(deps.settings) });
+    for (const key of keys) results.set(key, { outcome: outOfTimeOutcome() });
     await deps.claims.releaseAll(keys);
     return undefined;
   }

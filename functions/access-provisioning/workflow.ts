@@ -19,15 +19,25 @@ import { checkAccess } from './access-check';
 import {
   emptyCounts,
   errorText,
+  outOfTime,
+  SETTLE_MS_PER_MESSAGE,
   type BatchMessage,
   type ProcessorSettings,
   type StageDeps,
   type UnitResults,
 } from './batch';
+import { callsLeft, chunkSize } from './chunks';
 import { claimUnits, type ClaimedUnit } from './claim';
 import { ClaimLedger } from './claims';
-import { retryOnceDecidable, transient, unknownIdentityVerdict } from './failure-policy';
+import {
+  failureOutcome,
+  outOfTimeOutcome,
+  retryOnceDecidable,
+  transient,
+  unknownIdentityVerdict,
+} from './failure-policy';
 import type { AccessRequestGateway, RequesterContext } from './gateway';
+import type { UnitOutcome } from './outcomes';
 import { mergeUnits, planMessages, type PlannedMessage } from './plan';
 import { checkRequestIds } from './request-dedup';
 import { reconcileLastReceive, reconcileTakenOver } from './reconcile';
@@ -81,8 +91,10 @@ export class AccessProvisioner {
    * Checks once per instance that the credential has a user context (a PAT): SailPoint refuses
    * access requests from pure API clients. Throws NoUserContextError saying so.
    */
-  async requester(): Promise<RequesterContext & { identityId: string }> {
-    this.requesterContext ??= await requireUserContext(this.deps.gateway);
+  async requester(
+    gateway: Pick<AccessRequestGateway, 'requester'> = this.deps.gateway,
+  ): Promise<RequesterContext & { identityId: string }> {
+    this.requesterContext ??= await requireUserContext(gateway);
     return this.requesterContext;
   }
 
@@ -91,50 +103,118 @@ export class AccessProvisioner {
     messages: readonly BatchMessage[],
     options: { remainingMs?: number } = {},
   ): Promise<BatchReport> {
-    const { settings, store, gateway, log } = this.deps;
+    const { settings, store, log } = this.deps;
     const started = this.clock();
     const counts = emptyCounts(messages.length);
+    // No POST is sent after the invocation's end (claims record it as their attempt's end); no
+    // SailPoint call starts or waits once only the time to settle the batch is left.
+    const attemptDeadline =
+      options.remainingMs === undefined ? started + settings.claimLeaseMs : started + options.remainingMs;
+    const callDeadline = attemptDeadline - settings.timeReserveMs - SETTLE_MS_PER_MESSAGE * messages.length;
     const stage: StageDeps = {
       store,
-      gateway,
+      gateway: this.deps.gateway.withDeadline?.(callDeadline) ?? this.deps.gateway,
       settings,
       clock: this.clock,
       ...(log ? { log } : {}),
       counts,
-      attemptDeadline:
-        options.remainingMs === undefined ? started + settings.claimLeaseMs : started + options.remainingMs,
+      attemptDeadline,
+      callDeadline,
     };
 
     let requesterId: string;
     try {
-      requesterId = (await this.requester()).identityId;
+      requesterId = (await this.requester(stage.gateway)).identityId;
     } catch (error) {
       // A configuration problem (no user context, rejected credentials, token endpoint down): every
       // message waits on the queue, and says why, until it is fixed or its receives run out.
       log?.error('cannot submit access requests with this SailPoint credential', { error: errorText(error) });
-      const unplanned = messages.map((message, order): PlannedMessage => ({ message, order, units: [] }));
+      const failure = failureOutcome(settings, error, 'reading the SailPoint credential');
       return settleBatch(
-        unplanned.map((planned) => ({ planned })),
-        new Map(),
+        messages.map((message, order) => ({ planned: { message, order, units: [] } })),
         stage,
-        transient(settings, errorText(error)),
+        failure.kind === 'retrying' && failure.notReached ? failure : transient(settings, errorText(error)),
       );
     }
 
-    // 1. plan: parse and validate, drop re-sends of processed requests, merge the units
+    // 1. plan: parse and validate, drop re-sends of processed requests; the rest in send order
     const planned = await checkRequestIds(
-      planMessages(messages, {
+      planMessages(await this.chargedReceives(messages, stage), {
         now: this.clock(),
         requesterId,
         maxUnitsPerMessage: settings.maxUnitsPerMessage,
       }),
       stage,
     );
-    const plan = { messages: planned, units: mergeUnits(planned) };
-    counts.units = plan.units.length;
+    const pending = planned
+      .filter((m) => !m.invalid && !m.decided)
+      .sort((a, b) => a.message.sentAt - b.message.sentAt || a.order - b.order);
+
+    // 2–5, chunk by chunk in send order: each chunk as large as the budget can carry out before the
+    // deadline (read, POST, record), so every invocation finishes some messages.
+    const claims = new ClaimLedger(stage);
+    const statuses = new StatusReader(stage);
+    const chunkOf = new Map<string, ChunkResult>();
+    const claimOwner = new Map<string, string>();
+    for (let done = 0; done < pending.length && !outOfTime(stage);) {
+      const size = chunkSize(pending.slice(done), callsLeft(stage), settings);
+      const chunk = pending.slice(done, done + size);
+      done += size;
+      const result = await this.processChunk(chunk, { ...stage, claims, statuses });
+      for (const message of chunk) chunkOf.set(message.message.messageId, result);
+      for (const [key, owner] of result.claimOwners) claimOwner.set(key, owner);
+    }
+
+    // 6. settle
+    const report = await settleBatch(
+      planned.map((message) => {
+        const chunk = chunkOf.get(message.message.messageId);
+        const reason = message.invalid ?? chunk?.invalid.get(message.message.messageId);
+        return {
+          planned: message,
+          ...(reason ? { invalid: reason } : {}),
+          ...(chunk ? { units: chunk.units } : {}),
+        };
+      }),
+      stage,
+    );
+
+    // A claim whose message is dead-lettered is handed over at once, not kept until its lease ends.
+    await claims.handOver(
+      claims.held().filter((key) => report.outcomes.get(claimOwner.get(key)!)?.status === 'dead-letter'),
+    );
+    return report;
+  }
+
+  /**
+   * The receives charged to each message: SQS's count, except for a copy this workflow requeued
+   * uncharged, whose attempts so far are in its outcome record.
+   */
+  private async chargedReceives(messages: readonly BatchMessage[], deps: StageDeps): Promise<BatchMessage[]> {
+    const copies = messages.filter((m) => m.requeued).map((m) => m.messageId);
+    if (copies.length === 0) return [...messages];
+    let attempts = new Map<string, number>();
+    try {
+      attempts = await deps.store.readAttempts(copies);
+    } catch (error) {
+      deps.log?.warn('could not read the attempts of requeued messages', { error: errorText(error) });
+    }
+    return messages.map((m) =>
+      m.requeued ? { ...m, receiveCount: Math.max(m.receiveCount, (attempts.get(m.messageId) ?? 0) + 1) } : m,
+    );
+  }
+
+  /** Stages 2–5 for one chunk of messages: claim, reconcile, current access, submit. */
+  private async processChunk(
+    messages: readonly PlannedMessage[],
+    stage: StageDeps & { readonly claims: ClaimLedger; readonly statuses: StatusReader },
+  ): Promise<ChunkResult> {
+    const { settings, claims } = stage;
+    const units = mergeUnits(messages);
+    stage.counts.units += units.length;
     const results: UnitResults = new Map();
     const merge = (more: UnitResults) => more.forEach((result, key) => results.set(key, result));
-    for (const unit of plan.units) {
+    for (const unit of units) {
       if (unit.behind) {
         results.set(unit.unit.key, {
           outcome: {
@@ -149,18 +229,19 @@ export class AccessProvisioner {
     }
 
     // 2. claim, 3. reconcile
-    const claims = new ClaimLedger(stage);
-    const statuses = new StatusReader(stage);
     const claimed = await claimUnits(
-      plan.units.filter((u) => !results.has(u.unit.key)),
-      { ...stage, claims, statuses, ...(this.deps.newToken ? { newToken: this.deps.newToken } : {}) },
+      units.filter((u) => !results.has(u.unit.key)),
+      { ...stage, ...(this.deps.newToken ? { newToken: this.deps.newToken } : {}) },
     );
     merge(claimed.results);
-    const reconciled = await reconcileTakenOver(
-      claimed.claimed.filter((u) => u.takeover),
-      { ...stage, claims, statuses },
+    merge(
+      (
+        await reconcileTakenOver(
+          claimed.claimed.filter((u) => u.takeover),
+          stage,
+        )
+      ).results,
     );
-    merge(reconciled.results);
     const toCheck = claimed.claimed.filter((u) => !results.has(u.planned.unit.key));
 
     // 4. current access: every identity of a message with something to submit is read, so that
@@ -169,22 +250,18 @@ export class AccessProvisioner {
     const submitting = new Set(toCheck.flatMap((u) => u.planned.owners));
     const checked = await checkAccess(
       toCheck,
-      plan.messages
-        .filter((m) => submitting.has(m.message.messageId) && !m.invalid)
+      messages
+        .filter((m) => submitting.has(m.message.messageId))
         .flatMap((m) => m.parsed?.requestedFor ?? []),
-      { ...stage, claims },
+      stage,
     );
     merge(checked.results);
     const invalid = new Map<string, string>();
-    /** Messages held back this time (an identity unread, or not in Search yet): the reason and delay. */
-    const blocked = new Map<string, { reason: string; delaySeconds: number }>();
+    /** Messages held back this time (an identity unread, or not in Search yet). */
+    const blocked = new Map<string, UnitOutcome>();
     const checkedAt = this.clock();
-    for (const message of plan.messages) {
+    for (const message of messages) {
       const id = message.message.messageId;
-      if (message.invalid) {
-        invalid.set(id, message.invalid);
-        continue;
-      }
       for (const identityId of message.parsed?.requestedFor ?? []) {
         const problem = checked.problems.get(identityId);
         if (!problem || invalid.has(id)) continue;
@@ -192,16 +269,19 @@ export class AccessProvisioner {
           const verdict = unknownIdentityVerdict(message.message, identityId, checkedAt, settings);
           if ('invalid' in verdict) invalid.set(id, verdict.invalid);
           else if (!blocked.has(id))
-            blocked.set(id, { reason: verdict.retry, delaySeconds: verdict.delaySeconds });
+            blocked.set(id, transient(settings, verdict.retry, verdict.delaySeconds));
         } else if (!blocked.has(id)) {
-          blocked.set(id, { reason: problem.reason, delaySeconds: settings.transientRetrySeconds });
+          blocked.set(
+            id,
+            problem.notReached ? outOfTimeOutcome(problem.reason) : transient(settings, problem.reason),
+          );
         }
       }
     }
     // A unit goes on with the owners that are valid and whose identities could all be read; one with
     // none left is given up (its messages are invalid, or retried with the reason).
     const owners = new Map<string, string[]>();
-    for (const unit of plan.units) {
+    for (const unit of units) {
       owners.set(
         unit.unit.key,
         unit.owners.filter((id) => !invalid.has(id) && !blocked.has(id)),
@@ -220,9 +300,7 @@ export class AccessProvisioner {
         .map((id) => blocked.get(id))
         .find(Boolean);
       results.set(key, {
-        outcome: heldBack
-          ? transient(settings, heldBack.reason, heldBack.delaySeconds)
-          : { kind: 'invalid', detail: 'every message asking for it is invalid' },
+        outcome: heldBack ?? { kind: 'invalid', detail: 'every message asking for it is invalid' },
       });
       givenUp.push(key);
     }
@@ -235,7 +313,7 @@ export class AccessProvisioner {
           claimed: claimedUnit,
           owners: owners.get(claimedUnit.planned.unit.key)!,
         })),
-        { ...stage, claims },
+        stage,
       ),
     );
     await claims.endAttempts();
@@ -244,7 +322,7 @@ export class AccessProvisioner {
     // retry reconciles: on a message's last receive that is done now; otherwise the retry comes no
     // earlier than SailPoint can list the request, so that it can decide (no receive wasted).
     const lastReceive = new Set(
-      plan.messages
+      messages
         .filter((m) => m.message.receiveCount >= settings.maxReceiveCount)
         .map((m) => m.message.messageId),
     );
@@ -255,7 +333,7 @@ export class AccessProvisioner {
       await reconcileLastReceive(
         unknown.filter((u) => u.owners.some((id) => lastReceive.has(id))),
         results,
-        { ...stage, claims, statuses },
+        stage,
       ),
     );
     for (const { claimed: unit } of unknown) {
@@ -268,9 +346,8 @@ export class AccessProvisioner {
       });
     }
 
-    // 6. settle
     const settled = new Map<string, SettledUnit>();
-    for (const unit of plan.units) {
+    for (const unit of units) {
       settled.set(unit.unit.key, {
         result: results.get(unit.unit.key) ?? {
           outcome: { kind: 'retrying', detail: 'no outcome was decided for this unit' },
@@ -278,20 +355,14 @@ export class AccessProvisioner {
         owners: owners.get(unit.unit.key)!,
       });
     }
-    const report = await settleBatch(
-      plan.messages.map((planned) => {
-        const reason = invalid.get(planned.message.messageId);
-        return { planned, ...(reason ? { invalid: reason } : {}) };
-      }),
-      settled,
-      stage,
-    );
-
-    // A claim whose message is dead-lettered is handed over at once, not kept until its lease ends.
-    const claimOwner = new Map(plan.units.map((u) => [u.unit.key, u.owners[0]!]));
-    await claims.handOver(
-      claims.held().filter((key) => report.outcomes.get(claimOwner.get(key)!)?.status === 'dead-letter'),
-    );
-    return report;
+    return { units: settled, invalid, claimOwners: new Map(units.map((u) => [u.unit.key, u.owners[0]!])) };
   }
+}
+
+interface ChunkResult {
+  readonly units: ReadonlyMap<string, SettledUnit>;
+  /** Messages of the chunk found invalid (an identity Search never came to know). */
+  readonly invalid: ReadonlyMap<string, string>;
+  /** Unit key → the message its claim was written for. */
+  readonly claimOwners: ReadonlyMap<string, string>;
 }

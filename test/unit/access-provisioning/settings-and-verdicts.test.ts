@@ -47,6 +47,8 @@ describe('access-provisioning settings', () => {
       maxReceiveCount: 5,
       concurrency: 8,
       timeReserveMs: 10_000,
+      requestsPer10s: 40,
+      identitiesPerSearch: 250,
     });
   });
 
