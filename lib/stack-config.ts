@@ -9,6 +9,8 @@
  * docs/deployment.md lists them.
  */
 import * as z from 'zod';
+import { progressProblems } from '../functions/access-provisioning/progress';
+import { accessProvisioningSettings } from '../functions/access-provisioning/settings';
 import { resolveSailPointApiUrl } from '../functions/shared/sailpoint/api-url';
 import {
   checkWorkflowSettings,
@@ -393,6 +395,8 @@ export function parseStackConfig(raw: unknown): StackConfig {
     });
   }
 
+  problems.push(...accessProgressProblems(config));
+
   const workflows: WorkflowName[] = ['staleTokenSweep', 'accessProvisioning', 'absenceReassignment'];
   if (cognigyAuditEnabled(config)) workflows.push('cognigyAudit');
   for (const workflow of workflows) {
@@ -406,6 +410,35 @@ export function parseStackConfig(raw: unknown): StackConfig {
     throw new StackConfigError([...first.values()]);
   }
   return config;
+}
+
+/**
+ * Access provisioning must make progress with any full batch: its batch size, timeout, time reserve,
+ * and the per-instance SailPoint budget (the tenant budget shared by every concurrent caller) must
+ * leave each invocation time and budget for at least one chunk of work
+ * (functions/access-provisioning/progress.ts). The batching window only delays a batch: it takes
+ * nothing from the invocation.
+ */
+function accessProgressProblems(config: StackConfig): { setting: string; message: string }[] {
+  const reserve = accessProvisioningSettings.shape.TIME_RESERVE_SECONDS.safeParse(
+    config.accessProvisioning.settings.TIME_RESERVE_SECONDS,
+  );
+  if (!reserve.success) return []; // reported by the workflow's own settings check
+  const at = (path: string) => `${CONTEXT_KEY}.${path}`;
+  return progressProblems(
+    {
+      timeoutSeconds: config.accessProvisioning.timeoutSeconds,
+      timeReserveSeconds: reserve.data,
+      batchSize: config.accessProvisioning.batchSize,
+      requestsPer10s: perInstanceSailPointBudget(config),
+    },
+    {
+      timeoutSeconds: at('accessProvisioning.timeoutSeconds'),
+      timeReserveSeconds: at('accessProvisioning.settings.TIME_RESERVE_SECONDS'),
+      batchSize: at('accessProvisioning.batchSize'),
+      requestsPer10s: at('sailPoint.requestsPer10s'),
+    },
+  );
 }
 
 export function cognigyAuditEnabled(config: StackConfig): boolean {
