@@ -122,6 +122,12 @@ describe('stale-token-sweep handler', () => {
     expect(() => depsFromEnvironment({ ...env, STALE_TOKEN_STALE_AFTER_DAYS: 'ninety' })).toThrow(
       /STALE_TOKEN_STALE_AFTER_DAYS: must be a whole number/,
     );
+    // Number() would read these as 16, 1000 and 90: decimal digits only (#11).
+    for (const value of ['0x10', '1e3', '90.0']) {
+      expect(() => depsFromEnvironment({ ...env, STALE_TOKEN_STALE_AFTER_DAYS: value })).toThrow(
+        /STALE_TOKEN_STALE_AFTER_DAYS: must be a whole number in decimal digits/,
+      );
+    }
     expect(() => depsFromEnvironment({ ...env, STALE_TOKEN_EXEMPTIONS: '[{"ownerId": "x"}]' })).toThrow(
       /STALE_TOKEN_EXEMPTIONS\.0\.reason: reason is required/,
     );
