@@ -81,7 +81,10 @@ export class SnsNotifier implements Notifier {
     const { Successful = [], Failed = [] } = await this.sns.send(
       new PublishBatchCommand({
         TopicArn: this.topicArn,
-        PublishBatchRequestEntries: notifications.map((n, index) => ({ Id: String(index), ...snsMessageOf(n) })),
+        PublishBatchRequestEntries: notifications.map((n, index) => ({
+          Id: String(index),
+          ...snsMessageOf(n),
+        })),
       }),
     );
     const failed = new Map(Failed.map((f) => [f.Id, `${f.Code ?? 'failed'}: ${f.Message ?? ''}`.trim()]));
@@ -94,29 +97,24 @@ export class SnsNotifier implements Notifier {
   }
 }
 
-/** Keeps what was published; optionally prints one line per notification (the local runner does). */
+/**
+ * Keeps what was published; optionally prints one line per notification (the local runner does).
+ * A batch is a run of `publish` calls, so a test that replaces `publish` sees every notification.
+ */
 export class RecordingNotifier implements Notifier {
   readonly published: Notification[] = [];
-  /** Calls made: one per publish, one per batch. */
-  calls = 0;
+  /** publishBatch calls made (each stands for one SNS PublishBatch). */
+  batches = 0;
   constructor(private readonly print?: (line: string) => void) {}
 
   async publish(notification: Notification): Promise<void> {
-    this.calls++;
-    this.record(notification);
+    this.published.push(notification);
+    this.print?.(`  notify [${notification.kind}] ${notification.subject}`);
   }
 
   async publishBatch(notifications: readonly Notification[]): Promise<PublishResult[]> {
-    this.calls++;
-    return notifications.map((n) => {
-      this.record(n);
-      return { key: n.key, ok: true };
-    });
-  }
-
-  private record(notification: Notification): void {
-    this.published.push(notification);
-    this.print?.(`  notify [${notification.kind}] ${notification.subject}`);
+    this.batches++;
+    return publishOneByOne(this, notifications);
   }
 }
 
@@ -211,11 +209,9 @@ export const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-
 
 /** The NOTIFICATIONS_TOPIC_ARN setting: a topic ARN, or the process stops at start naming it. */
 export const topicArnSetting = () =>
-  z
-    .string({ error: 'is required (an SNS topic ARN)' })
-    .regex(SNS_TOPIC_ARN, {
-      error: 'must be an SNS topic ARN, e.g. arn:aws:sns:eu-west-1:123456789012:iga-findings',
-    });
+  z.string({ error: 'is required (an SNS topic ARN)' }).regex(SNS_TOPIC_ARN, {
+    error: 'must be an SNS topic ARN, e.g. arn:aws:sns:eu-west-1:123456789012:iga-findings',
+  });
 
 /**
  * Checks that the topic exists and may be used (sns:GetTopicAttributes), so a wrong topic stops the
