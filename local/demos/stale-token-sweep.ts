@@ -38,8 +38,9 @@ export const staleTokenSweepDemo: LocalDemo = async (local) => {
   const env: Env = {
     STALE_TOKEN_EXEMPTIONS: JSON.stringify(DEMO_EXEMPTIONS),
     ...local.env,
-    // Notifications are printed here; in AWS the stack sets the SNS topic.
-    NOTIFICATIONS_TOPIC_ARN: 'local-printed',
+    // The setting must be a topic ARN; the demo prints notifications instead of publishing them
+    // (in AWS the stack sets the real topic, and the function checks it exists at its first run).
+    NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:local-printed',
   };
   const settings = parseStaleTokenSweepSettings(env);
   const policy = policyFromSettings(settings);
