@@ -46,7 +46,6 @@ function directory(people: Record<string, Person>) {
 
 const request = (overrides: Partial<DelegateRequest> = {}): DelegateRequest => ({
   absentId: 'ann',
-  absenceId: 'leave-1',
   requestedDelegateId: null,
   window: { startDate: '2030-07-01T00:00:00.000Z', endDate: '2030-07-15T00:00:00.000Z' },
   configTypes: ['ACCESS_REQUESTS', 'CERTIFICATIONS', 'MANUAL_TASKS'],
