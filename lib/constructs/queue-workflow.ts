@@ -11,7 +11,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionEnvironment, WORKFLOWS } from '../function-environment';
 import type { StackConfig } from '../stack-config';
-import { grantTable, STORE_ACTIONS } from './grants';
+import { grantNotify, grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
 import { WorkflowFunction } from './workflow-function';
 import { WorkQueue } from './work-queue';
@@ -66,7 +66,7 @@ export class QueueWorkflow extends Construct {
     }).function;
     this.workQueue.consumeWith(this.function, settings.maxConcurrency);
     grantTable(props.table, this.function, STORE_ACTIONS[table]);
-    props.notifications.grantPublish(this.function);
+    grantNotify(props.notifications, this.function);
     props.sailPointCredentials.grantRead(this.function);
 
     this.monitoring = {

@@ -18,7 +18,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionEnvironment, WORKFLOWS } from '../function-environment';
 import type { StackConfig } from '../stack-config';
-import { grantTable, STORE_ACTIONS } from './grants';
+import { grantNotify, grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
 import { ScheduledInvoke } from './scheduled-invoke';
 import { WorkflowFunction } from './workflow-function';
@@ -66,7 +66,7 @@ export class ScheduledWorkflow extends Construct {
       reservedConcurrency: config.lambda.reserveScheduledConcurrency ? 1 : undefined,
     }).function;
     grantTable(props.table, this.function, STORE_ACTIONS[table]);
-    props.notifications.grantPublish(this.function);
+    grantNotify(props.notifications, this.function);
     props.secret.grantRead(this.function);
 
     this.schedule = new Schedule(this, 'Schedule', {
