@@ -181,14 +181,15 @@ export async function replan(
   ];
   const resolution = await resolve(record, refused, ctx);
   if (resolution.ok) {
+    const stands = resolution.delegateId === record.delegateId;
     const next = covered(
       base,
       resolution,
-      `re-planned (${trigger}): delegate ${resolution.delegateId}`,
+      `re-planned (${trigger}): delegate ${resolution.delegateId}${stands ? ' stands' : ''}`,
       at,
       false,
     );
-    if (resolution.delegateId === record.delegateId) return next;
+    if (stands) return next;
     return withNotice(
       next,
       NOTICE_KINDS.changed,
