@@ -163,20 +163,18 @@ class TimedFindingsStore extends FindingsStore {
   reset(): void {
     this.seconds = { reconcile: 0, deliver: 0 };
   }
-  override async reconcile(...args: Parameters<FindingsStore['reconcile']>) {
-    const started = performance.now();
-    try {
-      return await super.reconcile(...args);
-    } finally {
-      this.seconds.reconcile += (performance.now() - started) / 1000;
-    }
+  override reconcile(...args: Parameters<FindingsStore['reconcile']>) {
+    return this.timed('reconcile', () => super.reconcile(...args));
   }
-  override async deliverNotifications(...args: Parameters<FindingsStore['deliverNotifications']>) {
+  override deliverNotifications(...args: Parameters<FindingsStore['deliverNotifications']>) {
+    return this.timed('deliver', () => super.deliverNotifications(...args));
+  }
+  private async timed<T>(phase: keyof TimedFindingsStore['seconds'], work: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
-      return await super.deliverNotifications(...args);
+      return await work();
     } finally {
-      this.seconds.deliver += (performance.now() - started) / 1000;
+      this.seconds[phase] += (performance.now() - started) / 1000;
     }
   }
 }

@@ -34,7 +34,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailure } from '../shared/dynamo';
+import { isConditionalCheckFailure, queryAll } from '../shared/dynamo';
 import { TABLES } from '../shared/tables';
 import { normalizeOrderKey } from './event';
 import type { AbsenceRecord, ConfigurationsByType } from './model';
@@ -193,28 +193,19 @@ export class DynamoAbsenceStore implements AbsenceStore {
   }
 
   async listForIdentity(identityId: string): Promise<AbsenceRecord[]> {
-    const records: AbsenceRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :absence)',
-          ExpressionAttributeValues: { ':pk': `IDENTITY#${identityId}`, ':absence': 'ABSENCE#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      records.push(...(page.Items ?? []).map(fromItem));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return records;
+    const { items } = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :absence)',
+      ExpressionAttributeValues: { ':pk': `IDENTITY#${identityId}`, ':absence': 'ABSENCE#' },
+      ConsistentRead: true,
+    });
+    return items.map(fromItem);
   }
 
   async saveDecision(record: AbsenceRecord, read: AbsenceRecord | undefined): Promise<boolean> {
     const condition = read ? unchangedSince(read) : undefined;
-    try {
-      await this.doc.send(
+    return this.written(() =>
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: toItem(record, this.expiresAt(record)),
@@ -226,18 +217,14 @@ export class DynamoAbsenceStore implements AbsenceStore {
                 ExpressionAttributeValues: condition.values,
               }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async recordIgnoredEvent(read: AbsenceRecord, ignored: IgnoredEventRecord): Promise<boolean> {
     const condition = unchangedSince(read);
-    try {
-      await this.doc.send(
+    return this.written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: absenceKey(read.identityId, read.absenceId),
@@ -255,12 +242,8 @@ export class DynamoAbsenceStore implements AbsenceStore {
             ':at': ignored.updatedAt,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async claimReconciliation(
@@ -312,8 +295,8 @@ export class DynamoAbsenceStore implements AbsenceStore {
     finished: boolean,
     now: string,
   ): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return this.written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: reconcileKey(identityId),
@@ -339,12 +322,8 @@ export class DynamoAbsenceStore implements AbsenceStore {
               : { ':true': true, ':deferredKey': DEFERRED_KEY, ':now': now }),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async reconcileState(identityId: string, now: string): Promise<ReconcileState> {
@@ -371,8 +350,8 @@ export class DynamoAbsenceStore implements AbsenceStore {
     const withNotices = record.notices !== undefined;
     // In the index while due some day (an index key cannot be null: the attributes go otherwise).
     const due = dueAt(record);
-    try {
-      await this.doc.send(
+    return this.written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: absenceKey(identityId, absenceId),
@@ -406,12 +385,8 @@ export class DynamoAbsenceStore implements AbsenceStore {
             ...(due !== null ? { ':deferredKey': DEFERRED_KEY, ':due': due } : {}),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async markNoticesSent(identityId: string, absenceId: string, noticeIds: readonly string[]): Promise<void> {
@@ -448,29 +423,18 @@ export class DynamoAbsenceStore implements AbsenceStore {
   }
 
   async listDependents(identityId: string): Promise<DependentRef[]> {
-    const refs: DependentRef[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dependent)',
-          ExpressionAttributeValues: { ':pk': `IDENTITY#${identityId}`, ':dependent': DEPENDENT_PREFIX },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        refs.push({ identityId: String(item.identityId), absenceId: String(item.absenceId) });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return refs;
+    const { items } = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dependent)',
+      ExpressionAttributeValues: { ':pk': `IDENTITY#${identityId}`, ':dependent': DEPENDENT_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({ identityId: String(item.identityId), absenceId: String(item.absenceId) }));
   }
 
   async markReplanDue(identityId: string, absenceId: string, at: string): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return this.written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: absenceKey(identityId, absenceId),
@@ -493,12 +457,8 @@ export class DynamoAbsenceStore implements AbsenceStore {
             ':one': 1,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async listDeferredDue(now: Date): Promise<DeferredAbsenceRef[]> {
@@ -530,6 +490,17 @@ export class DynamoAbsenceStore implements AbsenceStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return due;
+  }
+
+  /** Sends a conditional write: false when its condition did not hold (another writer got there first). */
+  private async written(send: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
   }
 
   private expiresAt(record: AbsenceRecord): number | undefined {

@@ -15,16 +15,17 @@ const Id = z
   .trim()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters');
-/** A date-time with an explicit offset (Z or ±hh:mm), normalised to UTC ISO-8601. */
-const DateTime = z.iso
-  .datetime({
+/** A date-time with an explicit offset (Z or ±hh:mm). */
+const zonedDateTime = () =>
+  z.iso.datetime({
     offset: true,
     error: (issue) =>
       issue.input === undefined
         ? 'is required'
         : 'must be an ISO-8601 date-time with a time zone, e.g. 2025-07-01T08:00:00Z',
-  })
-  .transform((v) => new Date(v).toISOString());
+  });
+/** Normalised to UTC ISO-8601, to the millisecond. */
+const DateTime = zonedDateTime().transform((v) => new Date(v).toISOString());
 
 const ConfigTypes = z
   .array(ConfigTypeSchema, { error: `must be a list of ${CONFIG_TYPES.join(', ')}` })
@@ -38,15 +39,7 @@ const ConfigTypes = z
  * As DateTime, keeping the fraction of a second beyond milliseconds (up to nanoseconds): two HR
  * events 0.8 ms apart must not become equal, and then ordered by their ids instead.
  */
-const PreciseDateTime = z.iso
-  .datetime({
-    offset: true,
-    error: (issue) =>
-      issue.input === undefined
-        ? 'is required'
-        : 'must be an ISO-8601 date-time with a time zone, e.g. 2025-07-01T08:00:00Z',
-  })
-  .transform(preciseUtc);
+const PreciseDateTime = zonedDateTime().transform(preciseUtc);
 
 /** UTC ISO-8601 with the given fraction kept to 9 digits (milliseconds shown as usual when that is all it has). */
 export function preciseUtc(value: string): string {

@@ -233,12 +233,9 @@ export class FindingsStore {
       else if (this.claimIsLive(finding.notification!.claimedAt, options.now)) leftToOtherRun++;
       else takeOvers.push(finding);
     }
-    const taken = await mapWithConcurrency(takeOvers, WRITE_CONCURRENCY, (finding) =>
-      this.takeOverNotification(finding, options.runId, now).then(
-        (result) => ({ finding, result }),
-        // Left PENDING under the old claim: a later run takes it over. The other findings go on.
-        (error: unknown) => ({ finding, error: errorMessage(error) }),
-      ),
+    // A take-over that fails leaves it PENDING under the old claim (a later run takes it over).
+    const taken = await eachSettled(takeOvers, (finding) =>
+      this.takeOverNotification(finding, options.runId, now),
     );
     for (const t of taken) {
       if ('error' in t) {
@@ -277,11 +274,8 @@ export class FindingsStore {
           published.push(finding);
         }
       });
-      const recorded = await mapWithConcurrency(published, WRITE_CONCURRENCY, (finding) =>
-        this.recordSent(finding, options.runId, now).then(
-          (result) => ({ finding, result }),
-          (error: unknown) => ({ finding, error: errorMessage(error) }),
-        ),
+      const recorded = await eachSettled(published, (finding) =>
+        this.recordSent(finding, options.runId, now),
       );
       for (const r of recorded) {
         if ('error' in r) {
@@ -305,16 +299,13 @@ export class FindingsStore {
     updated: Map<string, Finding>,
     failed: DeliveryResult['failed'][number][],
   ): Promise<number> {
-    const released = await mapWithConcurrency(findings, WRITE_CONCURRENCY, (finding) =>
+    const released = await eachSettled(findings, (finding) =>
       this.conditionalUpdate(finding, {
         update: 'SET notification.claimedAt = :released, version = version + :one',
         condition: 'notification.#key = :key AND notification.claimId = :me',
         names: { '#key': 'key' },
         values: { ':released': RELEASED_CLAIM, ':one': 1, ':key': finding.notification!.key, ':me': runId },
-      }).then(
-        (result) => ({ finding, result }),
-        (error: unknown) => ({ finding, error: errorMessage(error) }),
-      ),
+      }),
     );
     for (const r of released) {
       if ('error' in r) {
@@ -486,6 +477,19 @@ function fromItem(item: Record<string, unknown>): Finding {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** `write` for each finding, WRITE_CONCURRENCY at a time; each one's result or error, never a rejection. */
+function eachSettled<R>(
+  findings: readonly Finding[],
+  write: (finding: Finding) => Promise<R>,
+): Promise<({ finding: Finding; result: R } | { finding: Finding; error: string })[]> {
+  return mapWithConcurrency(findings, WRITE_CONCURRENCY, (finding) =>
+    write(finding).then(
+      (result) => ({ finding, result }),
+      (error: unknown) => ({ finding, error: errorMessage(error) }),
+    ),
+  );
 }
 
 async function mapWithConcurrency<T, R>(
