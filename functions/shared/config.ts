@@ -78,6 +78,8 @@ export const sailPointSettings = z.object({
     .optional(),
   /** Explicit API base URL (the sandbox's, or a custom domain); wins over SAILPOINT_TENANT. */
   SAILPOINT_API_URL: z.url({ error: 'must be a URL' }).optional(),
+  /** Comma-separated hosts besides SailPoint's API domains that SAILPOINT_API_URL may name (a vanity or proxy domain). */
+  SAILPOINT_EXTRA_API_HOSTS: setting.list(),
   /** Local: client id/secret in env or files. AWS: a Secrets Manager secret {clientId, clientSecret}. */
   SAILPOINT_CLIENT_ID: z.string().optional(),
   SAILPOINT_CLIENT_SECRET: z.string().optional(),

@@ -8,7 +8,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { ConfigError, setting, type Env } from '../config';
 import { readJsonSecret, secretFromEnvOrFile } from '../secrets';
-import { CognigyClient, resolveCognigyApiUrl, type CognigyClientOptions } from './client';
+import { CognigyClient, parseCognigyApiUrl, type CognigyClientOptions } from './client';
 
 export const cognigySettings = z.object({
   /** Base URL with the /new prefix, e.g. https://api-trial.cognigy.ai/new. */
@@ -16,11 +16,13 @@ export const cognigySettings = z.object({
     .string({ error: 'is required (e.g. https://api-trial.cognigy.ai/new)' })
     .superRefine((value, ctx) => {
       try {
-        resolveCognigyApiUrl(value);
+        parseCognigyApiUrl(value);
       } catch (error) {
         ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^COGNIGY_API_URL /, '') });
       }
     }),
+  /** Comma-separated hosts besides Cognigy's SaaS API hosts that COGNIGY_API_URL may name (on-premises). */
+  COGNIGY_EXTRA_API_HOSTS: setting.list(),
   /** Local: the key itself, or a file holding it (COGNIGY_API_KEY_FILE). */
   COGNIGY_API_KEY: z.string().optional(),
   COGNIGY_API_KEY_FILE: z.string().optional(),
@@ -78,6 +80,7 @@ export function createCognigyClient(
 ): CognigyClient {
   return new CognigyClient({
     apiUrl: settings.COGNIGY_API_URL,
+    extraApiHosts: settings.COGNIGY_EXTRA_API_HOSTS,
     apiKey: credential.apiKey,
     timeoutMs: settings.COGNIGY_TIMEOUT_MS,
     retry: {

@@ -73,6 +73,8 @@ export type SailPointLogger = HttpLogger;
 export interface SailPointClientOptions extends HttpOptions {
   /** e.g. https://acme.api.identitynow.com or http://127.0.0.1:PORT (sandbox); see resolveSailPointApiUrl. */
   apiUrl: string;
+  /** Hosts besides SailPoint's API domains and loopback that apiUrl may name (SAILPOINT_EXTRA_API_HOSTS). */
+  extraApiHosts?: readonly string[];
   clientId: string;
   clientSecret: string;
   /** Per HTTP attempt (token or API call, body included). Default 10 s. */
@@ -204,7 +206,7 @@ export class SailPointClient implements SailPointTransport {
     redactBearerTokens(redactSecrets(text, [this.clientSecret, ...this.knownTokens]));
 
   constructor(options: SailPointClientOptions) {
-    this.apiUrl = resolveSailPointApiUrl({ apiUrl: options.apiUrl });
+    this.apiUrl = resolveSailPointApiUrl({ apiUrl: options.apiUrl, extraHosts: options.extraApiHosts });
     if (!options.clientId || !options.clientSecret) {
       throw new Error('SailPoint client id and client secret are required.');
     }

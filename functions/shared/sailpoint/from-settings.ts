@@ -47,6 +47,7 @@ export async function createSailPointClientFromEnv(
     apiUrl = resolveSailPointApiUrl({
       tenant: settings.SAILPOINT_TENANT,
       apiUrl: settings.SAILPOINT_API_URL,
+      extraHosts: settings.SAILPOINT_EXTRA_API_HOSTS,
     });
   } catch (error) {
     const setting = settings.SAILPOINT_API_URL ? 'SAILPOINT_API_URL' : 'SAILPOINT_TENANT';
@@ -55,6 +56,7 @@ export async function createSailPointClientFromEnv(
   const credentials = await sailPointCredentialsFromEnv(env, settings);
   return new SailPointClient({
     apiUrl,
+    extraApiHosts: settings.SAILPOINT_EXTRA_API_HOSTS,
     ...credentials,
     timeoutMs: settings.SAILPOINT_TIMEOUT_MS,
     retry: {
