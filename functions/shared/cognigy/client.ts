@@ -26,6 +26,7 @@ import {
   parseRetryAfter,
   readErrorBody,
   redactSecrets,
+  unsafePathSegment,
   type HttpLogger,
   type HttpOptions,
   type HttpResult,
@@ -152,6 +153,14 @@ export class CognigyClient implements CognigyApi {
   async get<T>(request: CognigyRequest<T>): Promise<CognigyResponse<T>> {
     if (!request.path.startsWith('/')) {
       throw new Error(`Cognigy ${request.operation}: path must start with '/', got '${request.path}'.`);
+    }
+    const unsafe = unsafePathSegment(request.path);
+    if (unsafe) {
+      throw new CognigyError({
+        operation: request.operation,
+        request: `GET ${request.path.slice(0, 200)}`,
+        detail: `refused before sending: the path has ${unsafe}`,
+      });
     }
     const label = `GET ${request.path}`;
     const url = this.apiUrl + request.path + buildQuery(request.query);

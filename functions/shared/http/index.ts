@@ -9,3 +9,4 @@ export * from './errors';
 export * from './resilient-http';
 export * from './safe-text';
 export * from './hosts';
+export * from './path';

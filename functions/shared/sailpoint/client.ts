@@ -31,6 +31,7 @@ import {
   readErrorBody,
   redactBearerTokens,
   redactSecrets,
+  unsafePathSegment,
   schemaIssues,
   summarizeSchemaIssues,
   type HttpLogger,
@@ -240,6 +241,15 @@ export class SailPointClient implements SailPointTransport {
   async send<T>(request: ApiRequest<T>): Promise<T> {
     if (!request.path.startsWith('/')) {
       throw new Error(`SailPoint ${request.operation}: path must start with '/', got '${request.path}'.`);
+    }
+    const unsafe = unsafePathSegment(request.path);
+    if (unsafe) {
+      // Refused before any token or API request: a path parameter is not an id.
+      throw new SailPointValidationError({
+        operation: request.operation,
+        request: `${request.method} ${request.path.slice(0, 200)}`,
+        detail: `refused before sending: the path has ${unsafe}`,
+      });
     }
     const idempotent = request.idempotent ?? IDEMPOTENT_METHODS.has(request.method);
     const url = this.apiUrl + request.path + buildQuery(request.query);
