@@ -23,3 +23,4 @@ export * from './api/access-requests';
 export * from './api/reassignment-configurations';
 export * from './from-settings';
 export * from './ids';
+export * from './rights';
