@@ -60,20 +60,42 @@ describe('SailPoint rights preflight', () => {
   });
   const apiCalls = () => sandbox.requestLog.count({ path: /^\/(beta|v3)\// });
 
+  /**
+   * Builds a queue function on a fresh queue and DLQ (its queue settings added to `env`), sends it
+   * `body`, works the queue until it is empty and returns the dead letter's reason.
+   */
+  const deadLetterReason = async (
+    build: (env: Record<string, string>) => Promise<(e: SQSEvent, c: Context) => Promise<SQSBatchResponse>>,
+    env: Record<string, string>,
+    maxReceiveCount: number,
+    body: object,
+  ): Promise<string> => {
+    const sqs = localSqsClient();
+    const { queueUrl, dlqUrl } = await freshQueueWithDlq(sqs, maxReceiveCount, 1);
+    const handler = await build({
+      ...env,
+      QUEUE_URL: queueUrl,
+      DEAD_LETTER_QUEUE_URL: dlqUrl,
+      MAX_RECEIVE_COUNT: String(maxReceiveCount),
+    });
+    await sendBodies(sqs, queueUrl, [body]);
+    await drainQueue({ sqs, queueUrl, handler, timeoutMs: 15_000 });
+    const [dead] = await receiveAll(sqs, dlqUrl);
+    return dead?.MessageAttributes?.reason?.StringValue ?? '';
+  };
+
   test('absence reassignment: a PAT without the manage scope; the event waits, then is dead-lettered saying so', async () => {
     const readOnly = pat('read-only-pat', 'idn:reassignment-configuration:read sp:search:read');
     await start(readOnly);
     const { tableName } = await freshTable('absences');
-    const sqs = localSqsClient();
-    const { queueUrl, dlqUrl } = await freshQueueWithDlq(sqs, 2, 1);
-    const handler = await createAbsenceReassignmentHandlerFromEnv({
-      ...credentials(readOnly),
-      ABSENCES_TABLE: tableName,
-      QUEUE_URL: queueUrl,
-      DEAD_LETTER_QUEUE_URL: dlqUrl,
-      MAX_RECEIVE_COUNT: '2',
-    });
-    await sendBodies(sqs, queueUrl, [
+    const reason = await deadLetterReason(
+      async (env) =>
+        (await createAbsenceReassignmentHandlerFromEnv(env)) as (
+          e: SQSEvent,
+          c: Context,
+        ) => Promise<SQSBatchResponse>,
+      { ...credentials(readOnly), ABSENCES_TABLE: tableName },
+      2,
       {
         eventId: 'e1',
         type: 'ABSENCE_STARTED',
@@ -83,16 +105,7 @@ describe('SailPoint rights preflight', () => {
         endDate: '2030-07-15T00:00:00Z',
         occurredAt: '2030-06-01T00:00:00Z',
       },
-    ]);
-    await drainQueue({
-      sqs,
-      queueUrl,
-      handler: handler as (e: SQSEvent, c: Context) => Promise<SQSBatchResponse>,
-      timeoutMs: 15_000,
-    });
-
-    const [dead] = await receiveAll(sqs, dlqUrl);
-    const reason = dead?.MessageAttributes?.reason?.StringValue ?? '';
+    );
     expect(reason).toMatch(/^gave up after 2 attempts: /);
     expect(reason).toContain(
       'the SailPoint credential read-only-pat lacks what absence-reassignment needs: scope idn:reassignment-configuration:manage ' +
@@ -137,7 +150,6 @@ describe('SailPoint rights preflight', () => {
     const helpdesk = pat('helpdesk-pat', 'sp:scopes:all', ['HELPDESK']);
     await start(helpdesk);
     const { tableName } = await freshTable('accessRequests');
-    const sqs = localSqsClient();
     for (const [client, expected] of [
       [
         { clientId: 'api-client', clientSecret: 'api-secret' },
@@ -148,25 +160,16 @@ describe('SailPoint rights preflight', () => {
         "user level ORG_ADMIN (the credential's identity has HELPDESK) (for listAccessRequestStatus)",
       ],
     ] as const) {
-      const { queueUrl, dlqUrl } = await freshQueueWithDlq(sqs, 1, 1);
-      const handler = await createAccessProvisioningHandlerFromEnv({
-        ...credentials(client),
-        ACCESS_REQUESTS_TABLE: tableName,
-        QUEUE_URL: queueUrl,
-        DEAD_LETTER_QUEUE_URL: dlqUrl,
-        MAX_RECEIVE_COUNT: '1',
-      });
-      await sendBodies(sqs, queueUrl, [
+      const reason = await deadLetterReason(
+        createAccessProvisioningHandlerFromEnv,
+        { ...credentials(client), ACCESS_REQUESTS_TABLE: tableName },
+        1,
         {
           requestedFor: [PEOPLE.FARID],
           requestedItems: [{ type: 'ROLE', id: 'acce5500000000000000000000000001' }],
         },
-      ]);
-      await drainQueue({ sqs, queueUrl, handler, timeoutMs: 15_000 });
-      const [dead] = await receiveAll(sqs, dlqUrl);
-      expect(dead?.MessageAttributes?.reason?.StringValue).toContain(
-        `lacks what access-provisioning needs: ${expected}`,
       );
+      expect(reason).toContain(`lacks what access-provisioning needs: ${expected}`);
     }
     expect(apiCalls()).toBe(0);
   });
