@@ -97,6 +97,16 @@ describe('who may send work', () => {
     expect(findings).toEqual([]);
   });
 
+  test('an empty producers list closes the queue to everyone but the stack', () => {
+    const { stack, template } = synth({ absenceReassignment: { producers: [] } });
+    const statements = queuePolicyStatements(template, stack.absenceReassignment.events.queue);
+    expect(statements.map((s) => s.Sid).filter(Boolean)).toEqual(['OnlyProducersSend']);
+    const consumerRole = functionRole(template, logicalId(stack.absenceReassignment.function));
+    expect(statements.find((s) => s.Sid === 'OnlyProducersSend')!.Condition).toMatchObject({
+      StringNotLike: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [consumerRole, 'Arn'] }] },
+    });
+  });
+
   test('queue ARNs are stack outputs, so producers can be granted', () => {
     const { stack, template } = synth({});
     for (const [name, workQueue] of [
