@@ -19,7 +19,12 @@ import { FindingsStore } from '../shared/findings';
 import { SnsNotifier, verifyTopic, type Notifier } from '../shared/notifier';
 import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
 import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
-import { createSailPointClientFromEnv, type SailPointClientStats } from '../shared/sailpoint';
+import {
+  createSailPointClientFromEnv,
+  withRightsPreflight,
+  WORKFLOW_OPERATIONS,
+  type SailPointClientStats,
+} from '../shared/sailpoint';
 import { TABLES } from '../shared/tables';
 import { compileExemption } from './exemptions';
 import { DynamoExemptionStore, type ExemptionSource } from './exemption-store';
@@ -160,7 +165,13 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
       // A topic that does not exist stops the first invocation with a ConfigError naming the setting.
       await verifyTopic(sns, settings.NOTIFICATIONS_TOPIC_ARN);
       const client = await createSailPointClientFromEnv(env, { logger: log });
-      return { tokens: sailPointTokenDirectory(client), stats: client.stats };
+      // Preflight: a credential without the rights the sweep needs fails here, naming them.
+      const checked = withRightsPreflight(
+        client,
+        WORKFLOW_OPERATIONS.staleTokenSweep(settings.STALE_TOKEN_REVOKE),
+      );
+      await checked.tokenInfo();
+      return { tokens: sailPointTokenDirectory(checked), stats: client.stats };
     },
     findings: new FindingsStore({
       doc: createDocumentClient(),

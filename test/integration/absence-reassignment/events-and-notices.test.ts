@@ -8,6 +8,7 @@ import { ConfigError } from '../../../functions/shared/config';
 import type { Notification, Notifier } from '../../../functions/shared/notifier';
 import { fakeContext } from '../../../local/queue-poller';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
+import { spId } from '../../support/sailpoint-ids';
 import { PAT_CLIENT } from '../sandbox/helpers';
 import { JULY, PEOPLE, absenceEvent, absenceHarness, type AbsenceHarness } from './harness';
 
@@ -40,17 +41,17 @@ describe('an unknown absent person', () => {
 
   it('with a named delegate: dead-lettered with the reason, nothing recorded, no configuration tried', async () => {
     h = await absenceHarness();
-    const start = absenceEvent({ identityId: 'no-such-identity', delegateId: GRACE });
+    const ghost = spId('no-such-person');
+    const start = absenceEvent({ identityId: ghost, delegateId: GRACE });
     await h.deliver(start);
 
     expect(await h.deadLetters()).toEqual([
       {
         body: JSON.stringify(start),
-        reason:
-          'absence leave-1 of no-such-identity: the absent identity no-such-identity does not exist in SailPoint',
+        reason: `absence leave-1 of ${ghost}: the absent identity ${ghost} does not exist in SailPoint`,
       },
     ]);
-    expect(await h.store.get('no-such-identity', 'leave-1')).toBeUndefined();
+    expect(await h.store.get(ghost, 'leave-1')).toBeUndefined();
     expect(h.count('POST')).toBe(0);
     // Nothing is left for the daily re-check to fail on.
     const summary = await createAbsenceReassignmentHandler(h.deps)(
