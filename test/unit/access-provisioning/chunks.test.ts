@@ -1,5 +1,6 @@
 import { chunkSize, estimatedCalls } from '../../../functions/access-provisioning/chunks';
 import { planMessages } from '../../../functions/access-provisioning/plan';
+import { spId } from '../../support/sailpoint-ids';
 
 const settings = { maxRecipients: 50, maxItems: 25, identitiesPerSearch: 250 };
 const NOW = Date.parse('2030-01-01T00:00:00Z');
@@ -12,8 +13,8 @@ function messages(n: number, roles: number) {
       receiveCount: 1,
       sentAt: NOW + i,
       body: JSON.stringify({
-        requestedFor: [`id${i}`],
-        requestedItems: [{ type: 'ROLE', id: `r${i % roles}` }],
+        requestedFor: [spId(`id${i}`)],
+        requestedItems: [{ type: 'ROLE', id: spId(`r${i % roles}`) }],
       }),
     })),
     { now: NOW, requesterId: 'me', maxUnitsPerMessage: 250 },
