@@ -26,7 +26,7 @@ export interface IdentityProblem {
   /** Search has no document for the identity (unknown, or not indexed yet), as opposed to a failed read. */
   readonly unknown: boolean;
   /** The read was not made (out of time, or the deadline stopped it before it was sent). */
-  readonly notReached?: boolean;
+  readonly uncharged?: boolean;
 }
 
 class OutOfTime extends Error {}
@@ -74,13 +74,13 @@ export async function checkAccess(
       problems.set(identityId, { reason: notInSearch(identityId), unknown: true });
     } else if (result instanceof Error) {
       const why = result instanceof OutOfTime ? 'the invocation ran out of time' : errorText(result);
-      const notReached = result instanceof OutOfTime || result instanceof SailPointDeadlineError;
+      const uncharged = result instanceof OutOfTime || result instanceof SailPointDeadlineError;
       problems.set(identityId, {
         reason:
           `identity ${identityId} could not be read (${why}); nothing of this message is submitted until ` +
           'every identity it names has been read',
         unknown: false,
-        ...(notReached ? { notReached } : {}),
+        ...(uncharged ? { uncharged } : {}),
       });
     }
   }

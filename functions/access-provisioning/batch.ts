@@ -16,6 +16,8 @@ export interface ProcessorSettings {
   readonly statusSettleMs: number;
   /** Retry delay while the opposite request type of the same access is pending. */
   readonly conflictRetrySeconds: number;
+  /** How soon a unit in flight in another message's attempt is looked at again (uncharged). */
+  readonly inFlightRetrySeconds: number;
   /** Retry delay after a 5xx, timeout or other transient failure (0: visible again at once). */
   readonly transientRetrySeconds: number;
   /** Upper bound for a Retry-After honoured as the message's retry delay (SQS allows 12 h). */
@@ -51,7 +53,10 @@ export interface ProcessorSettings {
  * Time kept back per message of the batch, on top of TIME_RESERVE_SECONDS, for settling it after the
  * last SailPoint call: its outcome record, a dead letter or a requeued copy, the queue's answer.
  */
-export const SETTLE_MS_PER_MESSAGE = 2;
+export const SETTLE_MS_PER_MESSAGE = 5;
+
+/** Time kept back per message no chunk reached yet: putting its copy back on the queue. */
+export const REQUEUE_MS_PER_MESSAGE = 1;
 
 export interface BatchMessage {
   /** The message's id: its SQS id, or, for a requeued copy, the id of the message it continues. */
@@ -82,6 +87,10 @@ export interface BatchCounts {
   requestsPosted: number;
   statusLookups: number;
   identityLookups: number;
+  /** Chunks the batch was worked in. */
+  chunks: number;
+  /** Milliseconds from the end of the last chunk to the batch's outcomes (the settle time to reserve). */
+  settleMs: number;
 }
 
 export function emptyCounts(messages: number): BatchCounts {
@@ -101,6 +110,8 @@ export function emptyCounts(messages: number): BatchCounts {
     requestsPosted: 0,
     statusLookups: 0,
     identityLookups: 0,
+    chunks: 0,
+    settleMs: 0,
   };
 }
 
@@ -132,6 +143,11 @@ export interface StageDeps {
    * deadline): the invocation's deadline less the time kept to settle the batch.
    */
   readonly callDeadline: number;
+}
+
+/** Parallel DynamoDB writes where no SailPoint call is involved (claims, releases, records). */
+export function writeConcurrency(settings: Pick<ProcessorSettings, 'concurrency'>): number {
+  return settings.concurrency * 4;
 }
 
 /** True when no further SailPoint call should start in this invocation. */

@@ -6,7 +6,16 @@
  * a takeover must reconcile, and a result for every other unit.
  */
 import { randomUUID } from 'node:crypto';
-import { errorText, iso, mapLimit, type StageDeps, type UnitResults } from './batch';
+import {
+  errorText,
+  iso,
+  mapLimit,
+  writeConcurrency,
+  type ProcessorSettings,
+  type StageDeps,
+  type UnitResult,
+  type UnitResults,
+} from './batch';
 import type { ClaimLedger } from './claims';
 import { transient } from './failure-policy';
 import type { PlannedUnit } from './plan';
@@ -57,8 +66,9 @@ export interface ClaimDeps extends StageDeps {
 export async function claimUnits(
   units: readonly PlannedUnit[],
   deps: ClaimDeps,
-): Promise<{ claimed: ClaimedUnit[]; results: UnitResults }> {
+): Promise<{ claimed: ClaimedUnit[]; results: UnitResults; inFlight: PlannedUnit[] }> {
   const { settings } = deps;
+  const inFlight: PlannedUnit[] = [];
   const newToken = deps.newToken ?? randomUUID;
   const claimed: ClaimedUnit[] = [];
   const results: UnitResults = new Map();
@@ -74,7 +84,7 @@ export async function claimUnits(
     } catch (error) {
       for (const unit of pending)
         settle(unit, { outcome: transient(settings, `could not read the state: ${errorText(error)}`) });
-      return { claimed, results };
+      return { claimed, results, inFlight };
     }
     const context = (unit: PlannedUnit) => ({
       ownMessageIds: new Set(unit.owners),
@@ -117,7 +127,7 @@ export async function claimUnits(
     }
 
     const lost: PlannedUnit[] = [];
-    await mapLimit([...decisions], settings.concurrency, async ([unit, decision]) => {
+    await mapLimit([...decisions], writeConcurrency(settings), async ([unit, decision]) => {
       switch (decision.kind) {
         case 'claim': {
           const record = records.get(unit.unit.slot.key);
@@ -168,28 +178,14 @@ export async function claimUnits(
           }
           return;
         }
-        case 'already-submitted':
-          settle(unit, {
-            submitter: decision.messageId,
-            outcome: {
-              kind: 'submitted',
-              detail: `submitted at ${iso(decision.submittedAt)} by an earlier receive of this message`,
-              ...(decision.accessRequestIds ? { accessRequestIds: decision.accessRequestIds } : {}),
-            },
-          });
-          return;
-        case 'duplicate':
-          settle(unit, { outcome: { kind: 'duplicate', detail: `duplicate: ${decision.reason}` } });
-          return;
         case 'in-flight':
-          settle(unit, {
-            outcome: { kind: 'retrying', detail: decision.reason, delaySeconds: decision.delaySeconds },
-          });
+          inFlight.push(unit);
+          settle(unit, outcomeOfDecision(decision, settings));
           return;
+        case 'already-submitted':
+        case 'duplicate':
         case 'wait':
-          settle(unit, {
-            outcome: { kind: 'waiting', detail: decision.reason, delaySeconds: decision.delaySeconds },
-          });
+          settle(unit, outcomeOfDecision(decision, settings));
           return;
         case 'needs-opposite-status':
           settle(unit, {
@@ -205,5 +201,70 @@ export async function claimUnits(
       outcome: transient(settings, 'the unit was changed concurrently several times; retrying'),
     });
   }
-  return { claimed, results };
+  return { claimed, results, inFlight };
+}
+
+type Settled = Extract<SlotDecision, { kind: 'already-submitted' | 'duplicate' | 'in-flight' | 'wait' }>;
+
+/** The result of a decision that settles the unit without a claim. */
+function outcomeOfDecision(decision: Settled, settings: ProcessorSettings): UnitResult {
+  switch (decision.kind) {
+    case 'already-submitted':
+      return {
+        submitter: decision.messageId,
+        outcome: {
+          kind: 'submitted',
+          detail: `submitted at ${iso(decision.submittedAt)} by an earlier receive of this message`,
+          ...(decision.accessRequestIds ? { accessRequestIds: decision.accessRequestIds } : {}),
+        },
+      };
+    case 'duplicate':
+      return { outcome: { kind: 'duplicate', detail: `duplicate: ${decision.reason}` } };
+    case 'in-flight':
+      // Waiting on another message's attempt is not a failed attempt of this one: it comes back,
+      // uncharged, to look again every IN_FLIGHT_RETRY_SECONDS (no SailPoint call: a slot read).
+      return {
+        outcome: {
+          kind: 'retrying',
+          detail: decision.reason,
+          delaySeconds: Math.min(decision.delaySeconds, settings.inFlightRetrySeconds),
+          uncharged: true,
+        },
+      };
+    case 'wait':
+      return { outcome: { kind: 'waiting', detail: decision.reason, delaySeconds: decision.delaySeconds } };
+  }
+}
+
+/**
+ * Units found in flight in another attempt are looked at once more before the batch is settled: the
+ * other attempt has often finished meanwhile (then they are duplicates, or submitted by an earlier
+ * receive), and the message need not come back. Anything else stays as it was. A slot read, no claim.
+ */
+export async function recheckInFlight(
+  units: readonly PlannedUnit[],
+  deps: Pick<StageDeps, 'store' | 'settings' | 'clock' | 'log'>,
+): Promise<UnitResults> {
+  const results: UnitResults = new Map();
+  if (units.length === 0) return results;
+  let records: Map<string, SlotRecord>;
+  try {
+    records = await deps.store.readSlots(units.map((u) => u.unit.slot));
+  } catch (error) {
+    deps.log?.warn('could not look at in-flight units again', { error: errorText(error) });
+    return results;
+  }
+  const now = deps.clock();
+  const { statusSettleMs, conflictRetrySeconds } = deps.settings;
+  for (const unit of units) {
+    const decision = decideSlot(records.get(unit.unit.slot.key), unit.unit, {
+      ownMessageIds: new Set(unit.owners),
+      now,
+      policy: { statusSettleMs, conflictRetrySeconds },
+    });
+    if (decision.kind === 'duplicate' || decision.kind === 'already-submitted') {
+      results.set(unit.unit.key, outcomeOfDecision(decision, deps.settings));
+    }
+  }
+  return results;
 }

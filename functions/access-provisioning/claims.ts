@@ -7,7 +7,7 @@
  * The stages name claims by unit key; only this class mutates what a claim holds.
  */
 import type { RequestType } from './contract';
-import { errorText, mapLimit, type StageDeps } from './batch';
+import { errorText, mapLimit, writeConcurrency, type StageDeps } from './batch';
 import { carriedSubmissions, type Expectation, type SubmissionEntry } from './slot-policy';
 import type { ClaimWrite } from './state-store';
 import type { SlotRef } from './units';
@@ -138,7 +138,7 @@ export class ClaimLedger {
   }
 
   async releaseAll(unitKeys: readonly string[]): Promise<void> {
-    await mapLimit(unitKeys, this.deps.settings.concurrency, (key) => this.release(key));
+    await mapLimit(unitKeys, writeConcurrency(this.deps.settings), (key) => this.release(key));
   }
 
   /**
@@ -147,7 +147,7 @@ export class ClaimLedger {
    * the attempt may have reached SailPoint — instead of waiting for the lease. Best effort.
    */
   async handOver(unitKeys: readonly string[]): Promise<void> {
-    await mapLimit(unitKeys, this.deps.settings.concurrency, async (unitKey) => {
+    await mapLimit(unitKeys, writeConcurrency(this.deps.settings), async (unitKey) => {
       const claim = this.claims.get(unitKey);
       if (!claim || claim.state !== 'held') return;
       const now = this.deps.clock();
@@ -168,7 +168,7 @@ export class ClaimLedger {
   async endAttempts(): Promise<void> {
     const now = this.deps.clock();
     const kept = [...this.claims].filter(([, c]) => c.state === 'held' && c.posted && c.attemptUntil > now);
-    await mapLimit(kept, this.deps.settings.concurrency, async ([unitKey, claim]) => {
+    await mapLimit(kept, writeConcurrency(this.deps.settings), async ([unitKey, claim]) => {
       try {
         if (await this.deps.store.setAttemptUntil(claim.slot, claim.token, now)) claim.attemptUntil = now;
       } catch (error) {

@@ -30,7 +30,7 @@ export function transient(
 export function outOfTimeOutcome(
   detail = 'the invocation ran out of time before this unit was reached; retrying it',
 ): UnitOutcome {
-  return { kind: 'retrying', detail, delaySeconds: 0, notReached: true };
+  return { kind: 'retrying', detail, delaySeconds: 0, uncharged: true };
 }
 
 /** How a SailPoint (or other) error settles the units it concerns. */
@@ -47,7 +47,7 @@ export function failureOutcome(
       detail: `${doing} was not sent before the invocation's deadline (${error.message}); retrying it`,
       // What did not fit (a Retry-After, a backoff) is waited out before the message comes back.
       delaySeconds: Math.min(settings.maxRetryAfterSeconds, Math.ceil((error.waitMs ?? 0) / 1000)),
-      notReached: true,
+      uncharged: true,
     };
   }
   if (error instanceof SailPointRateLimitError) {

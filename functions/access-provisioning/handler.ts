@@ -106,7 +106,7 @@ export function createAccessProvisioningHandler(
     );
     deps.log.info('access-provisioning batch processed', { ...report.counts });
     for (const [messageId, verdict] of report.verdicts) {
-      if (verdict.status === 'submitted' || verdict.status === 'duplicate' || verdict.notReached) continue;
+      if (verdict.status === 'submitted' || verdict.status === 'duplicate' || verdict.uncharged) continue;
       deps.log.info('access-provisioning message outcome', {
         messageId,
         requestId: verdict.requestId,

@@ -22,11 +22,12 @@ export type UnitOutcome =
       detail: string;
       delaySeconds?: number;
       /**
-       * Nothing was attempted for the unit in this invocation (out of time, or the deadline stopped its
-       * call before it was sent): a message held back only by such units is returned without being
-       * charged a failed attempt (workflow.ts).
+       * Not a failed attempt: nothing was attempted for the unit in this invocation (out of time, or
+       * the deadline stopped its call before it was sent), or it waits on another message's attempt
+       * (in flight). A message held back only by such units is requeued without being charged a
+       * failed attempt (workflow.ts).
        */
-      notReached?: true;
+      uncharged?: true;
     };
 
 /** The message-level status stored in the outcome record. */
@@ -37,8 +38,8 @@ export interface MessageVerdict {
   readonly status: MessageStatus;
   readonly queue: MessageOutcome;
   readonly reason?: string;
-  /** A retry caused only by units this invocation did not reach: not a failed attempt. */
-  readonly notReached?: true;
+  /** A retry caused only by uncharged units (not reached, or in flight elsewhere): not a failed attempt. */
+  readonly uncharged?: true;
 }
 
 /** Most significant first: one failing unit fails the message; one retry retries it. */
@@ -70,7 +71,7 @@ export function verdictOf(units: readonly UnitOutcome[]): MessageVerdict {
       const delays = retrying
         .map((u) => ('delaySeconds' in u ? u.delaySeconds : undefined))
         .filter((d): d is number => d !== undefined);
-      const notReached = retrying.every((u) => 'notReached' in u && u.notReached);
+      const uncharged = retrying.every((u) => 'uncharged' in u && u.uncharged);
       return {
         status: 'retrying',
         reason,
@@ -79,7 +80,7 @@ export function verdictOf(units: readonly UnitOutcome[]): MessageVerdict {
           reason,
           ...(delays.length > 0 ? { delaySeconds: Math.max(...delays) } : {}),
         },
-        ...(notReached ? { notReached: true as const } : {}),
+        ...(uncharged ? { uncharged: true as const } : {}),
       };
     }
     default: {

@@ -19,6 +19,11 @@ export const accessProvisioningSettings = sailPointSettings.extend(queueSettings
   STATUS_SETTLE_SECONDS: setting.integer(60, { min: 0, max: 3_600 }),
   /** Retry delay of a GRANT waiting for a REVOKE of the same access to finish (and vice versa). */
   CONFLICT_RETRY_SECONDS: setting.integer(300, { min: 0, max: 43_200 }),
+  /**
+   * How soon a message whose unit is in flight in another message's attempt looks again (it is put
+   * back uncharged; the look costs a DynamoDB read, no SailPoint call).
+   */
+  IN_FLIGHT_RETRY_SECONDS: setting.integer(10, { min: 0, max: 900 }),
   /** Retry delay after a 5xx, timeout or other transient failure. */
   TRANSIENT_RETRY_SECONDS: setting.integer(30, { min: 0, max: 43_200 }),
   /** Cap on a Retry-After used as a message's retry delay. */
@@ -81,6 +86,7 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
     statusSettleMs: settings.STATUS_SETTLE_SECONDS * 1000,
     conflictRetrySeconds: settings.CONFLICT_RETRY_SECONDS,
     transientRetrySeconds: settings.TRANSIENT_RETRY_SECONDS,
+    inFlightRetrySeconds: settings.IN_FLIGHT_RETRY_SECONDS,
     maxRetryAfterSeconds: settings.MAX_RETRY_AFTER_SECONDS,
     maxRecipients: settings.MAX_RECIPIENTS_PER_REQUEST,
     maxItems: settings.MAX_ITEMS_PER_REQUEST,

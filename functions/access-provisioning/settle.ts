@@ -11,7 +11,14 @@
  * - An outcome record that cannot be written retries the message (the slots remember the work).
  */
 import type { MessageOutcome } from '../shared/queue/outcomes';
-import { errorText, mapLimit, type BatchCounts, type StageDeps, type UnitResult } from './batch';
+import {
+  errorText,
+  mapLimit,
+  writeConcurrency,
+  type BatchCounts,
+  type StageDeps,
+  type UnitResult,
+} from './batch';
 import {
   verdictOf,
   type MessageStatus,
@@ -19,7 +26,7 @@ import {
   type UnitOutcome,
   type UnitOutcomeKind,
 } from './outcomes';
-import type { PlannedMessage } from './plan';
+import type { PlannedMessage, PlannedUnit } from './plan';
 import { FINISHING } from './request-dedup';
 import type { UnitOutcomeRecord } from './state-store';
 import { describeUnit, type Unit } from './units';
@@ -32,6 +39,8 @@ export interface BatchReport {
    * wait: to be put back on the queue uncharged (their `outcomes` entry is the fallback retry).
    */
   readonly requeue: Map<string, number>;
+  /** With `deferUncharged`: the messages left for a later settle (their retry was uncharged). */
+  readonly deferred: SettledMessage[];
   readonly counts: BatchCounts;
 }
 
@@ -42,6 +51,8 @@ export interface SettledMessage {
   readonly invalid?: string;
   /** The units of the chunk that processed it; absent: no chunk reached it. */
   readonly units?: ReadonlyMap<string, SettledUnit>;
+  /** Units of that chunk found in flight in another attempt (looked at again before a deferred settle). */
+  readonly inFlight?: readonly PlannedUnit[];
 }
 
 /** A unit as the batch leaves it: its result and the valid messages that asked for it. */
@@ -53,15 +64,27 @@ export interface SettledUnit {
 export async function settleBatch(
   messages: readonly SettledMessage[],
   deps: Pick<StageDeps, 'store' | 'settings' | 'clock' | 'log' | 'counts'>,
-  /** Set when the batch could not start (e.g. the credential): every message gets this outcome. */
-  batchFailure?: UnitOutcome,
+  options: {
+    /** Set when the batch could not start (e.g. the credential): every message gets this outcome. */
+    batchFailure?: UnitOutcome;
+    /**
+     * Leave messages whose retry would be uncharged (in flight elsewhere, not reached) for a later
+     * settle — the end of the batch, when in-flight units have been looked at again.
+     */
+    deferUncharged?: boolean;
+  } = {},
 ): Promise<BatchReport> {
+  const { batchFailure } = options;
+  const deferred: SettledMessage[] = [];
   const { settings, counts } = deps;
   const outcomes = new Map<string, MessageOutcome>();
   const verdicts: BatchReport['verdicts'] = new Map();
   const requeue = new Map<string, number>();
   const at = deps.clock();
-  await mapLimit(messages, settings.concurrency, async ({ planned, invalid, units = NOT_REACHED }) => {
+  // DynamoDB writes only: more at once than the SailPoint calls of a chunk.
+  await mapLimit(messages, writeConcurrency(settings), async (message) => {
+    const { planned, invalid, units: reached } = message;
+    const units = reached ?? NOT_REACHED;
     const { messageId, receiveCount } = planned.message;
     const records: UnitOutcomeRecord[] = [];
     let verdict: MessageVerdict;
@@ -89,19 +112,27 @@ export async function settleBatch(
       });
       verdict = verdictOf(unitOutcomes);
     }
-    if (verdict.notReached && verdict.queue.status === 'retry') {
-      // Nothing was attempted for what holds it back: requeued, not charged, no record this time.
-      requeue.set(messageId, verdict.queue.delaySeconds ?? 0);
-      outcomes.set(messageId, verdict.queue);
-      verdicts.set(messageId, {
-        ...verdict,
-        ...(planned.requestId ? { requestId: planned.requestId } : {}),
-        units: records,
-      });
-      counts.requeuedMessages++;
+    const uncharged = verdict.uncharged === true && verdict.queue.status === 'retry';
+    if (uncharged && options.deferUncharged) {
+      deferred.push(message);
       return;
     }
-    if (verdict.queue.status === 'retry' && receiveCount >= settings.maxReceiveCount) {
+    if (uncharged) {
+      // Not a failed attempt (not reached, or waiting on another message's attempt): requeued, not
+      // charged. A message no chunk reached gets no record this time (nothing new to say).
+      requeue.set(messageId, verdict.queue.status === 'retry' ? (verdict.queue.delaySeconds ?? 0) : 0);
+      counts.requeuedMessages++;
+      if (reached === undefined) {
+        outcomes.set(messageId, verdict.queue);
+        verdicts.set(messageId, {
+          ...verdict,
+          ...(planned.requestId ? { requestId: planned.requestId } : {}),
+          units: records,
+        });
+        return;
+      }
+    }
+    if (!uncharged && verdict.queue.status === 'retry' && receiveCount >= settings.maxReceiveCount) {
       const reason = `gave up after ${receiveCount} attempts: ${verdict.queue.reason}`;
       verdict = { status: 'failed', reason, queue: { status: 'dead-letter', reason } };
     }
@@ -113,8 +144,9 @@ export async function settleBatch(
         messageId,
         ...(planned.requestId ? { requestId: planned.requestId } : {}),
         receiveCount,
-        // A dead letter starts over when redriven (a requeued copy carries its attempts in this record).
-        attempts: verdict.queue.status === 'dead-letter' ? 0 : receiveCount,
+        // The attempts charged so far (a requeued copy reads them here); a dead letter starts over
+        // when redriven.
+        attempts: verdict.queue.status === 'dead-letter' ? 0 : uncharged ? receiveCount - 1 : receiveCount,
         status: verdict.status,
         ...(verdict.reason ? { reason: verdict.reason } : {}),
         units: records,
@@ -143,13 +175,14 @@ export async function settleBatch(
       ...(planned.requestId ? { requestId: planned.requestId } : {}),
       units: records,
     });
-    countVerdict(counts, verdict.status);
+    if (!uncharged) countVerdict(counts, verdict.status);
   });
-  const chunks = new Set(messages.map((m) => m.units).filter((u) => u !== undefined));
-  for (const chunk of chunks) {
-    for (const unit of chunk.values()) countUnit(counts, unit.result.outcome.kind, unit.owners.length);
-  }
-  return { outcomes, verdicts, requeue, counts };
+  return { outcomes, verdicts, requeue, deferred, counts };
+}
+
+/** Adds a chunk's units to the batch's counts (once per chunk, when its units are final). */
+export function countUnits(counts: BatchCounts, units: ReadonlyMap<string, SettledUnit>): void {
+  for (const unit of units.values()) countUnit(counts, unit.result.outcome.kind, unit.owners.length);
 }
 
 const NOT_REACHED = new Map<string, SettledUnit>();
@@ -160,7 +193,7 @@ const NOT_REACHED_UNIT: SettledUnit = {
       kind: 'retrying',
       detail: 'the invocation ran out of time before this message was reached; retrying it',
       delaySeconds: 0,
-      notReached: true,
+      uncharged: true,
     },
   },
 };

@@ -11,7 +11,15 @@
  * - No POST starts once the invocation is out of time; those units are given back and retried.
  */
 import { SailPointResponseError } from '../shared/sailpoint/errors';
-import { errorText, iso, mapLimit, outOfTime, type StageDeps, type UnitResults } from './batch';
+import {
+  errorText,
+  iso,
+  mapLimit,
+  outOfTime,
+  writeConcurrency,
+  type StageDeps,
+  type UnitResults,
+} from './batch';
 import type { ClaimedUnit } from './claim';
 import type { ClaimLedger } from './claims';
 import { coalesce, type PlannedRequest } from './coalesce';
@@ -37,7 +45,7 @@ export async function submitUnits(units: readonly SubmitUnit[], deps: SubmitDeps
   const results: UnitResults = new Map();
   if (units.length === 0) return results;
   const ready: SubmitUnit[] = [];
-  await mapLimit(units, deps.settings.concurrency, async (unit) => {
+  await mapLimit(units, writeConcurrency(deps.settings), async (unit) => {
     if (await extendTakenOver(unit, deps, results)) ready.push(unit);
   });
   await mapLimit(plan(ready, deps), deps.settings.concurrency, ({ request, units: group }) =>

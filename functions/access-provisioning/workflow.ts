@@ -20,6 +20,7 @@ import {
   emptyCounts,
   errorText,
   outOfTime,
+  REQUEUE_MS_PER_MESSAGE,
   SETTLE_MS_PER_MESSAGE,
   type BatchMessage,
   type ProcessorSettings,
@@ -27,7 +28,7 @@ import {
   type UnitResults,
 } from './batch';
 import { callsLeft, chunkSize } from './chunks';
-import { claimUnits, type ClaimedUnit } from './claim';
+import { claimUnits, recheckInFlight, type ClaimedUnit } from './claim';
 import { ClaimLedger } from './claims';
 import {
   failureOutcome,
@@ -38,10 +39,10 @@ import {
 } from './failure-policy';
 import type { AccessRequestGateway, RequesterContext } from './gateway';
 import type { UnitOutcome } from './outcomes';
-import { mergeUnits, planMessages, type PlannedMessage } from './plan';
+import { mergeUnits, planMessages, type PlannedMessage, type PlannedUnit } from './plan';
 import { checkRequestIds } from './request-dedup';
 import { reconcileLastReceive, reconcileTakenOver } from './reconcile';
-import { settleBatch, type BatchReport, type SettledUnit } from './settle';
+import { countUnits, settleBatch, type BatchReport, type SettledMessage, type SettledUnit } from './settle';
 import type { ProvisioningStore } from './state-store';
 import { StatusReader } from './status-reader';
 import { submitUnits } from './submit';
@@ -110,17 +111,23 @@ export class AccessProvisioner {
     // SailPoint call starts or waits once only the time to settle the batch is left.
     const attemptDeadline =
       options.remainingMs === undefined ? started + settings.claimLeaseMs : started + options.remainingMs;
-    const callDeadline = attemptDeadline - settings.timeReserveMs - SETTLE_MS_PER_MESSAGE * messages.length;
-    const stage: StageDeps = {
+    /** The call deadline while `settling` messages still need settling (and `requeuing` a copy). */
+    const callDeadline = (settling: number, requeuing = 0) =>
+      attemptDeadline -
+      settings.timeReserveMs -
+      SETTLE_MS_PER_MESSAGE * settling -
+      REQUEUE_MS_PER_MESSAGE * requeuing;
+    const stageFor = (deadline: number): StageDeps => ({
       store,
-      gateway: this.deps.gateway.withDeadline?.(callDeadline) ?? this.deps.gateway,
+      gateway: this.deps.gateway.withDeadline?.(deadline) ?? this.deps.gateway,
       settings,
       clock: this.clock,
       ...(log ? { log } : {}),
       counts,
       attemptDeadline,
-      callDeadline,
-    };
+      callDeadline: deadline,
+    });
+    const stage = stageFor(callDeadline(messages.length));
 
     let requesterId: string;
     try {
@@ -133,7 +140,12 @@ export class AccessProvisioner {
       return settleBatch(
         messages.map((message, order) => ({ planned: { message, order, units: [] } })),
         stage,
-        failure.kind === 'retrying' && failure.notReached ? failure : transient(settings, errorText(error)),
+        {
+          batchFailure:
+            failure.kind === 'retrying' && failure.uncharged
+              ? failure
+              : transient(settings, errorText(error)),
+        },
       );
     }
 
@@ -149,41 +161,77 @@ export class AccessProvisioner {
     const pending = planned
       .filter((m) => !m.invalid && !m.decided)
       .sort((a, b) => a.message.sentAt - b.message.sentAt || a.order - b.order);
-
-    // 2–5, chunk by chunk in send order: each chunk as large as the budget can carry out before the
-    // deadline (read, POST, record), so every invocation finishes some messages.
+    const reports: BatchReport[] = [];
     const claims = new ClaimLedger(stage);
-    const statuses = new StatusReader(stage);
-    const chunkOf = new Map<string, ChunkResult>();
     const claimOwner = new Map<string, string>();
-    for (let done = 0; done < pending.length && !outOfTime(stage);) {
-      const size = chunkSize(pending.slice(done), callsLeft(stage), settings);
+    const handOverDeadLetters = async (report: BatchReport) => {
+      // A claim whose message is dead-lettered is handed over at once, not kept until its lease ends.
+      await claims.handOver(
+        claims.held().filter((key) => report.outcomes.get(claimOwner.get(key)!)?.status === 'dead-letter'),
+      );
+    };
+
+    // 2–6, chunk by chunk in send order: each chunk as large as the budget can carry out before the
+    // deadline — claim, read, POST, then record its messages — so every invocation finishes some.
+    const deferred: SettledMessage[] = [];
+    let done = 0;
+    while (done < pending.length) {
+      const left = pending.length - done;
+      const sizing = stageFor(callDeadline(left));
+      if (outOfTime(sizing)) break;
+      const size = chunkSize(pending.slice(done), callsLeft(sizing), settings);
       const chunk = pending.slice(done, done + size);
       done += size;
-      const result = await this.processChunk(chunk, { ...stage, claims, statuses });
-      for (const message of chunk) chunkOf.set(message.message.messageId, result);
+      const chunkStage = stageFor(callDeadline(size + deferred.length, pending.length - done));
+      const result = await this.processChunk(chunk, {
+        ...chunkStage,
+        claims,
+        statuses: new StatusReader(chunkStage),
+      });
+      counts.chunks++;
+      countUnits(counts, result.units);
       for (const [key, owner] of result.claimOwners) claimOwner.set(key, owner);
+      const report = await settleBatch(
+        chunk.map((message) => {
+          const reason = result.invalid.get(message.message.messageId);
+          return { planned: message, ...(reason ? { invalid: reason } : {}), units: result.units };
+        }),
+        chunkStage,
+        { deferUncharged: true },
+      );
+      for (const message of report.deferred) deferred.push({ ...message, inFlight: result.inFlight });
+      await handOverDeadLetters(report);
+      reports.push(report);
     }
 
-    // 6. settle
-    const report = await settleBatch(
-      planned.map((message) => {
-        const chunk = chunkOf.get(message.message.messageId);
-        const reason = message.invalid ?? chunk?.invalid.get(message.message.messageId);
-        return {
-          planned: message,
-          ...(reason ? { invalid: reason } : {}),
-          ...(chunk ? { units: chunk.units } : {}),
-        };
-      }),
+    // 6. settle the rest: what was waiting on other attempts (looked at once more: they have often
+    // finished by now), what no chunk reached, and what was decided at planning.
+    const settling = this.clock();
+    const rechecked = new Map<SettledMessage['units'], Map<string, SettledUnit>>();
+    for (const message of deferred) {
+      if (!message.units || rechecked.has(message.units)) continue;
+      const units = new Map(message.units);
+      for (const [key, result] of await recheckInFlight(message.inFlight ?? [], stage)) {
+        units.set(key, { ...units.get(key)!, result });
+      }
+      rechecked.set(message.units, units);
+    }
+    const final = await settleBatch(
+      [
+        ...deferred.map((message) => ({ ...message, units: rechecked.get(message.units) ?? message.units })),
+        ...pending.slice(done).map((planned) => ({ planned })),
+        ...planned
+          .filter((m) => m.invalid || m.decided)
+          .map((message) => ({
+            planned: message,
+            ...(message.invalid ? { invalid: message.invalid } : {}),
+          })),
+      ],
       stage,
     );
-
-    // A claim whose message is dead-lettered is handed over at once, not kept until its lease ends.
-    await claims.handOver(
-      claims.held().filter((key) => report.outcomes.get(claimOwner.get(key)!)?.status === 'dead-letter'),
-    );
-    return report;
+    await handOverDeadLetters(final);
+    counts.settleMs = this.clock() - settling;
+    return mergeReports([...reports, final], counts);
   }
 
   /**
@@ -273,7 +321,7 @@ export class AccessProvisioner {
         } else if (!blocked.has(id)) {
           blocked.set(
             id,
-            problem.notReached ? outOfTimeOutcome(problem.reason) : transient(settings, problem.reason),
+            problem.uncharged ? outOfTimeOutcome(problem.reason) : transient(settings, problem.reason),
           );
         }
       }
@@ -355,12 +403,36 @@ export class AccessProvisioner {
         owners: owners.get(unit.unit.key)!,
       });
     }
-    return { units: settled, invalid, claimOwners: new Map(units.map((u) => [u.unit.key, u.owners[0]!])) };
+    return {
+      units: settled,
+      invalid,
+      claimOwners: new Map(units.map((u) => [u.unit.key, u.owners[0]!])),
+      inFlight: claimed.inFlight,
+    };
   }
 }
 
+/** One report for the batch from the reports of its settles. */
+function mergeReports(reports: readonly BatchReport[], counts: BatchReport['counts']): BatchReport {
+  const merged: BatchReport = {
+    outcomes: new Map(),
+    verdicts: new Map(),
+    requeue: new Map(),
+    deferred: [],
+    counts,
+  };
+  for (const report of reports) {
+    report.outcomes.forEach((v, k) => merged.outcomes.set(k, v));
+    report.verdicts.forEach((v, k) => merged.verdicts.set(k, v));
+    report.requeue.forEach((v, k) => merged.requeue.set(k, v));
+  }
+  return merged;
+}
+
 interface ChunkResult {
-  readonly units: ReadonlyMap<string, SettledUnit>;
+  readonly units: Map<string, SettledUnit>;
+  /** Units found in flight in another attempt (looked at again before settling). */
+  readonly inFlight: readonly PlannedUnit[];
   /** Messages of the chunk found invalid (an identity Search never came to know). */
   readonly invalid: ReadonlyMap<string, string>;
   /** Unit key → the message its claim was written for. */

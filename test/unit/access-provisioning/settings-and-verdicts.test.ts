@@ -38,6 +38,7 @@ describe('access-provisioning settings', () => {
       statusSettleMs: 60_000,
       conflictRetrySeconds: 300,
       transientRetrySeconds: 30,
+      inFlightRetrySeconds: 10,
       maxRetryAfterSeconds: 900,
       maxRecipients: 50,
       maxItems: 25,
