@@ -9,7 +9,15 @@
  * marker (or, in older API versions, the entry's `id`) names the item, and it was created after the
  * attempt began (less a clock-skew allowance).
  */
-import { errorText, iso, mapLimit, type ProcessorSettings, type StageDeps, type UnitResults } from './batch';
+import {
+  errorText,
+  iso,
+  mapLimit,
+  type ProcessorSettings,
+  type StageDeps,
+  type UnitResult,
+  type UnitResults,
+} from './batch';
 import type { ClaimedUnit } from './claim';
 import type { ClaimLedger } from './claims';
 import type { AccessItemType, RequestType } from './contract';
@@ -172,42 +180,17 @@ export async function reconcileTakenOver(
       });
       return;
     }
-    const ref = {
-      requestType: unit.requestType,
-      identityId: unit.identityId,
-      itemType: unit.item.type,
-      itemId: unit.item.id,
-    };
-    const found = findRequests(
-      entries,
-      ref,
-      takeover.since,
-      oppositeCutoff(entries, ref, claimed.latestOpposite),
-    );
+    const found = attemptsOf(entries, claimed, takeover.since);
     if (found.length > 0) {
-      deps.counts.reconciled++;
-      const accessRequestIds = requestIdsOf(found);
-      try {
-        await deps.claims.recordSubmitted(unit.key, {
-          messageId: owners[0]!,
-          at: now,
-          accessRequestIds,
-          reconciled: true,
+      results.set(
+        unit.key,
+        await recordFound(claimed, owners[0]!, found, now, deps, {
           attemptOf: takeover.messageId,
-        });
-        results.set(unit.key, {
-          submitter: owners[0]!,
-          outcome: {
-            kind: 'submitted',
-            detail:
-              `submitted by an earlier attempt (found in SailPoint's access request status, created ` +
-              `${iso(found[0]!.created)}); not submitted again`,
-            ...(accessRequestIds.length > 0 ? { accessRequestIds } : {}),
-          },
-        });
-      } catch (error) {
-        results.set(unit.key, { outcome: notRecorded(settings, error) });
-      }
+          detail: (created) =>
+            `submitted by an earlier attempt (found in SailPoint's access request status, created ${created}); ` +
+            'not submitted again',
+        }),
+      );
       return;
     }
     // SailPoint's listing lag counts from when that attempt may last have sent its POST.
@@ -256,38 +239,16 @@ export async function reconcileLastReceive(
     const { unit } = claimed.planned;
     const before = previous.get(unit.key)?.outcome;
     const entries = deps.statuses.entries(unit.identityId);
-    const ref = {
-      requestType: unit.requestType,
-      identityId: unit.identityId,
-      itemType: unit.item.type,
-      itemId: unit.item.id,
-    };
-    const found = entries
-      ? findRequests(entries, ref, claimed.attemptSince, oppositeCutoff(entries, ref, claimed.latestOpposite))
-      : [];
+    const found = entries ? attemptsOf(entries, claimed, claimed.attemptSince) : [];
     if (found.length > 0) {
-      deps.counts.reconciled++;
-      const accessRequestIds = requestIdsOf(found);
-      try {
-        await deps.claims.recordSubmitted(unit.key, {
-          messageId: owners[0]!,
-          at: now,
-          accessRequestIds,
-          reconciled: true,
-        });
-        results.set(unit.key, {
-          submitter: owners[0]!,
-          outcome: {
-            kind: 'submitted',
-            detail:
-              `submitted to SailPoint (its answer was lost; found in SailPoint's access request status, ` +
-              `created ${iso(found[0]!.created)})`,
-            ...(accessRequestIds.length > 0 ? { accessRequestIds } : {}),
-          },
-        });
-      } catch (error) {
-        results.set(unit.key, { outcome: notRecorded(settings, error) });
-      }
+      results.set(
+        unit.key,
+        await recordFound(claimed, owners[0]!, found, now, deps, {
+          detail: (created) =>
+            `submitted to SailPoint (its answer was lost; found in SailPoint's access request status, ` +
+            `created ${created})`,
+        }),
+      );
       return;
     }
     if (entries && now >= deps.claims.attemptUntil(unit.key) + settings.statusSettleMs) {
@@ -303,6 +264,50 @@ export async function reconcileLastReceive(
     });
   });
   return results;
+}
+
+/** The status entries that are this claim's attempt (since `since`, after the latest opposite request). */
+function attemptsOf(entries: readonly RequestStatusEntry[], claimed: ClaimedUnit, since: number) {
+  const { unit } = claimed.planned;
+  const ref = {
+    requestType: unit.requestType,
+    identityId: unit.identityId,
+    itemType: unit.item.type,
+    itemId: unit.item.id,
+  };
+  return findRequests(entries, ref, since, oppositeCutoff(entries, ref, claimed.latestOpposite));
+}
+
+/** An attempt SailPoint lists: recorded as submitted (reconciled), credited to `messageId`. */
+async function recordFound(
+  claimed: ClaimedUnit,
+  messageId: string,
+  found: readonly RequestStatusEntry[],
+  now: number,
+  deps: Pick<StageDeps, 'settings' | 'counts'> & { readonly claims: ClaimLedger },
+  how: { readonly attemptOf?: string; readonly detail: (created: string) => string },
+): Promise<UnitResult> {
+  deps.counts.reconciled++;
+  const accessRequestIds = requestIdsOf(found);
+  try {
+    await deps.claims.recordSubmitted(claimed.planned.unit.key, {
+      messageId,
+      at: now,
+      accessRequestIds,
+      reconciled: true,
+      ...(how.attemptOf ? { attemptOf: how.attemptOf } : {}),
+    });
+    return {
+      submitter: messageId,
+      outcome: {
+        kind: 'submitted',
+        detail: how.detail(iso(found[0]!.created)),
+        ...(accessRequestIds.length > 0 ? { accessRequestIds } : {}),
+      },
+    };
+  } catch (error) {
+    return { outcome: notRecorded(deps.settings, error) };
+  }
 }
 
 /** SailPoint has the request, our record does not: the claim stays, and the retry reconciles. */
