@@ -28,14 +28,33 @@ export function parseSettings<S extends z.ZodObject>(schema: S, env: Env = proce
   );
 }
 
+const DECIMAL_INTEGER = /^-?\d+$/;
+
 /** Small building blocks so every setting states its type, bounds and default the same way. */
 export const setting = {
+  /**
+   * A whole number written in decimal digits (an optional leading minus): `30`, never `0x1e`, `3e1`,
+   * `30.0` or `30 days`, which Number() would quietly read as something.
+   */
   integer: (def: number, bounds: { min?: number; max?: number } = {}) =>
-    z.coerce
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(bounds.min ?? 0, { error: `must be at least ${bounds.min ?? 0}` })
-      .max(bounds.max ?? Number.MAX_SAFE_INTEGER, { error: `must be at most ${bounds.max}` })
+    z
+      .union([z.string(), z.number()], { error: 'must be a whole number' })
+      .transform((value, ctx) => {
+        const text = String(value).trim();
+        if (!DECIMAL_INTEGER.test(text)) {
+          ctx.addIssue({ code: 'custom', message: 'must be a whole number in decimal digits (e.g. 30)' });
+          return z.NEVER;
+        }
+        return Number(text);
+      })
+      .pipe(
+        z
+          .number()
+          .min(bounds.min ?? 0, { error: `must be at least ${bounds.min ?? 0}` })
+          .max(bounds.max ?? Number.MAX_SAFE_INTEGER, {
+            error: `must be at most ${bounds.max ?? Number.MAX_SAFE_INTEGER}`,
+          }),
+      )
       .default(def),
   boolean: (def: boolean) =>
     z
@@ -78,11 +97,15 @@ export const sailPointSettings = z.object({
     .optional(),
   /** Explicit API base URL (the sandbox's, or a custom domain); wins over SAILPOINT_TENANT. */
   SAILPOINT_API_URL: z.url({ error: 'must be a URL' }).optional(),
+  /** Comma-separated hosts besides SailPoint's API domains that SAILPOINT_API_URL may name (a vanity or proxy domain). */
+  SAILPOINT_EXTRA_API_HOSTS: setting.list(),
   /** Local: client id/secret in env or files. AWS: a Secrets Manager secret {clientId, clientSecret}. */
   SAILPOINT_CLIENT_ID: z.string().optional(),
   SAILPOINT_CLIENT_SECRET: z.string().optional(),
   SAILPOINT_CLIENT_SECRET_FILE: z.string().optional(),
   SAILPOINT_CREDENTIALS_SECRET_ID: z.string().optional(),
+  /** Seconds the credential is used before the secret (or secret file) is read again; a rejected one is re-read at once. */
+  SAILPOINT_SECRET_MAX_AGE_SECONDS: setting.integer(300, { min: 10, max: 86_400 }),
   SAILPOINT_TIMEOUT_MS: setting.integer(10_000, { min: 100, max: 120_000 }),
   SAILPOINT_MAX_ATTEMPTS: setting.integer(5, { min: 1, max: 20 }),
   SAILPOINT_MAX_RETRY_MS: setting.integer(60_000, { min: 0, max: 900_000 }),

@@ -1,10 +1,16 @@
-import { eventOrderKey, parseAbsenceEvent } from '../../../functions/absence-reassignment/event';
+import {
+  eventOrderKey,
+  normalizeOrderKey,
+  parseAbsenceEvent,
+  preciseUtc,
+} from '../../../functions/absence-reassignment/event';
+import { spId } from '../../support/sailpoint-ids';
 
 const start = {
   eventId: 'evt-1',
   type: 'ABSENCE_STARTED',
   absenceId: 'leave-1',
-  identityId: 'id-1',
+  identityId: spId('id-1'),
   startDate: '2030-07-01T08:00:00+02:00',
   endDate: '2030-07-15T18:00:00Z',
   occurredAt: '2030-06-01T10:00:00Z',
@@ -32,12 +38,12 @@ describe('absence event contract', () => {
     const parsed = parse({
       ...start,
       endDate: null,
-      delegateId: 'id-2',
+      delegateId: spId('id-2'),
       configTypes: ['MANUAL_TASKS', 'ACCESS_REQUESTS'],
     });
     expect(parsed.ok && parsed.event).toMatchObject({
       endDate: null,
-      delegateId: 'id-2',
+      delegateId: spId('id-2'),
       configTypes: ['ACCESS_REQUESTS', 'MANUAL_TASKS'],
     });
   });
@@ -47,7 +53,7 @@ describe('absence event contract', () => {
       eventId: 'e',
       type: 'ABSENCE_CANCELLED',
       absenceId: 'a',
-      identityId: 'i',
+      identityId: spId('i'),
       occurredAt: '2030-06-02T00:00:00Z',
     });
     expect(parsed.ok).toBe(true);
@@ -79,7 +85,17 @@ describe('absence event contract', () => {
       'must not repeat a work type',
     ],
     ['an empty work type list', { ...start, configTypes: [] }, 'must name at least one work type'],
-    ['a misspelt field (it would silently mean "the manager")', { ...start, delegate: 'id-2' }, 'delegate'],
+    [
+      'a misspelt field (it would silently mean "the manager")',
+      { ...start, delegate: spId('id-2') },
+      'delegate',
+    ],
+    [
+      'an identity id that is a dot segment (it would change the API path called)',
+      { ...start, identityId: '..' },
+      'identityId: must be a SailPoint id: 32 hexadecimal characters',
+    ],
+    ['a readable delegate id', { ...start, delegateId: 'vic' }, 'delegateId: must be a SailPoint id'],
   ])('refuses %s with a reason that names the problem', (_what, body, expected) => {
     const parsed = parse(body);
     expect(parsed.ok).toBe(false);
@@ -94,5 +110,21 @@ describe('absence event contract', () => {
     const b = eventOrderKey({ occurredAt: '2030-06-01T10:00:00.000Z', eventId: 'c' });
     const c = eventOrderKey({ occurredAt: '2030-06-01T10:00:01.000Z', eventId: 'a' });
     expect([c, b, a].sort()).toEqual([a, b, c]);
+  });
+
+  it('keeps occurredAt below the millisecond, in UTC, so events 0.8 ms apart stay apart (#11)', () => {
+    expect(preciseUtc('2030-06-01T10:00:00.0001+02:00')).toBe('2030-06-01T08:00:00.0001Z');
+    expect(preciseUtc('2030-06-01T10:00:00.123456789123Z')).toBe('2030-06-01T10:00:00.123456789Z');
+    expect(preciseUtc('2030-06-01T10:00:00Z')).toBe('2030-06-01T10:00:00.000Z');
+    expect(preciseUtc('2030-06-01T10:00:00.5Z')).toBe('2030-06-01T10:00:00.500Z');
+    const parsed = parse({ ...start, occurredAt: '2030-06-01T10:00:00.0009Z' });
+    expect(parsed.ok && parsed.event.occurredAt).toBe('2030-06-01T10:00:00.0009Z');
+
+    const earlier = eventOrderKey({ occurredAt: '2030-06-01T10:00:00.0001Z', eventId: 'z' });
+    const later = eventOrderKey({ occurredAt: '2030-06-01T10:00:00.0009Z', eventId: 'a' });
+    const sameMs = eventOrderKey({ occurredAt: '2030-06-01T10:00:00.000Z', eventId: 'y' });
+    expect([later, earlier, sameMs].sort()).toEqual([sameMs, earlier, later]);
+    // A key stored before nanoseconds were kept compares like today's.
+    expect(normalizeOrderKey('2030-06-01T10:00:00.000Z|y')).toBe(sameMs);
   });
 });
