@@ -3,7 +3,7 @@
  * lib/function-environment.ts), so the benchmarks run what a default deployment runs.
  */
 import { visibilityTimeoutSeconds } from '../../lib/constructs/work-queue';
-import { perInstanceSailPointBudget, sailPointInstances } from '../../lib/function-environment';
+import { instancesSharingCredential, perInstanceSailPointBudget } from '../../lib/function-environment';
 import { stackConfigSchema } from '../../lib/stack-config';
 
 // The tenant name only satisfies the schema; nothing is called.
@@ -11,12 +11,13 @@ const config = stackConfigSchema.parse({ sailPoint: { tenant: 'bench' } });
 const access = config.accessProvisioning;
 
 export const STACK_DEFAULTS = {
-  /** sailPoint.requestsPer10s: the deployment's budget over every SailPoint caller. */
+  /** sailPoint.requestsPer10s: the budget of one credential (client id) over every instance using it. */
   requestsPer10s: config.sailPoint.requestsPer10s,
-  /** How many instances share it (sweep, access, absence + its re-check). */
-  sailPointCallers: Object.values(sailPointInstances(config)).reduce((a, b) => a + b, 0),
+  /** How many instances share access provisioning's credential (by default one credential for all:
+   *  sweep, access, absence + its re-check). */
+  sailPointCallers: instancesSharingCredential(config, 'accessProvisioning'),
   /** SAILPOINT_REQUESTS_PER_10S of each access-provisioning instance. */
-  perInstanceBudget: perInstanceSailPointBudget(config),
+  perInstanceBudget: perInstanceSailPointBudget(config, 'accessProvisioning'),
   maxConcurrency: access.maxConcurrency,
   batchSize: access.batchSize,
   timeoutSeconds: access.timeoutSeconds,
