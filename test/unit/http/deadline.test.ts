@@ -6,6 +6,7 @@ import {
   type HttpOptions,
   type NoResponse,
 } from '../../../functions/shared/http';
+import { rejection } from '../../support/rejection';
 
 class FakeError extends ServiceCallError {
   constructor(
@@ -61,15 +62,6 @@ function failing(...errors: unknown[]) {
     return 'ok';
   };
   return { fn, attempts };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('ResilientHttp with a deadline', () => {
