@@ -12,7 +12,7 @@ import {
   type SailPointClientOptions,
 } from '../../../functions/shared/sailpoint';
 import { CLIENT_ID, CLIENT_SECRET, FakeSailPoint, type Reply } from './fake-sailpoint';
-import { rejection } from '../../support/rejection';
+import { rejection } from '../../support/async';
 
 const ItemSchema = z.looseObject({ id: z.string() });
 const ok = (json: unknown = { id: 'x' }): Reply => ({ status: 200, json });
