@@ -127,6 +127,7 @@ export async function runFaultRun(): Promise<void> {
     await runPhase('A (grants, revokes, re-sends, invalid)', workload.phaseA);
     const afterA = unitCounts(pipeline.sandbox.requestLog, workload.expectedA).accepted;
     const { phaseB, phaseC, expectedB } = laterPhases(workload, afterA, config.messages);
+    const pairGrants = [...expectedB].map((k) => k.replace(/^REVOKE_ACCESS\|/, 'GRANT_ACCESS|'));
     await runPhase('B (revokes of access granted in A)', phaseB);
     await runPhase('C (producer re-sends of revoked GRANTs)', phaseC);
     const total = workload.phaseA.length + phaseB.length + phaseC.length;
@@ -149,7 +150,7 @@ export async function runFaultRun(): Promise<void> {
       byKind.set(kind, (byKind.get(kind) ?? new Set()).add(d.sourceMessageId));
       if (kind === 'valid') reasons.set(d.sourceMessageId, d.reason);
     }
-    const invalidSent = [...workload.kinds.values()].filter((k) => k !== 'valid').length;
+    const invalidSent = (workload.counts.malformed ?? 0) + (workload.counts['rule-breaking'] ?? 0);
     const invalidDead = (byKind.get('malformed')?.size ?? 0) + (byKind.get('rule-breaking')?.size ?? 0);
     const versions = callsPerVersion(log);
     const { counters } = pipeline;
@@ -164,7 +165,7 @@ export async function runFaultRun(): Promise<void> {
     print();
     print(
       `also: ${units.accepted.size} units accepted; ${otherUnexpected} accepted units outside the workload; ` +
-        `invalid messages dead-lettered ${invalidDead} of ${invalidSent} distinct; ` +
+        `invalid messages dead-lettered ${invalidDead} of ${invalidSent}; ` +
         `${[...versions].map(([v, c]) => `${v} ${c.calls} calls (${c.rateLimited} gateway 429s, ${c.faulted} faulted)`).join(', ')}; ` +
         `${counters.invocations} invocations (latency p50 ${percentile(counters.latenciesMs, 50).toFixed(0)} ms, ` +
         `p99 ${percentile(counters.latenciesMs, 99).toFixed(0)} ms), ${counters.crashesAfterPost} crashes after a POST, ` +
@@ -173,6 +174,14 @@ export async function runFaultRun(): Promise<void> {
     const show = (title: string, keys: string[]) => {
       if (keys.length > 0) print(`  ${title}: ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ' …' : ''}`);
     };
+    const twice = [...units.accepted].filter(([, n]) => n > 1).map(([k]) => k);
+    const resent = new Set(pairGrants);
+    const revoked = new Set([...expectedB]);
+    print(
+      `  of the units POSTed twice, ${twice.filter((k) => resent.has(k)).length} are GRANTs the producer re-sent ` +
+        `after their REVOKE (phase C); of the units missing, ${[...expected].filter((k) => !units.accepted.has(k) && revoked.has(k)).length} ` +
+        `are REVOKEs of access granted in phase A (phase B)`,
+    );
     show(
       'posted twice',
       [...units.accepted].filter(([, n]) => n > 1).map(([k, n]) => `${k} ×${n}`),
