@@ -29,9 +29,14 @@ import type { SailPointTransport } from '../shared/sailpoint';
 import { createSailPointClientFromEnv, sailPointApiUrlFromSettings } from '../shared/sailpoint/from-settings';
 import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../shared/sailpoint/rights';
 import { DynamoAbsenceStore } from './absence-store';
+import { delegatePolicyOf, type DelegatePolicy } from './delegate-policy';
 import { parseAbsenceEvent } from './event';
 import { createDeferredRecheck, type DeferredRecheckEvent, type DeferredRecheckSummary } from './recheck';
-import { loadAbsenceReassignmentSettings, type AbsenceReassignmentSettings } from './settings';
+import {
+  delegatePolicyFromSettings,
+  loadAbsenceReassignmentSettings,
+  type AbsenceReassignmentSettings,
+} from './settings';
 import { SailPointReassignmentGateway, type ReassignmentGateway } from './sailpoint-gateway';
 import { AbsenceWorkflow, type EventResult, type RemainingTime } from './workflow';
 
@@ -54,6 +59,10 @@ export interface AbsenceReassignmentHandlerDeps {
   readonly retentionDays?: number;
   /** OCCURRED_AT_TOLERANCE_SECONDS (default 300). */
   readonly occurredAtToleranceSeconds?: number;
+  /** DELEGATE_POLICY with DELEGATE_ALLOW_LIST (default chain-or-peers). */
+  readonly delegatePolicy?: DelegatePolicy;
+  /** MAX_ABSENCE_DAYS (default 180). */
+  readonly maxAbsenceDays?: number;
   /** The SailPoint port; default: the adapter over `sailpoint` (tests may pass their own). */
   readonly gateway?: ReassignmentGateway;
 }
@@ -153,6 +162,8 @@ export function createAbsenceReassignmentHandler(
     log: deps.log,
     options: {
       maxDelegateHops: deps.maxDelegateHops ?? 5,
+      delegatePolicy: deps.delegatePolicy ?? delegatePolicyOf('chain-or-peers', []),
+      maxAbsenceDays: deps.maxAbsenceDays ?? 180,
       ...(deps.occurredAtToleranceSeconds === undefined
         ? {}
         : { occurredAtToleranceMs: deps.occurredAtToleranceSeconds * 1000 }),
@@ -206,14 +217,17 @@ export function createAbsenceReassignmentHandler(
     const parsed = parseAbsenceEvent(message.body);
     if (!parsed.ok) return { status: 'dead-letter', reason: parsed.reason };
     const { event } = parsed;
+    // Who sent it (an IAM user id, or role id:session), kept with the absence; SQS may not say.
+    const producer = message.record.attributes?.SenderId || null;
     const context = {
       messageId: message.messageId,
       eventId: event.eventId,
       absenceId: event.absenceId,
       type: event.type,
+      producer,
     };
     try {
-      const result = await workflow.handle(event, remaining);
+      const result = await workflow.handle(event, remaining, { producer });
       counts[OUTCOME_COUNTER[result.outcome]]++;
       if (result.delegateSubstituted) counts.delegatesSubstituted++;
       counts.configurationsCreated += result.changes.created;
@@ -291,6 +305,8 @@ export async function createAbsenceReassignmentHandlerFromEnv(
     maxDelegateHops: settings.DELEGATE_MAX_HOPS,
     retentionDays: settings.ABSENCE_RETENTION_DAYS,
     occurredAtToleranceSeconds: settings.OCCURRED_AT_TOLERANCE_SECONDS,
+    delegatePolicy: delegatePolicyFromSettings(settings),
+    maxAbsenceDays: settings.MAX_ABSENCE_DAYS,
   });
 }
 

@@ -29,7 +29,10 @@ import { DynamoAbsenceStore } from '../../functions/absence-reassignment/absence
 import type { AbsenceEventInput } from '../../functions/absence-reassignment/event';
 import { createAbsenceReassignmentHandler } from '../../functions/absence-reassignment/handler';
 import { describeWindow } from '../../functions/absence-reassignment/policy';
-import { loadAbsenceReassignmentSettings } from '../../functions/absence-reassignment/settings';
+import {
+  delegatePolicyFromSettings,
+  loadAbsenceReassignmentSettings,
+} from '../../functions/absence-reassignment/settings';
 import { createDocumentClient } from '../../functions/shared/aws';
 import { RecordingNotifier } from '../../functions/shared/notifier';
 import { silentLog } from '../../functions/shared/observability';
@@ -92,6 +95,8 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
     log: silentLog, // the demo prints its own summary
     maxDelegateHops: settings.DELEGATE_MAX_HOPS,
     retentionDays: settings.ABSENCE_RETENTION_DAYS,
+    delegatePolicy: delegatePolicyFromSettings(settings),
+    maxAbsenceDays: settings.MAX_ABSENCE_DAYS,
   };
   const handler = createAbsenceReassignmentHandler(handlerDeps);
   const store = new DynamoAbsenceStore(doc, settings.ABSENCES_TABLE, settings.ABSENCE_RETENTION_DAYS);
