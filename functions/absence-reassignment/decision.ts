@@ -21,7 +21,7 @@ import {
   type DelegateDirectory,
   type DelegateResolution,
 } from './delegate-chain';
-import { eventOrderKey, type AbsenceEvent, type AbsenceWindowEvent } from './event';
+import { eventOrderKey, type AbsenceEvent } from './event';
 import type { DelegatePolicy } from './delegate-policy';
 import type { AbsenceRecord, AbsenceWindow, Dependency } from './model';
 import { NOTICE_KINDS, withNotice } from './notices';
