@@ -1,0 +1,59 @@
+/**
+ * Identity Deleted: the identity's open findings are closed (RESOLVED, reason `identity deleted`) and
+ * the mapper's attribute snapshot of it is dropped. Idempotent: a re-delivery finds nothing open.
+ * Which findings belong to an identity: those of the sources whose subjects a SailPoint identity owns
+ * (a stale token's owner); Cognigy findings are about Cognigy users and are left alone.
+ */
+import { randomUUID } from 'node:crypto';
+import { isOpen, type FindingsStore } from '../shared/findings';
+import { FINDINGS_SOURCE as STALE_TOKEN_SOURCE } from '../stale-token-sweep/sweep';
+import type { AttributeSnapshotStore } from './attribute-snapshots';
+import type { IdentityDeleted } from './payloads';
+
+/** Finding sources whose `owner.id` is a SailPoint identity. */
+export const IDENTITY_OWNED_FINDING_SOURCES: readonly string[] = [STALE_TOKEN_SOURCE];
+
+export const IDENTITY_DELETED_REASON = 'identity deleted';
+
+export interface IdentityDeletionResult {
+  readonly findingsClosed: number;
+}
+
+export class IdentityDeletion {
+  constructor(
+    private readonly deps: {
+      readonly findings: FindingsStore;
+      readonly snapshots: AttributeSnapshotStore;
+      readonly now: () => Date;
+    },
+  ) {}
+
+  async handle(payload: IdentityDeleted, eventTime: string): Promise<IdentityDeletionResult> {
+    const identityId = payload.identity.id;
+    let findingsClosed = 0;
+    for (const source of IDENTITY_OWNED_FINDING_SOURCES) {
+      const existing = await this.deps.findings.list(source);
+      const open = existing.filter((f) => isOpen(f.status) && f.owner?.id === identityId);
+      if (open.length === 0) continue;
+      const result = await this.deps.findings.reconcile(
+        source,
+        open.map((f) => ({
+          subjectId: f.subjectId,
+          status: 'RESOLVED' as const,
+          reason: IDENTITY_DELETED_REASON,
+          facts: { identityDeletedAt: eventTime },
+        })),
+        { now: this.deps.now(), runId: randomUUID(), existing, unobserved: 'keep' },
+      );
+      if (result.failed.length > 0) {
+        // What was written stays written; the retry closes the rest (the closed ones are no-ops then).
+        throw new Error(
+          `could not close ${result.failed.length} finding(s) of deleted identity ${identityId}: ${result.failed[0]!.error}`,
+        );
+      }
+      findingsClosed += result.changes.length;
+    }
+    await this.deps.snapshots.delete(identityId);
+    return { findingsClosed };
+  }
+}
