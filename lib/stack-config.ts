@@ -10,6 +10,7 @@
  */
 import * as z from 'zod';
 import { resolveSailPointApiUrl } from '../functions/shared/sailpoint/api-url';
+import { eventTriggersConfigSchema } from './constructs/event-triggers-config';
 import {
   checkWorkflowSettings,
   instancesSharingCredential,
@@ -459,6 +460,9 @@ export const stackConfigSchema = z
         }
       })
       .prefault({}),
+
+    /** ISC event triggers through EventBridge (lib/constructs/event-triggers-config.ts, docs/event-triggers.md); off by default. */
+    eventTriggers: eventTriggersConfigSchema,
 
     cognigyAudit: z
       .object({

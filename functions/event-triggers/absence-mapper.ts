@@ -49,7 +49,9 @@ export class AbsenceMapper {
         event = absenceEventOf(this.mapping, snapshot, next ? before : undefined);
       } catch (error) {
         if (!(error instanceof UnreadableAbsenceError)) throw error;
-        throw new PermanentMessageError(`absence attributes of ${identityId} are unreadable: ${error.message}`);
+        throw new PermanentMessageError(
+          `absence attributes of ${identityId} are unreadable: ${error.message}`,
+        );
       }
       await this.queue.send(event);
       return {

@@ -53,7 +53,10 @@ export const AbsenceAttributeMappingSchema = z
     }
     const names = [m.status?.attribute, m.startDate, m.endDate].filter((n) => n !== undefined);
     if (new Set(names).size !== names.length) {
-      ctx.addIssue({ code: 'custom', message: 'status, startDate and endDate must name different attributes' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'status, startDate and endDate must name different attributes',
+      });
     }
   });
 export type AbsenceAttributeMapping = z.infer<typeof AbsenceAttributeMappingSchema>;

@@ -14,7 +14,10 @@ export interface AttributeSnapshotStore {
   delete(identityId: string): Promise<void>;
 }
 
-export const snapshotKey = (identityId: string) => ({ pk: `IDENTITY#${identityId}`, sk: 'MAPPED-ATTRIBUTES' });
+export const snapshotKey = (identityId: string) => ({
+  pk: `IDENTITY#${identityId}`,
+  sk: 'MAPPED-ATTRIBUTES',
+});
 
 export class DynamoAttributeSnapshotStore implements AttributeSnapshotStore {
   constructor(

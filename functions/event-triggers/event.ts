@@ -12,7 +12,11 @@ import {
 import { TRIGGERS, triggerOfSource, type TriggerKey, type TriggerSources } from './triggers';
 
 export type TriggerEvent = {
-  [K in TriggerKey]: { readonly trigger: K; readonly envelope: EventBridgeEnvelope; readonly payload: PayloadOf[K] };
+  [K in TriggerKey]: {
+    readonly trigger: K;
+    readonly envelope: EventBridgeEnvelope;
+    readonly payload: PayloadOf[K];
+  };
 }[TriggerKey];
 
 export type ParsedTriggerEvent = { ok: true; event: TriggerEvent } | { ok: false; reason: string };
@@ -26,7 +30,10 @@ export function parseTriggerEvent(body: string, sources: TriggerSources): Parsed
   }
   const envelope = EventBridgeEnvelopeSchema.safeParse(json);
   if (!envelope.success) {
-    return { ok: false, reason: `invalid trigger event: not an EventBridge event: ${describeIssues(envelope.error)}` };
+    return {
+      ok: false,
+      reason: `invalid trigger event: not an EventBridge event: ${describeIssues(envelope.error)}`,
+    };
   }
   const { source } = envelope.data;
   const trigger = triggerOfSource(sources, source);

@@ -18,7 +18,13 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient, createSqsClient } from '../shared/aws';
 import { FindingsStore } from '../shared/findings';
-import { addCountMetrics, createLogger, createMetrics, logSinkOf, type LogSink } from '../shared/observability';
+import {
+  addCountMetrics,
+  createLogger,
+  createMetrics,
+  logSinkOf,
+  type LogSink,
+} from '../shared/observability';
 import { outcomeOfError, type MessageOutcome } from '../shared/queue/outcomes';
 import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
@@ -110,7 +116,10 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
     }
   };
 
-  const handleMessage = async (message: QueueMessage, counts: EventTriggerCounts): Promise<MessageOutcome> => {
+  const handleMessage = async (
+    message: QueueMessage,
+    counts: EventTriggerCounts,
+  ): Promise<MessageOutcome> => {
     const parsed = parseTriggerEvent(message.body, deps.sources);
     if (!parsed.ok) return { status: 'dead-letter', reason: parsed.reason };
     try {
@@ -175,7 +184,9 @@ export function createEventTriggersHandlerFromEnv(
     absencesTable: settings.ABSENCES_TABLE,
     findingsTable: settings.FINDINGS_TABLE,
     ...(settings.ABSENCE_ATTRIBUTE_MAPPING ? { absenceMapping: settings.ABSENCE_ATTRIBUTE_MAPPING } : {}),
-    ...(settings.ABSENCE_QUEUE_URL ? { absenceQueue: new SqsAbsenceQueue(sqs, settings.ABSENCE_QUEUE_URL) } : {}),
+    ...(settings.ABSENCE_QUEUE_URL
+      ? { absenceQueue: new SqsAbsenceQueue(sqs, settings.ABSENCE_QUEUE_URL) }
+      : {}),
     ...queueDepsFromSettings(settings, sqs),
     log,
     metrics: createMetrics(SERVICE_NAME),

@@ -41,7 +41,11 @@ export function emitTrigger(
       resources: [],
       detail: {
         ...structuredClone(payload),
-        _metadata: { triggerId: TRIGGERS[trigger].id, triggerType: 'fireAndForget', invocationId: randomUUID() },
+        _metadata: {
+          triggerId: TRIGGERS[trigger].id,
+          triggerType: 'fireAndForget',
+          invocationId: randomUUID(),
+        },
       },
     };
     sent.push(envelope);
@@ -56,7 +60,9 @@ export function deliver(triggers: SandboxEventTriggers, envelope: EventBridgeEnv
   const delivery = Promise.resolve()
     .then(() => triggers.deliver(envelope))
     .catch((error: unknown) => {
-      process.stderr.write(`sandbox event delivery failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `sandbox event delivery failed: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
     });
   triggers.pending.add(delivery);
   void delivery.finally(() => triggers.pending.delete(delivery));
@@ -194,7 +200,10 @@ export function changeIdentityAttributes(
   const identity = state.identities.get(identityId);
   if (!identity) throw new Error(`sandbox: unknown identity ${identityId}`);
   const changes = Object.entries(values)
-    .filter(([attribute, value]) => JSON.stringify(identity.attributes[attribute] ?? null) !== JSON.stringify(value))
+    .filter(
+      ([attribute, value]) =>
+        JSON.stringify(identity.attributes[attribute] ?? null) !== JSON.stringify(value),
+    )
     .map(([attribute, value]) => ({
       attribute,
       oldValue: (identity.attributes[attribute] ?? null) as AttributeValue,

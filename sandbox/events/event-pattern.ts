@@ -28,20 +28,24 @@ function fieldOf(value: unknown, key: string): unknown {
     const found = value.map((v) => fieldOf(v, key)).filter((v) => v !== ABSENT);
     return found.length > 0 ? found.flat() : ABSENT;
   }
-  if (value !== null && typeof value === 'object' && key in value) return (value as Record<string, unknown>)[key];
+  if (value !== null && typeof value === 'object' && key in value)
+    return (value as Record<string, unknown>)[key];
   return ABSENT;
 }
 
 function matchField(expected: unknown, actual: unknown): boolean {
   if (Array.isArray(expected)) {
-    if (expected.length === 0) throw new UnsupportedPatternError('an empty list matches nothing: EventBridge refuses it');
+    if (expected.length === 0)
+      throw new UnsupportedPatternError('an empty list matches nothing: EventBridge refuses it');
     return expected.some((alternative) => matchLeaf(alternative, actual));
   }
   if (expected !== null && typeof expected === 'object') {
     if (actual === ABSENT || actual === null || typeof actual !== 'object') return false;
     return matchesPattern(expected as Record<string, unknown>, actual);
   }
-  throw new UnsupportedPatternError(`a pattern field must be a list or an object, got ${JSON.stringify(expected)}`);
+  throw new UnsupportedPatternError(
+    `a pattern field must be a list or an object, got ${JSON.stringify(expected)}`,
+  );
 }
 
 function matchLeaf(alternative: unknown, actual: unknown): boolean {
@@ -69,7 +73,9 @@ function applyOperator(operator: string, argument: unknown, value: unknown): boo
     case 'suffix':
       return text !== undefined && typeof argument === 'string' && text.endsWith(argument);
     case 'equals-ignore-case':
-      return text !== undefined && typeof argument === 'string' && text.toLowerCase() === argument.toLowerCase();
+      return (
+        text !== undefined && typeof argument === 'string' && text.toLowerCase() === argument.toLowerCase()
+      );
     case 'wildcard': {
       if (text === undefined || typeof argument !== 'string') return false;
       const regex = new RegExp(`^${argument.split('*').map(escapeRegex).join('.*')}$`);

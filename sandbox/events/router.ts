@@ -35,7 +35,12 @@ export class LocalEventBridge {
     return this;
   }
 
-  addRule(bus: string, name: string, pattern: Readonly<Record<string, unknown>>, ...targets: EventTarget[]): this {
+  addRule(
+    bus: string,
+    name: string,
+    pattern: Readonly<Record<string, unknown>>,
+    ...targets: EventTarget[]
+  ): this {
     const rules = this.buses.get(bus);
     if (!rules) throw new Error(`local EventBridge: no bus ${bus}`);
     rules.push({ name, pattern, targets });

@@ -44,7 +44,9 @@ export function createEventTriggerState(): SandboxEventTriggers {
     deliver: () => undefined,
     pending,
     approvalComment: (record) =>
-      record.decision === 'REJECTED' ? `Rejected by the sandbox approver: ${record.item.name} is not granted` : null,
+      record.decision === 'REJECTED'
+        ? `Rejected by the sandbox approver: ${record.item.name} is not granted`
+        : null,
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);
     },

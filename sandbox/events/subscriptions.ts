@@ -91,7 +91,8 @@ export function registerTriggerSubscriptionRoutes(app: FastifyInstance, ctx: San
     if (!triggerName) problems.push(`triggerId: trigger ${input.triggerId} was not found`);
     if (input.type === 'EVENTBRIDGE' && !input.eventBridgeConfig)
       problems.push('eventBridgeConfig: is required for an EVENTBRIDGE subscription');
-    if (input.type === 'HTTP' && !input.httpConfig) problems.push('httpConfig: is required for an HTTP subscription');
+    if (input.type === 'HTTP' && !input.httpConfig)
+      problems.push('httpConfig: is required for an HTTP subscription');
     if (input.filter !== undefined) {
       const problem = filterProblem(input.filter);
       if (problem) problems.push(`filter: ${problem}`);
@@ -100,7 +101,9 @@ export function registerTriggerSubscriptionRoutes(app: FastifyInstance, ctx: San
       problems.push(`name: a subscription named ${input.name} already exists`);
     const ofTrigger = [...subscriptions.values()].filter((s) => s.triggerId === input.triggerId).length;
     if (ofTrigger >= MAX_SUBSCRIPTIONS_PER_TRIGGER)
-      problems.push(`triggerId: ${input.triggerId} already has ${MAX_SUBSCRIPTIONS_PER_TRIGGER} subscriptions`);
+      problems.push(
+        `triggerId: ${input.triggerId} already has ${MAX_SUBSCRIPTIONS_PER_TRIGGER} subscriptions`,
+      );
     if (problems.length > 0) {
       throw new SailpointError(
         400,
