@@ -128,7 +128,7 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
       const identity = await new STSClient(config).send(new GetCallerIdentityCommand({}));
       return identity.Arn ?? 'unknown AWS principal';
     },
-    // The stack's secret is the functions' own: the operator brings an admin credential in the environment.
+    // The stack's secret is the functions' own: an operator brings an admin credential in the environment.
     sailPointEnv: () => process.env,
   };
 }

@@ -166,22 +166,28 @@ export function registerTriggers(program: Command, ctx: CommandContext): void {
       )
       .option('--dry-run', 'only say what would be created'),
   ).action(
-    async (options: {
-      awsAccount: string;
-      awsRegion: string;
-      triggers?: string;
-      absenceMapping?: string;
-      dryRun?: boolean;
-      json?: boolean;
-    }) => {
+    async (
+      options: {
+        awsAccount: string;
+        awsRegion: string;
+        triggers?: string;
+        absenceMapping?: string;
+        dryRun?: boolean;
+        json?: boolean;
+      },
+      command: Command,
+    ) => {
       if (!/^\d{12}$/.test(options.awsAccount))
         throw new CliError('--aws-account: must be a 12-digit AWS account id');
       if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.awsRegion))
         throw new CliError('--aws-region: must be an AWS region such as eu-central-1');
       const chosen = options.triggers ? parseTriggers(options.triggers) : [...SUBSCRIBABLE_TRIGGERS];
       const mapping = options.absenceMapping ? parseMapping(options.absenceMapping) : undefined;
-      const target = await ctx.target();
-      const client = await createSailPointClientFromEnv(target.sailPointEnv());
+      // Only SailPoint is needed: the local stack's sandbox with --local, else the environment's tenant.
+      const local = (command.optsWithGlobals() as { local?: boolean }).local === true;
+      const client = await createSailPointClientFromEnv(
+        local ? (await ctx.target()).sailPointEnv() : process.env,
+      );
       const results = await subscribeTriggers(client, {
         awsAccount: options.awsAccount,
         awsRegion: options.awsRegion,
