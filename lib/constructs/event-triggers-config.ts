@@ -18,6 +18,7 @@
 import * as z from 'zod';
 import { AbsenceAttributeMappingSchema } from '../../functions/event-triggers/absence-mapping';
 import { partnerSourceProblem, TRIGGERS, type TriggerKey } from '../../functions/event-triggers/triggers';
+import { integer } from '../setting-values';
 
 /** Triggers whose handling is built (the others are refused until it is: never consumed and dropped). */
 export const HANDLED_TRIGGERS: readonly TriggerKey[] = ['identityAttributesChanged', 'identityDeleted'];
@@ -33,14 +34,6 @@ const source = (trigger: TriggerKey) =>
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .optional();
-
-const integer = (def: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` })
-    .default(def);
 
 /** A JSON object in cdk.json, or its JSON text on the command line (-c key='{"…"}'). */
 const jsonObject = <T extends z.ZodType>(schema: T) =>

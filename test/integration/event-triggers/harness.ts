@@ -36,6 +36,7 @@ import {
   uniqueName,
 } from '../../support/emulators';
 import { PAT_CLIENT, manualClock } from '../sandbox/helpers';
+import { heldConfigurations } from '../absence-reassignment/harness';
 
 export const NOW = '2030-06-01T12:00:00.000Z';
 export const FARID = '2c9180aa000000000000000000000006'; // manager: Dev
@@ -184,15 +185,7 @@ export async function triggerHarness(options: TriggerHarnessOptions = {}) {
     async absenceMessages() {
       return receiveAll(sqs, absenceQueue.queueUrl);
     },
-    configurations(identityId: string) {
-      const held = sandbox.state.reassignments.get(identityId);
-      return Object.fromEntries(
-        [...(held?.entries() ?? [])].map(([type, c]) => [
-          type,
-          { to: c.targetId, startDate: c.startDate, endDate: c.endDate },
-        ]),
-      );
-    },
+    configurations: (identityId: string) => heldConfigurations(sandbox, identityId),
     total(name: keyof EventTriggerCounts) {
       return counts.reduce((sum, c) => sum + c[name], 0);
     },
