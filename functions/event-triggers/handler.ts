@@ -31,6 +31,7 @@ import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch'
 import type { AbsenceAttributeMapping } from './absence-mapping';
 import { AbsenceMapper } from './absence-mapper';
 import { SqsAbsenceQueue, type AbsenceQueue } from './absence-queue';
+import { DynamoAbsenceStore } from '../absence-reassignment/absence-store';
 import { DynamoAttributeSnapshotStore } from './attribute-snapshots';
 import { parseTriggerEvent, type TriggerEvent } from './event';
 import { IdentityDeletion } from './identity-deleted';
@@ -46,6 +47,7 @@ export interface EventTriggersHandlerDeps {
   readonly findingsTable: string;
   /** Needed when identityAttributesChanged is consumed. */
   readonly absenceMapping?: AbsenceAttributeMapping;
+  /** Needed when identityAttributesChanged or identityDeleted is consumed. */
   readonly absenceQueue?: AbsenceQueue;
   readonly sqs: SQSClient;
   readonly queueUrl: string;
@@ -63,6 +65,7 @@ const METRIC_NAMES = {
   absenceEventsSent: 'AbsenceEventsSent',
   identitiesDeleted: 'IdentitiesDeleted',
   findingsClosed: 'FindingsClosed',
+  absencesCancelled: 'AbsencesCancelled',
   retried: 'Retried',
   deadLettered: 'DeadLettered',
 } as const;
@@ -83,6 +86,9 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
   const deletion = new IdentityDeletion({
     findings: new FindingsStore({ doc: deps.doc, tableName: deps.findingsTable, log: deps.log }),
     snapshots,
+    // Reads only: the retention (an expiry for writes) plays no part.
+    absences: new DynamoAbsenceStore(deps.doc, deps.absencesTable, 0),
+    ...(deps.absenceQueue ? { absenceQueue: deps.absenceQueue } : {}),
     now,
   });
 
@@ -107,8 +113,12 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
         const result = await deletion.handle(event.payload, event.envelope.time);
         counts.identitiesDeleted++;
         counts.findingsClosed += result.findingsClosed;
+        counts.absencesCancelled += result.absencesCancelled;
         deps.log.info('identity deleted', { identityId: event.payload.identity.id, ...result });
-        return { status: 'done', detail: `${result.findingsClosed} finding(s) closed` };
+        return {
+          status: 'done',
+          detail: `${result.findingsClosed} finding(s) closed, ${result.absencesCancelled} absence(s) cancelled`,
+        };
       }
       default:
         // Refused by the stack's settings until handled (docs/event-triggers.md): never silently done.

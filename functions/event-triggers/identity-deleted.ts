@@ -1,12 +1,16 @@
 /**
- * Identity Deleted: the identity's open findings are closed (RESOLVED, reason `identity deleted`) and
- * the mapper's attribute snapshot of it is dropped. Idempotent: a re-delivery finds nothing open.
+ * Identity Deleted: the identity's open findings are closed (RESOLVED, reason `identity deleted`), its
+ * active absences are cancelled through the absence queue (ABSENCE_CANCELLED, eventId
+ * `identity-deleted-<absenceId>`: a re-delivery is a duplicate there), and the mapper's attribute
+ * snapshot of it is dropped. Idempotent: a re-delivery finds nothing open.
  * Which findings belong to an identity: those of the sources whose subjects a SailPoint identity owns
  * (a stale token's owner); Cognigy findings are about Cognigy users and are left alone.
  */
 import { randomUUID } from 'node:crypto';
 import { isOpen, type FindingsStore } from '../shared/findings';
 import { FINDINGS_SOURCE as STALE_TOKEN_SOURCE } from '../stale-token-sweep/sweep';
+import type { AbsenceRecord } from '../absence-reassignment/model';
+import type { AbsenceQueue } from './absence-queue';
 import type { AttributeSnapshotStore } from './attribute-snapshots';
 import type { IdentityDeleted } from './payloads';
 
@@ -17,6 +21,12 @@ export const IDENTITY_DELETED_REASON = 'identity deleted';
 
 export interface IdentityDeletionResult {
   readonly findingsClosed: number;
+  readonly absencesCancelled: number;
+}
+
+/** The absences of a person (the absence workflow's store, read only). */
+export interface AbsenceLister {
+  listForIdentity(identityId: string): Promise<Pick<AbsenceRecord, 'absenceId' | 'status'>[]>;
 }
 
 export class IdentityDeletion {
@@ -24,6 +34,8 @@ export class IdentityDeletion {
     private readonly deps: {
       readonly findings: FindingsStore;
       readonly snapshots: AttributeSnapshotStore;
+      readonly absences: AbsenceLister;
+      readonly absenceQueue?: AbsenceQueue;
       readonly now: () => Date;
     },
   ) {}
@@ -53,7 +65,21 @@ export class IdentityDeletion {
       }
       findingsClosed += result.changes.length;
     }
+    let absencesCancelled = 0;
+    if (this.deps.absenceQueue) {
+      for (const absence of await this.deps.absences.listForIdentity(identityId)) {
+        if (absence.status !== 'ACTIVE') continue;
+        await this.deps.absenceQueue.send({
+          eventId: `identity-deleted-${absence.absenceId}`.slice(0, 200),
+          type: 'ABSENCE_CANCELLED',
+          absenceId: absence.absenceId,
+          identityId,
+          occurredAt: new Date(eventTime).toISOString(),
+        });
+        absencesCancelled++;
+      }
+    }
     await this.deps.snapshots.delete(identityId);
-    return { findingsClosed };
+    return { findingsClosed, absencesCancelled };
   }
 }

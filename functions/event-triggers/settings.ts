@@ -29,7 +29,7 @@ export const eventTriggersSettings = queueSettings
     EVENT_TRIGGER_SOURCES: setting.json(TriggerSourcesSchema, {}),
     /** JSON: which identity attributes carry absences (docs/event-triggers.md); needed for identityAttributesChanged. */
     ABSENCE_ATTRIBUTE_MAPPING: setting.json(AbsenceAttributeMappingSchema.optional(), undefined),
-    /** The absence queue the mapper feeds (the absence-reassignment function's queue). */
+    /** The absence queue (the absence-reassignment function's): the mapper's events, cancellations of deleted identities. */
     ABSENCE_QUEUE_URL: z.string().min(1).optional(),
     /** The absences table: the mapper's attribute snapshots live beside the absences. */
     ABSENCES_TABLE: required(),
@@ -37,13 +37,17 @@ export const eventTriggersSettings = queueSettings
     FINDINGS_TABLE: required(),
   })
   .superRefine((s, ctx) => {
-    if (s.EVENT_TRIGGER_SOURCES.identityAttributesChanged === undefined) return;
-    for (const key of ['ABSENCE_ATTRIBUTE_MAPPING', 'ABSENCE_QUEUE_URL'] as const) {
-      if (s[key] !== undefined) continue;
+    const required: [keyof typeof s, TriggerKey][] = [
+      ['ABSENCE_ATTRIBUTE_MAPPING', 'identityAttributesChanged'],
+      ['ABSENCE_QUEUE_URL', 'identityAttributesChanged'],
+      ['ABSENCE_QUEUE_URL', 'identityDeleted'],
+    ];
+    for (const [key, trigger] of required) {
+      if (s.EVENT_TRIGGER_SOURCES[trigger] === undefined || s[key] !== undefined) continue;
       ctx.addIssue({
         code: 'custom',
         path: [key],
-        message: `is required when ${TRIGGERS.identityAttributesChanged.id} is consumed (EVENT_TRIGGER_SOURCES)`,
+        message: `is required when ${TRIGGERS[trigger].id} is consumed (EVENT_TRIGGER_SOURCES)`,
       });
     }
   });

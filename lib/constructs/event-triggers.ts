@@ -8,8 +8,8 @@
  *   matching no rule.
  * - What EventBridge cannot deliver to the queue (after its retries, up to 24 h) goes to the same DLQ,
  *   with EventBridge's ERROR_CODE/ERROR_MESSAGE attributes.
- * - The function may: read and write its attribute snapshots in the absences table, query and update
- *   findings, send to the absence queue. Nothing else.
+ * - The function may: read and write its attribute snapshots in the absences table (and query a deleted
+ *   person's absences), query and update findings, send to the absence queue. Nothing else.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -74,14 +74,17 @@ export class EventTriggers extends Construct {
       vpc: config.vpc,
     }).function;
     this.queue.consumeWith(this.function, settings.maxConcurrency);
-    // The attribute snapshots (functions/event-triggers/attribute-snapshots.ts): get, put, delete.
+    // The attribute snapshots (attribute-snapshots.ts): get, put, delete; a deleted person's absences: query.
     grantTable(props.absences, this.function, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:DeleteItem',
+      'dynamodb:Query',
     ]);
     grantTable(props.findings, this.function, STORE_ACTIONS.findings);
-    if (sources.identityAttributesChanged) props.absenceQueue.addInternalProducer(this.function);
+    if (sources.identityAttributesChanged || sources.identityDeleted) {
+      props.absenceQueue.addInternalProducer(this.function);
+    }
 
     const existing = settings.eventBus
       ? settings.eventBus.startsWith('arn:')
@@ -148,11 +151,11 @@ export function eventTriggersEnvironment(
     EVENT_TRIGGER_SOURCES: JSON.stringify(sources),
     ABSENCES_TABLE: refs.absencesTable,
     FINDINGS_TABLE: refs.findingsTable,
+    ...(sources.identityAttributesChanged || sources.identityDeleted
+      ? { ABSENCE_QUEUE_URL: refs.absenceQueueUrl }
+      : {}),
     ...(sources.identityAttributesChanged && settings.absenceMapping
-      ? {
-          ABSENCE_ATTRIBUTE_MAPPING: JSON.stringify(settings.absenceMapping),
-          ABSENCE_QUEUE_URL: refs.absenceQueueUrl,
-        }
+      ? { ABSENCE_ATTRIBUTE_MAPPING: JSON.stringify(settings.absenceMapping) }
       : {}),
   };
 }

@@ -226,8 +226,10 @@ export function changeIdentityAttributes(
 export function deleteIdentity(state: SandboxState, identityId: string, now: Date): EventBridgeEnvelope[] {
   const identity = state.identities.get(identityId);
   if (!identity) throw new Error(`sandbox: unknown identity ${identityId}`);
-  // Gone from Search at once too (the sandbox models Search's lag for access and new identities only).
+  // Gone from Search at once too (the sandbox models Search's lag for access and new identities only),
+  // and so are its own reassignment configurations; configurations naming it as the target stay.
   state.identities.delete(identityId);
+  state.reassignments.delete(identityId);
   return emitTrigger(
     state.triggers,
     'identityDeleted',

@@ -131,7 +131,12 @@ describe('the function', () => {
         .filter((s) => s.resources.includes(resource))
         .flatMap((s) => s.actions)
         .sort();
-    expect(on(`${absences}.Arn`)).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(on(`${absences}.Arn`)).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
     expect(on(`${findings}.Arn`)).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',

@@ -182,6 +182,11 @@ export async function triggerHarness(options: TriggerHarnessOptions = {}) {
         reason: m.MessageAttributes?.reason?.StringValue,
       }));
     },
+    async absenceDeadLetters() {
+      return (await receiveAll(sqs, absenceQueue.dlqUrl)).map(
+        (m) => m.MessageAttributes?.reason?.StringValue,
+      );
+    },
     async absenceMessages() {
       return receiveAll(sqs, absenceQueue.queueUrl);
     },

@@ -3,7 +3,7 @@
  * subscribe` is idempotent and sets the recommended filters. Over the wire.
  */
 import { STALE_TOKEN_FINDINGS_SOURCE } from './fixtures';
-import { deleteIdentity } from '../../../sandbox/events/emit';
+import { changeIdentityAttributes, deleteIdentity } from '../../../sandbox/events/emit';
 import { run } from '../../../cli/main';
 import { AWS, FARID, triggerHarness } from './harness';
 
@@ -46,6 +46,33 @@ describe('Identity Deleted', () => {
     expect(findings.get('token-dev')).toMatchObject({ status: 'WARNED', version: 1 });
     expect(h.total('findingsClosed')).toBe(1);
     expect(h.total('identitiesDeleted')).toBe(2);
+  });
+
+  it("cancels the identity's active absences through the absence queue, once", async () => {
+    h = await triggerHarness();
+    changeIdentityAttributes(
+      h.sandbox.state,
+      FARID,
+      { leaveStatus: 'LOA', leaveStart: '2030-07-01', leaveEnd: '2030-07-14' },
+      h.clock.now(),
+    );
+    await h.settle();
+    expect(Object.keys(h.configurations(FARID))).toHaveLength(3);
+
+    h.clock.advance(60_000);
+    const [deleted] = deleteIdentity(h.sandbox.state, FARID, h.clock.now());
+    await h.settle();
+    await h.redeliver(deleted!);
+    await h.settle();
+
+    const [absence] = await h.absenceStore.listForIdentity(FARID);
+    expect(absence).toMatchObject({
+      status: 'CANCELLED',
+      lastEventId: `identity-deleted-${absence!.absenceId}`,
+    });
+    expect(h.total('absencesCancelled')).toBe(1); // the re-delivery found it cancelled already
+    expect(await h.triggerDeadLetters()).toEqual([]);
+    expect(await h.absenceDeadLetters()).toEqual([]);
   });
 });
 
