@@ -5,7 +5,7 @@
  *   2. a local EventBridge gets a partner event bus per subscription's source and the stack's rule on it,
  *      targeting the trigger queue; the real event-triggers handler drains it into the absence queue,
  *      whose real handler makes the reassignment configurations
- *   3. HR puts Farid on leave next month (identity attributes) → an absence → configurations to Dev
+ *   3. HR puts Carla on leave next month (identity attributes) → an absence → configurations to Amelia
  *   4. the same trigger delivered again → a duplicate: nothing sent to SailPoint
  *   5. his department changes → the subscription's filter keeps it from being sent at all
  *   6. HR takes the leave back → the absence is cancelled, the configurations deleted
@@ -22,7 +22,8 @@ import { LocalEventBridge, sqsTarget } from '../../sandbox/events/router';
 import { drainQueue, type SqsHandler } from '../queue-poller';
 import type { LocalDemo } from '../environment';
 
-const FARID = '2c9180aa000000000000000000000006';
+// Carla (manager: Amelia): nobody the absence demo sends away, so the two demos do not share a person.
+const CARLA = '2c9180aa000000000000000000000003';
 const MAPPING = {
   status: { attribute: 'leaveStatus', onLeave: ['LOA'] },
   startDate: 'leaveStart',
@@ -99,7 +100,7 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
     });
   };
   const configurations = () => {
-    const held = sandbox.state.reassignments.get(FARID);
+    const held = sandbox.state.reassignments.get(CARLA);
     const names = (id: string) => sandbox.state.identities.get(id)?.displayName ?? id;
     if (!held?.size) return 'none';
     return [...held.values()]
@@ -120,10 +121,10 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
     .slice(0, 10);
   const fourteenth = `${first.slice(0, 8)}14`;
   try {
-    print(`  ▸ HR: Farid on leave ${first}..${fourteenth} (leaveStatus=LOA, leaveStart, leaveEnd)`);
+    print(`  ▸ HR: Carla on leave ${first}..${fourteenth} (leaveStatus=LOA, leaveStart, leaveEnd)`);
     const [start] = changeIdentityAttributes(
       sandbox.state,
-      FARID,
+      CARLA,
       { leaveStatus: 'LOA', leaveStart: first, leaveEnd: fourteenth },
       new Date(),
     );
@@ -136,15 +137,15 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
     await settle();
     print(`    SailPoint writes: ${writes() - before} (a duplicate of the same absence event)`);
 
-    print('  ▸ HR: Farid moves to Finance (department)');
-    const sent = changeIdentityAttributes(sandbox.state, FARID, { department: 'Finance' }, new Date());
+    print('  ▸ HR: Carla moves to Finance (department)');
+    const sent = changeIdentityAttributes(sandbox.state, CARLA, { department: 'Finance' }, new Date());
     await settle();
     print(
       `    events sent by the tenant: ${sent.length} (the subscription's filter names only the leave attributes)`,
     );
 
     print('  ▸ HR: the leave is taken back (leaveStatus=ACTIVE)');
-    changeIdentityAttributes(sandbox.state, FARID, { leaveStatus: 'ACTIVE' }, new Date(Date.now() + 1000));
+    changeIdentityAttributes(sandbox.state, CARLA, { leaveStatus: 'ACTIVE' }, new Date(Date.now() + 1000));
     await settle();
     print(`    configurations: ${configurations()}`);
     print(
