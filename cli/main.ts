@@ -12,6 +12,7 @@ import { registerExemptions } from './commands/exemptions';
 import { registerFindings } from './commands/findings';
 import { registerRuns } from './commands/runs';
 import { registerStatus } from './commands/status';
+import { registerTriggers } from './commands/triggers';
 import type { CommandContext } from './context';
 import { CliError, processIo, type Io } from './io';
 import { messageOf, resolveTarget, type Target, type TargetOptions } from './target';
@@ -52,6 +53,7 @@ export async function run(
   registerDlq(program, ctx);
   registerAbsences(program, ctx);
   registerRuns(program, ctx);
+  registerTriggers(program, ctx);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -34,6 +34,8 @@ export interface Target {
   run(name: RunName, payload: Record<string, unknown>): Promise<RunResult>;
   /** Who is acting, for the exemptions' audit trail. */
   whoami(): Promise<string>;
+  /** Where SailPoint is and its credentials (SAILPOINT_* as the functions read them), for `iga triggers`. */
+  sailPointEnv(): Record<string, string | undefined>;
 }
 
 export interface TargetOptions {
@@ -126,6 +128,8 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
       const identity = await new STSClient(config).send(new GetCallerIdentityCommand({}));
       return identity.Arn ?? 'unknown AWS principal';
     },
+    // The stack's secret is the functions' own: an operator brings an admin credential in the environment.
+    sailPointEnv: () => process.env,
   };
 }
 
@@ -158,6 +162,7 @@ function localTarget(file: string): Target {
     queues: (workflow) => state.queues[workflow],
     run: (name, payload) => runLocally(name, payload, { state, doc, sns }),
     whoami: async () => `local:${userInfo().username}`,
+    sailPointEnv: () => state.functionEnv,
   };
 }
 

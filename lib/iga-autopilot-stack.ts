@@ -19,6 +19,8 @@ import { sailPointCredentialOf, type SailPointWorkflow } from './function-enviro
 import { AbsenceReassignment } from './constructs/absence-reassignment';
 import { AccessProvisioning } from './constructs/access-provisioning';
 import { CognigyAudit } from './constructs/cognigy-audit';
+import { EventTriggers } from './constructs/event-triggers';
+import { eventTriggersEnabled } from './constructs/event-triggers-config';
 import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
 import { ScheduleFailures } from './constructs/schedule-failures';
@@ -37,6 +39,7 @@ export class IgaAutopilotStack extends Stack {
   readonly accessProvisioning: AccessProvisioning;
   readonly absenceReassignment: AbsenceReassignment;
   readonly cognigyAudit?: CognigyAudit;
+  readonly eventTriggers?: EventTriggers;
   readonly monitoring: Monitoring;
   readonly scheduleFailures: ScheduleFailures;
 
@@ -100,13 +103,29 @@ export class IgaAutopilotStack extends Stack {
       });
     }
 
+    // ISC event triggers (opt-in): partner event sources → rules → the trigger queue → absences, findings.
+    if (eventTriggersEnabled(config.eventTriggers)) {
+      this.eventTriggers = new EventTriggers(this, 'EventTriggers', {
+        config,
+        absences: tables.absences,
+        findings: tables.findings,
+        absenceQueue: this.absenceReassignment.events,
+      });
+    }
+
     // Operations: alarms to the alarms topic, one dashboard.
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alarmTopic: notifications.alarms,
       scheduleGroup: schedules,
       scheduleDeadLetterQueue: failures.deadLetterQueue,
       oldestMessageAgeSeconds: config.alarms.oldestMessageAgeSeconds,
-      workflows: [this.staleTokenSweep, this.accessProvisioning, this.absenceReassignment, this.cognigyAudit]
+      workflows: [
+        this.staleTokenSweep,
+        this.accessProvisioning,
+        this.absenceReassignment,
+        this.cognigyAudit,
+        this.eventTriggers,
+      ]
         .filter((w) => w !== undefined)
         .map((w) => w.monitoring),
     });
@@ -175,6 +194,18 @@ export class IgaAutopilotStack extends Stack {
         'CognigyAuditFunctionName',
         this.cognigyAudit.function.functionName,
         'Invoke for an on-demand audit',
+      );
+    }
+    if (this.eventTriggers) {
+      output(
+        'TriggerEventQueueUrl',
+        this.eventTriggers.queue.queue.queueUrl,
+        'ISC trigger events from the rules, for the event-triggers function',
+      );
+      output(
+        'TriggerEventDeadLetterQueueUrl',
+        this.eventTriggers.queue.deadLetterQueue.queueUrl,
+        'Trigger events that failed validation or delivery, with the reason',
       );
     }
     output(

@@ -10,6 +10,8 @@
  */
 import * as z from 'zod';
 import { resolveSailPointApiUrl } from '../functions/shared/sailpoint/api-url';
+import { eventTriggersConfigSchema } from './constructs/event-triggers-config';
+import { integer } from './setting-values';
 import {
   checkWorkflowSettings,
   instancesSharingCredential,
@@ -33,14 +35,6 @@ export class StackConfigError extends Error {
 }
 
 // --- value types that accept both JSON values (cdk.json) and strings (`-c key=value`) ---
-
-const integer = (def: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` })
-    .default(def);
 
 const booleanValue = z
   .union([z.boolean(), z.enum(['true', 'false'], { error: 'must be true or false' })], {
@@ -459,6 +453,9 @@ export const stackConfigSchema = z
         }
       })
       .prefault({}),
+
+    /** ISC event triggers through EventBridge (lib/constructs/event-triggers-config.ts, docs/event-triggers.md); off by default. */
+    eventTriggers: eventTriggersConfigSchema,
 
     cognigyAudit: z
       .object({

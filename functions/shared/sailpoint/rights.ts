@@ -120,6 +120,20 @@ export const OPERATION_RIGHTS = {
     scopes: REASSIGNMENT_MANAGE,
     userContext: true,
   },
+  listTriggerSubscriptions: {
+    request: 'GET /beta/trigger-subscriptions',
+    scopes: ['sp:trigger-service-subscriptions:read', 'sp:trigger-service-subscriptions:manage'],
+    userLevels: ['ORG_ADMIN'],
+    userContext: false,
+    note: 'used by `iga triggers subscribe`, not by a function',
+  },
+  createTriggerSubscription: {
+    request: 'POST /beta/trigger-subscriptions',
+    scopes: ['sp:trigger-service-subscriptions:manage'],
+    userLevels: ['ORG_ADMIN'],
+    userContext: false,
+    note: 'used by `iga triggers subscribe`, not by a function',
+  },
 } as const satisfies Record<string, OperationRights>;
 
 export type SailPointOperation = keyof typeof OPERATION_RIGHTS;

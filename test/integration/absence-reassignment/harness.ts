@@ -15,7 +15,7 @@ import {
   type SailPointTransport,
 } from '../../../functions/shared/sailpoint';
 import { drainQueue, pollOnce } from '../../../local/queue-poller';
-import { startSandbox } from '../../../sandbox/server';
+import { startSandbox, type Sandbox } from '../../../sandbox/server';
 import {
   freshQueueWithDlq,
   freshTable,
@@ -59,6 +59,17 @@ export function absenceEvent(
     occurredAt: new Date(Date.parse('2030-05-01T00:00:00Z') + eventCounter * 60_000).toISOString(),
     ...overrides,
   } as AbsenceEventInput;
+}
+
+/** What the sandbox holds for a person: work type → target and window. */
+export function heldConfigurations(sandbox: Sandbox, identityId: string) {
+  const held = sandbox.state.reassignments.get(identityId);
+  return Object.fromEntries(
+    [...(held?.entries() ?? [])].map(([type, c]) => [
+      type,
+      { to: c.targetId, startDate: c.startDate, endDate: c.endDate },
+    ]),
+  );
 }
 
 export interface HarnessOptions {
@@ -138,15 +149,7 @@ export async function absenceHarness(options: HarnessOptions = {}) {
       }));
     },
     /** What the sandbox holds for a person: work type → target and window. */
-    configurations(identityId: string) {
-      const held = sandbox.state.reassignments.get(identityId);
-      return Object.fromEntries(
-        [...(held?.entries() ?? [])].map(([type, c]) => [
-          type,
-          { to: c.targetId, startDate: c.startDate, endDate: c.endDate },
-        ]),
-      );
-    },
+    configurations: (identityId: string) => heldConfigurations(sandbox, identityId),
     count: (
       method: string,
       path: string | RegExp = /^\/beta\/reassignment-configurations/,
