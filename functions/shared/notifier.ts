@@ -15,6 +15,11 @@ export interface Notification {
   readonly key: string;
   readonly subject: string;
   readonly detail: Readonly<Record<string, unknown>>;
+  /**
+   * Extra SNS message attributes for subscription filters (e.g. ownerId, ownerEmail); `kind` and
+   * `key` are always set and cannot be overridden. Empty values are left out (SNS refuses them).
+   */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 export interface Notifier {
@@ -33,13 +38,22 @@ export class SnsNotifier implements Notifier {
         TopicArn: this.topicArn,
         Subject: notification.subject.slice(0, 100),
         Message: JSON.stringify(notification),
-        MessageAttributes: {
-          kind: { DataType: 'String', StringValue: notification.kind },
-          key: { DataType: 'String', StringValue: notification.key },
-        },
+        MessageAttributes: messageAttributesOf(notification),
       }),
     );
   }
+}
+
+/** `kind`, `key` and the notification's own attributes, as SNS String attributes. */
+export function messageAttributesOf(
+  notification: Notification,
+): Record<string, { DataType: 'String'; StringValue: string }> {
+  const values = { ...notification.attributes, kind: notification.kind, key: notification.key };
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([, value]) => value !== '')
+      .map(([name, value]) => [name, { DataType: 'String' as const, StringValue: value }]),
+  );
 }
 
 /** Keeps what was published; optionally prints one line per notification (the local runner does). */

@@ -14,7 +14,7 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import { createDocumentClient, createSnsClient } from '../shared/aws';
 import type { Env } from '../shared/config';
-import { FindingsStore } from '../shared/findings';
+import { FindingsStore, sailPointOwnerDirectory, type OwnerDirectory } from '../shared/findings';
 import { SnsNotifier, type Notifier } from '../shared/notifier';
 import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
 import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
@@ -29,6 +29,8 @@ export const SERVICE_NAME = 'stale-token-sweep';
 
 export interface SailPointConnection {
   readonly tokens: TokenDirectory;
+  /** Owners' display names and e-mails (identity documents); findings name the token owner without it. */
+  readonly owners?: OwnerDirectory;
   /** The client's counters, logged per run when present. */
   readonly stats?: SailPointClientStats;
 }
@@ -77,11 +79,12 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
     const policy = parsed.data.dryRun
       ? { ...deps.policy, revocation: { ...deps.policy.revocation, enabled: false } }
       : deps.policy;
-    const { tokens, stats } = await connect();
+    const { tokens, owners, stats } = await connect();
     const before = stats ? { ...stats } : undefined;
 
     const summary = await runStaleTokenSweep({
       tokens,
+      owners,
       findings: deps.findings,
       notifier: deps.notifier,
       policy,
@@ -120,7 +123,11 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
     policy: policyFromSettings(settings),
     connect: async () => {
       const client = await createSailPointClientFromEnv(env, { logger: log });
-      return { tokens: sailPointTokenDirectory(client), stats: client.stats };
+      return {
+        tokens: sailPointTokenDirectory(client),
+        owners: sailPointOwnerDirectory(client, log),
+        stats: client.stats,
+      };
     },
     findings: new FindingsStore({
       doc: createDocumentClient(),

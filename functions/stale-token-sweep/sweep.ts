@@ -21,12 +21,16 @@ import type { Notifier } from '../shared/notifier';
 import { silentLog, type LogSink } from '../shared/observability';
 import { SailPointAuthError } from '../shared/sailpoint';
 import {
+  OwnerLookups,
   isOpen,
+  nameOwners,
+  ownerLabel,
   type Finding,
   type FindingChange,
   type FindingsStore,
   type NotificationContent,
   type Observation,
+  type OwnerDirectory,
 } from '../shared/findings';
 import {
   DAY_MS,
@@ -55,6 +59,8 @@ export interface StaleTokenSweepDeps {
   readonly findings: FindingsStore;
   readonly notifier: Notifier;
   readonly policy: StaleTokenPolicy;
+  /** Names owners (display name, e-mail) in findings and notifications; without it, the token's owner name. */
+  readonly owners?: OwnerDirectory;
   readonly log?: LogSink;
   readonly clock?: () => Date;
   readonly newRunId?: () => string;
@@ -96,6 +102,10 @@ export interface SweepCounts {
   findingWrites: number;
   /** Calls to SailPoint's PAT endpoints (lists and deletes). */
   sailPointCalls: number;
+  /** Owners looked up in the identity directory (once per owner, for findings changing status). */
+  ownerLookups: number;
+  /** Lookups that did not answer: those findings keep the names they had (the run does not fail). */
+  ownerLookupFailures: number;
   errors: number;
 }
 
@@ -137,6 +147,8 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
     notified: 0,
     findingWrites: 0,
     sailPointCalls: 0,
+    ownerLookups: 0,
+    ownerLookupFailures: 0,
     errors: 0,
   };
   const fail = (message: string, extra: object = {}) => {
@@ -226,9 +238,17 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
     log.warn('a fetch failed: open findings not returned this run are kept unchanged');
   }
 
+  // Owners by name and e-mail, looked up for the findings this run opens or changes (the notified ones).
+  const lookups = deps.owners ? new OwnerLookups(deps.owners) : undefined;
+  const named = lookups ? await nameOwners(observations, existing, lookups) : observations;
+  if (lookups) {
+    counts.ownerLookups = lookups.stats.asked;
+    counts.ownerLookupFailures = lookups.stats.failed;
+  }
+
   // 4. Record (only changes are written) and 5. notify.
   const notificationFor = (change: FindingChange) => notificationOf(change, policy);
-  const reconciled = await store.reconcile(FINDINGS_SOURCE, observations, {
+  const reconciled = await store.reconcile(FINDINGS_SOURCE, named, {
     now,
     runId,
     existing,
@@ -479,7 +499,7 @@ function notificationOf(change: FindingChange, policy: StaleTokenPolicy): Notifi
   const { before, after } = change;
   if (before && isOpen(before.status) && before.status === after.status) return undefined; // no new status
   const name = String(after.facts.tokenName ?? after.subjectId);
-  const owner = after.owner?.name ?? after.owner?.id ?? 'unknown owner';
+  const owner = ownerLabel(after.owner);
   const lastUsed = (after.facts.lastUsed as string | null | undefined) ?? null;
   const created = String(after.facts.created ?? '');
   const expired = after.facts.expiredExemption as { reason: string; expires: string } | undefined;
@@ -489,6 +509,8 @@ function notificationOf(change: FindingChange, policy: StaleTokenPolicy): Notifi
     tokenName: name,
     ownerId: after.owner?.id,
     ownerName: after.owner?.name,
+    ownerDisplayName: after.owner?.displayName,
+    ownerEmail: after.owner?.email,
     status: after.status,
     reason: after.reason,
     lastUsed,

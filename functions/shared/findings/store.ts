@@ -18,6 +18,7 @@ import {
   type NotificationContent,
   type Observation,
 } from './lifecycle';
+import { ownerAttributes } from './owners';
 
 /** Longer than any Lambda run (15 min max): a live run's claim is never taken over. */
 export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
@@ -238,6 +239,7 @@ export class FindingsStore {
           key: notification.key,
           subject: notification.subject,
           detail: notification.detail,
+          attributes: ownerAttributes(finding.owner),
         });
       } catch (error) {
         // Left PENDING under this run's claim: a later run takes it over once the lease expires.
