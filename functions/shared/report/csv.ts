@@ -149,7 +149,7 @@ type Cell = string | number | null | undefined;
 const personColumns = (prefix: string) => [`${prefix}_id`, `${prefix}_name`, `${prefix}_email`];
 const personCells = (p: PersonView): Cell[] => [p.id, p.label, p.email];
 
-const snake = (name: string) => name.replace(/[A-Z0-9]+/g, (m) => `_${m.toLowerCase()}`);
+const snake = (name: string) => name.replace(/([A-Z]|\d+)/g, '_$1').toLowerCase();
 
 function csv(header: readonly string[], rows: readonly (readonly Cell[])[]): string {
   return stringify([header, ...rows] as Cell[][], {

@@ -323,7 +323,7 @@ function cognigyTable(rows: readonly CognigyRow[], testId: string): SafeHtml {
             <td>
               ${badge(r.status.toLowerCase(), r.status === 'FLAGGED' ? 'flagged' : r.status === 'WARNED' ? 'warning' : 'ok')}
             </td>
-            <td>${r.detail}</td>
+            <td>${shorten(r.detail, 220)}</td>
             <td>
               ${r.owner ? person(r.owner) : html`<span class="muted">not set (COGNIGY_CREDENTIAL_OWNER)</span>`}
             </td>
@@ -470,6 +470,11 @@ function absenceTable(rows: readonly AbsenceRow[], testId: string): SafeHtml {
       )}
     </tbody>
   </table>`;
+}
+
+/** Long text cut at `max` characters; the whole text in a tooltip (and in the CSV). */
+function shorten(text: string, max: number): SafeHtml {
+  return text.length <= max ? html`${text}` : html`<span title="${text}">${text.slice(0, max - 1)}…</span>`;
 }
 
 /** ACCESS_REQUESTS → access requests */
