@@ -165,6 +165,10 @@ const STACK_SETTING_OF: Record<string, string> = {
   SAILPOINT_REQUESTS_PER_10S: 'igaAutopilot.sailPoint.requestsPer10s',
   COGNIGY_API_URL: 'igaAutopilot.cognigy.apiUrl',
   COGNIGY_API_KEY_SECRET_ID: 'igaAutopilot.cognigy.apiKeySecret',
+  // The report's settings (lib/constructs/report-bucket.ts): set together with its bucket and grants.
+  REPORT_BUCKET: 'igaAutopilot.report.enabled',
+  REPORT_PREFIX: 'igaAutopilot.report.enabled',
+  REPORT_PERIOD_DAYS: 'igaAutopilot.report.periodDays',
 };
 
 /** Stand-ins for resource references, where a function's environment is needed without a stack. */

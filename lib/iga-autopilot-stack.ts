@@ -18,6 +18,7 @@ import { AccessProvisioning } from './constructs/access-provisioning';
 import { CognigyAudit } from './constructs/cognigy-audit';
 import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
+import { ReportBucket } from './constructs/report-bucket';
 import { referenceSecret } from './constructs/secrets';
 import { StaleTokenSweep } from './constructs/stale-token-sweep';
 import { StateTables } from './constructs/state-tables';
@@ -33,6 +34,7 @@ export class IgaAutopilotStack extends Stack {
   readonly accessProvisioning: AccessProvisioning;
   readonly absenceReassignment: AbsenceReassignment;
   readonly cognigyAudit?: CognigyAudit;
+  readonly reports?: ReportBucket;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: IgaAutopilotStackProps) {
@@ -57,6 +59,14 @@ export class IgaAutopilotStack extends Stack {
       sailPointCredentials,
       scheduleGroup: schedules,
     });
+    if (config.report.enabled) {
+      this.reports = new ReportBucket(this, 'Reports', {
+        retentionDays: config.report.retentionDays,
+        periodDays: config.report.periodDays,
+        retainOnDelete: config.data.retainOnDelete,
+      });
+      this.reports.attachTo(this.staleTokenSweep.function, tables);
+    }
     this.accessProvisioning = new AccessProvisioning(this, 'AccessProvisioning', {
       config,
       accessRequests: tables.accessRequests,
@@ -137,5 +147,12 @@ export class IgaAutopilotStack extends Stack {
     output('FindingsTopicArn', notifications.findings.topicArn, 'Subscribe to hear about findings');
     output('AlarmsTopicArn', notifications.alarms.topicArn, 'Subscribe to hear about alarms');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+    if (this.reports) {
+      output(
+        'ReportBucketName',
+        this.reports.bucket.bucketName,
+        'Governance reports: reports/latest/report.html',
+      );
+    }
   }
 }

@@ -23,6 +23,7 @@ import { TABLES } from '../shared/tables';
 import type { StaleTokenPolicy } from './policy';
 import { parseStaleTokenSweepSettings, policyFromSettings } from './settings';
 import { runStaleTokenSweep, type SweepCounts, type SweepSummary } from './sweep';
+import { sweepReportWriter, type SweepReportWriter } from './report';
 import { sailPointTokenDirectory, type TokenDirectory } from './token-directory';
 
 export const SERVICE_NAME = 'stale-token-sweep';
@@ -45,6 +46,8 @@ export interface StaleTokenSweepHandlerDeps {
   readonly metrics: Metrics;
   readonly clock?: () => Date;
   readonly newRunId?: () => string;
+  /** Writes the governance report after each run (REPORT_BUCKET); unset: no report. */
+  readonly writeReport?: SweepReportWriter;
 }
 
 /** A schedule event or an on-demand payload; anything that is not an object is refused. */
@@ -99,8 +102,39 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
         ? { httpRequests: stats.httpRequests - before.httpRequests, retries: stats.retries - before.retries }
         : undefined;
     logger.info('stale-token sweep summary', { summary, ...(http ? { sailPointHttp: http } : {}) });
+    const reportFailure = deps.writeReport ? await writeReport(deps.writeReport, owners) : undefined;
     if (summary.status === 'failed') throw new StaleTokenSweepFailedError(summary);
+    if (reportFailure) throw reportFailure;
     return summary;
+  };
+
+  /**
+   * The report shows the state the run left. A failure is logged and returned: it fails the invocation
+   * (so alarms see it) once the run's own work is done, without hiding a failure of the run itself.
+   */
+  const writeReport = async (
+    write: SweepReportWriter,
+    owners: OwnerDirectory | undefined,
+  ): Promise<Error | undefined> => {
+    try {
+      const keys = await write({
+        now: (deps.clock ?? (() => new Date()))(),
+        revocation: deps.policy.revocation,
+        ...(owners ? { people: owners } : {}),
+      });
+      metrics.addMetric('ReportWritten', MetricUnit.Count, 1);
+      logger.info('governance report written', { objects: keys.length, report: keys[0] });
+      return undefined;
+    } catch (error) {
+      metrics.addMetric('ReportWritten', MetricUnit.Count, 0);
+      const failure = new Error(
+        `stale-token sweep: the run's work is done, but writing the report failed (the next run writes it): ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+      logger.error(failure.message);
+      return failure;
+    }
   };
 
   return middy(sweep).use(injectLambdaContext(logger)).use(logMetrics(metrics));
@@ -137,6 +171,7 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
     notifier: new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN),
     logger,
     metrics: createMetrics(SERVICE_NAME),
+    writeReport: sweepReportWriter(settings, env.AWS_LAMBDA_FUNCTION_NAME ?? SERVICE_NAME),
   };
 }
 

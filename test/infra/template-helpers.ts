@@ -93,6 +93,7 @@ const COMMAND_ACTIONS: Record<string, string> = {
   DeleteMessageCommand: 'sqs:DeleteMessage',
   DeleteMessageBatchCommand: 'sqs:DeleteMessage',
   PublishCommand: 'sns:Publish',
+  PutObjectCommand: 's3:PutObject',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
 };
 

@@ -5,9 +5,10 @@
  * "=HYPERLINK(…)") is prefixed with an apostrophe, as OWASP advises against CSV injection.
  */
 import { stringify } from 'csv-stringify/sync';
+import type { CsvFileName } from './files';
 import type { PersonView, ReportData } from './model';
 
-export type CsvFiles = Readonly<Record<string, string>>;
+export type CsvFiles = Readonly<Record<CsvFileName, string>>;
 
 export function reportCsvFiles(report: ReportData): CsvFiles {
   const c = report.counts;

@@ -17,3 +17,4 @@ export * from './gather';
 export { renderReportHtml } from './html';
 export { reportCsvFiles, type CsvFiles } from './csv';
 export * from './output';
+export * from './files';

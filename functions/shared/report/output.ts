@@ -1,15 +1,14 @@
 /**
  * Where a report goes: files on disk (`iga report`, `npm run report`) or S3 objects (the sweep).
  *
- * S3 layout under the prefix, one folder per UTC day (a second run that day replaces it) and a
- * `latest/` copy to bookmark:
- *   <prefix>2025-06-15/report.html   <prefix>2025-06-15/csv/tokens.csv …
- *   <prefix>latest/report.html       <prefix>latest/csv/tokens.csv …
+ * S3: <prefix>report.html and <prefix>csv/<name>.csv (files.ts), in a versioned bucket: the current
+ * version is the latest report, earlier reports are its older versions.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { reportCsvFiles } from './csv';
+import { CSV_FILES, reportObjectKeys } from './files';
 import { renderReportHtml } from './html';
 import type { ReportData } from './model';
 
@@ -39,33 +38,36 @@ export async function writeReportFiles(
   return { written };
 }
 
+/**
+ * Writes the page and the CSVs to fixed keys under the prefix. The bucket is versioned: each run's
+ * report becomes the current version, earlier ones stay as versions until the lifecycle rule expires
+ * them. Each object says when its report was generated (metadata `generated-at`).
+ */
 export async function publishReport(
   s3: S3Client,
   report: ReportData,
   target: { readonly bucket: string; readonly prefix: string },
 ): Promise<WrittenReport> {
-  const objects: { name: string; body: string; contentType: string }[] = [
-    { name: 'report.html', body: renderReportHtml(report), contentType: 'text/html; charset=utf-8' },
-    ...Object.entries(reportCsvFiles(report)).map(([name, body]) => ({
-      name: `csv/${name}`,
-      body,
+  const [htmlKey, ...csvKeys] = reportObjectKeys(target.prefix);
+  const csv = reportCsvFiles(report);
+  const objects = [
+    { key: htmlKey!, body: renderReportHtml(report), contentType: 'text/html; charset=utf-8' },
+    ...CSV_FILES.map((name, i) => ({
+      key: csvKeys[i]!,
+      body: csv[name],
       contentType: 'text/csv; charset=utf-8',
     })),
   ];
-  const written: string[] = [];
-  for (const folder of [report.generatedAt.slice(0, 10), 'latest']) {
-    for (const object of objects) {
-      const key = `${target.prefix}${folder}/${object.name}`;
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: target.bucket,
-          Key: key,
-          Body: object.body,
-          ContentType: object.contentType,
-        }),
-      );
-      written.push(key);
-    }
+  for (const object of objects) {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: target.bucket,
+        Key: object.key,
+        Body: object.body,
+        ContentType: object.contentType,
+        Metadata: { 'generated-at': report.generatedAt },
+      }),
+    );
   }
-  return { written };
+  return { written: objects.map((o) => o.key) };
 }

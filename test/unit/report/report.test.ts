@@ -8,6 +8,7 @@ import {
   publishReport,
   renderReportHtml,
   reportCsvFiles,
+  reportObjectKeys,
   type AbsenceInput,
   type OutcomeInput,
   type ReportOptions,
@@ -213,17 +214,20 @@ describe('rendering', () => {
     expect(files['dead-letters.csv']).toContain('"<script>alert(1)</script>""\'&"');
   });
 
-  it('publishes the page and the CSVs under a dated folder and latest/', async () => {
-    const sent: { Key: string; ContentType: string; Bucket: string }[] = [];
+  it('publishes the page and the CSVs to fixed keys (the bucket keeps earlier reports as versions)', async () => {
+    const sent: { Key: string; ContentType: string; Bucket: string; Metadata: Record<string, string> }[] = [];
     const s3 = { send: async (command: { input: (typeof sent)[number] }) => void sent.push(command.input) };
     const { written } = await publishReport(s3 as never, report, { bucket: 'b', prefix: 'reports/' });
-    expect(written).toHaveLength(16);
-    expect(written.slice(0, 2)).toEqual([
-      'reports/2025-06-15/report.html',
-      'reports/2025-06-15/csv/summary.csv',
+    expect(written).toEqual(reportObjectKeys('reports/'));
+    expect(written).toEqual([
+      'reports/report.html',
+      ...Object.keys(reportCsvFiles(report)).map((name) => `reports/csv/${name}`),
     ]);
-    expect(written).toContain('reports/latest/report.html');
-    expect(sent.every((s) => s.Bucket === 'b')).toBe(true);
+    expect(sent.map((s) => s.Key)).toEqual(written);
+    expect(sent.every((s) => s.Bucket === 'b' && s.Metadata['generated-at'] === NOW.toISOString())).toBe(
+      true,
+    );
     expect(sent[0]!.ContentType).toBe('text/html; charset=utf-8');
+    expect(sent[1]!.ContentType).toBe('text/csv; charset=utf-8');
   });
 });
