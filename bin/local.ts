@@ -4,13 +4,14 @@
  *
  *   npm start                      all workflows
  *   npm start -- sweep access      only the named ones (sweep, access, absence, cognigy)
+ *   npm run dev                    the same, then keeps serving until Ctrl-C (npm start -- --keep):
+ *                                  the work queues stay polled by the real handlers and `iga --local`
+ *                                  works on the stack (local/stack.ts)
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { TABLES, type TableKey } from '../functions/shared/tables';
-import { createTable, LOCAL_AWS_ENV, localDynamoClient, startDynamo, startQueues } from '../local/emulators';
-import type { LocalDemo, LocalEnvironment } from '../local/environment';
-import { startSandbox } from '../sandbox/server';
-import { staleTokenSweepDemo } from '../local/demos/stale-token-sweep';
+import { LOCAL_AWS_ENV } from '../local/emulators';
+import type { LocalDemo } from '../local/environment';
+import { DEFAULT_STATE_FILE, removeStateFile, startLocalStack, writeStateFile } from '../local/stack';
+import { DEMO_EXEMPTIONS, staleTokenSweepDemo } from '../local/demos/stale-token-sweep';
 import { accessProvisioningDemo } from '../local/demos/access-provisioning';
 import { absenceReassignmentDemo } from '../local/demos/absence-reassignment';
 import { cognigyAuditDemo } from '../local/demos/cognigy-audit';
@@ -23,7 +24,9 @@ const DEMOS: Record<string, { title: string; run: LocalDemo }> = {
 };
 
 async function main(): Promise<void> {
-  const requested = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const args = process.argv.slice(2);
+  const keep = args.includes('--keep');
+  const requested = args.filter((a) => !a.startsWith('-'));
   const unknown = requested.filter((name) => !(name in DEMOS));
   if (unknown.length) {
     throw new Error(
@@ -33,49 +36,26 @@ async function main(): Promise<void> {
   const selected = requested.length ? requested : Object.keys(DEMOS);
 
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  const [dynamo, queues, sandbox] = await Promise.all([startDynamo(), startQueues(), startSandbox()]);
+  Object.assign(process.env, {
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_DEV: 'true',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+  });
+  const stack = await startLocalStack({
+    // The demos' own queues: what they dead-lettered is there for `iga dlq` afterwards.
+    queueNames: {
+      access: { queue: 'access-provisioning', deadLetterQueue: 'access-provisioning-dlq' },
+      absence: { queue: 'local-absence-events.fifo', deadLetterQueue: 'local-absence-events-dlq.fifo' },
+    },
+    // `iga --local sweep` then sees the exemptions the sweep demo configures (the read-only baseline).
+    functionEnv: { STALE_TOKEN_EXEMPTIONS: JSON.stringify(DEMO_EXEMPTIONS) },
+  });
   try {
-    // The SDK reads these, so the functions' own clients reach the emulators unchanged.
-    Object.assign(process.env, LOCAL_AWS_ENV, {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: queues.endpoint,
-      AWS_ENDPOINT_URL_SNS: queues.endpoint,
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_DEV: 'true',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
-    });
-    const dynamoClient = localDynamoClient(dynamo.endpoint);
-    const tables = {} as Record<TableKey, string>;
-    for (const key of Object.keys(TABLES) as TableKey[]) {
-      tables[key] = `local-${TABLES[key].logicalId}`;
-      await createTable(dynamoClient, TABLES[key], tables[key]);
-    }
-    const env = {
-      ...process.env,
-      SAILPOINT_API_URL: sandbox.url,
-      SAILPOINT_CLIENT_ID: 'sandbox-pat-client',
-      SAILPOINT_CLIENT_SECRET: 'sandbox-pat-secret',
-      COGNIGY_API_URL: `${sandbox.url}/new`,
-      ...Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envVar, tables[k]])),
-    };
-    const local: LocalEnvironment = {
-      sandbox,
-      dynamoEndpoint: dynamo.endpoint,
-      sqsEndpoint: queues.endpoint,
-      sqs: new SQSClient({
-        endpoint: queues.endpoint,
-        region: LOCAL_AWS_ENV.AWS_REGION,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-      tables,
-      env,
-      print,
-    };
-
+    const local = stack.environment(print);
     print(`IGA Autopilot — local run on the embedded default`);
-    print(`  sandbox tenant  ${sandbox.url}`);
-    print(`  DynamoDB        ${dynamo.endpoint} (dynalite)`);
-    print(`  SQS/SNS         ${queues.endpoint} (fauxqs)`);
+    print(`  sandbox tenant  ${stack.sandbox.url}`);
+    print(`  DynamoDB        ${stack.dynamoEndpoint} (dynalite)`);
+    print(`  SQS/SNS         ${stack.sqsEndpoint} (fauxqs)`);
     for (const name of selected) {
       const demo = DEMOS[name]!;
       print('');
@@ -83,10 +63,43 @@ async function main(): Promise<void> {
       await demo.run(local);
     }
     print('');
-    print(`SailPoint/Cognigy sandbox served ${sandbox.requestLog.entries.length} requests in total.`);
+    print(`SailPoint/Cognigy sandbox served ${stack.sandbox.requestLog.entries.length} requests in total.`);
+    if (keep) await serveUntilStopped(stack, print);
   } finally {
-    await Promise.allSettled([sandbox.stop(), queues.stop(), dynamo.stop()]);
+    await stack.stop();
   }
+}
+
+/** `npm run dev`: pollers on the work queues, the state file for `iga --local`, until Ctrl-C. */
+async function serveUntilStopped(
+  stack: Awaited<ReturnType<typeof startLocalStack>>,
+  print: (line: string) => void,
+): Promise<void> {
+  const description = await stack.provision();
+  stack.startPollers((workflow, received, failed) =>
+    print(
+      `[${new Date().toISOString().slice(11, 19)}] ${workflow}: handled ${received} message(s)${failed ? `, ${failed} back for a retry` : ''}`,
+    ),
+  );
+  const stateFile = process.env.IGA_LOCAL_STATE || DEFAULT_STATE_FILE;
+  writeStateFile(description, stateFile);
+  print('');
+  print('The local stack keeps running (Ctrl-C stops it). Point `iga` at it with --local:');
+  print('  npx iga --local findings');
+  print('  npx iga --local status HR-1001');
+  print('  npx iga --local dlq list access');
+  print(`  (state file ${stateFile}; another path: IGA_LOCAL_STATE=<file> for both)`);
+  print(`  access-request queue  ${description.queues.access.queueUrl}`);
+  print(`  absence-event queue   ${description.queues.absence.queueUrl}`);
+  print(
+    `  (AWS CLI: AWS_ENDPOINT_URL=${stack.sqsEndpoint} for SQS/SNS, ${stack.dynamoEndpoint} for DynamoDB; credentials ${LOCAL_AWS_ENV.AWS_ACCESS_KEY_ID}/${LOCAL_AWS_ENV.AWS_SECRET_ACCESS_KEY})`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  print('\nStopping the local stack.');
+  removeStateFile(stateFile);
 }
 
 main().catch((error: unknown) => {

@@ -144,6 +144,18 @@ export class IgaAutopilotStack extends Stack {
         'Invoke for an on-demand audit',
       );
     }
+    // The tables, for the operator CLI (`iga --stack <name>`, docs/operations.md).
+    output(
+      'FindingsTableName',
+      tables.findings.tableName,
+      'Findings and exemptions (iga findings, iga exemptions)',
+    );
+    output(
+      'AccessRequestsTableName',
+      tables.accessRequests.tableName,
+      'Access-request outcomes (iga status)',
+    );
+    output('AbsencesTableName', tables.absences.tableName, 'Recorded absences (iga absences)');
     output('FindingsTopicArn', notifications.findings.topicArn, 'Subscribe to hear about findings');
     output('AlarmsTopicArn', notifications.alarms.topicArn, 'Subscribe to hear about alarms');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');

@@ -45,6 +45,7 @@ export type { FaultRule } from './faults';
 export type { RequestLogEntry, RequestLogFilter } from './request-log';
 export type { OAuthClient, SandboxSeed } from './seed';
 export type { SandboxIdentity, SandboxPat, SandboxState } from './state';
+export { DEFAULT_SEARCH_LAG_MS } from './search-index';
 export { FaultInjector, RequestLog };
 
 /** Route modules, registered in this order. Adding one: import it and list it here. */
@@ -69,6 +70,12 @@ export interface SandboxOptions {
    * Counted over real time, not the sandbox clock. false: no rate limit.
    */
   rateLimit?: { limit: number; windowMs: number } | false;
+  /**
+   * How long Search (GET /v3/search/…, POST /v3/search) trails the system of record, on the sandbox
+   * clock: a new identity or an access change shows this much later (search-index.ts). Default 5 min
+   * (DEFAULT_SEARCH_LAG_MS); 0: Search is always current. Change it later via `state.search.lagMs`.
+   */
+  searchLagMs?: number;
   /** Access token lifetime; default 749 as in the docs example. */
   tokenTtlSeconds?: number;
   /** The sandbox clock, for data rules (seed ages, token expiry, timestamps). Default: system time. */
@@ -273,7 +280,7 @@ function installErrorHandling(app: FastifyInstance): void {
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const now = options.now ?? (() => new Date());
   const { resolved, seed } = resolveOptions(options);
-  const state = createSandboxState(seed, resolved.clients, now());
+  const state = createSandboxState(seed, resolved.clients, now(), options.searchLagMs);
   const requestLog = new RequestLog();
   const faults = new FaultInjector(options.random);
   const limiter = resolved.rateLimit === false ? undefined : new RateLimiter(resolved.rateLimit);

@@ -8,6 +8,7 @@
 import type { AccessItemType, OAuthClient, ParsedSeed } from './seed';
 import { type CognigySandboxState, createCognigyState } from './cognigy/state';
 import { type SandboxAccessRequests, createAccessRequestState } from './sailpoint/access-request-state';
+import { type SandboxSearchIndex, createSearchIndex } from './search-index';
 
 export type { OAuthClient } from './seed';
 
@@ -121,6 +122,8 @@ export interface SandboxState {
   readonly cognigy: CognigySandboxState;
   /** Work reassignments: identity id → work type → configuration (one per identity and type). */
   readonly reassignments: Map<string, Map<SandboxReassignment['configType'], SandboxReassignment>>;
+  /** Search's indexing lag: `search.lagMs` (change it freely) and the changes not indexed yet (search-index.ts). */
+  readonly search: SandboxSearchIndex;
 }
 
 export function accessRef(item: SandboxAccessItem): SandboxAccessRef {
@@ -138,6 +141,7 @@ export function createSandboxState(
   seed: ParsedSeed,
   clients: readonly OAuthClient[],
   now: Date,
+  searchLagMs?: number,
 ): SandboxState {
   const daysAgo = (days: number) => new Date(now.getTime() - days * DAY_MS).toISOString();
   const sources = new Map(seed.sources.map((s) => [s.id, { id: s.id, name: s.name }]));
@@ -205,5 +209,6 @@ export function createSandboxState(
     accessRequests: createAccessRequestState(),
     cognigy: createCognigyState(now),
     reassignments: new Map(),
+    search: createSearchIndex(searchLagMs),
   };
 }

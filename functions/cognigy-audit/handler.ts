@@ -150,7 +150,7 @@ function emitMetrics(metrics: Metrics, summary: CognigyAuditSummary): void {
 }
 
 /** Dependencies from process.env, built once per cold start; invalid settings throw ConfigError here. */
-function depsFromEnvironment(env = process.env): CognigyAuditHandlerDeps {
+export function depsFromEnvironment(env = process.env): CognigyAuditHandlerDeps {
   const settings = parseCognigyAuditSettings(env);
   const logger = createLogger(SERVICE_NAME);
   const log = logSinkOf(logger);

@@ -19,7 +19,10 @@ export interface TableDefinition {
 }
 
 export const TABLES = {
-  /** Stale-token and Cognigy credential findings, one item per finding, with its lifecycle. */
+  /**
+   * Stale-token and Cognigy credential findings, one item per finding, with its lifecycle; and the
+   * sweep's exemptions kept as data (functions/stale-token-sweep/exemption-store.ts).
+   */
   findings: {
     logicalId: 'Findings',
     envVar: 'FINDINGS_TABLE',

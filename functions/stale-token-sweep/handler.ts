@@ -20,6 +20,8 @@ import { createLogger, createMetrics, logSinkOf } from '../shared/observability'
 import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
 import { createSailPointClientFromEnv, type SailPointClientStats } from '../shared/sailpoint';
 import { TABLES } from '../shared/tables';
+import { compileExemption } from './exemptions';
+import { DynamoExemptionStore, type ExemptionSource } from './exemption-store';
 import type { StaleTokenPolicy } from './policy';
 import { parseStaleTokenSweepSettings, policyFromSettings } from './settings';
 import { runStaleTokenSweep, type SweepCounts, type SweepSummary } from './sweep';
@@ -44,6 +46,8 @@ export interface StaleTokenSweepHandlerDeps {
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Exemptions kept as data (`iga exemptions`), read on every run on top of the policy's own. */
+  readonly exemptions?: ExemptionSource;
   readonly clock?: () => Date;
   readonly newRunId?: () => string;
   /** Writes the governance report after each run (REPORT_BUCKET); unset: no report. */
@@ -79,9 +83,12 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
           .join('; ')}`,
       );
     }
-    const policy = parsed.data.dryRun
+    const base = parsed.data.dryRun
       ? { ...deps.policy, revocation: { ...deps.policy.revocation, enabled: false } }
       : deps.policy;
+    // Read before anything else: a sweep that cannot read its exemptions must not flag or revoke.
+    const stored = (await deps.exemptions?.load()) ?? [];
+    const policy = { ...base, exemptions: [...base.exemptions, ...stored.map(compileExemption)] };
     const { tokens, owners, stats } = await connect();
     const before = stats ? { ...stats } : undefined;
 
@@ -168,6 +175,7 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
       tableName: settings[TABLES.findings.envVar] as string,
       log,
     }),
+    exemptions: new DynamoExemptionStore(createDocumentClient(), settings[TABLES.findings.envVar] as string),
     notifier: new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN),
     logger,
     metrics: createMetrics(SERVICE_NAME),

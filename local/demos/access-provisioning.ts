@@ -197,7 +197,8 @@ export const accessProvisioningDemo: LocalDemo = async (local) => {
 
   const posts = sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests' }) - postsBefore;
   const dead = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'] }),
+    // Counted, then visible again at once: `npm run dev` leaves them there for `iga dlq`.
+    new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
   );
   const depth = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),

@@ -28,7 +28,7 @@ import type { LocalDemo } from '../environment';
 
 const context = { functionName: SERVICE_NAME, awsRequestId: 'local' } as Context;
 
-const DEMO_EXEMPTIONS = [
+export const DEMO_EXEMPTIONS = [
   { tokenId: '7a700000000000000000000000000019', reason: 'break-glass token, reviewed every quarter' },
   { namePattern: 'hackathon*', reason: 'hackathon clean-up postponed', expires: '2024-12-31' },
 ];

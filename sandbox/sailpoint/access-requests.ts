@@ -13,8 +13,8 @@
  * `existingRequests` without a new record.
  *
  * After `approvalDelayMs` (sandbox clock) each record is decided by `state.accessRequests.decide`:
- * APPROVED → REQUEST_COMPLETED and the identity's Search `access[]` gains (GRANT) or loses (REVOKE)
- * the item; REJECTED → REJECTED. Decisions are applied lazily, before the next sandbox request is
+ * APPROVED → REQUEST_COMPLETED and the identity's access gains (GRANT) or loses (REVOKE) the item —
+ * Search shows it after its indexing lag (search-index.ts); REJECTED → REJECTED. Decisions are applied lazily, before the next sandbox request is
  * routed, or when a test calls `settleAccessRequests`.
  *
  * GET /v3/access-request-status (also /beta): RequestedItemStatus list. requested-for / requested-by
@@ -26,10 +26,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller, SandboxContext } from '../context';
 import { type FilterSpec, compileFilter } from '../filters';
 import { ACCESS_ITEM_TYPES, type AccessItemType } from '../seed';
+import { recordAccessChange } from '../search-index';
 import { type SandboxState, accessRef } from '../state';
 import type { SandboxAccessRequestRecord, SandboxRequestType } from './access-request-state';
 import { hasAuthority, requireUserContext } from './auth';
 import { SailpointError, randomHexId } from './errors';
+import { integerParam } from './params';
 
 export { createAccessRequestState } from './access-request-state';
 export type { SandboxAccessRequestRecord, SandboxAccessRequests } from './access-request-state';
@@ -66,8 +68,15 @@ export function settleAccessRequests(state: SandboxState, now: Date): void {
     const item = state.accessItems.get(record.item.id);
     if (!identity || !item) continue;
     const held = identity.access.findIndex((a) => a.id === item.id);
-    if (record.requestType === 'GRANT_ACCESS' && held < 0) identity.access.push(accessRef(item));
-    if (record.requestType === 'REVOKE_ACCESS' && held >= 0) identity.access.splice(held, 1);
+    if (record.requestType === 'GRANT_ACCESS' && held < 0) {
+      const ref = accessRef(item);
+      identity.access.push(ref);
+      recordAccessChange(state.search, identity.id, 'added', ref, now);
+    }
+    if (record.requestType === 'REVOKE_ACCESS' && held >= 0) {
+      const [ref] = identity.access.splice(held, 1);
+      recordAccessChange(state.search, identity.id, 'removed', ref!, now);
+    }
   }
 }
 
@@ -411,15 +420,6 @@ function comparator(sorters: string | undefined) {
     }
     return 0;
   };
-}
-
-function integerParam(value: unknown, name: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || n < min || n > max) {
-    throw new SailpointError(400, `Invalid ${name}: must be a whole number from ${min} to ${max}`);
-  }
-  return n;
 }
 
 function listStatuses(ctx: SandboxContext, request: FastifyRequest, reply: FastifyReply) {

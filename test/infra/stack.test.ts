@@ -17,6 +17,7 @@ import { STORE_ACTIONS } from '../../lib/constructs/grants';
 import { REPORT_ACTIONS } from '../../lib/constructs/report-bucket';
 import { visibilityTimeoutSeconds } from '../../lib/constructs/work-queue';
 import { perInstanceSailPointBudget, WORKFLOWS, type WorkflowName } from '../../lib/function-environment';
+import { STACK_OUTPUTS_READ } from '../../cli/target';
 import { IgaAutopilotStack } from '../../lib/iga-autopilot-stack';
 import { parseStackConfig, type StackConfig } from '../../lib/stack-config';
 import {
@@ -526,5 +527,15 @@ describe('cdk-nag AwsSolutions', () => {
     new Queue(probe, 'Plain', { enforceSSL: false });
     const rules = new AwsSolutionsChecks().validateScope(probeApp).violations.map((v) => v.ruleName);
     expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-SQS3', 'AwsSolutions-SQS4']));
+  });
+});
+
+describe('operator CLI', () => {
+  test('the stack has every output `iga --stack` reads', () => {
+    const outputs = Object.keys(template.toJSON().Outputs as object);
+    expect(STACK_OUTPUTS_READ.filter((name) => !outputs.includes(name))).toEqual([]);
+    template.hasOutput('FindingsTableName', {
+      Value: { Ref: logicalId(stack.node.findChild('Tables').node.findChild('Findings')) },
+    });
   });
 });

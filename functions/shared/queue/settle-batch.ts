@@ -6,6 +6,7 @@
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { LogSink } from '../observability';
+import { deadLetterEntry } from './dead-letters';
 import { outcomeOfError, type MessageOutcome } from './outcomes';
 
 export interface QueueMessage {
@@ -106,26 +107,7 @@ async function deadLetter(
           QueueUrl: deps.deadLetterQueueUrl,
           Entries: chunk.map((message, index) => {
             const outcome = outcomes.get(message.messageId) as { reason: string };
-            return {
-              Id: String(index),
-              MessageBody: message.body || '(empty body)',
-              // A FIFO queue's DLQ is FIFO too: keep the message group, dedupe on the source message.
-              ...(message.record.attributes?.MessageGroupId
-                ? {
-                    MessageGroupId: message.record.attributes.MessageGroupId,
-                    MessageDeduplicationId: message.messageId,
-                  }
-                : {}),
-              MessageAttributes: {
-                reason: { DataType: 'String', StringValue: outcome.reason.slice(0, 4000) },
-                sourceMessageId: { DataType: 'String', StringValue: message.messageId },
-                sourceQueueArn: {
-                  DataType: 'String',
-                  StringValue: message.record.eventSourceARN || 'unknown',
-                },
-                deadLetteredAt: { DataType: 'String', StringValue: new Date().toISOString() },
-              },
-            };
+            return deadLetterEntry(message.record, outcome.reason, String(index));
           }),
         }),
       );

@@ -25,7 +25,9 @@ describe('sandbox: access requests', () => {
 
   async function start() {
     clock = manualClock('2030-03-01T09:00:00Z');
-    sandbox = await startSandbox({ seed: testSeed(), rateLimit: false, now: clock.now });
+    // Search lag off: these tests read provisioned access through Search right after the approval
+    // (the lag itself is tested in test/integration/sandbox/search-lag.test.ts).
+    sandbox = await startSandbox({ seed: testSeed(), rateLimit: false, searchLagMs: 0, now: clock.now });
     token = await fetchToken(sandbox, PAT_CLIENT);
   }
   const post = (body: unknown, bearer = token) =>
