@@ -9,14 +9,10 @@
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../functions/shared/aws';
 import { sailPointOwnerDirectory } from '../functions/shared/findings';
-import { createSailPointClientFromEnv } from '../functions/shared/sailpoint';
 import { gatherReport, writeReportFiles } from '../functions/shared/report';
-import { TABLES, type TableKey } from '../functions/shared/tables';
-import { createTable, LOCAL_AWS_ENV, localDynamoClient, startDynamo, startQueues } from '../local/emulators';
-import type { LocalEnvironment } from '../local/environment';
+import { createSailPointClientFromEnv } from '../functions/shared/sailpoint';
 import { runReportScenario, SCENARIO_REVOCATION } from '../local/report-scenario';
-import { startSandbox } from '../sandbox/server';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { startLocalStack } from '../local/stack';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -27,48 +23,20 @@ async function main(): Promise<void> {
     },
   });
   const periodDays = Number(values['period-days']);
-  if (!Number.isInteger(periodDays) || periodDays < 1)
-    throw new Error('--period-days must be a whole number ≥ 1');
+  if (!/^\d+$/.test(values['period-days']) || periodDays < 1) {
+    throw new Error('--period-days must be a whole number of at least 1');
+  }
 
   const print = (line: string) => process.stdout.write(`${line}\n`);
-  const [dynamo, queues, sandbox] = await Promise.all([startDynamo(), startQueues(), startSandbox()]);
+  Object.assign(process.env, {
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    POWERTOOLS_DEV: 'true',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'SILENT',
+  });
+  const stack = await startLocalStack({ prefix: 'report' });
   try {
-    Object.assign(process.env, LOCAL_AWS_ENV, {
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      AWS_ENDPOINT_URL_SQS: queues.endpoint,
-      AWS_ENDPOINT_URL_SNS: queues.endpoint,
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_DEV: 'true',
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'ERROR',
-    });
-    const dynamoClient = localDynamoClient(dynamo.endpoint);
-    const tables = {} as Record<TableKey, string>;
-    for (const key of Object.keys(TABLES) as TableKey[]) {
-      tables[key] = `local-${TABLES[key].logicalId}`;
-      await createTable(dynamoClient, TABLES[key], tables[key]);
-    }
-    const env = {
-      ...process.env,
-      SAILPOINT_API_URL: sandbox.url,
-      SAILPOINT_CLIENT_ID: 'sandbox-pat-client',
-      SAILPOINT_CLIENT_SECRET: 'sandbox-pat-secret',
-      COGNIGY_API_URL: `${sandbox.url}/new`,
-      ...Object.fromEntries((Object.keys(TABLES) as TableKey[]).map((k) => [TABLES[k].envVar, tables[k]])),
-    };
-    const local: LocalEnvironment = {
-      sandbox,
-      dynamoEndpoint: dynamo.endpoint,
-      sqsEndpoint: queues.endpoint,
-      sqs: new SQSClient({
-        endpoint: queues.endpoint,
-        region: LOCAL_AWS_ENV.AWS_REGION,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-      tables,
-      env,
-      print,
-    };
-
+    const local = stack.environment(print);
+    const { env, tables } = local;
     print('IGA Autopilot — report from the local stack (sandbox tenant, dynalite, fauxqs)');
     await runReportScenario(local);
 
@@ -97,7 +65,7 @@ async function main(): Promise<void> {
     );
     print(`  wrote ${written[0]} and ${written.length - 1} CSV file(s) in ${values.csv}`);
   } finally {
-    await Promise.allSettled([sandbox.stop(), queues.stop(), dynamo.stop()]);
+    await stack.stop();
   }
 }
 

@@ -56,6 +56,18 @@ export interface ReportFixture {
 }
 
 export async function buildReportFixture(): Promise<ReportFixture> {
+  // The handlers log through Powertools (LOG_LEVEL from process.env): quiet while the fixture is built.
+  const logLevel = process.env.LOG_LEVEL;
+  process.env.LOG_LEVEL = 'SILENT';
+  try {
+    return await build();
+  } finally {
+    if (logLevel === undefined) delete process.env.LOG_LEVEL;
+    else process.env.LOG_LEVEL = logLevel;
+  }
+}
+
+async function build(): Promise<ReportFixture> {
   // The sandbox as it models the real tenant by default (rate limit on).
   const sandbox = await startSandbox();
   const tokens = sandbox.state.personalAccessTokens;
@@ -141,7 +153,6 @@ export async function buildReportFixture(): Promise<ReportFixture> {
     SAILPOINT_API_URL: sandbox.url,
     SAILPOINT_CLIENT_ID: 'sandbox-pat-client',
     SAILPOINT_CLIENT_SECRET: 'sandbox-pat-secret',
-    LOG_LEVEL: 'ERROR',
     POWERTOOLS_METRICS_DISABLED: 'true',
   };
 
