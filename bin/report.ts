@@ -5,12 +5,14 @@
  *
  *   npm run report                                   artifacts/report/report.html + artifacts/report/csv/
  *   npm run report -- --out report.html --csv csv    elsewhere
+ *   npm run report -- --screenshot docs/report.png   also a PNG of the page's top (needs Chromium)
  */
 import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../functions/shared/aws';
 import { sailPointOwnerDirectory } from '../functions/shared/findings';
 import { gatherReport, writeReportFiles } from '../functions/shared/report';
 import { createSailPointClientFromEnv } from '../functions/shared/sailpoint';
+import { screenshotFile } from '../local/browser';
 import { runReportScenario, SCENARIO_REVOCATION } from '../local/report-scenario';
 import { startLocalStack } from '../local/stack';
 
@@ -20,6 +22,8 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'artifacts/report/report.html' },
       csv: { type: 'string', default: 'artifacts/report/csv' },
       'period-days': { type: 'string', default: '30' },
+      /** A PNG of the page's top (Chromium): how the README's picture is made. */
+      screenshot: { type: 'string' },
     },
   });
   const periodDays = Number(values['period-days']);
@@ -64,6 +68,10 @@ async function main(): Promise<void> {
         `${stats.peopleLookedUp} people looked up`,
     );
     print(`  wrote ${written[0]} and ${written.length - 1} CSV file(s) in ${values.csv}`);
+    if (values.screenshot) {
+      await screenshotFile(values.out, values.screenshot, 1250);
+      print(`  screenshot ${values.screenshot}`);
+    }
   } finally {
     await stack.stop();
   }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { sailPointOwnerDirectory } from '../../../functions/shared/findings';
 import { gatherReport, writeReportFiles, type ReportData } from '../../../functions/shared/report';
-import { ARTIFACTS_DIR, chromiumAvailable, launchChromium } from '../../support/browser';
+import { ARTIFACTS_DIR, chromiumAvailable, launchChromium } from '../../../local/browser';
 import { disableMetricsOutput } from '../../support/powertools';
 import { buildReportFixture, REVOCATION, TOKENS, type ReportFixture } from './fixture';
 
