@@ -2,9 +2,9 @@
  * The person behind a finding: who owns the token (or answers for the credential), by name and
  * e-mail, so a notification reaches them and a report names them.
  *
- * Names come from SailPoint's identity document (`displayName`, `email`), looked up at most once per
- * run per owner (`OwnerLookups` caches the answers for the run) and only for owners with a finding
- * whose status changes in that run — the ones notified. Findings keep what was looked up, so an
+ * Names come from SailPoint's identity documents (`displayName`, `email`), read in bulk through
+ * Search (one call per 250 owners), at most once per run per owner (`OwnerLookups` caches the answers
+ * for the run), and only for owners with a finding whose status changes in that run — the ones notified. Findings keep what was looked up, so an
  * unchanged tenant costs no lookup and no write; the next status change of any of an owner's
  * findings refreshes the names on all of them.
  *
@@ -12,7 +12,12 @@
  * token's owner name), the notification still carries the `ownerId` attribute, and `stats.failed`
  * says how many lookups did not answer.
  */
-import { SailPointNotFoundError, getIdentityDocument, type SailPointTransport } from '../sailpoint';
+import {
+  DEFAULT_SEARCH_PAGE_SIZE,
+  searchIdentityContacts,
+  type IdentityContact,
+  type SailPointTransport,
+} from '../sailpoint';
 import { silentLog, type LogSink } from '../observability';
 import { isOpen, type Finding, type FindingOwner, type Observation } from './lifecycle';
 
@@ -30,34 +35,43 @@ export interface OwnerDirectory {
   describe(ids: readonly string[]): Promise<ReadonlyMap<string, OwnerContact | null>>;
 }
 
-/** Parallel identity-document reads; the SailPoint client's own rate budget paces them. */
-const LOOKUP_CONCURRENCY = 4;
-
-/** The directory over SailPoint: GET /v3/search/identities/{id} per owner (idn's `sp:search:read`). */
+/**
+ * The directory over SailPoint Search: the identity documents' `displayName` and `email`, up to 250
+ * owners per POST /v3/search (searchIdentityContacts; needs `sp:search:read`). An owner Search does
+ * not return (no such identity, or one too new to be indexed) is answered `null`. A failed call leaves
+ * its owners unanswered (logged); the other calls still answer theirs.
+ */
 export function sailPointOwnerDirectory(
   client: SailPointTransport,
   log: LogSink = silentLog,
 ): OwnerDirectory {
   return {
     async describe(ids) {
-      const found = new Map<string, OwnerContact | null>();
-      const queue = [...new Set(ids)];
-      const worker = async () => {
-        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-          try {
-            const doc = await getIdentityDocument(client, id);
-            found.set(id, {
-              ...(doc.displayName ? { displayName: doc.displayName } : {}),
-              ...(doc.email ? { email: doc.email } : {}),
-            });
-          } catch (error) {
-            if (error instanceof SailPointNotFoundError) found.set(id, null);
-            else log.warn('owner lookup failed', { identityId: id, error: messageOf(error) });
-          }
+      const answers = new Map<string, OwnerContact | null>();
+      const unique = [...new Set(ids)];
+      for (let start = 0; start < unique.length; start += DEFAULT_SEARCH_PAGE_SIZE) {
+        const chunk = unique.slice(start, start + DEFAULT_SEARCH_PAGE_SIZE);
+        let found: Map<string, IdentityContact>;
+        try {
+          found = await searchIdentityContacts(client, chunk);
+        } catch (error) {
+          log.warn('owner lookup failed', { identities: chunk.length, error: messageOf(error) });
+          continue;
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, queue.length) }, worker));
-      return found;
+        for (const id of chunk) {
+          const doc = found.get(id);
+          answers.set(
+            id,
+            doc
+              ? {
+                  ...(doc.displayName ? { displayName: doc.displayName } : {}),
+                  ...(doc.email ? { email: doc.email } : {}),
+                }
+              : null,
+          );
+        }
+      }
+      return answers;
     },
   };
 }

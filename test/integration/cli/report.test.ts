@@ -90,8 +90,11 @@ test('iga report --json writes the page and the CSVs and prints the counts', asy
 
 test('iga report prints a summary for people; --no-names calls SailPoint for nobody', async () => {
   const out = join(dir, 'plain.html');
-  const lookups = () =>
-    h.stack.sandbox.requestLog.count({ method: 'GET', path: /^\/v3\/search\/identities\// });
+  // Owners' and absent people's names come from Search (POST /v3/search).
+  const lookups = () => h.stack.sandbox.requestLog.count({ method: 'POST', path: '/v3/search' });
+  const named = lookups();
+  expect((await h.iga('report', '--out', join(dir, 'named.html'))).code).toBe(0);
+  expect(lookups()).toBe(named + 1);
   const before = lookups();
   const result = await h.iga('report', '--out', out, '--no-names', '--period-days', '7');
   expect(result.code).toBe(0);

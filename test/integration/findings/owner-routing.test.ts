@@ -119,7 +119,8 @@ async function setUp() {
       clock: () => new Date(nowMs),
       newRunId: randomUUID,
     });
-  const lookups = () => sandbox.requestLog.count({ method: 'GET', path: /^\/v3\/search\/identities\// });
+  /** Search calls that read identity documents (owners' names). */
+  const lookups = () => sandbox.requestLog.count({ method: 'POST', path: '/v3/search' });
   return {
     store,
     run,
@@ -137,8 +138,8 @@ describe('findings name their owner and reach them through SNS filter policies',
     const h = await setUp();
     const first = await h.run();
     expect(first.status).toBe('succeeded');
-    // Four owners, one identity document each (Dev has two tokens); the unknown one is asked too.
-    expect(h.lookups()).toBe(4);
+    // Four owners (Dev has two tokens; the unknown one is asked too), one Search call for all of them.
+    expect(h.lookups()).toBe(1);
     expect(first.counts).toMatchObject({
       newFindings: 5,
       notified: 5,
@@ -178,12 +179,13 @@ describe('findings name their owner and reach them through SNS filter policies',
     // The next run over an unchanged tenant: no lookup (the unknown owner neither), no write, no notice.
     const second = await h.run();
     expect(second.counts).toMatchObject({ findingWrites: 0, notified: 0, ownerLookups: 0 });
-    expect(h.lookups()).toBe(4);
+    expect(h.lookups()).toBe(1);
 
     // Dev's warned token becomes stale: the one change is looked up again (once) and notified to Dev.
     h.advanceDays(11);
     const third = await h.run();
     expect(third.counts).toMatchObject({ escalated: 1, notified: 1, ownerLookups: 1 });
+    expect(h.lookups()).toBe(2);
     expect((await h.received('dev')).map((n) => n.tokenId)).toEqual(['dev-2']);
     expect(await h.received('elena')).toEqual([]);
   });
@@ -191,14 +193,14 @@ describe('findings name their owner and reach them through SNS filter policies',
   it('a directory that fails does not fail the run: the id still routes, and the next lookup names every finding', async () => {
     const h = await setUp();
     sandbox.faults.inject({
-      method: 'GET',
-      path: `/v3/search/identities/${DEV.id}`,
+      method: 'POST',
+      path: '/v3/search',
       status: 503,
-      times: 2, // both attempts of this run's one lookup of Dev
+      times: 2, // both attempts of this run's one Search call
     });
     const first = await h.run();
     expect(first.status).toBe('succeeded');
-    expect(first.counts).toMatchObject({ ownerLookups: 4, ownerLookupFailures: 1, notified: 5 });
+    expect(first.counts).toMatchObject({ ownerLookups: 4, ownerLookupFailures: 4, notified: 5 });
     expect((await h.store.get(FINDINGS_SOURCE, 'dev-1'))?.owner).toEqual(DEV);
     expect(await h.received('dev')).toEqual([]); // no e-mail known: Dev's e-mail filter cannot match
     const all = byToken(await h.received('all'));
