@@ -2,8 +2,10 @@
  * Drives a Lambda SQS handler from an emulated queue the way the AWS event source mapping does:
  * receive up to `batchSize` messages, invoke the handler with an SQSEvent, delete every message
  * not named in `batchItemFailures`, and leave the failed ones to reappear after their visibility
- * timeout (a handler that throws fails the whole batch). Redrive to the DLQ after maxReceiveCount
- * is done by the emulator itself, as by SQS.
+ * timeout. An invocation that throws (a crash) or outlives the function timeout is an invocation
+ * error, as in Lambda: nothing of its batch is deleted, every message reappears after its visibility
+ * timeout. (In-process the timed-out handler cannot be killed: it runs on, but its answer is ignored.)
+ * Redrive to the DLQ after maxReceiveCount is done by the emulator itself, as by SQS.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -25,12 +27,19 @@ export interface PollerOptions {
   readonly batchSize?: number;
   readonly waitTimeSeconds?: number;
   readonly functionName?: string;
+  /** The function timeout: what the handler's context reports as remaining time, and when the
+   *  invocation is given up as timed out. Default 60 s. */
+  readonly functionTimeoutMs?: number;
 }
 
 export interface PollResult {
   readonly received: number;
   readonly failed: number;
+  /** The invocation threw (crashed) or outlived the function timeout: nothing was deleted. */
+  readonly invocationError?: 'crashed' | 'timed-out';
 }
+
+const TIMED_OUT = Symbol('timed out');
 
 export async function pollOnce(options: PollerOptions): Promise<PollResult> {
   const { sqs, queueUrl } = options;
@@ -53,12 +62,28 @@ export async function pollOnce(options: PollerOptions): Promise<PollResult> {
   if (messages.length === 0) return { received: 0, failed: 0 };
 
   const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueUrl)) };
+  const timeoutMs = options.functionTimeoutMs ?? 60_000;
   let failedIds: Set<string>;
+  let invocationError: PollResult['invocationError'];
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const response = await options.handler(event, fakeContext(options.functionName ?? 'local'));
-    failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    const response = await Promise.race([
+      options.handler(event, fakeContext(options.functionName ?? 'local', timeoutMs)),
+      new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+      }),
+    ]);
+    if (response === TIMED_OUT) {
+      invocationError = 'timed-out';
+      failedIds = new Set(messages.map((m) => m.MessageId!));
+    } else {
+      failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    }
   } catch {
+    invocationError = 'crashed';
     failedIds = new Set(messages.map((m) => m.MessageId!));
+  } finally {
+    clearTimeout(timer);
   }
 
   const succeeded = messages.filter((m) => !failedIds.has(m.MessageId!));
@@ -73,7 +98,11 @@ export async function pollOnce(options: PollerOptions): Promise<PollResult> {
       }),
     );
   }
-  return { received: messages.length, failed: failedIds.size };
+  return {
+    received: messages.length,
+    failed: failedIds.size,
+    ...(invocationError ? { invocationError } : {}),
+  };
 }
 
 /**
@@ -83,15 +112,17 @@ export async function pollOnce(options: PollerOptions): Promise<PollResult> {
  */
 export async function drainQueue(
   options: PollerOptions & { timeoutMs?: number },
-): Promise<{ batches: number; received: number; failed: number }> {
+): Promise<{ batches: number; received: number; failed: number; crashed: number; timedOut: number }> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  const totals = { batches: 0, received: 0, failed: 0 };
+  const totals = { batches: 0, received: 0, failed: 0, crashed: 0, timedOut: 0 };
   while (Date.now() < deadline) {
     const result = await pollOnce({ ...options, waitTimeSeconds: options.waitTimeSeconds ?? 0 });
     if (result.received > 0) {
       totals.batches += 1;
       totals.received += result.received;
       totals.failed += result.failed;
+      if (result.invocationError === 'crashed') totals.crashed += 1;
+      if (result.invocationError === 'timed-out') totals.timedOut += 1;
       continue;
     }
     const { visible, inFlight } = await queueDepth(options.sqs, options.queueUrl);

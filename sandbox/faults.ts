@@ -2,6 +2,11 @@
  * Injected faults: a rule matches requests by method and path and answers them instead of the
  * route (a status with a body), delays them, or drops the connection. A faulted request never
  * reaches the route, so it changes no state (a latency-only rule delays, then lets it through).
+ *
+ * With `afterRoute: true` the request is handled first — authenticated, rate limited, and carried
+ * out by the route (an access request is accepted) — and only then is the answer replaced by the
+ * fault's status or the connection dropped: what a client sees when SailPoint acted but the
+ * response was lost. The request log keeps what the route answered in `routeStatus`.
  */
 import { matchesPath } from './request-log';
 
@@ -23,6 +28,8 @@ export interface FaultRule {
   times?: number;
   /** Chance (0..1) that a matching request is faulted; default 1. A miss does not use up `times`. */
   probability?: number;
+  /** Fault the answer after the route has run (see above); only requests that reach a route count. */
+  afterRoute?: boolean;
 }
 
 export interface Fault {
@@ -31,6 +38,7 @@ export interface Fault {
   readonly body?: unknown;
   readonly latencyMs: number;
   readonly dropConnection: boolean;
+  readonly afterRoute: boolean;
 }
 
 interface ActiveRule {
@@ -67,6 +75,9 @@ export class FaultInjector {
     if (rule.status === undefined && rule.body === undefined && !rule.latencyMs && !rule.dropConnection) {
       throw new RangeError('a fault needs a status, a body, a latency or dropConnection');
     }
+    if (rule.afterRoute && rule.status === undefined && rule.body === undefined && !rule.dropConnection) {
+      throw new RangeError('an afterRoute fault needs a status, a body or dropConnection');
+    }
     this.#rules.push({ rule, remaining: times });
   }
 
@@ -79,10 +90,14 @@ export class FaultInjector {
     return this.#rules.length;
   }
 
-  /** The fault for this request, if a rule matches (and its probability draw succeeds); uses it up. */
-  take(method: string, path: string): Fault | undefined {
+  /**
+   * The fault for this request, if a rule matches (and its probability draw succeeds); uses it up.
+   * `afterRoute`: the rules that fault an answer after the route ran; otherwise the others.
+   */
+  take(method: string, path: string, afterRoute = false): Fault | undefined {
     const index = this.#rules.findIndex(
       ({ rule }) =>
+        (rule.afterRoute ?? false) === afterRoute &&
         (rule.method === undefined || rule.method.toUpperCase() === method) &&
         (rule.path === undefined || matchesPath(rule.path, path)) &&
         (rule.probability === undefined || rule.probability >= 1 || this.random() < rule.probability),
@@ -103,6 +118,7 @@ export class FaultInjector {
       ...(rule.body === undefined ? {} : { body: rule.body }),
       latencyMs: rule.latencyMs ?? 0,
       dropConnection: rule.dropConnection ?? false,
+      afterRoute: rule.afterRoute ?? false,
     };
   }
 }

@@ -1,4 +1,8 @@
-/** Every request the sandbox answered (or dropped), in arrival order of completion. */
+/**
+ * Every request the sandbox answered (or dropped), in arrival order of completion. The JSON bodies of
+ * SailPoint API writes (POST/PUT/PATCH under /beta, /v3 …) are kept, so what SailPoint accepted can be
+ * counted from them (accepted-units.ts); token requests (credentials) and Cognigy calls are not.
+ */
 
 export interface RequestLogEntry {
   readonly method: string;
@@ -7,6 +11,10 @@ export interface RequestLogEntry {
   readonly query: Readonly<Record<string, string | string[]>>;
   /** HTTP status sent; 0 when the connection was dropped by a fault. */
   readonly status: number;
+  /** What the route answered when an afterRoute fault replaced it (or dropped the connection). */
+  readonly routeStatus?: number;
+  /** The parsed JSON body of a SailPoint API POST/PUT/PATCH. */
+  readonly body?: unknown;
   /** The authenticated client (for /oauth/token: the client whose credentials were accepted). */
   readonly clientId?: string;
   /** SailPoint API version from the path prefix: 'beta', 'v3', 'v2024' … */
@@ -26,6 +34,11 @@ export interface RequestLogFilter {
   status?: number;
   clientId?: string;
   apiVersion?: string;
+}
+
+/** The status the service itself answered: the route's, even when a fault replaced it on the wire. */
+export function serviceStatus(entry: RequestLogEntry): number {
+  return entry.routeStatus ?? entry.status;
 }
 
 export function matchesPath(pattern: string | RegExp, path: string): boolean {

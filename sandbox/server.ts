@@ -6,6 +6,7 @@
  *   1. injected faults (answer, delay or drop; a faulted request never reaches its route)
  *   2. SailPoint API paths (/beta, /v3, /v2024 …): bearer token → 401, then rate limit → 429
  *   3. the route (from a route module, see ROUTE_MODULES)
+ *   4. afterRoute faults: the route's answer replaced by a fault status, or the connection dropped
  * Every request ends up in the request log (as its response is sent, or at the drop).
  */
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -18,7 +19,7 @@ import {
   sailpointApiVersion,
   setCaller,
 } from './context';
-import { FaultInjector } from './faults';
+import { type Fault, FaultInjector } from './faults';
 import { FilterError } from './filters';
 import { RateLimiter } from './rate-limit';
 import { RequestLog } from './request-log';
@@ -47,6 +48,7 @@ export type { OAuthClient, SandboxSeed } from './seed';
 export type { SandboxIdentity, SandboxPat, SandboxState } from './state';
 export { DEFAULT_SEARCH_LAG_MS } from './search-index';
 export { FaultInjector, RequestLog };
+export { acceptedAccessRequestUnits, acceptedUnitKey, compareAcceptedUnits } from './accepted-units';
 
 /** Route modules, registered in this order. Adding one: import it and list it here. */
 const ROUTE_MODULES: readonly RouteModule[] = [
@@ -103,8 +105,12 @@ interface RequestMeta {
   readonly path: string;
   readonly apiVersion: string | undefined;
   fault: boolean;
+  /** An afterRoute fault taken for this request, applied when the route's answer is sent. */
+  afterRoute?: Fault;
   logged: boolean;
 }
+
+const KEPT_BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 function resolveOptions(options: SandboxOptions): {
   resolved: ResolvedSandboxOptions;
@@ -177,16 +183,20 @@ function installPipeline(
 ) {
   const metas = new WeakMap<FastifyRequest, RequestMeta>();
 
-  const record = (request: FastifyRequest, status: number) => {
+  const record = (request: FastifyRequest, status: number, routeStatus?: number) => {
     const meta = metas.get(request);
     if (!meta || meta.logged) return;
     meta.logged = true;
     const clientId = findCaller(request)?.clientId;
+    const keepBody =
+      meta.apiVersion !== undefined && KEPT_BODY_METHODS.has(request.method) && request.body !== undefined;
     ctx.requestLog.add({
       method: request.method,
       path: meta.path,
       query: { ...(request.query as Record<string, string | string[]>) },
       status,
+      ...(routeStatus === undefined ? {} : { routeStatus }),
+      ...(keepBody ? { body: structuredClone(request.body) } : {}),
       ...(clientId === undefined ? {} : { clientId }),
       ...(meta.apiVersion === undefined ? {} : { apiVersion: meta.apiVersion }),
       at: meta.at,
@@ -242,10 +252,34 @@ function installPipeline(
     }
   });
 
+  app.addHook('preHandler', async (request) => {
+    const meta = metas.get(request);
+    const fault = meta && ctx.faults.take(request.method, meta.path, true);
+    if (!meta || !fault) return;
+    meta.fault = true;
+    meta.afterRoute = fault;
+  });
+
   // Logged before the response leaves, so a client that got its answer always finds the entry.
   app.addHook('onSend', async (request, reply, payload) => {
-    record(request, reply.statusCode);
-    return payload;
+    const fault = metas.get(request)?.afterRoute;
+    if (!fault) {
+      record(request, reply.statusCode);
+      return payload;
+    }
+    // The route has acted; the client does not get its answer.
+    const routeStatus = reply.statusCode;
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs, signal);
+    if (fault.dropConnection || signal.aborted) {
+      record(request, 0, routeStatus);
+      request.raw.socket?.destroy();
+      return payload;
+    }
+    const status = fault.status ?? 500;
+    record(request, status, routeStatus);
+    reply.code(status).header('content-type', 'application/json; charset=utf-8');
+    if (fault.retryAfterSeconds !== undefined) reply.header('retry-after', String(fault.retryAfterSeconds));
+    return JSON.stringify(fault.body ?? defaultErrorBody(status));
   });
   app.addHook('onResponse', async (request, reply) => record(request, reply.statusCode));
 }

@@ -1,4 +1,4 @@
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { settleSqsBatch } from '../../functions/shared/queue/settle-batch';
 import {
@@ -76,6 +76,50 @@ describe('SQS batch settlement through the local poller', () => {
     );
   });
 
+  it('delays retried messages with one ChangeMessageVisibilityBatch per 10 messages', async () => {
+    const { queueUrl } = await setup();
+    const commands: { name: string; entries: number }[] = [];
+    const counting = localSqsClient();
+    counting.middlewareStack.add(
+      (next, context) => async (args) => {
+        const entries = (args.input as { Entries?: unknown[] }).Entries;
+        if (context.commandName?.startsWith('ChangeMessageVisibility')) {
+          commands.push({ name: context.commandName, entries: entries?.length ?? 1 });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'countVisibilityChanges' },
+    );
+    for (let i = 0; i < 23; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Array.from({ length: Math.min(10, 23 - i) }, (_, n) => ({
+            Id: String(n),
+            MessageBody: `m${i + n}`,
+          })),
+        }),
+      );
+    }
+    const handler = (event: SQSEvent) =>
+      settleSqsBatch(
+        event,
+        async (messages) =>
+          new Map(messages.map((m) => [m.messageId, outcomeOfError(new RetryLaterError('later', 120))])),
+        { sqs: counting, queueUrl, deadLetterQueueUrl: 'unused', maxReceiveCount: 3, log: silentLog },
+      ).then((settled) => settled.response);
+
+    expect(await pollOnce({ sqs, queueUrl, handler, batchSize: 23 })).toEqual({ received: 23, failed: 23 });
+    expect(commands).toEqual([
+      { name: 'ChangeMessageVisibilityBatchCommand', entries: 10 },
+      { name: 'ChangeMessageVisibilityBatchCommand', entries: 10 },
+      { name: 'ChangeMessageVisibilityBatchCommand', entries: 3 },
+    ]);
+    // Each is invisible for its 120 s now, not only for the queue's 1 s visibility timeout.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await queueDepth(sqs, queueUrl)).toEqual({ visible: 0, inFlight: 23 });
+  });
+
   it('retries every message of a batch whose processing threw', async () => {
     const { queueUrl, handlerFor } = await setup();
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x' }));
@@ -83,5 +127,31 @@ describe('SQS batch settlement through the local poller', () => {
       throw new Error('DynamoDB unavailable');
     });
     expect(await pollOnce({ sqs, queueUrl, handler: boom })).toEqual({ received: 1, failed: 1 });
+  });
+
+  it('treats a crashed or timed-out invocation as Lambda does: nothing deleted, all messages reappear', async () => {
+    const { queueUrl } = await setup();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'x' }));
+    const crash = async () => {
+      throw new Error('instance died');
+    };
+    expect(await pollOnce({ sqs, queueUrl, handler: crash })).toEqual({
+      received: 1,
+      failed: 1,
+      invocationError: 'crashed',
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the queue's 1 s visibility timeout
+    const remaining: number[] = [];
+    const hang = (_event: SQSEvent, context: { getRemainingTimeInMillis(): number }) => {
+      remaining.push(context.getRemainingTimeInMillis());
+      return new Promise<void>(() => undefined);
+    };
+    expect(await pollOnce({ sqs, queueUrl, handler: hang, functionTimeoutMs: 200 })).toEqual({
+      received: 1,
+      failed: 1,
+      invocationError: 'timed-out',
+    });
+    expect(remaining[0]).toBeLessThanOrEqual(200);
+    expect(await queueDepth(sqs, queueUrl)).toEqual({ visible: 0, inFlight: 1 });
   });
 });

@@ -37,4 +37,29 @@ export function nameErrorClasses(classes: Record<string, abstract new (...args: 
   }
 }
 
-nameErrorClasses({ ServiceCallError });
+/** What a client needs to build its error for a call its deadline prevented (see ResilientHttp). */
+export interface DeadlineInit {
+  operation: string;
+  /** Why nothing (more) was sent, e.g. 'the Retry-After wait of 30000 ms ends after the deadline'. */
+  detail: string;
+  /** The wait the deadline cut short (Retry-After, backoff or the rate budget), when known. */
+  waitMs?: number;
+  /** The failure of the previous attempt, if the deadline prevented its retry. */
+  cause?: unknown;
+}
+
+/**
+ * A call (or its retry) that was not sent because its deadline came first: nothing reached the
+ * service in the attempt it prevented, so the caller can give its work back without charging it a
+ * failure. The generic form; clients with their own error hierarchy build their own (RetryRules).
+ */
+export class DeadlineExceededError extends ServiceCallError {
+  readonly deadlineExceeded = true;
+  readonly waitMs?: number;
+  constructor(service: string, init: DeadlineInit) {
+    super(`${service} ${init.operation}: not sent before its deadline: ${init.detail}`, init, true);
+    this.waitMs = init.waitMs;
+  }
+}
+
+nameErrorClasses({ ServiceCallError, DeadlineExceededError });

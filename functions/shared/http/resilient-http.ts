@@ -7,10 +7,17 @@
  * Which errors are retried, for which requests, stays with each client (`RetryRules`, `mayRetry`):
  * SailPoint never re-sends a POST/PATCH after a 5xx or timeout, Cognigy gives up on a Retry-After
  * beyond its bound, and so on.
+ *
+ * A call may carry a deadline (epoch ms on `now`, e.g. the Lambda invocation's end less a reserve).
+ * It bounds every wait of the call: the queue of the rate budget, Retry-After and backoff waits, and
+ * each attempt's timeout. An attempt is only sent with at least `minAttemptMs` left; when the deadline
+ * prevents one, the call fails with the client's deadline error (`RetryRules.deadlineError`) — nothing
+ * was sent in that attempt, so the caller may give its work back uncharged. An attempt already sent
+ * is cut at the deadline like a timeout (for a POST: outcome unknown, as any timeout).
  */
 import Bottleneck from 'bottleneck';
 import { ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
-import type { ServiceCallError } from './errors';
+import { DeadlineExceededError, type DeadlineInit, type ServiceCallError } from './errors';
 
 export interface RetryOptions {
   /** Total attempts per call, the first one included. */
@@ -48,9 +55,19 @@ export interface HttpOptions {
   /** Waits between retries; injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
-  /** Clock for the elapsed-time budget and HTTP-date Retry-After; default Date.now. */
+  /** Clock for the elapsed-time budget, deadlines and HTTP-date Retry-After; default Date.now. */
   now?: () => number;
+  /** With a deadline, an attempt is only sent when at least this much is left of it. Default 1,000 ms. */
+  minAttemptMs?: number;
 }
+
+/** Bounds of one call: its deadline (epoch ms on the client's clock) and the operation, for errors. */
+export interface CallBounds {
+  readonly deadline?: number;
+  readonly operation?: string;
+}
+
+export const DEFAULT_MIN_ATTEMPT_MS = 1_000;
 
 export interface HttpDefaults {
   retry: RetryOptions;
@@ -71,6 +88,8 @@ export interface NoResponse {
   timedOut: boolean;
   /** 'no response within 10000 ms' or 'connection failed or dropped before a response'. */
   detail: string;
+  /** The timeout was shortened to the call's deadline, and fired. */
+  deadline?: boolean;
   /** e.g. 'ECONNRESET' for a failed or dropped connection, when the runtime gave one. */
   networkCode?: string;
   cause: unknown;
@@ -92,6 +111,8 @@ export interface RetryRules<E extends ServiceCallError> {
   failureLogFields(error: E, operation: string, attempts: number): object;
   /** The client's stats; `retries` counts each retry started. */
   stats: { retries: number };
+  /** The client's error for a call its deadline prevented; default: DeadlineExceededError. */
+  deadlineError?(init: DeadlineInit): E;
 }
 
 export class ResilientHttp<E extends ServiceCallError> {
@@ -103,6 +124,7 @@ export class ResilientHttp<E extends ServiceCallError> {
   private readonly fetchImpl: typeof fetch;
   private readonly limiter?: Bottleneck;
   private readonly rules: RetryRules<E>;
+  readonly minAttemptMs: number;
 
   /** Validates the options; errors name the service and the option. */
   constructor(rules: RetryRules<E>, options: HttpOptions, defaults: HttpDefaults) {
@@ -133,11 +155,89 @@ export class ResilientHttp<E extends ServiceCallError> {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.fetchImpl = options.fetch ?? globalThis.fetch;
     this.now = options.now ?? Date.now;
+    this.minAttemptMs = options.minAttemptMs ?? DEFAULT_MIN_ATTEMPT_MS;
+    if (!(this.minAttemptMs >= 0)) throw new Error(`${service} minAttemptMs must be >= 0.`);
   }
 
-  /** Runs `task` within the client-side rate budget (at once when there is none). */
-  limited<T>(task: () => Promise<T>): Promise<T> {
-    return this.limiter ? this.limiter.schedule(task) : task();
+  /** Milliseconds left before `deadline` (Infinity without one). */
+  remainingMs(deadline: number | undefined): number {
+    return deadline === undefined ? Infinity : deadline - this.now();
+  }
+
+  /** The client's error for a call (or retry) its deadline prevented. */
+  deadlineError(init: DeadlineInit): Error {
+    return this.rules.deadlineError?.(init) ?? new DeadlineExceededError(this.rules.service, init);
+  }
+
+  /** Throws the deadline error unless an attempt still fits before the deadline. */
+  assertAttemptFits(bounds: CallBounds): void {
+    const left = this.remainingMs(bounds.deadline);
+    if (left >= this.minAttemptMs) return;
+    throw this.deadlineError({
+      operation: bounds.operation ?? 'call',
+      detail: `${Math.max(0, Math.round(left))} ms left, an attempt needs at least ${this.minAttemptMs} ms`,
+    });
+  }
+
+  /**
+   * Waits for `promise` until the deadline (less `minAttemptMs`, after which no attempt may start);
+   * then `onExpired` decides: an error to fail with now, or undefined to keep waiting (the work has
+   * started and is bounded by its own timeout).
+   */
+  untilDeadline<T>(promise: Promise<T>, bounds: CallBounds, onExpired: () => Error | undefined): Promise<T> {
+    if (bounds.deadline === undefined) return promise;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          const error = onExpired();
+          if (error) reject(error);
+        },
+        Math.max(0, this.remainingMs(bounds.deadline) - this.minAttemptMs),
+      );
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Runs `task` within the client-side rate budget (at once when there is none). With a deadline,
+   * the wait in the budget's queue ends at the deadline with the deadline error; the queued job then
+   * never sends, and gives its slot of the budget back.
+   */
+  limited<T>(task: () => Promise<T>, bounds: CallBounds = {}): Promise<T> {
+    const limiter = this.limiter;
+    if (!limiter) return task();
+    if (bounds.deadline === undefined) return limiter.schedule(task);
+    let started = false;
+    let expired = false;
+    const job = limiter.schedule(async () => {
+      if (expired || this.remainingMs(bounds.deadline) < this.minAttemptMs) {
+        expired = true;
+        await limiter.incrementReservoir(1); // nothing sent: the slot is not spent
+        throw this.deadlineError({
+          operation: bounds.operation ?? 'call',
+          detail: 'the client-side rate budget had no slot before the deadline',
+        });
+      }
+      started = true;
+      return task();
+    });
+    return this.untilDeadline(job, bounds, () => {
+      if (started) return undefined;
+      expired = true;
+      return this.deadlineError({
+        operation: bounds.operation ?? 'call',
+        detail: 'the client-side rate budget had no slot before the deadline',
+      });
+    });
   }
 
   /**
@@ -148,18 +248,23 @@ export class ResilientHttp<E extends ServiceCallError> {
     url: string,
     init: RequestInit,
     noResponse: (failure: NoResponse) => Error,
+    bounds: CallBounds = {},
   ): Promise<HttpResult> {
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    this.assertAttemptFits(bounds);
+    const timeoutMs = Math.min(this.timeoutMs, Math.max(1, Math.floor(this.remainingMs(bounds.deadline))));
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const response = await this.fetchImpl(url, { ...init, signal, redirect: 'manual' });
       const text = await response.text();
       return { status: response.status, headers: response.headers, text };
     } catch (error) {
       const timedOut = signal.aborted || (error instanceof Error && error.name === 'TimeoutError');
+      const cut = timedOut && timeoutMs < this.timeoutMs;
       throw noResponse({
         timedOut,
+        ...(cut ? { deadline: true } : {}),
         detail: timedOut
-          ? `no response within ${this.timeoutMs} ms`
+          ? `no response within ${timeoutMs} ms${cut ? " (the call's deadline)" : ''}`
           : 'connection failed or dropped before a response',
         networkCode: timedOut ? undefined : networkErrorCode(error),
         cause: error,
@@ -174,17 +279,26 @@ export class ResilientHttp<E extends ServiceCallError> {
    * exponential backoff with jitter) is chosen in the error filter and awaited through the
    * injectable `sleep` at the start of the next attempt, so tests observe exact delays without
    * real waiting. When retries are exhausted the last error is thrown.
+   *
+   * With a `deadline`: no attempt starts with less than `minAttemptMs` left, and a retry whose wait
+   * would end after that point is not started — the call fails with the client's deadline error
+   * (cause: the last attempt's error). A retry `mayRetry` refuses (a POST after a 5xx) still throws
+   * that error itself, deadline or not.
    */
   async withRetry<T>(
     operation: string,
     fn: (attempt: number) => Promise<T>,
     mayRetry?: (error: E) => boolean,
+    deadline?: number,
   ): Promise<T> {
     const { rules, logger } = this;
     const opts = this.retryOptions;
     const started = this.now();
+    this.assertAttemptFits({ deadline, operation });
     let attempt = 0;
     let nextDelayMs = 0;
+    /** The error whose retry the deadline prevented, and the wait it would have needed. */
+    let prevented: { error: E; waitMs: number } | undefined;
     let backoff: IBackoff<unknown> | undefined;
     const backoffFactory = new ExponentialBackoff({
       initialDelay: opts.baseDelayMs,
@@ -197,6 +311,7 @@ export class ResilientHttp<E extends ServiceCallError> {
 
     const shouldRetry = (error: unknown): boolean => {
       if (!(error instanceof rules.errorType) || !error.retryable) return false;
+      if ((error as { deadlineExceeded?: boolean }).deadlineExceeded) return false; // its deadline has come
       if (attempt >= opts.maxAttempts) return false;
       if (mayRetry && !mayRetry(error)) return false;
       const extra = rules.logFields?.(error);
@@ -211,6 +326,17 @@ export class ResilientHttp<E extends ServiceCallError> {
           operation,
           attempt,
           retryAfterSeconds,
+          ...extra,
+        });
+        return false;
+      }
+      if (this.remainingMs(deadline) < delayMs + this.minAttemptMs) {
+        prevented = { error, waitMs: delayMs };
+        logger?.debug(`${rules.service} retry would end after the deadline, not retrying`, {
+          operation,
+          attempt,
+          delayMs,
+          remainingMs: Math.round(this.remainingMs(deadline)),
           ...extra,
         });
         return false;
@@ -250,6 +376,16 @@ export class ResilientHttp<E extends ServiceCallError> {
         return fn(attempt);
       });
     } catch (error) {
+      if (prevented && prevented.error === error) {
+        const deadlineError = this.deadlineError({
+          operation,
+          detail: `the next attempt, after a wait of ${prevented.waitMs} ms, would end after the deadline (last: ${prevented.error.message})`,
+          waitMs: prevented.waitMs,
+          cause: error,
+        });
+        logger?.debug(`${rules.service} call stopped by its deadline`, { operation, attempts: attempt });
+        throw deadlineError;
+      }
       if (error instanceof rules.errorType) {
         // Transient failures that survived the retries are worth a warning; a 404 or 400 is the
         // caller's business (it may be expected), so it is only a debug line here.

@@ -3,7 +3,11 @@
  * contract (ReportBatchItemFailures). A message is only ever deleted once its outcome is known and,
  * for dead letters, once the DLQ has accepted it: nothing is silently dropped.
  */
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { LogSink } from '../observability';
 import { deadLetterEntry } from './dead-letters';
@@ -79,12 +83,14 @@ export async function settleSqsBatch(
     deps,
     failures,
   );
+  const delayed: { message: QueueMessage; delaySeconds: number }[] = [];
   for (const message of messages) {
     const outcome = outcomes.get(message.messageId)!;
     if (outcome.status !== 'retry') continue;
     failures.add(message.messageId);
-    if (outcome.delaySeconds !== undefined) await delayRedelivery(message, outcome.delaySeconds, deps);
+    if (outcome.delaySeconds !== undefined) delayed.push({ message, delaySeconds: outcome.delaySeconds });
   }
+  await delayRedelivery(delayed, deps);
 
   return {
     response: { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) },
@@ -128,20 +134,33 @@ async function deadLetter(
   }
 }
 
-async function delayRedelivery(message: QueueMessage, delaySeconds: number, deps: SettleDeps) {
-  try {
-    await deps.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: deps.queueUrl,
-        ReceiptHandle: message.record.receiptHandle,
-        VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(delaySeconds))),
-      }),
-    );
-  } catch (error) {
-    // Not fatal: the message is still retried, only after the queue's own visibility timeout.
-    deps.log.warn('could not delay redelivery', {
-      messageId: message.messageId,
-      error: error instanceof Error ? error.message : String(error),
-    });
+/** Sets each retried message's visibility to its delay: one ChangeMessageVisibilityBatch per 10. */
+async function delayRedelivery(
+  delayed: readonly { message: QueueMessage; delaySeconds: number }[],
+  deps: SettleDeps,
+): Promise<void> {
+  // Not fatal when it fails: the message is still retried, only after the queue's own visibility timeout.
+  const warn = (message: QueueMessage, error: string) =>
+    deps.log.warn('could not delay redelivery', { messageId: message.messageId, error });
+  for (let i = 0; i < delayed.length; i += 10) {
+    const chunk = delayed.slice(i, i + 10);
+    try {
+      const result = await deps.sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: deps.queueUrl,
+          Entries: chunk.map(({ message, delaySeconds }, index) => ({
+            Id: String(index),
+            ReceiptHandle: message.record.receiptHandle,
+            VisibilityTimeout: Math.min(43_200, Math.max(0, Math.ceil(delaySeconds))),
+          })),
+        }),
+      );
+      for (const failed of result.Failed ?? []) {
+        const entry = chunk[Number(failed.Id)];
+        if (entry) warn(entry.message, `${failed.Code ?? 'error'}: ${failed.Message ?? ''}`.trim());
+      }
+    } catch (error) {
+      for (const { message } of chunk) warn(message, error instanceof Error ? error.message : String(error));
+    }
   }
 }

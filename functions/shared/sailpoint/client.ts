@@ -22,6 +22,13 @@
  *   are retried for every method: the API server has not acted on the request.
  * - Anything else (400, 403, 404, schema mismatch, rejected credentials) is not retried.
  * When retries are exhausted (attempts or elapsed budget) the last typed error is thrown.
+ *
+ * Deadline: a call may carry one (`ApiRequest.deadline`, or every call of `withDeadline(at)`), epoch
+ * ms on the client's clock — e.g. the Lambda invocation's end less a reserve. It bounds every wait
+ * of the call: the client-side rate budget's queue, the token request, Retry-After and backoff waits
+ * and each attempt's timeout, so a call never outlives it. When the deadline prevents an attempt, the
+ * call fails with SailPointDeadlineError (nothing was sent in that attempt: give the work back
+ * uncharged). The rules above still hold: a POST is never re-sent after a 5xx or timeout.
  */
 import * as z from 'zod';
 import {
@@ -35,12 +42,14 @@ import {
   summarizeSchemaIssues,
   type HttpLogger,
   type HttpOptions,
+  type CallBounds,
   type HttpResult,
   type RateLimit,
   type RetryOptions,
 } from '../http';
 import {
   SailPointAuthError,
+  SailPointDeadlineError,
   SailPointError,
   SailPointNotFoundError,
   SailPointRateLimitError,
@@ -106,6 +115,8 @@ export interface ApiRequest<T> {
   responseSchema: z.ZodType<T>;
   /** Default: true for GET/PUT/DELETE, false for POST/PATCH. See the retry rules at the top of this file. */
   idempotent?: boolean;
+  /** Epoch ms (client clock) that bounds every wait of this call; see "Deadline" at the top. */
+  deadline?: number;
 }
 
 /** What API functions (api/*.ts) need: the client itself, or any fake with the same `send`. */
@@ -177,6 +188,7 @@ interface CachedToken {
 
 /** Per-call state shared by the attempts of one `send`. */
 interface CallState {
+  readonly bounds: CallBounds;
   /** Set once the API request of the current attempt has left; reset at each attempt. */
   apiRequestSent: boolean;
   /** The one 401 refresh per call has been used. */
@@ -228,6 +240,7 @@ export class SailPointClient implements SailPointTransport {
           trackingId: error.trackingId,
         }),
         stats: this.stats,
+        deadlineError: (init) => new SailPointDeadlineError(init),
       },
       options,
       { retry: DEFAULT_RETRY, timeoutMs: DEFAULT_TIMEOUT_MS },
@@ -241,7 +254,8 @@ export class SailPointClient implements SailPointTransport {
     }
     const idempotent = request.idempotent ?? IDEMPOTENT_METHODS.has(request.method);
     const url = this.apiUrl + request.path + buildQuery(request.query);
-    const state: CallState = { apiRequestSent: false, refreshed: false };
+    const bounds: CallBounds = { deadline: request.deadline, operation: request.operation };
+    const state: CallState = { bounds, apiRequestSent: false, refreshed: false };
     // 429 and failures before the API request left: ISC did not act, safe for any method.
     // Otherwise (5xx, timeout, dropped connection after sending) only idempotent calls are retried.
     const mayRetry = idempotent
@@ -251,12 +265,31 @@ export class SailPointClient implements SailPointTransport {
       request.operation,
       (attempt) => this.attemptApiCall(request, url, state, attempt),
       mayRetry,
+      request.deadline,
     );
   }
 
+  /**
+   * This client with a deadline on every call (the earlier one wins over a call's own): hand it to
+   * the code of one invocation, e.g. `client.withDeadline(Date.now() + remainingMs - reserveMs)`.
+   */
+  withDeadline(deadline: number): SailPointTransport & { tokenInfo(): Promise<TokenInfo> } {
+    return {
+      send: <T>(request: ApiRequest<T>) =>
+        this.send({ ...request, deadline: Math.min(deadline, request.deadline ?? Infinity) }),
+      tokenInfo: () => this.tokenInfo(deadline),
+    };
+  }
+
   /** Identity behind the credentials; fetches a token if none is cached. */
-  async tokenInfo(): Promise<TokenInfo> {
-    const token = await this.http.withRetry(TOKEN_OPERATION, () => this.getToken());
+  async tokenInfo(deadline?: number): Promise<TokenInfo> {
+    const bounds: CallBounds = { deadline, operation: TOKEN_OPERATION };
+    const token = await this.http.withRetry(
+      TOKEN_OPERATION,
+      () => this.getToken(bounds),
+      undefined,
+      deadline,
+    );
     return { ...token.info, authorities: [...token.info.authorities] };
   }
 
@@ -267,7 +300,7 @@ export class SailPointClient implements SailPointTransport {
     attempt: number,
   ): Promise<T> {
     state.apiRequestSent = false;
-    let token = await this.getToken();
+    let token = await this.getToken(state.bounds);
     let result = await this.callApi(request, url, token.accessToken, state, attempt);
     if (result.status === 401 && !state.refreshed) {
       // The token may have been revoked or expired early: the server did not act on the call.
@@ -279,7 +312,7 @@ export class SailPointClient implements SailPointTransport {
       });
       this.dropToken(token);
       state.apiRequestSent = false;
-      token = await this.getToken();
+      token = await this.getToken(state.bounds);
       result = await this.callApi(request, url, token.accessToken, state, attempt);
     }
     if (result.status >= 200 && result.status < 300) {
@@ -309,16 +342,19 @@ export class SailPointClient implements SailPointTransport {
       body = JSON.stringify(request.body);
     }
     const exchange = async (): Promise<HttpResult> => {
+      this.http.assertAttemptFits(state.bounds); // before it counts as sent
       state.apiRequestSent = true;
       this.stats.httpRequests++;
-      return this.fetchOnce(request.operation, `${request.method} ${request.path}`, url, {
-        method: request.method,
-        headers,
-        body,
-      });
+      return this.fetchOnce(
+        request.operation,
+        `${request.method} ${request.path}`,
+        url,
+        { method: request.method, headers, body },
+        state.bounds,
+      );
     };
     const startedAt = this.http.now();
-    const result = await this.http.limited(exchange);
+    const result = await this.http.limited(exchange, state.bounds);
     this.http.logger?.debug('SailPoint request', {
       operation: request.operation,
       method: request.method,
@@ -336,6 +372,7 @@ export class SailPointClient implements SailPointTransport {
     requestLabel: string,
     url: string,
     init: RequestInit,
+    bounds: CallBounds,
   ): Promise<HttpResult> {
     return this.http.fetchOnce(
       url,
@@ -348,20 +385,27 @@ export class SailPointClient implements SailPointTransport {
           detail: failure.networkCode ? `${failure.detail} (${failure.networkCode})` : failure.detail,
           cause: failure.cause,
         }),
+      bounds,
     );
   }
 
   // ---- token -----------------------------------------------------------------------------------
 
-  private async getToken(): Promise<CachedToken> {
+  /** The cached token, or the one being fetched (shared by concurrent callers, each within its deadline). */
+  private async getToken(bounds: CallBounds = {}): Promise<CachedToken> {
     if (this.token && this.http.now() < this.token.refreshAt) return this.token;
     if (!this.tokenInFlight) {
-      const inFlight = this.fetchToken().finally(() => {
+      const inFlight = this.fetchToken(bounds).finally(() => {
         if (this.tokenInFlight === inFlight) this.tokenInFlight = undefined;
       });
       this.tokenInFlight = inFlight;
     }
-    return this.tokenInFlight;
+    return this.http.untilDeadline(this.tokenInFlight, bounds, () =>
+      this.http.deadlineError({
+        operation: bounds.operation ?? TOKEN_OPERATION,
+        detail: 'the access token did not arrive before the deadline',
+      }),
+    );
   }
 
   /** Forgets `rejected` unless another caller already replaced it. */
@@ -369,7 +413,8 @@ export class SailPointClient implements SailPointTransport {
     if (this.token === rejected) this.token = undefined;
   }
 
-  private async fetchToken(): Promise<CachedToken> {
+  private async fetchToken(bounds: CallBounds): Promise<CachedToken> {
+    this.http.assertAttemptFits(bounds);
     this.stats.tokenRequests++;
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
@@ -377,11 +422,17 @@ export class SailPointClient implements SailPointTransport {
       client_secret: this.clientSecret,
     });
     const requestedAt = this.http.now();
-    const result = await this.fetchOnce(TOKEN_OPERATION, 'POST /oauth/token', `${this.apiUrl}/oauth/token`, {
-      method: 'POST',
-      headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
+    const result = await this.fetchOnce(
+      TOKEN_OPERATION,
+      'POST /oauth/token',
+      `${this.apiUrl}/oauth/token`,
+      {
+        method: 'POST',
+        headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      },
+      { deadline: bounds.deadline, operation: TOKEN_OPERATION },
+    );
     // Never log token bodies or headers: status only.
     this.http.logger?.debug('SailPoint token request', { operation: TOKEN_OPERATION, status: result.status });
     if (result.status < 200 || result.status >= 300) {

@@ -42,6 +42,7 @@ const DEFAULTS = {
   server: { retryable: true, fallback: 'SailPoint server error' },
   timeout: { retryable: true, fallback: 'no response' },
   response: { retryable: false, fallback: 'the response did not match the expected schema' },
+  deadline: { retryable: true, fallback: 'not sent before the deadline' },
 } as const;
 
 function describe(init: SailPointErrorInit, fallback: string): string {
@@ -137,8 +138,24 @@ export class SailPointResponseError extends SailPointError {
   }
 }
 
+/**
+ * The call's deadline (e.g. the invocation's end) came before the call, or its retry, could be sent:
+ * the attempt it prevented never reached SailPoint (`outcomeUnknown` false), so a workflow may put
+ * the work back on its queue without charging it a failed attempt. `cause`: the failure whose retry
+ * it prevented, if any; `waitMs`: the wait that did not fit (Retry-After, backoff or the rate budget).
+ */
+export class SailPointDeadlineError extends SailPointError {
+  readonly deadlineExceeded = true;
+  readonly waitMs?: number;
+  constructor(init: SailPointErrorInit & { waitMs?: number }) {
+    super({ ...init, outcomeUnknown: false }, DEFAULTS.deadline);
+    this.waitMs = init.waitMs;
+  }
+}
+
 nameErrorClasses({
   SailPointError,
+  SailPointDeadlineError,
   SailPointValidationError,
   SailPointAuthError,
   SailPointNotFoundError,

@@ -3,7 +3,15 @@
  * a 429 waits for its Retry-After, a permanent refusal goes to the DLQ with SailPoint's text.
  */
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { API_CLIENT, grant, person, role, startHarness, type Harness } from './harness';
+import {
+  API_CLIENT,
+  grant,
+  person,
+  role,
+  startHarness,
+  visibilityChanges as changesOf,
+  type Harness,
+} from './harness';
 
 const isAccessRequestPost = (input: Parameters<typeof fetch>[0], init?: RequestInit) =>
   String(input).endsWith('/beta/access-requests') && init?.method === 'POST';
@@ -112,8 +120,7 @@ describe('access provisioning: failures', () => {
     const visibilityChanges: { VisibilityTimeout?: number; ReceiptHandle?: string }[] = [];
     h.sqs.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'ChangeMessageVisibilityCommand')
-          visibilityChanges.push(args.input as never);
+        visibilityChanges.push(...changesOf(context.commandName, args.input));
         return next(args);
       },
       { step: 'initialize', name: 'recordVisibility' },

@@ -123,9 +123,8 @@ export async function startHarness(options: HarnessOptions = {}) {
   const delayed: string[] = [];
   sqs.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = args.input as { VisibilityTimeout?: number; ReceiptHandle?: string };
-      if (context.commandName === 'ChangeMessageVisibilityCommand' && (input.VisibilityTimeout ?? 0) > 0) {
-        delayed.push(input.ReceiptHandle!);
+      for (const change of visibilityChanges(context.commandName, args.input)) {
+        if ((change.VisibilityTimeout ?? 0) > 0) delayed.push(change.ReceiptHandle!);
       }
       return next(args);
     },
@@ -240,6 +239,18 @@ export async function startHarness(options: HarnessOptions = {}) {
       await sandbox.stop();
     },
   };
+}
+
+/** The visibility changes a command makes (settle-batch sends ChangeMessageVisibilityBatch). */
+export function visibilityChanges(
+  commandName: string | undefined,
+  input: unknown,
+): { VisibilityTimeout?: number; ReceiptHandle?: string }[] {
+  if (commandName === 'ChangeMessageVisibilityCommand') return [input as never];
+  if (commandName === 'ChangeMessageVisibilityBatchCommand') {
+    return ((input as { Entries?: never[] }).Entries ?? []) as never[];
+  }
+  return [];
 }
 
 export const grant = (

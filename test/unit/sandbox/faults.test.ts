@@ -26,14 +26,21 @@ describe('sandbox fault injector', () => {
     faults.inject({ body: 'x' });
     faults.inject({ status: 429 });
     faults.inject({ latencyMs: 5 });
-    expect(faults.take('GET', '/')).toEqual({ status: 500, body: 'x', latencyMs: 0, dropConnection: false });
+    expect(faults.take('GET', '/')).toEqual({
+      status: 500,
+      body: 'x',
+      latencyMs: 0,
+      dropConnection: false,
+      afterRoute: false,
+    });
     expect(faults.take('GET', '/')).toEqual({
       status: 429,
       retryAfterSeconds: 1,
       latencyMs: 0,
       dropConnection: false,
+      afterRoute: false,
     });
-    expect(faults.take('GET', '/')).toEqual({ latencyMs: 5, dropConnection: false });
+    expect(faults.take('GET', '/')).toEqual({ latencyMs: 5, dropConnection: false, afterRoute: false });
   });
 
   it('draws against the probability', () => {
@@ -45,5 +52,13 @@ describe('sandbox fault injector', () => {
     faults.inject({ status: 500, probability: 0 });
     draws.push(0);
     expect(faults.take('GET', '/')).toBeUndefined();
+  });
+
+  it('keeps afterRoute rules apart: taken only when asked for after the route', () => {
+    const faults = new FaultInjector();
+    faults.inject({ path: '/a', status: 503, afterRoute: true });
+    expect(faults.take('POST', '/a')).toBeUndefined();
+    expect(faults.take('POST', '/a', true)).toMatchObject({ status: 503, afterRoute: true });
+    expect(() => faults.inject({ latencyMs: 5, afterRoute: true })).toThrow(/afterRoute/);
   });
 });
