@@ -56,17 +56,7 @@ export function stackedBarChart(
       <text class="chart-value" x="${(x + 6).toFixed(1)}" y="${y + 16}">${total(row.segments)}</text>
     </g>`;
   });
-  return html`<svg
-    class="chart"
-    role="img"
-    viewBox="0 0 ${WIDTH} ${height}"
-    width="${WIDTH}"
-    height="${height}"
-    xmlns="http://www.w3.org/2000/svg"
-  >
-    <title>${title}</title>
-    ${bars} ${legendRow(legend, rows.length * ROW_HEIGHT + 12)}
-  </svg>`;
+  return svgFrame(title, WIDTH, height, html`${bars} ${legendRow(legend, rows.length * ROW_HEIGHT + 12)}`);
 }
 
 /** Vertical bars for a distribution (e.g. idle days in buckets), each labelled below and counted above. */
@@ -106,6 +96,23 @@ export function columnChart(title: string, columns: readonly BarSegment[]): Safe
     </g>`;
   });
   const width = Math.round(20 + columns.length * step);
+  return svgFrame(
+    title,
+    width,
+    height,
+    html`<line
+        class="axis"
+        x1="10"
+        y1="${plotTop + plotHeight}"
+        x2="${width - 10}"
+        y2="${plotTop + plotHeight}"
+      />
+      ${bars}`,
+  );
+}
+
+/** An accessible SVG chart: its title read out by screen readers, drawn at its natural size. */
+function svgFrame(title: string, width: number, height: number, content: SafeHtml): SafeHtml {
   return html`<svg
     class="chart"
     role="img"
@@ -115,8 +122,7 @@ export function columnChart(title: string, columns: readonly BarSegment[]): Safe
     xmlns="http://www.w3.org/2000/svg"
   >
     <title>${title}</title>
-    <line class="axis" x1="10" y1="${plotTop + plotHeight}" x2="${width - 10}" y2="${plotTop + plotHeight}" />
-    ${bars}
+    ${content}
   </svg>`;
 }
 

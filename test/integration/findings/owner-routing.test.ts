@@ -14,10 +14,11 @@ import {
 } from '../../../functions/shared/findings';
 import { SnsNotifier } from '../../../functions/shared/notifier';
 import { SailPointClient } from '../../../functions/shared/sailpoint';
-import { DAY_MS, type StaleTokenPolicy } from '../../../functions/stale-token-sweep/policy';
+import { DAY_MS } from '../../../functions/stale-token-sweep/policy';
 import { FINDINGS_SOURCE, runStaleTokenSweep } from '../../../functions/stale-token-sweep/sweep';
 import { sailPointTokenDirectory } from '../../../functions/stale-token-sweep/token-directory';
 import { startSandbox, type Sandbox } from '../../../sandbox/server';
+import { defaultPolicy } from '../stale-token-sweep/harness';
 import { freshTable, localSqsClient, receiveAll, sqsEndpoint, uniqueName } from '../../support/emulators';
 
 const T0 = Date.parse('2025-06-15T06:00:00.000Z');
@@ -27,14 +28,7 @@ const ELENA = { id: '2c9180aa000000000000000000000005', name: 'elena.rossi' };
 const SERVICE = { id: '2c9180aa000000000000000000000018', name: 'svc.integration' };
 const GONE = { id: '2c9180aaffffffffffffffffffffffff', name: 'former.employee' };
 
-const policy: StaleTokenPolicy = {
-  staleAfterDays: 90,
-  warnAfterDays: 75,
-  neverUsedAfterDays: 30,
-  includeManaged: false,
-  exemptions: [],
-  revocation: { enabled: false, graceDays: 14 },
-};
+const policy = defaultPolicy();
 
 let sandbox: Sandbox;
 afterEach(async () => sandbox?.stop());

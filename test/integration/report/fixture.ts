@@ -24,13 +24,14 @@ import { RecordingNotifier } from '../../../functions/shared/notifier';
 import { silentLog } from '../../../functions/shared/observability';
 import { SailPointClient } from '../../../functions/shared/sailpoint';
 import { createStaleTokenSweepHandler } from '../../../functions/stale-token-sweep/handler';
-import { DAY_MS, type StaleTokenPolicy } from '../../../functions/stale-token-sweep/policy';
+import { DAY_MS } from '../../../functions/stale-token-sweep/policy';
 import { compileExemption } from '../../../functions/stale-token-sweep/exemptions';
 import { sailPointTokenDirectory } from '../../../functions/stale-token-sweep/token-directory';
 import { drainQueue, type SqsHandler } from '../../../local/queue-poller';
 import { COGNIGY_SANDBOX_KEYS } from '../../../sandbox/cognigy/state';
 import { startSandbox, type Sandbox } from '../../../sandbox/server';
 import { freshTable, localSqsClient, uniqueName } from '../../support/emulators';
+import { defaultPolicy } from '../stale-token-sweep/harness';
 
 export const REVOCATION = { enabled: true, graceDays: 14 } as const;
 const ID = (n: number) => `2c9180aa0000000000000000000000${String(n).padStart(2, '0')}`;
@@ -105,15 +106,11 @@ async function build(): Promise<ReportFixture> {
   const absences = await freshTable('absences');
   const findings = new FindingsStore({ doc: findingsTable.doc, tableName: findingsTable.tableName });
 
-  // Sweep 15 days ago and today (revocation on). Findings reserve the first 15 days' token.
-  const policy: StaleTokenPolicy = {
-    staleAfterDays: 90,
-    warnAfterDays: 75,
-    neverUsedAfterDays: 30,
-    includeManaged: false,
+  // Sweep 15 days ago and today (revocation on, grace 14): what was flagged then is revoked now.
+  const policy = defaultPolicy({
     exemptions: [compileExemption({ tokenId: TOKENS.exempt[0], reason: 'break-glass, reviewed quarterly' })],
     revocation: REVOCATION,
-  };
+  });
   let clockMs = now - 15 * DAY_MS;
   const sweep = createStaleTokenSweepHandler({
     policy,
