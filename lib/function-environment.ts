@@ -15,6 +15,13 @@ import { cognigyAuditSettings } from '../functions/cognigy-audit/settings';
 import type { StackConfig } from './stack-config';
 
 export type WorkflowName = 'staleTokenSweep' | 'accessProvisioning' | 'absenceReassignment' | 'cognigyAudit';
+/** The workflows that call SailPoint, each with its own (or the shared) credential. */
+export type SailPointWorkflow = Exclude<WorkflowName, 'cognigyAudit'>;
+export const SAILPOINT_WORKFLOWS: readonly SailPointWorkflow[] = [
+  'staleTokenSweep',
+  'accessProvisioning',
+  'absenceReassignment',
+];
 
 /** What a function's environment refers to: real CloudFormation tokens in the stack, placeholders at validation. */
 export interface ResourceRefs {
@@ -58,13 +65,28 @@ function common(
   };
 }
 
-function sailPoint(config: StackConfig, requestsPer10s: number): Record<string, string> {
-  const { tenant, apiUrl, credentialsSecret } = config.sailPoint;
+function sailPoint(config: StackConfig, workflow: SailPointWorkflow): Record<string, string> {
+  const { tenant, apiUrl, extraApiHosts } = config.sailPoint;
   return {
     ...(apiUrl ? { SAILPOINT_API_URL: apiUrl } : tenant ? { SAILPOINT_TENANT: tenant } : {}),
-    SAILPOINT_CREDENTIALS_SECRET_ID: credentialsSecret,
-    SAILPOINT_REQUESTS_PER_10S: String(requestsPer10s),
+    ...(extraApiHosts.length > 0 ? { SAILPOINT_EXTRA_API_HOSTS: extraApiHosts.join(',') } : {}),
+    SAILPOINT_CREDENTIALS_SECRET_ID: sailPointCredentialOf(config, workflow),
+    SAILPOINT_REQUESTS_PER_10S: String(perInstanceSailPointBudget(config, workflow)),
   };
+}
+
+/** The secret (name or ARN) of a workflow's SailPoint credential: its own, or the shared one. */
+export function sailPointCredentialOf(config: StackConfig, workflow: SailPointWorkflow): string {
+  return config[workflow].credentialsSecret ?? config.sailPoint.credentialsSecret;
+}
+
+/** The SailPoint workflows using the same credential as `workflow` (itself included). */
+export function workflowsSharingCredential(
+  config: StackConfig,
+  workflow: SailPointWorkflow,
+): SailPointWorkflow[] {
+  const credential = sailPointCredentialOf(config, workflow);
+  return SAILPOINT_WORKFLOWS.filter((w) => sailPointCredentialOf(config, w) === credential);
 }
 
 function queue(config: StackConfig, refs: ResourceRefs): Record<string, string> {
@@ -76,10 +98,11 @@ function queue(config: StackConfig, refs: ResourceRefs): Record<string, string> 
 }
 
 /**
- * Each instance's client-side request budget (SAILPOINT_REQUESTS_PER_10S): the deployment's budget
- * split evenly over every instance that can call SailPoint at once, so together they stay under it.
+ * Each instance's client-side request budget (SAILPOINT_REQUESTS_PER_10S): ISC limits each client id,
+ * so each credential has its own budget (`sailPoint.requestsPer10s`), split evenly over every instance
+ * that can call SailPoint at once with that credential, so together they stay under it.
  */
-export function sailPointInstances(config: StackConfig): Record<string, number> {
+export function sailPointInstances(config: StackConfig): Record<SailPointWorkflow, number> {
   return {
     // Unreserved, a scheduled run can overlap an on-demand one: count two.
     staleTokenSweep: config.lambda.reserveScheduledConcurrency ? 1 : 2,
@@ -90,9 +113,14 @@ export function sailPointInstances(config: StackConfig): Record<string, number> 
   };
 }
 
-export function perInstanceSailPointBudget(config: StackConfig): number {
-  const instances = Object.values(sailPointInstances(config)).reduce((a, b) => a + b, 0);
-  return Math.floor(config.sailPoint.requestsPer10s / instances);
+/** Instances that may call SailPoint at once with `workflow`'s credential. */
+export function instancesSharingCredential(config: StackConfig, workflow: SailPointWorkflow): number {
+  const instances = sailPointInstances(config);
+  return workflowsSharingCredential(config, workflow).reduce((sum, w) => sum + instances[w], 0);
+}
+
+export function perInstanceSailPointBudget(config: StackConfig, workflow: SailPointWorkflow): number {
+  return Math.floor(config.sailPoint.requestsPer10s / instancesSharingCredential(config, workflow));
 }
 
 export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
@@ -103,7 +131,7 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
     callsSailPoint: true,
     environment: (config, refs) => ({
       ...common(config, 'stale-token-sweep', 'findings', refs),
-      ...sailPoint(config, perInstanceSailPointBudget(config)),
+      ...sailPoint(config, 'staleTokenSweep'),
     }),
   },
   accessProvisioning: {
@@ -112,11 +140,11 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
     schema: accessProvisioningSettings,
     callsSailPoint: true,
     environment: (config, refs) => {
-      const perInstance = perInstanceSailPointBudget(config);
+      const perInstance = perInstanceSailPointBudget(config, 'accessProvisioning');
       const { maxConcurrency } = config.accessProvisioning;
       return {
         ...common(config, 'access-provisioning', 'accessRequests', refs),
-        ...sailPoint(config, perInstance),
+        ...sailPoint(config, 'accessProvisioning'),
         ...queue(config, refs),
         // The function can derive its per-instance budget from these two; the explicit value above wins.
         ACCESS_MAX_CONCURRENCY: String(maxConcurrency),
@@ -131,7 +159,7 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
     callsSailPoint: true,
     environment: (config, refs) => ({
       ...common(config, 'absence-reassignment', 'absences', refs),
-      ...sailPoint(config, perInstanceSailPointBudget(config)),
+      ...sailPoint(config, 'absenceReassignment'),
       ...queue(config, refs),
     }),
   },
@@ -143,6 +171,9 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
     environment: (config, refs) => ({
       ...common(config, 'cognigy-audit', 'findings', refs),
       ...(config.cognigy.apiUrl ? { COGNIGY_API_URL: config.cognigy.apiUrl } : {}),
+      ...(config.cognigy.extraApiHosts.length > 0
+        ? { COGNIGY_EXTRA_API_HOSTS: config.cognigy.extraApiHosts.join(',') }
+        : {}),
       COGNIGY_API_KEY_SECRET_ID: config.cognigy.apiKeySecret,
     }),
   },
@@ -161,15 +192,26 @@ export function functionEnvironment(
 const STACK_SETTING_OF: Record<string, string> = {
   SAILPOINT_TENANT: 'igaAutopilot.sailPoint.tenant',
   SAILPOINT_API_URL: 'igaAutopilot.sailPoint.apiUrl',
-  SAILPOINT_CREDENTIALS_SECRET_ID: 'igaAutopilot.sailPoint.credentialsSecret',
+  SAILPOINT_EXTRA_API_HOSTS: 'igaAutopilot.sailPoint.extraApiHosts',
+  SAILPOINT_CREDENTIALS_SECRET_ID:
+    'igaAutopilot.<workflow>.credentialsSecret or igaAutopilot.sailPoint.credentialsSecret',
   SAILPOINT_REQUESTS_PER_10S: 'igaAutopilot.sailPoint.requestsPer10s',
   COGNIGY_API_URL: 'igaAutopilot.cognigy.apiUrl',
+  COGNIGY_EXTRA_API_HOSTS: 'igaAutopilot.cognigy.extraApiHosts',
   COGNIGY_API_KEY_SECRET_ID: 'igaAutopilot.cognigy.apiKeySecret',
   // The report's settings (lib/constructs/report-bucket.ts): set together with its bucket and grants.
   REPORT_BUCKET: 'igaAutopilot.report.enabled',
   REPORT_PREFIX: 'igaAutopilot.report.enabled',
   REPORT_PERIOD_DAYS: 'igaAutopilot.report.periodDays',
 };
+
+/** A function's message in the stack's terms: variables the stack sets are named by their stack setting. */
+function inStackTerms(message: string): string {
+  return Object.entries(STACK_SETTING_OF).reduce(
+    (text, [variable, stackSetting]) => text.replace(new RegExp(`\\b${variable}\\b`, 'g'), stackSetting),
+    message,
+  );
+}
 
 /** Stand-ins for resource references, where a function's environment is needed without a stack. */
 export const PLACEHOLDER_REFS: ResourceRefs = {
@@ -222,7 +264,7 @@ export function checkWorkflowSettings(
     if (!(error instanceof ConfigError)) throw error;
     return error.problems.map((p) => ({
       setting: STACK_SETTING_OF[p.setting] ?? (p.setting in managed ? p.setting : `${prefix}.${p.setting}`),
-      message: p.message,
+      message: inStackTerms(p.message),
     }));
   }
 

@@ -2,23 +2,27 @@
  * IGA Autopilot on one screen:
  *
  *   EventBridge Scheduler ──► stale-token sweep ──┐                    ┌──► SailPoint ISC
- *                        └──► Cognigy audit ──────┤ findings table     │
- *   access-request queue ──► access provisioning ─┤ accessRequests     ├─(client id/secret from Secrets Manager)
- *   HR absence queue ──────► absence reassignment ┘ absences           │
- *        (each queue with a DLQ)                   findings topic ──► subscribers
- *   CloudWatch alarms (DLQ, backlog, errors, throttles, schedules) ──► alarms topic; one dashboard
+ *    (retried; schedule DLQ)└► Cognigy audit ─────┤ findings table     │
+ *   access-request queue ──► access provisioning ─┤ accessRequests     ├─(client id/secret from Secrets Manager,
+ *   HR absence queue ──────► absence reassignment ┘ absences           │  one per workflow or one shared)
+ *        (each queue with a DLQ; only `producers` may send)  findings topic ──► subscribers
+ *   CloudWatch alarms (DLQs, backlog, errors, throttles, schedules) ──► alarms topic; one dashboard
  *
  * Settings: lib/stack-config.ts (docs/deployment.md). Each construct grants its function only what it uses.
  */
-import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { ManagedPolicy, PermissionsBoundary } from 'aws-cdk-lib/aws-iam';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { sailPointCredentialOf, type SailPointWorkflow } from './function-environment';
 import { AbsenceReassignment } from './constructs/absence-reassignment';
 import { AccessProvisioning } from './constructs/access-provisioning';
 import { CognigyAudit } from './constructs/cognigy-audit';
 import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
 import { ReportBucket } from './constructs/report-bucket';
+import { ScheduleFailures } from './constructs/schedule-failures';
 import { referenceSecret } from './constructs/secrets';
 import { StaleTokenSweep } from './constructs/stale-token-sweep';
 import { StateTables } from './constructs/state-tables';
@@ -36,28 +40,42 @@ export class IgaAutopilotStack extends Stack {
   readonly cognigyAudit?: CognigyAudit;
   readonly reports?: ReportBucket;
   readonly monitoring: Monitoring;
+  readonly scheduleFailures: ScheduleFailures;
 
   constructor(scope: Construct, id: string, props: IgaAutopilotStackProps) {
-    super(scope, id, props);
     const { config } = props;
+    super(scope, id, { ...props, terminationProtection: config.terminationProtection });
+
+    // What regulated accounts ask of every resource and role.
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+    if (config.permissionsBoundary) {
+      const boundary = config.permissionsBoundary;
+      PermissionsBoundary.of(this).apply(
+        boundary.startsWith('arn:')
+          ? ManagedPolicy.fromManagedPolicyArn(this, 'PermissionsBoundary', boundary)
+          : ManagedPolicy.fromManagedPolicyName(this, 'PermissionsBoundary', boundary),
+      );
+    }
 
     // State, notifications and credentials (the secrets are created by operators and only referenced).
     const { tables } = new StateTables(this, 'Tables', { retainOnDelete: config.data.retainOnDelete });
     const notifications = new Notifications(this, 'Notifications', { emails: config.notifications.emails });
-    const sailPointCredentials = referenceSecret(
-      this,
-      'SailPointCredentials',
-      config.sailPoint.credentialsSecret,
-    );
+    const sailPointCredentials = this.sailPointCredentials(config);
     const schedules = new ScheduleGroup(this, 'Schedules');
+    this.scheduleFailures = new ScheduleFailures(this, 'ScheduleFailures', {
+      schedules: config.schedules,
+      retentionDays: config.queues.retentionDays,
+    });
+    const failures = this.scheduleFailures;
 
     // The workflows.
     this.staleTokenSweep = new StaleTokenSweep(this, 'StaleTokenSweep', {
       config,
       findings: tables.findings,
       notifications: notifications.findings,
-      sailPointCredentials,
+      sailPointCredentials: sailPointCredentials('staleTokenSweep'),
       scheduleGroup: schedules,
+      failures,
     });
     if (config.report.enabled) {
       this.reports = new ReportBucket(this, 'Reports', {
@@ -71,14 +89,15 @@ export class IgaAutopilotStack extends Stack {
       config,
       accessRequests: tables.accessRequests,
       notifications: notifications.findings,
-      sailPointCredentials,
+      sailPointCredentials: sailPointCredentials('accessProvisioning'),
     });
     this.absenceReassignment = new AbsenceReassignment(this, 'AbsenceReassignment', {
       config,
       absences: tables.absences,
       notifications: notifications.findings,
-      sailPointCredentials,
+      sailPointCredentials: sailPointCredentials('absenceReassignment'),
       scheduleGroup: schedules,
+      failures,
     });
     if (cognigyAuditEnabled(config)) {
       this.cognigyAudit = new CognigyAudit(this, 'CognigyAudit', {
@@ -87,6 +106,7 @@ export class IgaAutopilotStack extends Stack {
         notifications: notifications.findings,
         cognigyApiKey: referenceSecret(this, 'CognigyApiKey', config.cognigy.apiKeySecret),
         scheduleGroup: schedules,
+        failures,
       });
     }
 
@@ -94,30 +114,53 @@ export class IgaAutopilotStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alarmTopic: notifications.alarms,
       scheduleGroup: schedules,
+      scheduleDeadLetterQueue: failures.deadLetterQueue,
       oldestMessageAgeSeconds: config.alarms.oldestMessageAgeSeconds,
       workflows: [this.staleTokenSweep, this.accessProvisioning, this.absenceReassignment, this.cognigyAudit]
         .filter((w) => w !== undefined)
         .map((w) => w.monitoring),
     });
 
+    // Synth refuses a missing tenant unless allowIncomplete says it is intended (stack-config.ts).
     if (!config.sailPoint.tenant && !config.sailPoint.apiUrl) {
       Annotations.of(this).addWarningV2(
         'iga-autopilot:sailpoint-tenant-unset',
-        'igaAutopilot.sailPoint.tenant is not set: the SailPoint functions will refuse to start until it is ' +
-          '(npx cdk deploy -c igaAutopilot.sailPoint.tenant=<tenant>, see docs/deployment.md)',
+        'igaAutopilot.sailPoint.tenant is not set (allowIncomplete): the SailPoint functions will refuse to ' +
+          'start until it is (npx cdk deploy -c igaAutopilot.sailPoint.tenant=<tenant>, see docs/deployment.md)',
+      );
+    }
+    for (const [workflow, name] of [
+      ['accessProvisioning', 'access-request'],
+      ['absenceReassignment', 'absence-event'],
+    ] as const) {
+      if (config[workflow].producers) continue;
+      Annotations.of(this).addWarningV2(
+        `iga-autopilot:${workflow}-producers-unset`,
+        `igaAutopilot.${workflow}.producers is not set: any principal whose IAM policy allows sqs:SendMessage ` +
+          `can send work to the ${name} queue (docs/deployment.md, "Who may send work")`,
       );
     }
 
     // What operators need after a deploy.
     const output = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
-    /** `<name>QueueUrl` and `<name>DeadLetterQueueUrl` of a work queue. */
+    /** `<name>QueueUrl`/`Arn` and `<name>DeadLetterQueueUrl`/`Arn` of a work queue (ARNs: to grant producers). */
     const queueOutputs = (name: string, workQueue: WorkQueue, sendWhat: string, deadWhat: string) => {
       output(`${name}QueueUrl`, workQueue.queue.queueUrl, `Send ${sendWhat} here`);
+      output(
+        `${name}QueueArn`,
+        workQueue.queue.queueArn,
+        `Grant producers of ${sendWhat} sqs:SendMessage on it`,
+      );
       output(
         `${name}DeadLetterQueueUrl`,
         workQueue.deadLetterQueue.queueUrl,
         `${deadWhat} that could not be processed, with a reason attribute`,
+      );
+      output(
+        `${name}DeadLetterQueueArn`,
+        workQueue.deadLetterQueue.queueArn,
+        `${deadWhat} dead-letter queue`,
       );
     };
     queueOutputs(
@@ -144,6 +187,11 @@ export class IgaAutopilotStack extends Stack {
         'Invoke for an on-demand audit',
       );
     }
+    output(
+      'ScheduleDeadLetterQueueUrl',
+      failures.deadLetterQueue.queueUrl,
+      'Scheduled runs that failed after all retries (sweep, Cognigy audit, absence re-check)',
+    );
     // The tables, for the operator CLI (`iga --stack <name>`, docs/operations.md).
     output(
       'FindingsTableName',
@@ -163,8 +211,29 @@ export class IgaAutopilotStack extends Stack {
       output(
         'ReportBucketName',
         this.reports.bucket.bucketName,
-        'Governance reports: reports/latest/report.html',
+        'Governance reports: reports/report.html (earlier reports are its versions)',
       );
     }
+  }
+
+  /**
+   * Each SailPoint workflow's credential: one reference per distinct secret, so a function is granted
+   * only its own. The shared secret keeps the construct id it always had.
+   */
+  private sailPointCredentials(config: StackConfig): (workflow: SailPointWorkflow) => ISecret {
+    const secrets = new Map<string, ISecret>();
+    return (workflow) => {
+      const ref = sailPointCredentialOf(config, workflow);
+      let secret = secrets.get(ref);
+      if (!secret) {
+        const id =
+          ref === config.sailPoint.credentialsSecret
+            ? 'SailPointCredentials'
+            : `${workflow[0]!.toUpperCase()}${workflow.slice(1)}SailPointCredentials`;
+        secret = referenceSecret(this, id, ref);
+        secrets.set(ref, secret);
+      }
+      return secret;
+    };
   }
 }

@@ -12,8 +12,11 @@ import * as z from 'zod';
 import { resolveSailPointApiUrl } from '../functions/shared/sailpoint/api-url';
 import {
   checkWorkflowSettings,
+  instancesSharingCredential,
   perInstanceSailPointBudget,
-  sailPointInstances,
+  sailPointCredentialOf,
+  SAILPOINT_WORKFLOWS,
+  workflowsSharingCredential,
   type WorkflowName,
 } from './function-environment';
 
@@ -47,13 +50,15 @@ const booleanValue = z
 
 const boolean = (def: boolean) => booleanValue.default(def);
 
-/** A list of email addresses, given as a JSON array or as comma-separated text. */
-const emailList = () =>
+/** A list given as a JSON array or as comma-separated text (`-c key=a,b`). */
+const stringList = (item: z.ZodType<string, string>) =>
   z
     .union([z.array(z.string()), z.string()])
     .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean))
-    .pipe(z.array(z.email({ error: 'must be an email address' })))
-    .default([]);
+    .pipe(z.array(item));
+
+/** A list of email addresses, given as a JSON array or as comma-separated text. */
+const emailList = () => stringList(z.email({ error: 'must be an email address' })).default([]);
 
 /** A Secrets Manager secret name, or its full/partial ARN. */
 const secretRef = (def: string) =>
@@ -67,6 +72,49 @@ const secretRef = (def: string) =>
       },
     )
     .default(def);
+
+/** A secret reference that, unset, falls back to another setting (per-workflow credentials). */
+const optionalSecretRef = () =>
+  z
+    .string()
+    .trim()
+    .regex(
+      /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$/,
+      {
+        error: 'must be a Secrets Manager secret name (letters, digits, /_+=.@-) or a secret ARN',
+      },
+    )
+    .optional();
+
+/**
+ * Who may send to a work queue: IAM principal ARNs (roles or users; `*` allowed in the name part, as
+ * in `aws:PrincipalArn`) or 12-digit account ids (every principal of that account, IAM permitting).
+ */
+export const PRODUCER_PATTERN =
+  /^(\d{12}|arn:aws[a-z-]*:iam::\d{12}:(root|(role|user)\/[A-Za-z0-9+=,.@_/*-]{1,512}))$/;
+const producers = () =>
+  stringList(
+    z.string().regex(PRODUCER_PATTERN, {
+      error: (issue) =>
+        `"${String(issue.input).slice(0, 100)}" is not a principal: use a 12-digit account id or an IAM ARN ` +
+        'such as arn:aws:iam::123456789012:role/hr-connector',
+    }),
+  ).optional();
+
+/** Host names an API URL may additionally point at (custom or vanity domains). */
+const hostList = () =>
+  stringList(
+    z
+      .string()
+      .toLowerCase()
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/,
+        {
+          error: (issue) =>
+            `"${String(issue.input).slice(0, 100)}" is not a host name (e.g. isc.example.com)`,
+        },
+      ),
+  ).default([]);
 
 /**
  * EventBridge Scheduler expressions: `rate(N unit)` or `cron(min hour day-of-month month day-of-week year)`
@@ -162,6 +210,10 @@ const sqsWorkflowShape = (defaults: {
   batchSize: integer(defaults.batchSize, 1, defaults.maxBatchSize),
   /** Wait up to this long to fill a batch (standard queues only: SQS FIFO has no batching window). */
   maxBatchingWindowSeconds: integer(defaults.maxBatchingWindowSeconds, 0, 300),
+  /** This workflow's own SailPoint credential; unset: sailPoint.credentialsSecret. */
+  credentialsSecret: optionalSecretRef(),
+  /** Principals allowed to send to the queue; unset: whoever IAM allows (synth warns). */
+  producers: producers(),
   settings: workflowSettings,
 });
 
@@ -196,17 +248,81 @@ export const stackConfigSchema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'must be an AWS region such as eu-central-1' })
       .optional(),
+    /**
+     * Synthesize without a SailPoint tenant (template review, CI): the SailPoint functions then
+     * refuse to start until one is set. Without it, a missing tenant stops synth.
+     */
+    allowIncomplete: boolean(false),
+    /** CloudFormation termination protection: the stack cannot be deleted until it is turned off. */
+    terminationProtection: boolean(false),
+    /** Extra tags on every resource (`application: iga-autopilot` is always set). */
+    tags: z
+      .record(
+        z.string().regex(/^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+@-]{1,128}$/u, {
+          error: 'tag keys: 1-128 letters, digits, spaces and _.:/=+-@, not starting with "aws:"',
+        }),
+        z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+@-]{0,256}$/u, {
+          error: 'tag values: up to 256 letters, digits, spaces and _.:/=+-@',
+        }),
+      )
+      .default({}),
+    /** A managed policy (ARN, or name in the stack's account) set as permissions boundary of every role. */
+    permissionsBoundary: z
+      .string()
+      .trim()
+      .regex(/^(arn:aws[a-z-]*:iam::\d{12}:policy\/[A-Za-z0-9+=,.@_/-]{1,512}|[A-Za-z0-9+=,.@_-]{1,128})$/, {
+        error: 'must be an IAM managed policy ARN or policy name',
+      })
+      .optional(),
+    /**
+     * Run the functions in these subnets with these security groups (e.g. a tenant that accepts API
+     * calls only from fixed egress IPs behind a NAT gateway). The subnets need a route to the internet
+     * (NAT) for SailPoint and to AWS APIs (NAT or VPC endpoints). Unset: no VPC.
+     */
+    vpc: z
+      .object({
+        subnetIds: stringList(
+          z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { error: 'must be a subnet id (subnet-…)' }),
+        ).pipe(z.array(z.string()).min(1, { error: 'name at least one subnet' })),
+        securityGroupIds: stringList(
+          z.string().regex(/^sg-[0-9a-f]{8,17}$/, { error: 'must be a security group id (sg-…)' }),
+        ).pipe(
+          z.array(z.string()).min(1, { error: 'name at least one security group' }).max(5, {
+            error: 'Lambda allows at most 5 security groups',
+          }),
+        ),
+      })
+      .strict()
+      .optional(),
+
+    /** How EventBridge Scheduler and Lambda retry a scheduled run; what neither could run lands in the schedule DLQ. */
+    schedules: z
+      .object({
+        /** Scheduler retries when it cannot invoke the function (throttled, function missing, permissions). */
+        retryAttempts: integer(3, 0, 185),
+        /** Lambda retries of a scheduled run that failed (its async invocation retries, 0-2). */
+        functionRetryAttempts: integer(2, 0, 2),
+        /** A scheduled run not started within this long is given up and dead-lettered. */
+        maxEventAgeSeconds: integer(3600, 60, 21_600),
+      })
+      .strict()
+      .prefault({}),
 
     sailPoint: z
       .object({
         /** Tenant name: the API is https://{tenant}.api.identitynow.com. */
         tenant: z.string().trim().optional(),
-        /** Full API base URL (custom domain); wins over `tenant`. */
+        /** Full API base URL; wins over `tenant`. Its host must be a SailPoint API host or in extraApiHosts. */
         apiUrl: z.string().trim().optional(),
-        /** Secret holding JSON {"clientId": "...", "clientSecret": "..."}. */
+        /** Hosts besides SailPoint's own API domains that apiUrl may name (a vanity or proxy domain). */
+        extraApiHosts: hostList(),
+        /**
+         * Secret holding JSON {"clientId": "...", "clientSecret": "..."}; the credential of every SailPoint
+         * workflow without its own `<workflow>.credentialsSecret`.
+         */
         credentialsSecret: secretRef('iga-autopilot/sailpoint'),
         /**
-         * Requests per 10 seconds this deployment may send to the tenant, across all functions (ISC's
+         * Requests per 10 seconds the functions sharing one credential may send to the tenant (ISC's
          * default gateway limit is 100 per client id per 10 s; the default leaves headroom).
          */
         requestsPer10s: integer(80, 1, 10_000),
@@ -218,6 +334,8 @@ export const stackConfigSchema = z
       .object({
         /** Cognigy.AI API base URL with the /new prefix, e.g. https://api-trial.cognigy.ai/new. */
         apiUrl: z.string().trim().optional(),
+        /** Hosts besides Cognigy's SaaS API hosts (api-*.cognigy.ai) that apiUrl may name (on-premises). */
+        extraApiHosts: hostList(),
         /** Secret holding the Cognigy.AI API key. */
         apiKeySecret: secretRef('iga-autopilot/cognigy-api-key'),
       })
@@ -284,6 +402,8 @@ export const stackConfigSchema = z
         schedule: scheduleExpression('cron(0 6 * * ? *)'),
         timeZone: timeZone('UTC'),
         timeoutSeconds: integer(600, 10, 900),
+        /** This workflow's own SailPoint credential; unset: sailPoint.credentialsSecret. */
+        credentialsSecret: optionalSecretRef(),
         settings: workflowSettings,
       })
       .strict()
@@ -382,27 +502,41 @@ export function parseStackConfig(raw: unknown): StackConfig {
   const config = result.data;
   const problems: { setting: string; message: string }[] = [];
 
-  const { tenant, apiUrl } = config.sailPoint;
+  const { tenant, apiUrl, extraApiHosts } = config.sailPoint;
   if (tenant || apiUrl) {
     try {
-      resolveSailPointApiUrl({ tenant, apiUrl });
+      resolveSailPointApiUrl({ tenant, apiUrl, extraHosts: extraApiHosts });
     } catch (error) {
       problems.push({
         setting: `${CONTEXT_KEY}.sailPoint.${apiUrl ? 'apiUrl' : 'tenant'}`,
         message: (error as Error).message
           .replace(/SAILPOINT_API_URL/g, 'apiUrl')
-          .replace(/SAILPOINT_TENANT/g, 'tenant'),
+          .replace(/SAILPOINT_TENANT/g, 'tenant')
+          .replace(/SAILPOINT_EXTRA_API_HOSTS/g, `${CONTEXT_KEY}.sailPoint.extraApiHosts`),
       });
     }
+  } else if (!config.allowIncomplete) {
+    // Without a tenant the SailPoint functions fail every run: refuse, unless that is intended.
+    problems.push({
+      setting: `${CONTEXT_KEY}.sailPoint.tenant`,
+      message:
+        'is required (or sailPoint.apiUrl): the SailPoint functions cannot run without it. ' +
+        `Set it (-c ${CONTEXT_KEY}.sailPoint.tenant=<tenant>), or set ${CONTEXT_KEY}.allowIncomplete=true ` +
+        'to synthesize an incomplete stack on purpose (docs/deployment.md)',
+    });
   }
 
-  const instances = Object.values(sailPointInstances(config)).reduce((a, b) => a + b, 0);
-  if (perInstanceSailPointBudget(config) < 1) {
+  // ISC limits each client id: the callers sharing one credential share its budget.
+  for (const workflow of SAILPOINT_WORKFLOWS) {
+    const sharing = workflowsSharingCredential(config, workflow);
+    if (sharing[0] !== workflow || perInstanceSailPointBudget(config, workflow) >= 1) continue;
     problems.push({
       setting: `${CONTEXT_KEY}.sailPoint.requestsPer10s`,
       message:
-        `${config.sailPoint.requestsPer10s} requests per 10 s cannot be shared by ${instances} concurrent ` +
-        "SailPoint callers (sweep + both queues' maxConcurrency + the absence re-check): raise it or lower maxConcurrency",
+        `${config.sailPoint.requestsPer10s} requests per 10 s cannot be shared by the ` +
+        `${instancesSharingCredential(config, workflow)} concurrent SailPoint callers using credential ` +
+        `${sailPointCredentialOf(config, workflow)} (${sharing.join(', ')}: each queue's maxConcurrency, ` +
+        'the sweep, the absence re-check): raise it, lower maxConcurrency, or give a workflow its own credentialsSecret',
     });
   }
 

@@ -6,7 +6,7 @@
  * older START is then ignored. `occurredAt` (with `eventId` to break ties) orders events.
  */
 import * as z from 'zod';
-import { CONFIG_TYPES, ConfigTypeSchema, type ConfigType } from '../shared/sailpoint';
+import { CONFIG_TYPES, ConfigTypeSchema, sailPointId, type ConfigType } from '../shared/sailpoint';
 
 export const ABSENCE_EVENT_TYPES = ['ABSENCE_STARTED', 'ABSENCE_UPDATED', 'ABSENCE_CANCELLED'] as const;
 
@@ -38,8 +38,8 @@ const Common = {
   eventId: Id,
   /** HR's id of the absence (leave request): updates and cancellations name the same one. */
   absenceId: Id,
-  /** SailPoint identity id of the absent person. */
-  identityId: Id,
+  /** SailPoint identity id of the absent person (32 hex: it goes into API paths). */
+  identityId: sailPointId(),
   /** When the HR system recorded the change; orders events of one absence. */
   occurredAt: DateTime,
 };
@@ -49,7 +49,9 @@ const Window = {
   /** null: until further notice (a permanent reassignment until an update or cancellation). */
   endDate: DateTime.nullable(),
   /** SailPoint identity id of the person covering; absent or null: the absent person's manager. */
-  delegateId: Id.nullish().transform((v) => v ?? null),
+  delegateId: sailPointId()
+    .nullish()
+    .transform((v) => v ?? null),
   configTypes: ConfigTypes,
 };
 

@@ -41,6 +41,7 @@ import {
   type SailPointTransport,
 } from '../shared/sailpoint';
 import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
+import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../shared/sailpoint/rights';
 import { DynamoAbsenceStore } from './absence-store';
 import { parseAbsenceEvent } from './event';
 import { createDeferredRecheck, type DeferredRecheckEvent, type DeferredRecheckSummary } from './recheck';
@@ -282,8 +283,19 @@ export async function createAbsenceReassignmentHandlerFromEnv(
 ): Promise<AbsenceReassignmentHandler> {
   const logger = createLogger(SERVICE_NAME);
   const log = logSinkOf(logger);
+  // Preflight: a credential without the rights this workflow needs fails every call with an error
+  // naming them (the events are retried, then dead-lettered with it); said at start too.
+  const sailpoint = withRightsPreflight(
+    await createSailPointClientFromEnv(env, { logger: log }),
+    WORKFLOW_OPERATIONS.absenceReassignment(),
+  );
+  void sailpoint
+    .tokenInfo()
+    .catch((error: unknown) =>
+      log.error('the SailPoint credential cannot reassign work', { error: String(error) }),
+    );
   return createAbsenceReassignmentHandler({
-    sailpoint: await createSailPointClientFromEnv(env, { logger: log }),
+    sailpoint,
     doc: createDocumentClient(),
     tableName: settings.ABSENCES_TABLE,
     ...queueDepsFromSettings(settings),

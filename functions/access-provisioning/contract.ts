@@ -14,6 +14,7 @@
  * refused rather than silently ignored.
  */
 import * as z from 'zod';
+import { sailPointId } from '../shared/sailpoint/ids';
 
 export const ACCESS_ITEM_TYPES = ['ACCESS_PROFILE', 'ROLE', 'ENTITLEMENT'] as const;
 export type AccessItemType = (typeof ACCESS_ITEM_TYPES)[number];
@@ -26,13 +27,8 @@ export const MAX_ITEMS_PER_REQUEST = 25;
 /** clientMetadata keys the workflow writes itself (see coalesce.ts); callers may not use them. */
 export const RESERVED_METADATA_PREFIX = 'igaAutopilot';
 
-/**
- * Ids end up in DynamoDB keys (joined with '#') and URL paths: letters, digits and `_ . : -` only.
- * SailPoint ids are 32 hex characters; the looser rule keeps test and sandbox ids readable.
- */
-const Id = z
-  .string({ error: 'must be a string id' })
-  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, { error: 'must be 1-128 letters, digits, "_", ".", ":" or "-"' });
+/** Ids end up in DynamoDB keys (joined with '#') and URL paths: SailPoint ids only (shared/sailpoint/ids.ts). */
+const Id = sailPointId();
 
 const Metadata = z
   .record(z.string().min(1).max(256), z.string({ error: 'values must be strings' }).max(4000))

@@ -22,6 +22,7 @@ import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage, type SettleDeps } from '../shared/queue/settle-batch';
 import type { SailPointTransport, TokenInfo } from '../shared/sailpoint/client';
 import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
+import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../shared/sailpoint/rights';
 import { SailPointAccessRequestGateway, type AccessRequestGateway } from './gateway';
 import {
   AccessProvisioner,
@@ -153,10 +154,15 @@ export async function createAccessProvisioningHandlerFromEnv(
   const logger: Logger = createLogger(SERVICE_NAME);
   const log = logSinkOf(logger);
   const perInstance = perInstanceRequestsPer10s(settings);
-  const sailpoint = await createSailPointClientFromEnv(env, {
-    logger: log,
-    rateLimit: perInstance > 0 ? { maxRequests: perInstance, perMs: 10_000 } : false,
-  });
+  // Preflight: every batch first reads the credential's token (the requester check), which names any
+  // right the workflow needs that the credential lacks; the messages then wait on the queue, saying so.
+  const sailpoint = withRightsPreflight(
+    await createSailPointClientFromEnv(env, {
+      logger: log,
+      rateLimit: perInstance > 0 ? { maxRequests: perInstance, perMs: 10_000 } : false,
+    }),
+    WORKFLOW_OPERATIONS.accessProvisioning(),
+  );
   // Say at start, not only per batch, when the credential cannot request access (no user context).
   void requireUserContext(new SailPointAccessRequestGateway(sailpoint)).catch((error: unknown) =>
     log.error('the SailPoint credential cannot submit access requests', { error: String(error) }),

@@ -16,33 +16,35 @@ import middy from '@middy/core';
 import * as z from 'zod';
 import { createDocumentClient, createSnsClient } from '../shared/aws';
 import {
+  CognigyAuthError,
   CognigyError,
+  cognigyConnector,
+  cognigyCredentialSource,
   createCognigyClient,
-  loadCognigyCredential,
-  type CognigyApi,
-  type CognigyClientStats,
-  type CognigyCredential,
+  type CognigyConnection,
 } from '../shared/cognigy';
 import { FindingsStore } from '../shared/findings';
 import { RecordingNotifier, SnsNotifier, type Notifier } from '../shared/notifier';
 import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
-import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
+import { lambdaEntryPoint } from '../shared/lambda';
 import { TABLES } from '../shared/tables';
 import { runCognigyAudit, type CognigyAuditSummary } from './audit';
 import { keyPolicyOf, parseCognigyAuditSettings, type CognigyAuditSettings } from './settings';
 
 export const SERVICE_NAME = 'cognigy-audit';
 
-export interface CognigyConnection {
-  readonly cognigy: CognigyApi;
-  readonly credential: CognigyCredential;
-  readonly stats?: CognigyClientStats;
-}
+export type { CognigyConnection };
 
 export interface CognigyAuditHandlerDeps {
   readonly settings: CognigyAuditSettings;
-  /** Builds the Cognigy client (reads the key from Secrets Manager in AWS); called once, then reused. */
+  /**
+   * The Cognigy client for the current key, asked on every invocation: it reads the key from its
+   * source (Secrets Manager in AWS, re-read after its max age) and reuses the client while the key is
+   * unchanged. A failed read is retried by the next invocation.
+   */
   readonly connect: () => Promise<CognigyConnection>;
+  /** Cognigy refused the key (401): the next connect re-reads the secret at once. */
+  readonly credentialRejected?: () => void;
   readonly findings: FindingsStore;
   readonly notifier: Notifier;
   readonly logger: Logger;
@@ -58,8 +60,7 @@ const AuditEventSchema = z.looseObject({
 });
 
 export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps) {
-  const connect = reuseUntilFailure(deps.connect); // a failed secret read is retried by the next invocation
-  const { logger, metrics } = deps;
+  const { connect, logger, metrics } = deps;
   const log = logSinkOf(logger);
 
   const audit = async (event: unknown): Promise<CognigyAuditSummary> => {
@@ -95,6 +96,7 @@ export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps) {
         trigger,
       );
     } catch (error) {
+      if (error instanceof CognigyAuthError && error.status === 401) deps.credentialRejected?.();
       metrics.addMetric('AuditFailed', MetricUnit.Count, 1);
       logger.error(
         'Cognigy audit failed',
@@ -155,13 +157,14 @@ export function depsFromEnvironment(env = process.env): CognigyAuditHandlerDeps 
   const logger = createLogger(SERVICE_NAME);
   const log = logSinkOf(logger);
   const tableName = settings[TABLES.findings.envVar] as string;
+  const connector = cognigyConnector(cognigyCredentialSource(settings, env), (credential) => {
+    const client = createCognigyClient(settings, credential, { logger: log });
+    return { cognigy: client, credential, stats: client.stats };
+  });
   return {
     settings,
-    connect: async () => {
-      const credential = await loadCognigyCredential(settings, env);
-      const client = createCognigyClient(settings, credential, { logger: log });
-      return { cognigy: client, credential, stats: client.stats };
-    },
+    connect: connector.connect,
+    credentialRejected: connector.credentialRejected,
     findings: new FindingsStore({ doc: createDocumentClient(), tableName, log }),
     notifier: settings.NOTIFICATIONS_TOPIC_ARN
       ? new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN)

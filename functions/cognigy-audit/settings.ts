@@ -4,7 +4,9 @@
  */
 import * as z from 'zod';
 import { parseSettings, setting, type Env } from '../shared/config';
+import { COGNIGY_HOSTS, parseCognigyApiUrl } from '../shared/cognigy/client';
 import { cognigySettings } from '../shared/cognigy/from-settings';
+import { requireAllowedHost } from '../shared/http/hosts';
 import { TABLES } from '../shared/tables';
 import { DEFAULT_API_KEY_POLICY, type ApiKeyPolicy } from './api-key-policy';
 import { DEFAULT_RIGHTS_MANIFEST, RightsManifestSchema } from './manifest';
@@ -33,6 +35,16 @@ export const cognigyAuditSettings = cognigySettings
     COGNIGY_CREDENTIAL_OWNER: setting.json(CredentialOwnerSchema.nullable(), null),
   })
   .superRefine((s, ctx) => {
+    // The key is sent to this host: refuse one that is not Cognigy's (or listed) at start.
+    try {
+      requireAllowedHost(
+        parseCognigyApiUrl(s.COGNIGY_API_URL).hostname,
+        s.COGNIGY_EXTRA_API_HOSTS,
+        COGNIGY_HOSTS,
+      );
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['COGNIGY_API_URL'], message: (error as Error).message });
+    }
     if (s.COGNIGY_KEY_WARN_AFTER_DAYS >= s.COGNIGY_KEY_FLAG_AFTER_DAYS) {
       ctx.addIssue({
         code: 'custom',

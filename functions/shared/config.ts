@@ -78,11 +78,15 @@ export const sailPointSettings = z.object({
     .optional(),
   /** Explicit API base URL (the sandbox's, or a custom domain); wins over SAILPOINT_TENANT. */
   SAILPOINT_API_URL: z.url({ error: 'must be a URL' }).optional(),
+  /** Comma-separated hosts besides SailPoint's API domains that SAILPOINT_API_URL may name (a vanity or proxy domain). */
+  SAILPOINT_EXTRA_API_HOSTS: setting.list(),
   /** Local: client id/secret in env or files. AWS: a Secrets Manager secret {clientId, clientSecret}. */
   SAILPOINT_CLIENT_ID: z.string().optional(),
   SAILPOINT_CLIENT_SECRET: z.string().optional(),
   SAILPOINT_CLIENT_SECRET_FILE: z.string().optional(),
   SAILPOINT_CREDENTIALS_SECRET_ID: z.string().optional(),
+  /** Seconds the credential is used before the secret (or secret file) is read again; a rejected one is re-read at once. */
+  SAILPOINT_SECRET_MAX_AGE_SECONDS: setting.integer(300, { min: 10, max: 86_400 }),
   SAILPOINT_TIMEOUT_MS: setting.integer(10_000, { min: 100, max: 120_000 }),
   SAILPOINT_MAX_ATTEMPTS: setting.integer(5, { min: 1, max: 20 }),
   SAILPOINT_MAX_RETRY_MS: setting.integer(60_000, { min: 0, max: 900_000 }),

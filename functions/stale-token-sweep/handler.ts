@@ -18,7 +18,12 @@ import { FindingsStore, sailPointOwnerDirectory, type OwnerDirectory } from '../
 import { SnsNotifier, type Notifier } from '../shared/notifier';
 import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
 import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
-import { createSailPointClientFromEnv, type SailPointClientStats } from '../shared/sailpoint';
+import {
+  createSailPointClientFromEnv,
+  withRightsPreflight,
+  WORKFLOW_OPERATIONS,
+  type SailPointClientStats,
+} from '../shared/sailpoint';
 import { TABLES } from '../shared/tables';
 import { compileExemption } from './exemptions';
 import { DynamoExemptionStore, type ExemptionSource } from './exemption-store';
@@ -164,9 +169,16 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
     policy: policyFromSettings(settings),
     connect: async () => {
       const client = await createSailPointClientFromEnv(env, { logger: log });
+      // Preflight: a credential without the rights the sweep needs fails here, naming them.
+      const checked = withRightsPreflight(
+        client,
+        WORKFLOW_OPERATIONS.staleTokenSweep(settings.STALE_TOKEN_REVOKE),
+      );
+      await checked.tokenInfo();
       return {
-        tokens: sailPointTokenDirectory(client),
-        owners: sailPointOwnerDirectory(client, log),
+        tokens: sailPointTokenDirectory(checked),
+        // Optional (not in the preflight): without Search read, owners stay unnamed and the run goes on.
+        owners: sailPointOwnerDirectory(checked, log),
         stats: client.stats,
       };
     },

@@ -19,6 +19,7 @@ import { DEFERRED_INDEX } from '../../functions/absence-reassignment/absence-sto
 import { RECHECK_TASK } from '../../functions/absence-reassignment/recheck';
 import type { StackConfig } from '../stack-config';
 import { QueueWorkflow } from './queue-workflow';
+import type { ScheduleFailures } from './schedule-failures';
 import { ScheduledInvoke } from './scheduled-invoke';
 import type { WorkQueue } from './work-queue';
 
@@ -29,6 +30,8 @@ export interface AbsenceReassignmentProps {
   readonly sailPointCredentials: ISecret;
   /** The stack's schedule group (its failures are alarmed). */
   readonly scheduleGroup: ScheduleGroup;
+  /** Retries and the DLQ of the scheduled re-check. */
+  readonly failures: ScheduleFailures;
 }
 
 export class AbsenceReassignment extends QueueWorkflow {
@@ -46,6 +49,7 @@ export class AbsenceReassignment extends QueueWorkflow {
       table: props.absences,
       notifications: props.notifications,
       sailPointCredentials: props.sailPointCredentials,
+      asyncFailure: props.failures.function,
       title: 'Absence reassignment',
       metrics: [
         'Configured',
@@ -65,6 +69,7 @@ export class AbsenceReassignment extends QueueWorkflow {
       scheduleGroup: props.scheduleGroup,
       target: new ScheduledInvoke(this.function, {
         input: ScheduleTargetInput.fromObject({ task: RECHECK_TASK, trigger: 'schedule' }),
+        ...props.failures.target,
       }),
     });
     // The re-check reads the sparse index of deferred absences: Query on that index, nothing else.

@@ -8,6 +8,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { StackConfig } from '../stack-config';
+import type { ScheduleFailures } from './schedule-failures';
 import { ScheduledWorkflow } from './scheduled-workflow';
 
 export interface CognigyAuditProps {
@@ -16,6 +17,7 @@ export interface CognigyAuditProps {
   readonly notifications: ITopic;
   readonly cognigyApiKey: ISecret;
   readonly scheduleGroup: ScheduleGroup;
+  readonly failures: ScheduleFailures;
 }
 
 export class CognigyAudit extends ScheduledWorkflow {
@@ -31,6 +33,7 @@ export class CognigyAudit extends ScheduledWorkflow {
       notifications: props.notifications,
       secret: props.cognigyApiKey,
       scheduleGroup: props.scheduleGroup,
+      failures: props.failures,
       title: 'Cognigy audit',
       metrics: [
         'FindingsOpened',

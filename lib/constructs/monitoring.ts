@@ -3,7 +3,7 @@
  * (`MonitoredWorkflow`); this construct turns that into:
  * - alarms, all sent to the alarms topic: any message in a dead-letter queue; a work queue's oldest
  *   message older than the threshold; any function error or throttle; schedules whose invocations
- *   failed or were dropped;
+ *   failed or were dropped; any scheduled run in the schedule DLQ;
  * - a dashboard: alarm status on top, then per workflow its own counts (Powertools metrics, namespace
  *   IgaAutopilot, dimension `service`), its function's invocations/errors/throttles/duration and its
  *   queues' depth and age.
@@ -25,6 +25,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../functions/shared/observability';
 import type { WorkQueue } from './work-queue';
@@ -44,6 +45,8 @@ export interface MonitoringProps {
   readonly alarmTopic: ITopic;
   readonly workflows: readonly MonitoredWorkflow[];
   readonly scheduleGroup?: ScheduleGroup;
+  /** Where scheduled runs go that failed after all retries (ScheduleFailures). */
+  readonly scheduleDeadLetterQueue?: IQueue;
   readonly oldestMessageAgeSeconds: number;
 }
 
@@ -155,6 +158,19 @@ export class Monitoring extends Construct {
         alarmName: `${stackName}-schedule-dropped`,
         alarmDescription: 'A scheduled run was dropped after all retries: that run did not happen.',
         metric: group.metricDropped({ period: Duration.minutes(5), statistic: 'Sum' }),
+        threshold: 1,
+      });
+    }
+    if (props.scheduleDeadLetterQueue) {
+      this.alarm('ScheduleDeadLetters', {
+        alarmName: `${stackName}-schedule-dead-letters`,
+        alarmDescription:
+          'A scheduled run failed after all retries (or could not be started) and is in the schedule ' +
+          'dead-letter queue; its attributes name the error. Fix the cause; rerunning is always safe.',
+        metric: props.scheduleDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
         threshold: 1,
       });
     }

@@ -2,7 +2,8 @@
  * A workflow fed by an SQS work queue: the queue and its dead-letter queue (WorkQueue), the function
  * that consumes it with the workflow's batch size, batching window and maximum concurrency, and the
  * function's grants: its table (exactly what its store calls), publish to the findings topic, read on
- * the SailPoint credentials. Access provisioning and absence reassignment extend it.
+ * its SailPoint credentials. With `<workflow>.producers` set, only those principals may send to the
+ * queue. Access provisioning and absence reassignment extend it.
  */
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -13,6 +14,7 @@ import { functionEnvironment, WORKFLOWS } from '../function-environment';
 import type { StackConfig } from '../stack-config';
 import { grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
+import type { AsyncInvokeFailure } from './schedule-failures';
 import { WorkflowFunction } from './workflow-function';
 import { WorkQueue } from './work-queue';
 
@@ -27,7 +29,10 @@ export interface QueueWorkflowProps {
   /** The workflow's table (WORKFLOWS[workflow].table). */
   readonly table: Table;
   readonly notifications: ITopic;
+  /** This workflow's SailPoint credential (its own secret, or the shared one). */
   readonly sailPointCredentials: ISecret;
+  /** When a schedule invokes the function too: retries of a failed run and the DLQ after them. */
+  readonly asyncFailure?: AsyncInvokeFailure;
   /** Dashboard title and the counts its handler emits (see MonitoredWorkflow). */
   readonly title: string;
   readonly metrics: readonly string[];
@@ -63,8 +68,11 @@ export class QueueWorkflow extends Construct {
         deadLetterQueueUrl: this.workQueue.deadLetterQueue.queueUrl,
       }),
       lambda: config.lambda,
+      asyncFailure: props.asyncFailure,
+      vpc: config.vpc,
     }).function;
     this.workQueue.consumeWith(this.function, settings.maxConcurrency);
+    if (settings.producers) this.workQueue.acceptOnlyFrom(settings.producers, this.function.role!);
     grantTable(props.table, this.function, STORE_ACTIONS[table]);
     props.notifications.grantPublish(this.function);
     props.sailPointCredentials.grantRead(this.function);

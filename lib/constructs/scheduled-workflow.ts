@@ -1,8 +1,8 @@
 /**
  * A workflow run by EventBridge Scheduler (and on demand): its function, which may read and write its
  * table, publish to the findings topic and read its one secret, and a schedule that invokes it with
- * `{"trigger": "schedule"}`. The stale-token sweep and the Cognigy audit extend it with their own
- * function, description and metrics.
+ * `{"trigger": "schedule"}`, retried and dead-lettered as ScheduleFailures says. The stale-token sweep
+ * and the Cognigy audit extend it with their own function, description and metrics.
  */
 import { TimeZone } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -20,6 +20,7 @@ import { functionEnvironment, WORKFLOWS } from '../function-environment';
 import type { StackConfig } from '../stack-config';
 import { grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
+import type { ScheduleFailures } from './schedule-failures';
 import { ScheduledInvoke } from './scheduled-invoke';
 import { WorkflowFunction } from './workflow-function';
 
@@ -38,6 +39,8 @@ export interface ScheduledWorkflowProps {
   /** The one secret the function reads (its API credentials). */
   readonly secret: ISecret;
   readonly scheduleGroup: ScheduleGroup;
+  /** Retries and the DLQ of scheduled runs. */
+  readonly failures: ScheduleFailures;
   /** Dashboard title and the counts its handler emits (see MonitoredWorkflow). */
   readonly title: string;
   readonly metrics: readonly string[];
@@ -64,6 +67,8 @@ export class ScheduledWorkflow extends Construct {
       lambda: config.lambda,
       // One run at a time: an on-demand run cannot overlap the scheduled one and double the API calls.
       reservedConcurrency: config.lambda.reserveScheduledConcurrency ? 1 : undefined,
+      asyncFailure: props.failures.function,
+      vpc: config.vpc,
     }).function;
     grantTable(props.table, this.function, STORE_ACTIONS[table]);
     props.notifications.grantPublish(this.function);
@@ -75,6 +80,7 @@ export class ScheduledWorkflow extends Construct {
       scheduleGroup: props.scheduleGroup,
       target: new ScheduledInvoke(this.function, {
         input: ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+        ...props.failures.target,
       }),
     });
 

@@ -8,6 +8,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { StackConfig } from '../stack-config';
+import type { ScheduleFailures } from './schedule-failures';
 import { ScheduledWorkflow } from './scheduled-workflow';
 
 export interface StaleTokenSweepProps {
@@ -16,6 +17,7 @@ export interface StaleTokenSweepProps {
   readonly notifications: ITopic;
   readonly sailPointCredentials: ISecret;
   readonly scheduleGroup: ScheduleGroup;
+  readonly failures: ScheduleFailures;
 }
 
 export class StaleTokenSweep extends ScheduledWorkflow {
@@ -31,6 +33,7 @@ export class StaleTokenSweep extends ScheduledWorkflow {
       notifications: props.notifications,
       secret: props.sailPointCredentials,
       scheduleGroup: props.scheduleGroup,
+      failures: props.failures,
       title: 'Stale-token sweep',
       metrics: [
         'NewFindings',

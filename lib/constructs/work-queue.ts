@@ -10,8 +10,10 @@
  *   batch being worked on is not delivered again meanwhile, even across the function's own retries.
  * - Event source: partial batch responses (ReportBatchItemFailures) and a maximum concurrency that
  *   bounds how many instances call SailPoint at once.
+ * - Optionally (`acceptOnlyFrom`), a queue policy that lets only the listed producers send work.
  */
 import { Duration } from 'aws-cdk-lib';
+import { AccountPrincipal, AnyPrincipal, Effect, PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -81,5 +83,48 @@ export class WorkQueue extends Construct {
       }),
     );
     this.deadLetterQueue.grantSendMessages(fn);
+  }
+
+  /**
+   * Only `producers` may send work: IAM principal ARNs (`aws:PrincipalArn`, `*` wildcards allowed) or
+   * account ids (`aws:PrincipalAccount`). Everyone else is denied `sqs:SendMessage`, whatever their
+   * IAM policies allow, except
+   * - `consumer`, the stack's own function working this queue;
+   * - a request an AWS service makes for a principal (`aws:ViaAWSService`) or as itself
+   *   (`aws:PrincipalServiceName` sqs.amazonaws.com): SQS's dead-letter queue redrive
+   *   (start-message-move-task), which still needs the operator's IAM permission to send here.
+   * The producers' accounts are also allowed to send (needed for other accounts; for this account
+   * it only defers to IAM), so a producer in another account needs just its own IAM grant.
+   */
+  acceptOnlyFrom(producers: readonly string[], consumer: IRole): void {
+    const accountOf = (producer: string) => (/^\d{12}$/.test(producer) ? producer : producer.split(':')[4]!);
+    const wholeAccounts = producers.filter((p) => /^\d{12}$/.test(p) || p.endsWith(':root')).map(accountOf);
+    const principalArns = producers.filter((p) => p.startsWith('arn:') && !p.endsWith(':root'));
+    const accounts = [...new Set(producers.map(accountOf))];
+    if (accounts.length > 0) {
+      this.queue.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'ProducersMaySend',
+          principals: accounts.map((account) => new AccountPrincipal(account)),
+          actions: ['sqs:SendMessage'],
+          resources: [this.queue.queueArn],
+        }),
+      );
+    }
+    this.queue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyProducersSend',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+        conditions: {
+          StringNotLike: { 'aws:PrincipalArn': [...principalArns, consumer.roleArn] },
+          ...(wholeAccounts.length > 0 ? { StringNotEquals: { 'aws:PrincipalAccount': wholeAccounts } } : {}),
+          BoolIfExists: { 'aws:ViaAWSService': 'false' },
+          StringNotEqualsIfExists: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' },
+        },
+      }),
+    );
   }
 }

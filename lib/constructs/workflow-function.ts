@@ -3,16 +3,21 @@
  * esbuild bundle with source maps (built locally, no Docker), its own log group with a retention,
  * and its own role that starts with nothing but writing to that log group. Everything else is
  * granted by the workflow construct, action by action.
+ *
+ * Optional placement in a VPC (`vpc`): the function's network interfaces go into the given subnets
+ * with the given security groups, and its role gets the EC2 network-interface actions Lambda needs
+ * for that, scoped to those subnets and groups where EC2 allows it.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
 import { entryOf, FUNCTION_BUNDLING, REPO_ROOT } from '../bundling';
 import type { StackConfig } from '../stack-config';
+import type { AsyncInvokeFailure } from './schedule-failures';
 
 export interface WorkflowFunctionProps {
   /** functions/<dir>/handler.ts */
@@ -23,6 +28,10 @@ export interface WorkflowFunctionProps {
   readonly lambda: StackConfig['lambda'];
   /** Instances allowed at once; unset: the account's unreserved pool. */
   readonly reservedConcurrency?: number;
+  /** For a function a schedule invokes: its retries of a failed run and the DLQ after them. */
+  readonly asyncFailure?: AsyncInvokeFailure;
+  /** Subnets and security groups to run in; unset: Lambda's own network. */
+  readonly vpc?: StackConfig['vpc'];
 }
 
 export class WorkflowFunction extends Construct {
@@ -62,6 +71,69 @@ export class WorkflowFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrency,
+      ...(props.asyncFailure
+        ? {
+            deadLetterQueue: props.asyncFailure.deadLetterQueue,
+            retryAttempts: props.asyncFailure.retryAttempts,
+            maxEventAge: props.asyncFailure.maxEventAge,
+          }
+        : {}),
     });
+    if (props.vpc) this.placeInVpc(props.vpc);
+  }
+
+  /**
+   * VpcConfig set on the function directly: the L2 `vpc` property would need the VPC itself (a
+   * lookup, which synth must not do) and would attach the AWSLambdaVPCAccessExecutionRole managed
+   * policy, which allows these actions on every subnet and security group.
+   */
+  private placeInVpc(vpc: NonNullable<StackConfig['vpc']>): void {
+    (this.function.node.defaultChild as CfnFunction).vpcConfig = {
+      subnetIds: [...vpc.subnetIds],
+      securityGroupIds: [...vpc.securityGroupIds],
+    };
+    const stack = Stack.of(this);
+    const ec2Arn = (resource: string, name: string) =>
+      stack.formatArn({ service: 'ec2', resource, resourceName: name });
+    const anyInterface = ec2Arn('network-interface', '*');
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [
+          anyInterface,
+          ...vpc.subnetIds.map((id) => ec2Arn('subnet', id)),
+          ...vpc.securityGroupIds.map((id) => ec2Arn('security-group', id)),
+        ],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: [anyInterface],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'],
+        resources: ['*'],
+      }),
+    );
+    // The two wildcards EC2 leaves no way around, acknowledged on this role only and only with a VPC.
+    for (const [finding, reason] of [
+      [
+        'Resource::*',
+        'ec2:DescribeNetworkInterfaces and ec2:DescribeSubnets support no resource-level permissions; Lambda needs them to attach the function to the configured subnets',
+      ],
+      [
+        `Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*`,
+        'Lambda creates and deletes network interfaces whose ids are not known before it does; creation is limited to the configured subnets and security groups',
+      ],
+    ] as const) {
+      Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    }
   }
 }

@@ -23,10 +23,10 @@ import {
   type StackConfigInput,
 } from '../../lib/stack-config';
 
-/** The problems a config produces, as `setting: message` lines. */
-function problemsOf(input: unknown): string[] {
+/** The problems a config produces, as `setting: message` lines (a missing tenant allowed unless said). */
+function problemsOf(input: object): string[] {
   try {
-    parseStackConfig(input);
+    parseStackConfig({ allowIncomplete: true, ...input });
   } catch (error) {
     if (error instanceof StackConfigError) return error.problems.map((p) => `${p.setting}: ${p.message}`);
     throw error;
@@ -35,12 +35,29 @@ function problemsOf(input: unknown): string[] {
 }
 
 describe('defaults', () => {
-  test('an empty config is valid and gives the documented defaults', () => {
-    const config = parseStackConfig({});
+  test('an empty config is refused: a missing tenant is a synth error naming the setting and the flag', () => {
+    expect(() => parseStackConfig({})).toThrow(StackConfigError);
+    expect(problemsOf({ allowIncomplete: false })).toEqual([
+      expect.stringMatching(
+        /^igaAutopilot\.sailPoint\.tenant: is required \(or sailPoint\.apiUrl\).*igaAutopilot\.allowIncomplete=true/,
+      ),
+    ]);
+    expect(problemsOf({ allowIncomplete: false, sailPoint: { tenant: 'acme' } })).toEqual([]);
+    expect(
+      problemsOf({ allowIncomplete: false, sailPoint: { apiUrl: 'https://acme.api.identitynow.com' } }),
+    ).toEqual([]);
+  });
+
+  test('with allowIncomplete, an empty config gives the documented defaults', () => {
+    const config = parseStackConfig({ allowIncomplete: true });
     expect(config).toMatchObject({
       stackName: 'IgaAutopilot',
-      sailPoint: { credentialsSecret: 'iga-autopilot/sailpoint', requestsPer10s: 80 },
-      cognigy: { apiKeySecret: 'iga-autopilot/cognigy-api-key' },
+      allowIncomplete: true,
+      terminationProtection: false,
+      tags: {},
+      schedules: { retryAttempts: 3, functionRetryAttempts: 2, maxEventAgeSeconds: 3600 },
+      sailPoint: { credentialsSecret: 'iga-autopilot/sailpoint', requestsPer10s: 80, extraApiHosts: [] },
+      cognigy: { apiKeySecret: 'iga-autopilot/cognigy-api-key', extraApiHosts: [] },
       lambda: { memoryMb: 256, logLevel: 'INFO', logRetentionDays: 90, reserveScheduledConcurrency: true },
       queues: { maxReceiveCount: 5, retentionDays: 14 },
       alarms: { oldestMessageAgeSeconds: 900 },
@@ -65,9 +82,24 @@ describe('defaults', () => {
       cognigyAudit: { timeoutSeconds: 300 },
     });
     expect(config.sailPoint.tenant).toBeUndefined();
+    for (const unset of [
+      config.permissionsBoundary,
+      config.vpc,
+      config.account,
+      config.region,
+      config.accessProvisioning.producers,
+      config.absenceReassignment.producers,
+      config.staleTokenSweep.credentialsSecret,
+      config.accessProvisioning.credentialsSecret,
+      config.absenceReassignment.credentialsSecret,
+    ]) {
+      expect(unset).toBeUndefined();
+    }
     expect(cognigyAuditEnabled(config)).toBe(false);
     expect(
-      cognigyAuditEnabled(parseStackConfig({ cognigy: { apiUrl: 'https://api-trial.cognigy.ai/new' } })),
+      cognigyAuditEnabled(
+        parseStackConfig({ allowIncomplete: true, cognigy: { apiUrl: 'https://api-trial.cognigy.ai/new' } }),
+      ),
     ).toBe(true);
   });
 
@@ -105,6 +137,7 @@ describe('overrides from the CDK context', () => {
   test('the whole object may be given as JSON text, and JSON-valued workflow settings are encoded', () => {
     const config = stackConfigFromContext({
       igaAutopilot: JSON.stringify({
+        sailPoint: { tenant: 'acme' },
         staleTokenSweep: {
           settings: { STALE_TOKEN_EXEMPTIONS: [{ ownerId: 'owner-1', reason: 'break-glass' }] },
         },
@@ -220,7 +253,7 @@ describe('a bad value names the setting', () => {
     [
       'budget too small for the callers',
       { sailPoint: { requestsPer10s: 4 } },
-      /^igaAutopilot\.sailPoint\.requestsPer10s: 4 requests per 10 s cannot be shared by 6 concurrent/,
+      /^igaAutopilot\.sailPoint\.requestsPer10s: 4 requests per 10 s cannot be shared by the 6 concurrent SailPoint callers using credential iga-autopilot\/sailpoint/,
     ],
     [
       'Cognigy audit on without its URL',
@@ -299,10 +332,12 @@ describe('a bad value names the setting', () => {
 });
 
 describe('what the settings change in the stack (bundling skipped)', () => {
-  const synth = (input: unknown) => {
+  const synth = (input: object) => {
     // An empty bundling-stacks list skips esbuild: these tests look at the template only.
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new IgaAutopilotStack(app, 'Variant', { config: parseStackConfig(input) });
+    const stack = new IgaAutopilotStack(app, 'Variant', {
+      config: parseStackConfig({ allowIncomplete: true, ...input }),
+    });
     return { stack, template: Template.fromStack(stack) };
   };
 
@@ -323,7 +358,8 @@ describe('what the settings change in the stack (bundling skipped)', () => {
       sailPoint: { tenant: 'acme' },
       cognigy: { apiUrl: 'https://api-trial.cognigy.ai/new' },
       lambda: { reserveScheduledConcurrency: false, logRetentionDays: 0 },
-      absenceReassignment: { fifo: false, maxBatchingWindowSeconds: 5 },
+      accessProvisioning: { producers: ['123456789012'] },
+      absenceReassignment: { fifo: false, maxBatchingWindowSeconds: 5, producers: ['123456789012'] },
       data: { retainOnDelete: false },
     });
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);

@@ -131,7 +131,7 @@ describe('functions', () => {
   });
 
   test('each function gets its table, notifications topic and settings; SailPoint callers share the tenant budget', () => {
-    const budget = perInstanceSailPointBudget(config);
+    const budget = perInstanceSailPointBudget(config, 'accessProvisioning');
     // sweep + access-provisioning consumers + absence consumers and the absence re-check
     expect(budget).toBe(Math.floor(80 / (1 + 3 + (2 + 1))));
     for (const [name, workflow] of Object.entries(workflows()) as [
@@ -267,6 +267,49 @@ describe('schedules', () => {
     }
   });
 
+  /** A schedule's role may invoke its function and dead-letter to the schedule DLQ, nothing else. */
+  const scheduleRoleStatements = (fn: IConstruct) => [
+    { effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [`${logicalId(fn)}.Arn`] },
+    {
+      effect: 'Allow',
+      actions: ['sqs:SendMessage'],
+      resources: [`${logicalId(stack.scheduleFailures.deadLetterQueue)}.Arn`],
+    },
+  ];
+
+  test('every schedule target retries and dead-letters; so does each function a schedule invokes', () => {
+    const dlq = logicalId(stack.scheduleFailures.deadLetterQueue);
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+    expect(schedules).toHaveLength(3);
+    for (const schedule of schedules) {
+      expect(schedule.Properties.Target).toMatchObject({
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+      });
+    }
+    for (const fn of [
+      stack.staleTokenSweep.function,
+      stack.cognigyAudit!.function,
+      stack.absenceReassignment.function,
+    ]) {
+      expect(resources[logicalId(fn)]!.Properties.DeadLetterConfig).toEqual({
+        TargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(fn) },
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 3600,
+      });
+    }
+    // Only scheduled functions: the access function is invoked by its queue alone.
+    expect(
+      resources[logicalId(stack.accessProvisioning.function)]!.Properties.DeadLetterConfig,
+    ).toBeUndefined();
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+    expect(resources[dlq]!.Properties).toMatchObject({ SqsManagedSseEnabled: true });
+    template.hasOutput('ScheduleDeadLetterQueueUrl', { Value: { Ref: dlq } });
+  });
+
   test('the sweep and the Cognigy audit run on the configured cron, invoking only their own function', () => {
     for (const workflow of [stack.staleTokenSweep, stack.cognigyAudit!]) {
       const schedule = resources[logicalId(workflow.schedule)]!.Properties as {
@@ -281,13 +324,7 @@ describe('schedules', () => {
       expect(refText(schedule.Target.Arn)).toBe(`${logicalId(workflow.function)}.Arn`);
       expect(JSON.parse(schedule.Target.Input)).toEqual({ trigger: 'schedule' });
       const role = refText(schedule.Target.RoleArn).replace(/\.Arn$/, '');
-      expect(roleStatements(template, role)).toEqual([
-        {
-          effect: 'Allow',
-          actions: ['lambda:InvokeFunction'],
-          resources: [`${logicalId(workflow.function)}.Arn`],
-        },
-      ]);
+      expect(roleStatements(template, role)).toEqual(scheduleRoleStatements(workflow.function));
     }
   });
 
@@ -310,13 +347,7 @@ describe('schedules', () => {
     expect(refText(schedule.Target.Arn)).toBe(`${logicalId(absenceReassignment.function)}.Arn`);
     expect(JSON.parse(schedule.Target.Input)).toEqual({ task: 'recheck-deferred', trigger: 'schedule' });
     const role = refText(schedule.Target.RoleArn).replace(/\.Arn$/, '');
-    expect(roleStatements(template, role)).toEqual([
-      {
-        effect: 'Allow',
-        actions: ['lambda:InvokeFunction'],
-        resources: [`${logicalId(absenceReassignment.function)}.Arn`],
-      },
-    ]);
+    expect(roleStatements(template, role)).toEqual(scheduleRoleStatements(absenceReassignment.function));
     template.resourceCountIs('AWS::Scheduler::Schedule', 3);
   });
 });
@@ -352,7 +383,7 @@ describe('notifications and alarms', () => {
 
   test('alarms: any dead letter, a backlog, every function error and throttle, failed schedules', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    expect(alarms).toHaveLength(4 * 2 + 2 * 2 + 2);
+    expect(alarms).toHaveLength(4 * 2 + 2 * 2 + 2 + 1);
     const alarmsTopic = logicalId(stack.node.findChild('Notifications').node.findChild('Alarms'));
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: alarmsTopic }]);
@@ -386,6 +417,10 @@ describe('notifications and alarms', () => {
         .map((a) => a.MetricName)
         .sort(),
     ).toEqual(['InvocationDroppedCount', 'TargetErrorCount']);
+    const [scheduleDeadLetters] = on('ApproximateNumberOfMessagesVisible', {
+      'Fn::GetAtt': [logicalId(stack.scheduleFailures.deadLetterQueue), 'QueueName'],
+    });
+    expect(scheduleDeadLetters).toMatchObject({ Threshold: 1, Statistic: 'Maximum', Period: 60 });
   });
 
   test("the dashboard shows each workflow's own metrics, named as its handler emits them", () => {
@@ -469,6 +504,10 @@ describe('least privilege', () => {
       if (name === 'absenceReassignment') {
         // The re-check's query of deferred absences: that one index, that one action.
         expected.push([`${table}.Arn/index/${DEFERRED_INDEX}`, ['dynamodb:Query']]);
+      }
+      if (name !== 'accessProvisioning') {
+        // A schedule invokes it: a run that failed after Lambda's retries goes to the schedule DLQ.
+        expected.push([`${logicalId(stack.scheduleFailures.deadLetterQueue)}.Arn`, ['sqs:SendMessage']]);
       }
       if (workQueue) {
         expected.push(

@@ -18,6 +18,7 @@
  * Timeout, rate budget and the retry loop are shared with the SailPoint client (../http).
  */
 import * as z from 'zod';
+import { requireAllowedHost, type HostAllowList } from '../http/hosts';
 import { isLoopbackHost } from '../http/loopback';
 import {
   ResilientHttp,
@@ -25,6 +26,7 @@ import {
   parseRetryAfter,
   readErrorBody,
   redactSecrets,
+  unsafePathSegment,
   type HttpLogger,
   type HttpOptions,
   type HttpResult,
@@ -63,6 +65,8 @@ export type CognigyLogger = HttpLogger;
 export interface CognigyClientOptions extends HttpOptions {
   /** e.g. https://api-trial.cognigy.ai/new, or http://127.0.0.1:PORT/new (sandbox). */
   apiUrl: string;
+  /** Hosts besides Cognigy's SaaS API hosts and loopback that apiUrl may name (COGNIGY_EXTRA_API_HOSTS). */
+  extraApiHosts?: readonly string[];
   apiKey: string;
   /** Per HTTP attempt, body included. Default 10 s. */
   timeoutMs?: number;
@@ -122,7 +126,7 @@ export class CognigyClient implements CognigyApi {
   private readonly redact = (text: string): string => redactSecrets(text, [this.apiKey]);
 
   constructor(options: CognigyClientOptions) {
-    this.apiUrl = resolveCognigyApiUrl(options.apiUrl);
+    this.apiUrl = resolveCognigyApiUrl(options.apiUrl, options.extraApiHosts ?? []);
     if (!options.apiKey) throw new Error('Cognigy API key is required.');
     this.apiKey = options.apiKey;
     this.http = new ResilientHttp(
@@ -149,6 +153,14 @@ export class CognigyClient implements CognigyApi {
   async get<T>(request: CognigyRequest<T>): Promise<CognigyResponse<T>> {
     if (!request.path.startsWith('/')) {
       throw new Error(`Cognigy ${request.operation}: path must start with '/', got '${request.path}'.`);
+    }
+    const unsafe = unsafePathSegment(request.path);
+    if (unsafe) {
+      throw new CognigyError({
+        operation: request.operation,
+        request: `GET ${request.path.slice(0, 200)}`,
+        detail: `refused before sending: the path has ${unsafe}`,
+      });
     }
     const label = `GET ${request.path}`;
     const url = this.apiUrl + request.path + buildQuery(request.query);
@@ -262,10 +274,29 @@ export class CognigyClient implements CognigyApi {
 }
 
 /**
- * Validates the base URL: https (plain http only to a loopback host, for the sandbox), no
- * credentials, query or fragment; trailing slashes removed. Keeps the `/new` prefix as given.
+ * Cognigy.AI's SaaS API hosts: `api-<environment>.cognigy.ai` (api-trial, api-app, api-app-us, …).
+ * Dedicated and on-premises installations name theirs in COGNIGY_EXTRA_API_HOSTS.
  */
-export function resolveCognigyApiUrl(raw: string): string {
+export const COGNIGY_HOSTS: HostAllowList = {
+  urlSetting: 'COGNIGY_API_URL',
+  extraHostsSetting: 'COGNIGY_EXTRA_API_HOSTS',
+  serviceHosts: [/^api-[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.cognigy\.ai$/],
+  described: 'api-<environment>.cognigy.ai, e.g. api-trial.cognigy.ai',
+};
+
+/**
+ * Validates the base URL: https (plain http only to a loopback host, for the sandbox), no
+ * credentials, query or fragment, a host that is Cognigy's, loopback or in `extraHosts`; trailing
+ * slashes removed. Keeps the `/new` prefix as given.
+ */
+export function resolveCognigyApiUrl(raw: string, extraHosts: readonly string[] = []): string {
+  const url = parseCognigyApiUrl(raw);
+  requireAllowedHost(url.hostname, extraHosts, COGNIGY_HOSTS);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The URL's form alone (protocol, no credentials/query/fragment); the host is checked by resolveCognigyApiUrl. */
+export function parseCognigyApiUrl(raw: string): URL {
   let url: URL;
   try {
     url = new URL(raw.trim());
@@ -281,7 +312,7 @@ export function resolveCognigyApiUrl(raw: string): string {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new Error(`COGNIGY_API_URL must use https (http only for loopback hosts); got ${url.origin}`);
   }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  return url;
 }
 
 function buildQuery(query: CognigyRequest<unknown>['query']): string {

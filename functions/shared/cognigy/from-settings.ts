@@ -4,11 +4,17 @@
  * Secrets Manager secret named by COGNIGY_API_KEY_SECRET_ID, a JSON object
  * `{"apiKey": "…", "apiKeyId": "…"}` (apiKeyId optional: the key's Cognigy id, see COGNIGY_API_KEY_ID).
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
 import { ConfigError, setting, type Env } from '../config';
-import { readJsonSecret, secretFromEnvOrFile } from '../secrets';
-import { CognigyClient, resolveCognigyApiUrl, type CognigyClientOptions } from './client';
+import { rereadEvery, secretFromEnvOrFile, secretsManagerJson, type SecretSource } from '../secrets';
+import {
+  CognigyClient,
+  parseCognigyApiUrl,
+  type CognigyApi,
+  type CognigyClientOptions,
+  type CognigyClientStats,
+} from './client';
 
 export const cognigySettings = z.object({
   /** Base URL with the /new prefix, e.g. https://api-trial.cognigy.ai/new. */
@@ -16,16 +22,20 @@ export const cognigySettings = z.object({
     .string({ error: 'is required (e.g. https://api-trial.cognigy.ai/new)' })
     .superRefine((value, ctx) => {
       try {
-        resolveCognigyApiUrl(value);
+        parseCognigyApiUrl(value);
       } catch (error) {
         ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^COGNIGY_API_URL /, '') });
       }
     }),
+  /** Comma-separated hosts besides Cognigy's SaaS API hosts that COGNIGY_API_URL may name (on-premises). */
+  COGNIGY_EXTRA_API_HOSTS: setting.list(),
   /** Local: the key itself, or a file holding it (COGNIGY_API_KEY_FILE). */
   COGNIGY_API_KEY: z.string().optional(),
   COGNIGY_API_KEY_FILE: z.string().optional(),
   /** AWS: Secrets Manager secret id/ARN holding {"apiKey", "apiKeyId"?}. */
   COGNIGY_API_KEY_SECRET_ID: z.string().optional(),
+  /** Seconds the key is used before the secret (or key file) is read again; after a 401 it is re-read at once. */
+  COGNIGY_SECRET_MAX_AGE_SECONDS: setting.integer(300, { min: 10, max: 86_400 }),
   /** The Cognigy id of the key in use (24 characters); optional, see docs/cognigy-audit.md. */
   COGNIGY_API_KEY_ID: z.string().optional(),
   COGNIGY_TIMEOUT_MS: setting.integer(10_000, { min: 100, max: 120_000 }),
@@ -44,31 +54,85 @@ export interface CognigyCredential {
   readonly apiKeyId?: string;
 }
 
-/** Reads the key from the secret (AWS) or env/file (local). Errors name the setting, never the key. */
-export async function loadCognigyCredential(
+/**
+ * The key from the secret COGNIGY_API_KEY_SECRET_ID (AWS) or COGNIGY_API_KEY / COGNIGY_API_KEY_FILE
+ * (local), read again after COGNIGY_SECRET_MAX_AGE_SECONDS or when `refresh()`ed. Errors name the
+ * setting, never the key.
+ */
+export function cognigyCredentialSource(
   settings: CognigySettings,
   env: Env,
-  /** Injectable for tests; default: the shared Secrets Manager client. */
-  secretsClient?: SecretsManagerClient,
-): Promise<CognigyCredential> {
+  /** Injectable for tests: the Powertools provider, and the clock of a file's max age. */
+  inject: { provider?: SecretsProvider; now?: () => number } = {},
+): SecretSource<CognigyCredential> {
+  const maxAgeSeconds = settings.COGNIGY_SECRET_MAX_AGE_SECONDS;
   if (settings.COGNIGY_API_KEY_SECRET_ID) {
-    const secretId = settings.COGNIGY_API_KEY_SECRET_ID;
-    const setting = 'COGNIGY_API_KEY_SECRET_ID';
-    const secret = secretsClient
-      ? await readJsonSecret(secretId, CognigySecretSchema, setting, secretsClient)
-      : await readJsonSecret(secretId, CognigySecretSchema, setting);
-    return { apiKey: secret.apiKey, apiKeyId: settings.COGNIGY_API_KEY_ID ?? secret.apiKeyId };
+    const secret = secretsManagerJson({
+      secretId: settings.COGNIGY_API_KEY_SECRET_ID,
+      schema: CognigySecretSchema,
+      setting: 'COGNIGY_API_KEY_SECRET_ID',
+      maxAgeSeconds,
+      provider: inject.provider,
+    });
+    const withId = (value: z.infer<typeof CognigySecretSchema>): CognigyCredential => ({
+      apiKey: value.apiKey,
+      apiKeyId: settings.COGNIGY_API_KEY_ID ?? value.apiKeyId,
+    });
+    return {
+      get: async () => withId(await secret.get()),
+      refresh: async () => withId(await secret.refresh()),
+    };
   }
-  const apiKey = secretFromEnvOrFile(env, 'COGNIGY_API_KEY');
-  if (!apiKey) {
-    throw new ConfigError([
-      {
-        setting: 'COGNIGY_API_KEY',
-        message: 'is required (or COGNIGY_API_KEY_FILE, or COGNIGY_API_KEY_SECRET_ID in AWS)',
-      },
-    ]);
-  }
-  return { apiKey, apiKeyId: settings.COGNIGY_API_KEY_ID };
+  return rereadEvery(
+    () => {
+      const apiKey = secretFromEnvOrFile(env, 'COGNIGY_API_KEY');
+      if (!apiKey) {
+        throw new ConfigError([
+          {
+            setting: 'COGNIGY_API_KEY',
+            message: 'is required (or COGNIGY_API_KEY_FILE, or COGNIGY_API_KEY_SECRET_ID in AWS)',
+          },
+        ]);
+      }
+      return { apiKey, apiKeyId: settings.COGNIGY_API_KEY_ID };
+    },
+    maxAgeSeconds,
+    inject.now,
+  );
+}
+
+/** A Cognigy client with the credential it was built for. */
+export interface CognigyConnection {
+  readonly cognigy: CognigyApi;
+  readonly credential: CognigyCredential;
+  readonly stats?: CognigyClientStats;
+}
+
+/**
+ * A connection per credential: `connect()` reads the credential (from its source, so a rotated key is
+ * picked up within the max age) and builds a client only when the key changed; after
+ * `credentialRejected()` the next `connect()` re-reads the secret at once.
+ */
+export function cognigyConnector(
+  source: SecretSource<CognigyCredential>,
+  build: (credential: CognigyCredential) => CognigyConnection,
+): { connect(): Promise<CognigyConnection>; credentialRejected(): void } {
+  let current: CognigyConnection | undefined;
+  let rejected = false;
+  return {
+    async connect() {
+      const credential = rejected ? await source.refresh() : await source.get();
+      rejected = false;
+      const same =
+        current?.credential.apiKey === credential.apiKey &&
+        current.credential.apiKeyId === credential.apiKeyId;
+      if (!same) current = build(credential);
+      return current!;
+    },
+    credentialRejected() {
+      rejected = true;
+    },
+  };
 }
 
 export function createCognigyClient(
@@ -78,6 +142,7 @@ export function createCognigyClient(
 ): CognigyClient {
   return new CognigyClient({
     apiUrl: settings.COGNIGY_API_URL,
+    extraApiHosts: settings.COGNIGY_EXTRA_API_HOSTS,
     apiKey: credential.apiKey,
     timeoutMs: settings.COGNIGY_TIMEOUT_MS,
     retry: {

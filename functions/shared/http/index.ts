@@ -8,3 +8,5 @@ export * from './bodies';
 export * from './errors';
 export * from './resilient-http';
 export * from './safe-text';
+export * from './hosts';
+export * from './path';

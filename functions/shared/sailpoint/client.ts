@@ -4,6 +4,10 @@
  * - OAuth2 client credentials (`POST /oauth/token`), token cached until shortly before it expires;
  *   concurrent callers share one in-flight token request; a 401 from the API drops the token,
  *   fetches a new one and replays the call once.
+ * - Credentials from a SecretSource (../secrets.ts): read at each token request, and when the source
+ *   hands out a new credential (rotated, past its max age) the token of the old one is replaced. When
+ *   the token endpoint rejects the credential, the source is re-read at once and, if it changed, the
+ *   token request is repeated with the new one: a rotation never needs an instance recycle.
  * - Every response body parsed with the caller's zod schema; failures become typed errors
  *   (errors.ts) whose messages are safe to log.
  * - Retries with cockatiel, bounded by attempts and elapsed time; optional client-side rate limit
@@ -38,6 +42,7 @@ import {
   readErrorBody,
   redactBearerTokens,
   redactSecrets,
+  unsafePathSegment,
   schemaIssues,
   summarizeSchemaIssues,
   type HttpLogger,
@@ -59,6 +64,7 @@ import {
   SailPointValidationError,
   type SailPointErrorInit,
 } from './errors';
+import type { SecretSource } from '../secrets';
 import { resolveSailPointApiUrl } from './api-url';
 
 export { resolveSailPointApiUrl } from './api-url';
@@ -78,12 +84,23 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 
 export type SailPointLogger = HttpLogger;
 
+/** A SailPoint OAuth client: a PAT's client id and secret, or an API client's. */
+export interface SailPointCredentials {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
 /** `retry`, `logger`, `sleep` and `fetch` as in HttpOptions (../http). */
 export interface SailPointClientOptions extends HttpOptions {
   /** e.g. https://acme.api.identitynow.com or http://127.0.0.1:PORT (sandbox); see resolveSailPointApiUrl. */
   apiUrl: string;
-  clientId: string;
-  clientSecret: string;
+  /** Hosts besides SailPoint's API domains and loopback that apiUrl may name (SAILPOINT_EXTRA_API_HOSTS). */
+  extraApiHosts?: readonly string[];
+  /** A fixed credential; or give `credentials`. */
+  clientId?: string;
+  clientSecret?: string;
+  /** Where the credential comes from when it may be rotated (wins over clientId/clientSecret). */
+  credentials?: SecretSource<SailPointCredentials>;
   /** Per HTTP attempt (token or API call, body included). Default 10 s. */
   timeoutMs?: number;
   /** Client-side limiter for API calls (not token calls): at most maxRequests per perMs. Off by default.
@@ -130,6 +147,12 @@ export interface TokenInfo {
   tenantId?: string;
   /** e.g. ['ORG_ADMIN'] for a PAT of an admin, ['API'] for an API client; [] when unknown. */
   authorities: string[];
+  /**
+   * The token's scopes (rights) when it names them, e.g. ['sp:scopes:all'] or
+   * ['idn:access-request:manage', 'sp:search:read'] for a PAT created with narrower scopes;
+   * undefined when the token response and JWT name none SailPoint-style.
+   */
+  scopes?: string[];
   clientId?: string;
   /** Epoch ms at which the current access token expires. */
   expiresAt: number;
@@ -153,6 +176,8 @@ const TokenResponseSchema = z.looseObject({
   tenant_id: z.string().nullish(),
   client_id: z.string().nullish(),
   authorities: z.array(z.string()).nullish(),
+  /** OAuth scope: space-separated (RFC 6749). */
+  scope: z.string().nullish().catch(undefined),
 });
 
 /** Claims we read from the access token (a JWT) when the token response lacks them. */
@@ -161,6 +186,10 @@ const JwtClaimsSchema = z.looseObject({
   tenant_id: z.string().nullish(),
   client_id: z.string().nullish(),
   authorities: z.array(z.string()).nullish(),
+  scope: z
+    .union([z.array(z.string()), z.string()])
+    .nullish()
+    .catch(undefined),
 });
 
 /** SailPoint's ErrorResponseDto, plus the `error` / `message` shapes of 401 and 429 bodies. */
@@ -184,6 +213,8 @@ interface CachedToken {
   /** After this instant the token is refreshed before use. */
   refreshAt: number;
   info: TokenInfo;
+  /** The credential it was issued for: a rotated credential replaces it. */
+  credentials: SailPointCredentials;
 }
 
 /** Per-call state shared by the attempts of one `send`. */
@@ -202,8 +233,9 @@ export class SailPointClient implements SailPointTransport {
   readonly stats: SailPointClientStats = { httpRequests: 0, tokenRequests: 0, retries: 0 };
 
   private readonly apiUrl: string;
-  private readonly clientId: string;
-  private readonly clientSecret: string;
+  private readonly credentials: SecretSource<SailPointCredentials>;
+  /** Every client secret this client has used, so error texts can be scrubbed of them. */
+  private readonly knownSecrets = new Set<string>();
   /** Timeout, rate limit and retry loop; the retry rules are SailPoint's (see the file header). */
   private readonly http: ResilientHttp<SailPointError>;
 
@@ -213,15 +245,18 @@ export class SailPointClient implements SailPointTransport {
   private readonly knownTokens = new Set<string>();
   /** Removes the client secret, any access token we held, bearer values and JWT-looking strings. */
   private readonly redact = (text: string): string =>
-    redactBearerTokens(redactSecrets(text, [this.clientSecret, ...this.knownTokens]));
+    redactBearerTokens(redactSecrets(text, [...this.knownSecrets, ...this.knownTokens]));
 
   constructor(options: SailPointClientOptions) {
-    this.apiUrl = resolveSailPointApiUrl({ apiUrl: options.apiUrl });
-    if (!options.clientId || !options.clientSecret) {
+    this.apiUrl = resolveSailPointApiUrl({ apiUrl: options.apiUrl, extraHosts: options.extraApiHosts });
+    if (options.credentials) {
+      this.credentials = options.credentials;
+    } else if (options.clientId && options.clientSecret) {
+      const fixed = { clientId: options.clientId, clientSecret: options.clientSecret };
+      this.credentials = { get: async () => fixed, refresh: async () => fixed };
+    } else {
       throw new Error('SailPoint client id and client secret are required.');
     }
-    this.clientId = options.clientId;
-    this.clientSecret = options.clientSecret;
     this.http = new ResilientHttp(
       {
         service: 'SailPoint',
@@ -251,6 +286,15 @@ export class SailPointClient implements SailPointTransport {
   async send<T>(request: ApiRequest<T>): Promise<T> {
     if (!request.path.startsWith('/')) {
       throw new Error(`SailPoint ${request.operation}: path must start with '/', got '${request.path}'.`);
+    }
+    const unsafe = unsafePathSegment(request.path);
+    if (unsafe) {
+      // Refused before any token or API request: a path parameter is not an id.
+      throw new SailPointValidationError({
+        operation: request.operation,
+        request: `${request.method} ${request.path.slice(0, 200)}`,
+        detail: `refused before sending: the path has ${unsafe}`,
+      });
     }
     const idempotent = request.idempotent ?? IDEMPOTENT_METHODS.has(request.method);
     const url = this.apiUrl + request.path + buildQuery(request.query);
@@ -391,11 +435,18 @@ export class SailPointClient implements SailPointTransport {
 
   // ---- token -----------------------------------------------------------------------------------
 
-  /** The cached token, or the one being fetched (shared by concurrent callers, each within its deadline). */
+  /**
+   * The cached token, or the one being fetched (shared by concurrent callers, each within its
+   * deadline). A token of a credential the source no longer hands out (rotated) is replaced.
+   */
   private async getToken(bounds: CallBounds = {}): Promise<CachedToken> {
-    if (this.token && this.http.now() < this.token.refreshAt) return this.token;
+    const credentials = await this.currentCredentials();
+    const token = this.token;
+    if (token && this.http.now() < token.refreshAt && sameCredentials(token.credentials, credentials)) {
+      return token;
+    }
     if (!this.tokenInFlight) {
-      const inFlight = this.fetchToken(bounds).finally(() => {
+      const inFlight = this.fetchToken(credentials, bounds).finally(() => {
         if (this.tokenInFlight === inFlight) this.tokenInFlight = undefined;
       });
       this.tokenInFlight = inFlight;
@@ -413,30 +464,34 @@ export class SailPointClient implements SailPointTransport {
     if (this.token === rejected) this.token = undefined;
   }
 
-  private async fetchToken(bounds: CallBounds): Promise<CachedToken> {
-    this.http.assertAttemptFits(bounds);
-    this.stats.tokenRequests++;
-    const form = new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: this.clientId,
-      client_secret: this.clientSecret,
-    });
-    const requestedAt = this.http.now();
-    const result = await this.fetchOnce(
-      TOKEN_OPERATION,
-      'POST /oauth/token',
-      `${this.apiUrl}/oauth/token`,
-      {
-        method: 'POST',
-        headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: form.toString(),
-      },
-      { deadline: bounds.deadline, operation: TOKEN_OPERATION },
-    );
-    // Never log token bodies or headers: status only.
-    this.http.logger?.debug('SailPoint token request', { operation: TOKEN_OPERATION, status: result.status });
+  /** The credential to use now (the source re-reads it once past its max age). */
+  private async currentCredentials(): Promise<SailPointCredentials> {
+    const credentials = await this.credentials.get();
+    this.knownSecrets.add(credentials.clientSecret);
+    return credentials;
+  }
+
+  private async fetchToken(used: SailPointCredentials, bounds: CallBounds): Promise<CachedToken> {
+    let credentials = used;
+    let requestedAt = this.http.now();
+    let result = await this.requestToken(credentials, bounds);
+    if (isRejectedCredential(result)) {
+      // Rotated since it was read? Re-read the secret now, and try once more if it changed.
+      const fresh = await this.credentials.refresh();
+      this.knownSecrets.add(fresh.clientSecret);
+      if (!sameCredentials(fresh, credentials)) {
+        this.http.logger?.debug('SailPoint credentials rejected; the secret has changed, retrying with it', {
+          operation: TOKEN_OPERATION,
+          rejectedClientId: credentials.clientId,
+          clientId: fresh.clientId,
+        });
+        credentials = fresh;
+        requestedAt = this.http.now();
+        result = await this.requestToken(credentials, bounds);
+      }
+    }
     if (result.status < 200 || result.status >= 300) {
-      throw this.tokenError(result);
+      throw this.tokenError(result, credentials.clientId);
     }
     let json: unknown;
     try {
@@ -472,9 +527,11 @@ export class SailPointClient implements SailPointTransport {
         identityId: body.identity_id || claims?.identity_id || undefined,
         tenantId: body.tenant_id || claims?.tenant_id || undefined,
         authorities: body.authorities ?? claims?.authorities ?? [],
-        clientId: body.client_id || claims?.client_id || this.clientId,
+        scopes: scopesOf(body.scope ?? claims?.scope),
+        clientId: body.client_id || claims?.client_id || credentials.clientId,
         expiresAt,
       },
+      credentials,
     };
     this.knownTokens.add(token.accessToken);
     this.token = token;
@@ -485,19 +542,44 @@ export class SailPointClient implements SailPointTransport {
     return token;
   }
 
-  private tokenError(result: HttpResult): SailPointError {
+  /** One POST /oauth/token (client credentials grant), within the call's deadline. */
+  private async requestToken(credentials: SailPointCredentials, bounds: CallBounds): Promise<HttpResult> {
+    this.http.assertAttemptFits(bounds);
+    this.stats.tokenRequests++;
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: credentials.clientId,
+      client_secret: credentials.clientSecret,
+    });
+    const result = await this.fetchOnce(
+      TOKEN_OPERATION,
+      'POST /oauth/token',
+      `${this.apiUrl}/oauth/token`,
+      {
+        method: 'POST',
+        headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+      },
+      { deadline: bounds.deadline, operation: TOKEN_OPERATION },
+    );
+    // Never log token bodies or headers: status only.
+    this.http.logger?.debug('SailPoint token request', { operation: TOKEN_OPERATION, status: result.status });
+    return result;
+  }
+
+  private tokenError(result: HttpResult, clientId: string): SailPointError {
     const init: SailPointErrorInit = {
       operation: TOKEN_OPERATION,
       request: 'POST /oauth/token',
       status: result.status,
     };
-    if (result.status === 400 || result.status === 401 || result.status === 403) {
+    if (isRejectedCredential(result)) {
       // Only the OAuth error code (e.g. invalid_client) is taken from the body, never free text.
       const code = oauthErrorCode(result.text);
       return new SailPointAuthError({
         ...init,
         detail:
-          `SailPoint rejected the client credentials for client id '${this.clientId}'` +
+          `SailPoint rejected the client credentials for client id '${clientId}'` +
           `${code ? ` (${code})` : ''}; check the configured client id and secret (the secret is not shown)`,
       });
     }
@@ -604,6 +686,24 @@ export function buildQuery(query: ApiRequest<unknown>['query']): string {
   }
   const encoded = params.toString().replace(/\+/g, '%20');
   return encoded ? `?${encoded}` : '';
+}
+
+/** The token endpoint's answer to a client id/secret it does not accept. */
+function isRejectedCredential(result: HttpResult): boolean {
+  return result.status === 400 || result.status === 401 || result.status === 403;
+}
+
+function sameCredentials(a: SailPointCredentials, b: SailPointCredentials): boolean {
+  return a.clientId === b.clientId && a.clientSecret === b.clientSecret;
+}
+
+/** Scopes named the OAuth way (space-separated text) or as a JWT array; only SailPoint-style names. */
+function scopesOf(scope: string | string[] | null | undefined): string[] | undefined {
+  if (scope === null || scope === undefined) return undefined;
+  const names = (Array.isArray(scope) ? scope : [scope])
+    .flatMap((s) => s.split(/\s+/))
+    .filter((s) => /^[a-z]+(:[a-z0-9-]+)+$/i.test(s));
+  return names.length > 0 ? names : undefined;
 }
 
 function oauthErrorCode(text: string): string | undefined {

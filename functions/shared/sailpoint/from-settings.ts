@@ -3,38 +3,51 @@
  * SAILPOINT_API_URL), the credentials (Secrets Manager in AWS, env/files locally) and the retry,
  * timeout and rate-budget settings. A missing or bad setting throws ConfigError naming it.
  */
+import type { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import * as z from 'zod';
 import { ConfigError, parseSettings, sailPointSettings, type Env, type SailPointSettings } from '../config';
-import { readJsonSecret, secretFromEnvOrFile } from '../secrets';
+import { rereadEvery, secretFromEnvOrFile, secretsManagerJson, type SecretSource } from '../secrets';
 import { resolveSailPointApiUrl } from './api-url';
-import { SailPointClient, type SailPointClientOptions } from './client';
+import { SailPointClient, type SailPointClientOptions, type SailPointCredentials } from './client';
 
 const credentialsSecret = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
 
-export async function sailPointCredentialsFromEnv(
+/**
+ * Where the credential comes from: the Secrets Manager secret SAILPOINT_CREDENTIALS_SECRET_ID (AWS),
+ * else SAILPOINT_CLIENT_ID with SAILPOINT_CLIENT_SECRET or SAILPOINT_CLIENT_SECRET_FILE (local). Either
+ * is read again after SAILPOINT_SECRET_MAX_AGE_SECONDS, and at once when SailPoint rejects it.
+ */
+export function sailPointCredentialSource(
   env: Env,
   settings: SailPointSettings = parseSettings(sailPointSettings, env),
-): Promise<{ clientId: string; clientSecret: string }> {
+  /** Injectable for tests; default: the instance's Powertools provider. */
+  provider?: SecretsProvider,
+): SecretSource<SailPointCredentials> {
+  const maxAgeSeconds = settings.SAILPOINT_SECRET_MAX_AGE_SECONDS;
   if (settings.SAILPOINT_CREDENTIALS_SECRET_ID) {
-    return readJsonSecret(
-      settings.SAILPOINT_CREDENTIALS_SECRET_ID,
-      credentialsSecret,
-      'SAILPOINT_CREDENTIALS_SECRET_ID',
-    );
+    return secretsManagerJson({
+      secretId: settings.SAILPOINT_CREDENTIALS_SECRET_ID,
+      schema: credentialsSecret,
+      setting: 'SAILPOINT_CREDENTIALS_SECRET_ID',
+      maxAgeSeconds,
+      provider,
+    });
   }
-  const clientId = settings.SAILPOINT_CLIENT_ID;
-  const clientSecret = secretFromEnvOrFile(env, 'SAILPOINT_CLIENT_SECRET');
-  if (!clientId || !clientSecret) {
-    throw new ConfigError([
-      {
-        setting: clientId ? 'SAILPOINT_CLIENT_SECRET' : 'SAILPOINT_CLIENT_ID',
-        message:
-          'SailPoint credentials are missing: set SAILPOINT_CREDENTIALS_SECRET_ID (a Secrets Manager secret ' +
-          '{"clientId","clientSecret"}) or SAILPOINT_CLIENT_ID with SAILPOINT_CLIENT_SECRET (or _FILE)',
-      },
-    ]);
-  }
-  return { clientId, clientSecret };
+  return rereadEvery(() => {
+    const clientId = settings.SAILPOINT_CLIENT_ID;
+    const clientSecret = secretFromEnvOrFile(env, 'SAILPOINT_CLIENT_SECRET');
+    if (!clientId || !clientSecret) {
+      throw new ConfigError([
+        {
+          setting: clientId ? 'SAILPOINT_CLIENT_SECRET' : 'SAILPOINT_CLIENT_ID',
+          message:
+            'SailPoint credentials are missing: set SAILPOINT_CREDENTIALS_SECRET_ID (a Secrets Manager secret ' +
+            '{"clientId","clientSecret"}) or SAILPOINT_CLIENT_ID with SAILPOINT_CLIENT_SECRET (or _FILE)',
+        },
+      ]);
+    }
+    return { clientId, clientSecret };
+  }, maxAgeSeconds);
 }
 
 export async function createSailPointClientFromEnv(
@@ -47,15 +60,18 @@ export async function createSailPointClientFromEnv(
     apiUrl = resolveSailPointApiUrl({
       tenant: settings.SAILPOINT_TENANT,
       apiUrl: settings.SAILPOINT_API_URL,
+      extraHosts: settings.SAILPOINT_EXTRA_API_HOSTS,
     });
   } catch (error) {
     const setting = settings.SAILPOINT_API_URL ? 'SAILPOINT_API_URL' : 'SAILPOINT_TENANT';
     throw new ConfigError([{ setting, message: (error as Error).message }]);
   }
-  const credentials = await sailPointCredentialsFromEnv(env, settings);
+  const credentials = overrides.credentials ?? sailPointCredentialSource(env, settings);
+  await credentials.get(); // a missing or malformed secret fails here, before any request
   return new SailPointClient({
     apiUrl,
-    ...credentials,
+    extraApiHosts: settings.SAILPOINT_EXTRA_API_HOSTS,
+    credentials,
     timeoutMs: settings.SAILPOINT_TIMEOUT_MS,
     retry: {
       maxAttempts: settings.SAILPOINT_MAX_ATTEMPTS,

@@ -22,3 +22,5 @@ export * from './api/search';
 export * from './api/access-requests';
 export * from './api/reassignment-configurations';
 export * from './from-settings';
+export * from './ids';
+export * from './rights';

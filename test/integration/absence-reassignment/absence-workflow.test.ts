@@ -164,7 +164,11 @@ describe('absence events become reassignment configurations', () => {
     ]);
 
     await h.deliver(
-      absenceEvent({ absenceId: 'leave-2', identityId: GRACE, delegateId: 'no-such-identity' }),
+      absenceEvent({
+        absenceId: 'leave-2',
+        identityId: GRACE,
+        delegateId: '0000000000000000000000000000beef',
+      }),
     );
     expect(h.configurations(GRACE)).toEqual(allTo(BEN)); // unknown → Grace's manager Dev → absent → Ben
   });

@@ -135,8 +135,8 @@ describe('access provisioning: at-least-once corners', () => {
       const item = { type: 'ROLE' as const, id: role(3) };
       const [holder] = await h.send(
         how === 'unknown-identity'
-          ? grant([person(3), 'unknown-identity'], [item])
-          : grant([person(3)], [item, { type: 'ROLE', id: 'no-such-role' }]),
+          ? grant([person(3), '00000000000000000000000000000bad'], [item])
+          : grant([person(3)], [item, { type: 'ROLE', id: '0000000000000000000000000000dead' }]),
       );
       const holding = h.pollOnce(h.newInstance().handler, 1);
       await holderGate.reached; // the holder has claimed (person 3, role 3)
@@ -225,7 +225,7 @@ describe('access provisioning: at-least-once corners', () => {
         [person(6)],
         [
           { type: 'ROLE', id: role(6) },
-          { type: 'ROLE', id: 'no-such-role' },
+          { type: 'ROLE', id: '0000000000000000000000000000dead' },
         ],
       ),
       grant([person(6)], [{ type: 'ROLE', id: role(6) }]),
@@ -242,10 +242,12 @@ describe('access provisioning: at-least-once corners', () => {
     h = await startHarness();
     h.sandbox.faults.inject({
       method: 'GET',
-      path: /\/v3\/search\/identities\/unknown-identity/,
+      path: /\/v3\/search\/identities\/00000000000000000000000000000bad/,
       status: 503,
     });
-    const [id] = await h.send(grant([person(7), 'unknown-identity'], [{ type: 'ROLE', id: role(7) }]));
+    const [id] = await h.send(
+      grant([person(7), '00000000000000000000000000000bad'], [{ type: 'ROLE', id: role(7) }]),
+    );
     expect(await h.pollOnce()).toEqual({ received: 1, failed: 1 }); // the read failed: retried
     expect(h.allPosts()).toBe(0);
     await h.drain();
@@ -253,11 +255,11 @@ describe('access provisioning: at-least-once corners', () => {
     expect(h.allPosts()).toBe(0);
     const outcome = await h.outcome(id!);
     expect(outcome?.status).toBe('invalid');
-    expect(outcome?.reason).toContain('unknown identity unknown-identity');
+    expect(outcome?.reason).toContain('unknown identity 00000000000000000000000000000bad');
     // The record lists the message's units (none of them submitted), rather than none at all.
     expect(outcome?.units.map((u) => [u.identityId, u.outcome])).toEqual([
       [person(7), 'invalid'],
-      ['unknown-identity', 'invalid'],
+      ['00000000000000000000000000000bad', 'invalid'],
     ]);
   });
 

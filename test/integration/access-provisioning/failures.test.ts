@@ -181,7 +181,7 @@ describe('access provisioning: failures', () => {
     // Both messages are for the same identity, so they are coalesced into one request first.
     const [good, bad] = await h.send(
       grant([person(5)], [{ type: 'ROLE', id: role(5) }]),
-      grant([person(5)], [{ type: 'ROLE', id: 'no-such-role' }]),
+      grant([person(5)], [{ type: 'ROLE', id: '0000000000000000000000000000dead' }]),
     );
     await h.drain();
 
@@ -193,12 +193,14 @@ describe('access provisioning: failures', () => {
     expect(dead[0]!.reason).toMatch(
       /^SailPoint refused it: SailPoint createAccessRequest .* HTTP 400 \[400\.1 Bad Request Content\]/,
     );
-    expect(dead[0]!.reason).toContain('requestedItems[0]: ROLE no-such-role was not found');
+    expect(dead[0]!.reason).toContain(
+      'requestedItems[0]: ROLE 0000000000000000000000000000dead was not found',
+    );
     expect((await h.outcome(bad!))?.status).toBe('failed');
     // The refused unit is not held as submitted: a corrected resend is not a duplicate.
     expect(
       await h.store.readSlots([
-        { key: 'x', identityId: person(5), itemType: 'ROLE', itemId: 'no-such-role' },
+        { key: 'x', identityId: person(5), itemType: 'ROLE', itemId: '0000000000000000000000000000dead' },
       ]),
     ).toEqual(new Map());
   });

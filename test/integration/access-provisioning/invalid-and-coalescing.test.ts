@@ -93,7 +93,7 @@ describe('access provisioning: invalid input', () => {
   it('fails only the message naming an unknown identity, not the valid message next to it', async () => {
     h = await startHarness();
     const [bad, good] = await h.send(
-      grant([person(1), 'unknown-identity'], [{ type: 'ROLE', id: role(1) }]),
+      grant([person(1), '00000000000000000000000000000bad'], [{ type: 'ROLE', id: role(1) }]),
       grant([person(2)], [{ type: 'ROLE', id: role(1) }]),
     );
     await h.drain();

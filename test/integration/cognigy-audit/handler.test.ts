@@ -1,7 +1,8 @@
 /** The Lambda handler over the wire: event parsing, summary, metrics and failing invocations. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { CognigyClient, CognigyAuthError } from '../../../functions/shared/cognigy';
+import { CognigyClient, CognigyAuthError, cognigyConnector } from '../../../functions/shared/cognigy';
+import { fixedSecret } from '../../../functions/shared/secrets';
 import { FindingsStore } from '../../../functions/shared/findings';
 import { RecordingNotifier } from '../../../functions/shared/notifier';
 import { createCognigyAuditHandler } from '../../../functions/cognigy-audit/handler';
@@ -41,17 +42,23 @@ describe('cognigy-audit handler', () => {
     }
     const notifier = new RecordingNotifier();
     let connects = 0;
+    let rejections = 0;
+    const connector = cognigyConnector(fixedSecret({ apiKey }), (credential) => {
+      connects++;
+      const client = new CognigyClient({
+        apiUrl: settings.COGNIGY_API_URL,
+        apiKey: credential.apiKey,
+        rateLimit: false,
+        sleep: async () => {},
+      });
+      return { cognigy: client, credential, stats: client.stats };
+    });
     const handler = createCognigyAuditHandler({
       settings,
-      connect: async () => {
-        connects++;
-        const client = new CognigyClient({
-          apiUrl: settings.COGNIGY_API_URL,
-          apiKey,
-          rateLimit: false,
-          sleep: async () => {},
-        });
-        return { cognigy: client, credential: { apiKey }, stats: client.stats };
+      connect: connector.connect,
+      credentialRejected: () => {
+        rejections++;
+        connector.credentialRejected();
       },
       findings: new FindingsStore({ doc, tableName }),
       notifier,
@@ -59,7 +66,7 @@ describe('cognigy-audit handler', () => {
       metrics,
       now: () => new Date(START),
     });
-    return { handler, recorded, lines, notifier, connects: () => connects };
+    return { handler, recorded, lines, notifier, connects: () => connects, rejections: () => rejections };
   }
 
   it('runs on the schedule event, returns the summary and emits the counts', async () => {
@@ -82,7 +89,7 @@ describe('cognigy-audit handler', () => {
       CognigyRequests: 2,
     });
     await handler({ trigger: 'on-demand' }, context);
-    expect(connects()).toBe(1); // the client is built once per container
+    expect(connects()).toBe(1); // one client per container while the key is the same
     expect(recorded.NotificationsSent).toBe(5);
   });
 
@@ -102,10 +109,12 @@ describe('cognigy-audit handler', () => {
     expect(lines.some((l) => l.includes('users.read') && l.includes('traceId'))).toBe(true);
   });
 
-  it('logs a Cognigy failure with its traceId and never the key', async () => {
-    const { handler, recorded, lines } = await build('wrong-key-123456');
+  it('logs a Cognigy failure with its traceId and never the key; a 401 has the key re-read next time', async () => {
+    const { handler, recorded, lines, rejections } = await build('wrong-key-123456');
     const error = await handler({}, context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CognigyAuthError);
+    expect((error as CognigyAuthError).status).toBe(401);
+    expect(rejections()).toBe(1);
     expect(recorded.AuditFailed).toBe(1);
     const failure = lines.find((l) => l.includes('Cognigy audit failed'));
     expect(failure).toContain((error as CognigyAuthError).traceId);

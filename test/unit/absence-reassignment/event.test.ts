@@ -1,10 +1,11 @@
 import { eventOrderKey, parseAbsenceEvent } from '../../../functions/absence-reassignment/event';
+import { spId } from '../../support/sailpoint-ids';
 
 const start = {
   eventId: 'evt-1',
   type: 'ABSENCE_STARTED',
   absenceId: 'leave-1',
-  identityId: 'id-1',
+  identityId: spId('id-1'),
   startDate: '2030-07-01T08:00:00+02:00',
   endDate: '2030-07-15T18:00:00Z',
   occurredAt: '2030-06-01T10:00:00Z',
@@ -32,12 +33,12 @@ describe('absence event contract', () => {
     const parsed = parse({
       ...start,
       endDate: null,
-      delegateId: 'id-2',
+      delegateId: spId('id-2'),
       configTypes: ['MANUAL_TASKS', 'ACCESS_REQUESTS'],
     });
     expect(parsed.ok && parsed.event).toMatchObject({
       endDate: null,
-      delegateId: 'id-2',
+      delegateId: spId('id-2'),
       configTypes: ['ACCESS_REQUESTS', 'MANUAL_TASKS'],
     });
   });
@@ -47,7 +48,7 @@ describe('absence event contract', () => {
       eventId: 'e',
       type: 'ABSENCE_CANCELLED',
       absenceId: 'a',
-      identityId: 'i',
+      identityId: spId('i'),
       occurredAt: '2030-06-02T00:00:00Z',
     });
     expect(parsed.ok).toBe(true);
@@ -79,7 +80,17 @@ describe('absence event contract', () => {
       'must not repeat a work type',
     ],
     ['an empty work type list', { ...start, configTypes: [] }, 'must name at least one work type'],
-    ['a misspelt field (it would silently mean "the manager")', { ...start, delegate: 'id-2' }, 'delegate'],
+    [
+      'a misspelt field (it would silently mean "the manager")',
+      { ...start, delegate: spId('id-2') },
+      'delegate',
+    ],
+    [
+      'an identity id that is a dot segment (it would change the API path called)',
+      { ...start, identityId: '..' },
+      'identityId: must be a SailPoint id: 32 hexadecimal characters',
+    ],
+    ['a readable delegate id', { ...start, delegateId: 'vic' }, 'delegateId: must be a SailPoint id'],
   ])('refuses %s with a reason that names the problem', (_what, body, expected) => {
     const parsed = parse(body);
     expect(parsed.ok).toBe(false);

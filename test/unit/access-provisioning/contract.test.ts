@@ -1,4 +1,5 @@
 import { parseAccessRequestMessage } from '../../../functions/access-provisioning/contract';
+import { spId } from '../../support/sailpoint-ids';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
 const parse = (body: unknown) =>
@@ -10,19 +11,19 @@ const reasonOf = (body: unknown) => {
 };
 
 const grant = {
-  requestedFor: ['id1'],
-  requestedItems: [{ type: 'ROLE', id: 'role1' }],
+  requestedFor: [spId('id1')],
+  requestedItems: [{ type: 'ROLE', id: spId('role1') }],
 };
 
 describe('access request message contract', () => {
   it('accepts the API shape, defaults requestType to GRANT_ACCESS and keeps per-item fields', () => {
     const result = parse({
       requestId: 'req-1',
-      requestedFor: ['id1', 'id2'],
+      requestedFor: [spId('id1'), spId('id2')],
       requestedItems: [
         {
           type: 'ACCESS_PROFILE',
-          id: 'ap1',
+          id: spId('ap1'),
           comment: 'needed',
           removeDate: '2031-01-01T00:00:00Z',
           clientMetadata: { ticket: 'T-1' },
@@ -34,12 +35,12 @@ describe('access request message contract', () => {
       ok: true,
       message: {
         requestId: 'req-1',
-        requestedFor: ['id1', 'id2'],
+        requestedFor: [spId('id1'), spId('id2')],
         requestType: 'GRANT_ACCESS',
         requestedItems: [
           {
             type: 'ACCESS_PROFILE',
-            id: 'ap1',
+            id: spId('ap1'),
             comment: 'needed',
             removeDate: '2031-01-01T00:00:00Z',
             clientMetadata: { ticket: 'T-1' },
@@ -63,7 +64,7 @@ describe('access request message contract', () => {
     expect(reasonOf({ ...grant, requestedItems: [] })).toBe(
       'invalid message: requestedItems: must contain at least 1 item',
     );
-    const items = Array.from({ length: 26 }, (_, i) => ({ type: 'ROLE', id: `r${i}` }));
+    const items = Array.from({ length: 26 }, (_, i) => ({ type: 'ROLE', id: spId(`r${i}`) }));
     expect(reasonOf({ ...grant, requestedItems: items })).toBe(
       'invalid message: requestedItems: must contain at most 25 items',
     );
@@ -72,10 +73,10 @@ describe('access request message contract', () => {
   it('refuses a REVOKE for more than one identity and a REVOKE item without a comment', () => {
     const revoke = {
       requestType: 'REVOKE_ACCESS',
-      requestedFor: ['id1', 'id2'],
+      requestedFor: [spId('id1'), spId('id2')],
       requestedItems: [
-        { type: 'ROLE', id: 'r1', comment: 'leaver' },
-        { type: 'ROLE', id: 'r2' },
+        { type: 'ROLE', id: spId('r1'), comment: 'leaver' },
+        { type: 'ROLE', id: spId('r2') },
       ],
     };
     expect(reasonOf(revoke)).toBe(
@@ -88,19 +89,19 @@ describe('access request message contract', () => {
     expect(
       reasonOf({
         ...grant,
-        requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2029-12-31T23:59:59Z' }],
+        requestedItems: [{ type: 'ROLE', id: spId('r1'), removeDate: '2029-12-31T23:59:59Z' }],
       }),
     ).toBe('invalid message: requestedItems[0].removeDate: must be in the future (got 2029-12-31T23:59:59Z)');
     expect(
       reasonOf({
         ...grant,
-        requestedItems: [{ type: 'ENTITLEMENT', id: 'e1', removeDate: '2031-01-01T00:00:00Z' }],
+        requestedItems: [{ type: 'ENTITLEMENT', id: spId('e1'), removeDate: '2031-01-01T00:00:00Z' }],
       }),
     ).toBe('invalid message: requestedItems[0].removeDate: not supported for entitlements');
     expect(
       reasonOf({
         ...grant,
-        requestedItems: [{ type: 'ROLE', id: 'r1', removeDate: '2031-01-01T00:00:00+02:00' }],
+        requestedItems: [{ type: 'ROLE', id: spId('r1'), removeDate: '2031-01-01T00:00:00+02:00' }],
       }),
     ).toBe(
       'invalid message: requestedItems[0].removeDate: must be an ISO-8601 UTC date-time such as 2030-01-31T00:00:00Z',
@@ -108,33 +109,52 @@ describe('access request message contract', () => {
   });
 
   it('refuses unknown item types, unsupported fields, repeated identities or items, reserved metadata keys', () => {
-    expect(reasonOf({ ...grant, requestedItems: [{ type: 'APP', id: 'a' }] })).toBe(
+    expect(reasonOf({ ...grant, requestedItems: [{ type: 'APP', id: spId('a') }] })).toBe(
       'invalid message: requestedItems[0].type: must be one of ACCESS_PROFILE, ROLE, ENTITLEMENT',
     );
     expect(
-      reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id: 'r', startDate: '2031-01-01T00:00:00Z' }] }),
+      reasonOf({
+        ...grant,
+        requestedItems: [{ type: 'ROLE', id: spId('r'), startDate: '2031-01-01T00:00:00Z' }],
+      }),
     ).toBe('invalid message: requestedItems[0]: unsupported field "startDate"');
     expect(reasonOf({ ...grant, requestType: 'MODIFY_ACCESS' })).toBe(
       'invalid message: requestType: must be GRANT_ACCESS or REVOKE_ACCESS',
     );
-    expect(reasonOf({ ...grant, requestedFor: ['a', 'a'] })).toBe(
-      'invalid message: requestedFor[1]: identity a is listed twice',
+    expect(reasonOf({ ...grant, requestedFor: [spId('a'), spId('a')] })).toBe(
+      `invalid message: requestedFor[1]: identity ${spId('a')} is listed twice`,
     );
     expect(
       reasonOf({
         ...grant,
         requestedItems: [
-          { type: 'ROLE', id: 'r' },
-          { type: 'ROLE', id: 'r' },
+          { type: 'ROLE', id: spId('r') },
+          { type: 'ROLE', id: spId('r') },
         ],
       }),
-    ).toBe('invalid message: requestedItems[1]: ROLE r is listed twice');
+    ).toBe(`invalid message: requestedItems[1]: ROLE ${spId('r')} is listed twice`);
     expect(reasonOf({ ...grant, clientMetadata: { igaAutopilotItem: 'x' } })).toBe(
       'invalid message: clientMetadata: keys starting with "igaAutopilot" are reserved for this workflow',
     );
     expect(reasonOf({ ...grant, requestedFor: ['has space'] })).toBe(
-      'invalid message: requestedFor[0]: must be 1-128 letters, digits, "_", ".", ":" or "-"',
+      'invalid message: requestedFor[0]: must be a SailPoint id: 32 hexadecimal characters, e.g. ' +
+        '2c9180835d2e5168015d32f890ca1581 (got "has space")',
     );
+  });
+
+  it('takes SailPoint ids only: a dot segment, a readable name or a short hex id is refused; upper case is lowered', () => {
+    for (const id of ['..', '.', 'role1', '2c9180835d2e5168015d32f890ca158', `${spId('x')}/..`]) {
+      expect(reasonOf({ ...grant, requestedItems: [{ type: 'ROLE', id }] })).toMatch(
+        /^invalid message: requestedItems\[0\]\.id: must be a SailPoint id: 32 hexadecimal characters/,
+      );
+      expect(reasonOf({ ...grant, requestedFor: [id] })).toMatch(
+        /^invalid message: requestedFor\[0\]: must be a SailPoint id/,
+      );
+    }
+    expect(parse({ ...grant, requestedFor: ['2C9180835D2E5168015D32F890CA1581'] })).toMatchObject({
+      ok: true,
+      message: { requestedFor: ['2c9180835d2e5168015d32f890ca1581'] },
+    });
   });
 
   it('keeps the requestId of an invalid message so its outcome can be found by it', () => {

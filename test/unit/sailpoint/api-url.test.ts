@@ -20,9 +20,39 @@ describe('resolveSailPointApiUrl', () => {
     expect(resolveSailPointApiUrl({ tenant: 'other', apiUrl: 'https://acme.api.identitynow.com' })).toBe(
       'https://acme.api.identitynow.com',
     );
-    expect(resolveSailPointApiUrl({ apiUrl: 'https://proxy.example.com/isc' })).toBe(
-      'https://proxy.example.com/isc',
+    expect(
+      resolveSailPointApiUrl({ apiUrl: 'https://proxy.example.com/isc', extraHosts: ['proxy.example.com'] }),
+    ).toBe('https://proxy.example.com/isc');
+  });
+
+  it.each([
+    'https://acme.api.identitynow.com',
+    'https://acme-poc.api.identitynow-demo.com',
+    'https://acme.api.saas.sailpointfedramp.com',
+  ])("accepts SailPoint's API domain %p", (apiUrl) => {
+    expect(resolveSailPointApiUrl({ apiUrl })).toBe(apiUrl);
+  });
+
+  it.each([
+    'https://proxy.example.com/isc',
+    'https://acme.api.identitynow.com.evil.example',
+    'https://a.b.api.identitynow.com',
+    'https://api.identitynow.com',
+    'https://acme.identitynow.com',
+    'https://acmeapi.identitynow.com',
+  ])('refuses host %p (the client secret would go there), naming both settings', (apiUrl) => {
+    expect(() => resolveSailPointApiUrl({ apiUrl })).toThrow(
+      /SAILPOINT_API_URL host .* is not an API host .*SAILPOINT_EXTRA_API_HOSTS/,
     );
+  });
+
+  it('extra hosts are exact names, case-insensitive', () => {
+    expect(
+      resolveSailPointApiUrl({ apiUrl: 'https://ISC.Corp.example', extraHosts: ['isc.corp.example'] }),
+    ).toBe('https://isc.corp.example');
+    expect(() =>
+      resolveSailPointApiUrl({ apiUrl: 'https://x.isc.corp.example', extraHosts: ['isc.corp.example'] }),
+    ).toThrow(/SAILPOINT_EXTRA_API_HOSTS/);
   });
 
   it.each(['http://127.0.0.1:8080', 'http://127.10.20.30:1', 'http://localhost:3000', 'http://[::1]:9000'])(
@@ -45,7 +75,7 @@ describe('resolveSailPointApiUrl', () => {
   it('refuses other protocols, invalid URLs, queries, and credentials (without echoing them)', () => {
     expect(() => resolveSailPointApiUrl({ apiUrl: 'ftp://acme.example.com' })).toThrow(/SAILPOINT_API_URL/);
     expect(() => resolveSailPointApiUrl({ apiUrl: 'acme.api.identitynow.com' })).toThrow(/SAILPOINT_API_URL/);
-    expect(() => resolveSailPointApiUrl({ apiUrl: 'https://acme.example.com?x=1' })).toThrow(/query/);
+    expect(() => resolveSailPointApiUrl({ apiUrl: 'https://acme.api.identitynow.com?x=1' })).toThrow(/query/);
     let message = '';
     try {
       resolveSailPointApiUrl({ apiUrl: 'https://user:hunter2@acme.example.com' });
@@ -59,6 +89,23 @@ describe('resolveSailPointApiUrl', () => {
   it('names both variables when neither is set', () => {
     expect(() => resolveSailPointApiUrl({})).toThrow(/SAILPOINT_TENANT.*SAILPOINT_API_URL/);
     expect(() => resolveSailPointApiUrl({ tenant: ' ', apiUrl: '' })).toThrow(/SAILPOINT_TENANT/);
+  });
+
+  it('the client refuses a host outside the allow-list before any request', () => {
+    const fetch = jest.fn();
+    expect(
+      () =>
+        new SailPointClient({ apiUrl: 'https://evil.example.com', clientId: 'c', clientSecret: 's', fetch }),
+    ).toThrow(/SAILPOINT_API_URL host evil\.example\.com/);
+    expect(fetch).not.toHaveBeenCalled();
+    expect(
+      new SailPointClient({
+        apiUrl: 'https://evil.example.com',
+        extraApiHosts: ['evil.example.com'],
+        clientId: 'c',
+        clientSecret: 's',
+      }),
+    ).toBeInstanceOf(SailPointClient);
   });
 
   it('the client refuses a non-https, non-loopback apiUrl', () => {

@@ -223,6 +223,7 @@ describe('token handling', () => {
       identityId: undefined,
       tenantId: 'tenant-123',
       authorities: [],
+      scopes: ['sp:scopes:all'], // the token response's space-separated `scope`
       clientId: CLIENT_ID,
       expiresAt: clock + 749_000,
     });
