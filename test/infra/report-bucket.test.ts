@@ -186,7 +186,11 @@ describe('report bucket on', () => {
 
 describe('report settings', () => {
   it('have documented defaults and errors that name them', () => {
-    expect(parseStackConfig({}).report).toEqual({ enabled: false, retentionDays: 90, periodDays: 30 });
+    expect(parseStackConfig({ sailPoint: { tenant: 'acme' } }).report).toEqual({
+      enabled: false,
+      retentionDays: 90,
+      periodDays: 30,
+    });
     expect(() => parseStackConfig({ report: { retentionDays: 0 } })).toThrow(
       /igaAutopilot\.report\.retentionDays: must be at least 1/,
     );
@@ -194,7 +198,12 @@ describe('report settings', () => {
   });
 
   it("the sweep's REPORT_BUCKET cannot be passed through its settings: the stack sets it with the grants", () => {
-    expect(() => parseStackConfig({ staleTokenSweep: { settings: { REPORT_BUCKET: 'my-bucket' } } })).toThrow(
+    expect(() =>
+      parseStackConfig({
+        sailPoint: { tenant: 'acme' },
+        staleTokenSweep: { settings: { REPORT_BUCKET: 'my-bucket' } },
+      }),
+    ).toThrow(
       /igaAutopilot\.staleTokenSweep\.settings\.REPORT_BUCKET: is set by the stack from igaAutopilot\.report\.enabled/,
     );
   });
