@@ -5,10 +5,17 @@
  * delegate absent?" is a question about a person). Writes are single-item and conditional on the
  * item's `version`, so two deliveries of events for one absence can never both commit a decision.
  *
- * A deferred absence (waiting for a slot another absence of the person holds) also carries
- *   deferredKey = DEFERRED   deferredUntil = <when the first slot it waits for frees up>
- * the keys of the sparse index `byDeferredUntil`: the scheduled re-check reads only the deferred
- * absences that are due, never the whole table. Both attributes go when the absence stops waiting.
+ * An absence the scheduled re-check must look at again also carries
+ *   deferredKey = DEFERRED   deferredUntil = <when it is due>
+ * the keys of the sparse index `byDeferredUntil`: the re-check reads only the absences that are due,
+ * never the whole table. Due is the earlier of: the first slot it waits for frees up (a deferred
+ * absence: `slotFreesAt`, the record's `deferredUntil`), and its `replanAt` (someone it passed over
+ * is back, or a decision of theirs asked for a re-plan). Both attributes go when neither applies.
+ *
+ * Who passed whom over, for re-planning when the person passed over changes their absence:
+ *   pk = IDENTITY#<passed over>   sk = DEPENDENT#<identityId>#<absenceId>   (identityId, absenceId)
+ * written before the decision that passed them over (a stale one costs one GetItem, never a wrong
+ * re-plan: the absence's own `dependsOn` is checked).
  *
  * One more item per person serialises the reconciliations of that person (SailPoint has no
  * conditional writes, so two reconciliations writing at once could leave a stale configuration):
@@ -27,8 +34,9 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailure } from '../shared/dynamo';
+import { isConditionalCheckFailure, queryAll } from '../shared/dynamo';
 import { TABLES } from '../shared/tables';
+import { normalizeOrderKey } from './event';
 import type { AbsenceRecord, ConfigurationsByType } from './model';
 
 export interface ReconciliationRecord {
@@ -36,8 +44,18 @@ export interface ReconciliationRecord {
   deferred: string | null;
   /** With `deferred`: when the first slot it waits for frees up (see AbsenceRecord.deferredUntil). */
   deferredUntil: string | null;
+  /** The absence's replanAt as read (it takes part in when the absence is due for the re-check). */
+  replanAt: string | null;
   /** Set on the absence whose event triggered the reconciliation. */
   reconciledVersion?: number;
+  /** The absence's pending notices, when this record adds one (e.g. it became deferred). */
+  notices?: AbsenceRecord['notices'];
+}
+
+/** An absence that passed `identityId` over (see DEPENDENT items). */
+export interface DependentRef {
+  identityId: string;
+  absenceId: string;
 }
 
 /** What an ignored (out-of-order) event adds to its absence's item. */
@@ -97,6 +115,17 @@ export interface AbsenceStore {
    * so the caller re-reads the person before acting.
    */
   listDeferredDue(now: Date): Promise<DeferredAbsenceRef[]>;
+  /** Removes published notices from the absence's pending ones. */
+  markNoticesSent(identityId: string, absenceId: string, noticeIds: readonly string[]): Promise<void>;
+  /** Records, under each person `record` passed over, that it did (before the decision is saved). */
+  saveDependents(record: AbsenceRecord): Promise<void>;
+  /** Absences that passed `identityId` over at some point (check their `dependsOn`: some are stale). */
+  listDependents(identityId: string): Promise<DependentRef[]>;
+  /**
+   * Makes an active absence due for a re-plan now (its replanAt and the index), as a decision would
+   * (version + 1, so a reconciliation recording it meanwhile runs another round). False: not active.
+   */
+  markReplanDue(identityId: string, absenceId: string, at: string): Promise<boolean>;
 }
 
 export interface DeferredAbsenceRef {
@@ -118,6 +147,22 @@ export const absenceKey = (identityId: string, absenceId: string) => ({
 });
 
 export const reconcileKey = (identityId: string) => ({ pk: `IDENTITY#${identityId}`, sk: 'RECONCILE' });
+
+const DEPENDENT_PREFIX = 'DEPENDENT#';
+const dependentKey = (passedOver: string, dependent: DependentRef) => ({
+  pk: `IDENTITY#${passedOver}`,
+  sk: `${DEPENDENT_PREFIX}${encodeURIComponent(dependent.identityId)}#${encodeURIComponent(dependent.absenceId)}`,
+});
+
+/** When the re-check must look at the absence again (the index's sort key), or null: never on its own. */
+export function dueAt(
+  absence: Pick<AbsenceRecord, 'deferred' | 'deferredUntil' | 'replanAt'>,
+): string | null {
+  const times = [absence.deferred !== null ? absence.deferredUntil : null, absence.replanAt].filter(
+    (t): t is string => t !== null,
+  );
+  return times.length ? times.sort()[0]! : null;
+}
 
 /** The item as read: its version, and how many event ids it held (an ignored event adds one). */
 function unchangedSince(read: AbsenceRecord) {
@@ -148,28 +193,19 @@ export class DynamoAbsenceStore implements AbsenceStore {
   }
 
   async listForIdentity(identityId: string): Promise<AbsenceRecord[]> {
-    const records: AbsenceRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :absence)',
-          ExpressionAttributeValues: { ':pk': `IDENTITY#${identityId}`, ':absence': 'ABSENCE#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      records.push(...(page.Items ?? []).map(fromItem));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return records;
+    const { items } = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :absence)',
+      ExpressionAttributeValues: { ':pk': `IDENTITY#${identityId}`, ':absence': 'ABSENCE#' },
+      ConsistentRead: true,
+    });
+    return items.map(fromItem);
   }
 
   async saveDecision(record: AbsenceRecord, read: AbsenceRecord | undefined): Promise<boolean> {
     const condition = read ? unchangedSince(read) : undefined;
-    try {
-      await this.doc.send(
+    return this.written(() =>
+      this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: toItem(record, this.expiresAt(record)),
@@ -181,18 +217,14 @@ export class DynamoAbsenceStore implements AbsenceStore {
                 ExpressionAttributeValues: condition.values,
               }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async recordIgnoredEvent(read: AbsenceRecord, ignored: IgnoredEventRecord): Promise<boolean> {
     const condition = unchangedSince(read);
-    try {
-      await this.doc.send(
+    return this.written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: absenceKey(read.identityId, read.absenceId),
@@ -210,12 +242,8 @@ export class DynamoAbsenceStore implements AbsenceStore {
             ':at': ignored.updatedAt,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async claimReconciliation(
@@ -267,8 +295,8 @@ export class DynamoAbsenceStore implements AbsenceStore {
     finished: boolean,
     now: string,
   ): Promise<boolean> {
-    try {
-      await this.doc.send(
+    return this.written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: reconcileKey(identityId),
@@ -294,12 +322,8 @@ export class DynamoAbsenceStore implements AbsenceStore {
               : { ':true': true, ':deferredKey': DEFERRED_KEY, ':now': now }),
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   async reconcileState(identityId: string, now: string): Promise<ReconcileState> {
@@ -323,45 +347,118 @@ export class DynamoAbsenceStore implements AbsenceStore {
     at: string,
   ): Promise<boolean> {
     const reconciled = record.reconciledVersion !== undefined;
-    // In the index while it waits (an index key cannot be null: the attributes go when it stops).
-    const indexed = record.deferred !== null && record.deferredUntil !== null;
-    try {
-      await this.doc.send(
+    const withNotices = record.notices !== undefined;
+    // In the index while due some day (an index key cannot be null: the attributes go otherwise).
+    const due = dueAt(record);
+    return this.written(() =>
+      this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: absenceKey(identityId, absenceId),
           ConditionExpression: 'attribute_exists(pk) AND #version = :version',
           UpdateExpression:
-            `SET #configurations = :configurations, #deferred = :deferred, #updatedAt = :at${
-              reconciled ? ', #reconciledVersion = :reconciled' : ''
-            }` +
-            (indexed
-              ? ', #deferredKey = :deferredKey, #deferredUntil = :deferredUntil'
+            'SET #configurations = :configurations, #deferred = :deferred, #slotFreesAt = :slot, #updatedAt = :at' +
+            (reconciled ? ', #reconciledVersion = :reconciled' : '') +
+            (withNotices ? ', #notices = :notices' : '') +
+            (due !== null
+              ? ', #deferredKey = :deferredKey, #deferredUntil = :due'
               : ' REMOVE #deferredKey, #deferredUntil'),
           ExpressionAttributeNames: {
             '#version': 'version',
             '#configurations': 'configurations',
             '#deferred': 'deferred',
+            '#slotFreesAt': 'slotFreesAt',
             '#updatedAt': 'updatedAt',
             '#deferredKey': 'deferredKey',
             '#deferredUntil': 'deferredUntil',
             ...(reconciled ? { '#reconciledVersion': 'reconciledVersion' } : {}),
+            ...(withNotices ? { '#notices': 'notices' } : {}),
           },
           ExpressionAttributeValues: {
             ':version': version,
             ':configurations': record.configurations,
             ':deferred': record.deferred,
+            ':slot': record.deferred !== null ? record.deferredUntil : null,
             ':at': at,
             ...(reconciled ? { ':reconciled': record.reconciledVersion } : {}),
-            ...(indexed ? { ':deferredKey': DEFERRED_KEY, ':deferredUntil': record.deferredUntil } : {}),
+            ...(withNotices ? { ':notices': record.notices } : {}),
+            ...(due !== null ? { ':deferredKey': DEFERRED_KEY, ':due': due } : {}),
           },
         }),
+      ),
+    );
+  }
+
+  async markNoticesSent(identityId: string, absenceId: string, noticeIds: readonly string[]): Promise<void> {
+    if (noticeIds.length === 0) return;
+    const names = Object.fromEntries(noticeIds.map((id, i) => [`#n${i}`, id]));
+    await this.doc
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: absenceKey(identityId, absenceId),
+          ConditionExpression: 'attribute_exists(#notices)',
+          UpdateExpression: `REMOVE ${noticeIds.map((_, i) => `#notices.#n${i}`).join(', ')}`,
+          ExpressionAttributeNames: { '#notices': 'notices', ...names },
+        }),
+      )
+      .catch((error: unknown) => {
+        // The map is gone only if the item was rewritten without it: nothing left to remove.
+        if (!isConditionalCheckFailure(error)) throw error;
+      });
+  }
+
+  async saveDependents(record: AbsenceRecord): Promise<void> {
+    const dependent = { identityId: record.identityId, absenceId: record.absenceId };
+    const passedOver = [...new Set(record.dependsOn.map((d) => d.identityId))];
+    const expiresAt = this.expiresAt(record);
+    for (const identityId of passedOver) {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...dependentKey(identityId, dependent), ...dependent, expiresAt },
+        }),
       );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false;
-      throw error;
     }
+  }
+
+  async listDependents(identityId: string): Promise<DependentRef[]> {
+    const { items } = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :dependent)',
+      ExpressionAttributeValues: { ':pk': `IDENTITY#${identityId}`, ':dependent': DEPENDENT_PREFIX },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({ identityId: String(item.identityId), absenceId: String(item.absenceId) }));
+  }
+
+  async markReplanDue(identityId: string, absenceId: string, at: string): Promise<boolean> {
+    return this.written(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: absenceKey(identityId, absenceId),
+          ConditionExpression: 'attribute_exists(pk) AND #status = :active',
+          UpdateExpression:
+            'SET #replanAt = :at, #deferredKey = :deferredKey, #deferredUntil = :at, #updatedAt = :at, ' +
+            '#version = #version + :one',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#replanAt': 'replanAt',
+            '#deferredKey': 'deferredKey',
+            '#deferredUntil': 'deferredUntil',
+            '#updatedAt': 'updatedAt',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: {
+            ':active': 'ACTIVE',
+            ':at': at,
+            ':deferredKey': DEFERRED_KEY,
+            ':one': 1,
+          },
+        }),
+      ),
+    );
   }
 
   async listDeferredDue(now: Date): Promise<DeferredAbsenceRef[]> {
@@ -395,6 +492,17 @@ export class DynamoAbsenceStore implements AbsenceStore {
     return due;
   }
 
+  /** Sends a conditional write: false when its condition did not hold (another writer got there first). */
+  private async written(send: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
   private expiresAt(record: AbsenceRecord): number | undefined {
     const retention = this.retentionDays * DAY_SECONDS;
     if (record.status === 'CANCELLED') return Math.floor(Date.parse(record.updatedAt) / 1000) + retention;
@@ -406,19 +514,37 @@ export class DynamoAbsenceStore implements AbsenceStore {
 
 function toItem(record: AbsenceRecord, expiresAt: number | undefined): Record<string, unknown> {
   const { deferredUntil, ...rest } = record;
+  const due = dueAt(record);
   return {
     ...absenceKey(record.identityId, record.absenceId),
     ...rest,
-    // Index keys only while deferred: an item without them is not in the index at all.
-    ...(record.deferred !== null && deferredUntil !== null
-      ? { deferredKey: DEFERRED_KEY, deferredUntil }
-      : {}),
+    // The slot it waits for, under its own name: `deferredUntil` is the index's key (when due).
+    slotFreesAt: record.deferred !== null ? deferredUntil : null,
+    // Index keys only while due some day: an item without them is not in the index at all.
+    ...(due !== null ? { deferredKey: DEFERRED_KEY, deferredUntil: due } : {}),
     expiresAt,
   };
 }
 
 function fromItem(item: Record<string, unknown>): AbsenceRecord {
-  const { pk: _pk, sk: _sk, expiresAt: _expiresAt, deferredKey: _deferredKey, ...record } = item;
-  // Items written before the re-check existed have no deferredUntil.
-  return { ...record, deferredUntil: record.deferredUntil ?? null } as unknown as AbsenceRecord;
+  const {
+    pk: _pk,
+    sk: _sk,
+    expiresAt: _expiresAt,
+    deferredKey: _deferredKey,
+    deferredUntil: indexKey,
+    slotFreesAt,
+    ...record
+  } = item;
+  // Items written before slotFreesAt existed kept the slot time in the index key itself; items
+  // written before the re-check existed have neither.
+  const slot = 'slotFreesAt' in item ? slotFreesAt : record.deferred != null ? indexKey : null;
+  return {
+    ...record,
+    deferredUntil: slot ?? null,
+    dependsOn: record.dependsOn ?? [],
+    replanAt: record.replanAt ?? null,
+    notices: record.notices ?? {},
+    lastEventKey: normalizeOrderKey(String(record.lastEventKey ?? '')),
+  } as unknown as AbsenceRecord;
 }

@@ -1,20 +1,27 @@
 /**
  * Who covers an absence: the explicit delegate, else the absent person's manager; a candidate who
- * cannot cover is passed over for the next in the chain:
+ * cannot cover is passed over for the next ones in the chain, tried in order:
  * - the absent person themself            → the absent person's manager
  * - does not exist in SailPoint           → when named as a delegate (explicitly, or as the delegate
  *                                            of someone's absence), the manager of whoever named them;
  *                                            a manager who does not exist ends the chain
  * - inactive                              → their manager
- * - absent over (part of) the window      → the delegate of their own absence, else their manager
- *   (from our own absence records)
+ * - absent over (part of) the window      → the delegate resolved for their own absence, then their
+ *   (from our own absence records)          manager (an absence without a resolved delegate: the manager)
  * - SailPoint already routes their work back to the absent person (evaluate's trail contains the
  *   absent person: a configuration would close a loop, which SailPoint refuses) → their manager
- * At most `maxHops` candidates are examined, and a candidate met twice is a cycle: both end the
- * search with a reason, as does a chain that runs out of managers.
+ * - SailPoint refused a configuration to them for this absence ("would create a loop", a refusal
+ *   evaluate could not foresee, e.g. a loop only in a future window) → their manager
+ * A candidate already examined is not examined again: the search goes on with the next one left
+ * (so a manager who names their own report while that report is away falls back to the manager's
+ * manager, not into a cycle). At most `maxHops` candidates are examined; when none is left, the
+ * search ends with a reason — "cycle" when the last ones left had all been examined.
+ *
+ * Besides the delegate, the result lists who was passed over because of their own state (away, or
+ * routing work back): when that changes or ends, the absence is re-planned (workflow.ts).
  */
 import type { ConfigType } from '../shared/sailpoint';
-import type { AbsenceWindow, TrailStep } from './model';
+import type { AbsenceWindow, Dependency, TrailStep } from './model';
 import { describeWindow } from './policy';
 
 export interface DirectoryIdentity {
@@ -41,22 +48,20 @@ export interface Landing {
 /** What resolution needs to know; the workflow backs it with SailPoint and our absence table. */
 export interface DelegateDirectory {
   identity(identityId: string): Promise<DirectoryIdentity>;
-  /** An absence of `identityId` on our records that overlaps `window` (other than `excludeAbsenceId`). */
-  absenceOverlapping(
-    identityId: string,
-    window: AbsenceWindow,
-    excludeAbsenceId: string,
-  ): Promise<OverlappingAbsence | undefined>;
+  /** An active absence of `identityId` on our records that overlaps `window` and is not over. */
+  absenceOverlapping(identityId: string, window: AbsenceWindow): Promise<OverlappingAbsence | undefined>;
   landing(identityId: string, configType: ConfigType): Promise<Landing>;
 }
 
 export interface DelegateRequest {
   readonly absentId: string;
-  readonly absenceId: string;
   readonly requestedDelegateId: string | null;
+  /** The part of the absence still to cover (its start, or now once it has begun). */
   readonly window: AbsenceWindow;
   readonly configTypes: readonly ConfigType[];
   readonly maxHops: number;
+  /** Candidates SailPoint refused a configuration to for this absence (a loop it saw). */
+  readonly refused?: readonly Dependency[];
 }
 
 export type DelegateResolution =
@@ -66,8 +71,10 @@ export type DelegateResolution =
       trail: TrailStep[];
       /** Per work type, where SailPoint forwards the delegate's work (only when not the delegate). */
       landsOn: Partial<Record<ConfigType, string>>;
+      /** Who was passed over because of their own state (see Dependency). */
+      dependsOn: Dependency[];
     }
-  | { ok: false; reason: string; trail: TrailStep[] };
+  | { ok: false; reason: string; trail: TrailStep[]; dependsOn: Dependency[] };
 
 interface Candidate {
   readonly id: string;
@@ -88,34 +95,52 @@ export async function resolveDelegate(
 ): Promise<DelegateResolution> {
   const { absentId } = request;
   const trail: TrailStep[] = [];
+  const dependsOn: Dependency[] = [];
   const visited = new Set<string>();
+  const refused = new Map((request.refused ?? []).map((r) => [r.identityId, r]));
   const fail = (why: string): DelegateResolution => ({
     ok: false,
     reason: trail.length ? `${why} (tried ${describeTrail(trail)})` : why,
     trail,
+    dependsOn,
   });
-  const managerOf = async (identityId: string): Promise<Candidate | undefined> => {
+  const managerOf = async (identityId: string): Promise<Candidate[]> => {
     const person = await directory.identity(identityId);
-    return person.managerId ? { id: person.managerId, via: `manager of ${identityId}` } : undefined;
+    return person.managerId ? [{ id: person.managerId, via: `manager of ${identityId}` }] : [];
   };
 
-  let next: Candidate | undefined;
+  /** Candidates still to try, the next first; a passed-over candidate puts its own alternatives in front. */
+  let pending: Candidate[];
   let chainEnd: string;
   if (request.requestedDelegateId !== null) {
-    next = { id: request.requestedDelegateId, via: 'explicit delegate', namedBy: absentId };
+    pending = [{ id: request.requestedDelegateId, via: 'explicit delegate', namedBy: absentId }];
     chainEnd = '';
   } else {
     const absent = await directory.identity(absentId);
     if (!absent.exists) return fail(`the absent identity ${absentId} does not exist in SailPoint`);
-    next = absent.managerId ? { id: absent.managerId, via: `manager of ${absentId}` } : undefined;
+    pending = await managerOf(absentId);
     chainEnd = `no delegate was named and ${absentId} has no manager`;
   }
+  const passOver = (step: TrailStep, why: string, next: Candidate[], end: string) => {
+    step.skipped = why;
+    pending = [...next, ...pending];
+    chainEnd = end;
+  };
 
-  while (next) {
-    const candidate: Candidate = next;
-    next = undefined;
-    if (visited.has(candidate.id)) {
-      const loop = [...trail.map((s) => s.identityId), candidate.id].join(' → ');
+  for (;;) {
+    let candidate: Candidate | undefined;
+    let repeated: string | undefined;
+    while (pending.length) {
+      const next = pending.shift()!;
+      if (!visited.has(next.id)) {
+        candidate = next;
+        break;
+      }
+      repeated ??= next.id;
+    }
+    if (!candidate) {
+      if (repeated === undefined) return fail(chainEnd);
+      const loop = [...trail.map((s) => s.identityId), repeated].join(' → ');
       return fail(`cycle in the delegate chain: ${loop}`);
     }
     if (trail.length >= request.maxHops) {
@@ -126,42 +151,56 @@ export async function resolveDelegate(
     trail.push(step);
 
     if (candidate.id === absentId) {
-      step.skipped = 'is the absent person';
-      next = await managerOf(absentId);
-      chainEnd = `${absentId} has no manager`;
+      passOver(step, 'is the absent person', await managerOf(absentId), `${absentId} has no manager`);
       continue;
     }
 
     const person = await directory.identity(candidate.id);
     if (!person.exists) {
-      step.skipped = 'does not exist in SailPoint';
-      next = candidate.namedBy === undefined ? undefined : await managerOf(candidate.namedBy);
-      chainEnd =
-        candidate.namedBy === undefined
-          ? `${candidate.id} does not exist`
-          : `${candidate.namedBy} has no manager`;
+      const namedBy = candidate.namedBy;
+      passOver(
+        step,
+        'does not exist in SailPoint',
+        namedBy === undefined ? [] : await managerOf(namedBy),
+        namedBy === undefined ? `${candidate.id} does not exist` : `${namedBy} has no manager`,
+      );
       continue;
     }
-    const managerNext: Candidate | undefined = person.managerId
-      ? { id: person.managerId, via: `manager of ${candidate.id}` }
-      : undefined;
+    const managerNext: Candidate[] = person.managerId
+      ? [{ id: person.managerId, via: `manager of ${candidate.id}` }]
+      : [];
     const noManager = `${candidate.id} has no manager`;
 
     if (person.inactive) {
-      step.skipped = 'is inactive';
-      next = managerNext;
-      chainEnd = noManager;
+      passOver(step, 'is inactive', managerNext, noManager);
       continue;
     }
 
-    const absence = await directory.absenceOverlapping(candidate.id, request.window, request.absenceId);
+    const refusal = refused.get(candidate.id);
+    if (refusal) {
+      dependsOn.push(refusal);
+      passOver(
+        step,
+        `SailPoint refused a configuration to them (would be a loop${refusal.detail ? `: ${refusal.detail}` : ''})`,
+        managerNext,
+        noManager,
+      );
+      continue;
+    }
+
+    const absence = await directory.absenceOverlapping(candidate.id, request.window);
     if (absence) {
-      step.skipped = `is absent ${describeWindow(absence)}`;
-      next =
+      dependsOn.push({
+        identityId: candidate.id,
+        absenceId: absence.absenceId,
+        why: 'absent',
+        until: absence.endDate,
+      });
+      const cover: Candidate[] =
         absence.delegateId !== null
-          ? { id: absence.delegateId, via: `delegate of ${candidate.id}'s absence`, namedBy: candidate.id }
-          : managerNext;
-      chainEnd = noManager;
+          ? [{ id: absence.delegateId, via: `delegate of ${candidate.id}'s absence`, namedBy: candidate.id }]
+          : [];
+      passOver(step, `is absent ${describeWindow(absence)}`, [...cover, ...managerNext], noManager);
       continue;
     }
 
@@ -176,12 +215,15 @@ export async function resolveDelegate(
       if (landing.reassignToId !== candidate.id) landsOn[type] = landing.reassignToId;
     }
     if (loopsBack) {
-      step.skipped = `SailPoint already reassigns their ${loopsBack} work to ${absentId} (would be a loop)`;
-      next = managerNext;
-      chainEnd = noManager;
+      dependsOn.push({ identityId: candidate.id, absenceId: null, why: 'loop', until: null });
+      passOver(
+        step,
+        `SailPoint already reassigns their ${loopsBack} work to ${absentId} (would be a loop)`,
+        managerNext,
+        noManager,
+      );
       continue;
     }
-    return { ok: true, delegateId: candidate.id, trail, landsOn };
+    return { ok: true, delegateId: candidate.id, trail, landsOn, dependsOn };
   }
-  return fail(chainEnd);
 }

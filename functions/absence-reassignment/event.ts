@@ -15,16 +15,17 @@ const Id = z
   .trim()
   .min(1, 'must not be empty')
   .max(200, 'must be at most 200 characters');
-/** A date-time with an explicit offset (Z or ±hh:mm), normalised to UTC ISO-8601. */
-const DateTime = z.iso
-  .datetime({
+/** A date-time with an explicit offset (Z or ±hh:mm). */
+const zonedDateTime = () =>
+  z.iso.datetime({
     offset: true,
     error: (issue) =>
       issue.input === undefined
         ? 'is required'
         : 'must be an ISO-8601 date-time with a time zone, e.g. 2025-07-01T08:00:00Z',
-  })
-  .transform((v) => new Date(v).toISOString());
+  });
+/** Normalised to UTC ISO-8601, to the millisecond. */
+const DateTime = zonedDateTime().transform((v) => new Date(v).toISOString());
 
 const ConfigTypes = z
   .array(ConfigTypeSchema, { error: `must be a list of ${CONFIG_TYPES.join(', ')}` })
@@ -34,14 +35,27 @@ const ConfigTypes = z
   .optional()
   .transform((types): ConfigType[] => types ?? [...CONFIG_TYPES]);
 
+/**
+ * As DateTime, keeping the fraction of a second beyond milliseconds (up to nanoseconds): two HR
+ * events 0.8 ms apart must not become equal, and then ordered by their ids instead.
+ */
+const PreciseDateTime = zonedDateTime().transform(preciseUtc);
+
+/** UTC ISO-8601 with the given fraction kept to 9 digits (milliseconds shown as usual when that is all it has). */
+export function preciseUtc(value: string): string {
+  const utc = new Date(value).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ; offsets are whole minutes
+  const fraction = /T[^.]*\.(\d+)/.exec(value)?.[1] ?? '';
+  return fraction.length <= 3 ? utc : `${utc.slice(0, 20)}${fraction.slice(0, 9)}Z`;
+}
+
 const Common = {
   eventId: Id,
   /** HR's id of the absence (leave request): updates and cancellations name the same one. */
   absenceId: Id,
   /** SailPoint identity id of the absent person (32 hex: it goes into API paths). */
   identityId: sailPointId(),
-  /** When the HR system recorded the change; orders events of one absence. */
-  occurredAt: DateTime,
+  /** When the HR system recorded the change; orders events of one absence (to the nanosecond). */
+  occurredAt: PreciseDateTime,
 };
 
 const Window = {
@@ -105,7 +119,21 @@ export function parseAbsenceEvent(body: string): ParsedEvent {
   return { ok: false, reason: `invalid absence event: ${problems.join('; ')}` };
 }
 
-/** Orders events of one absence: occurredAt, then eventId so that equal times still order the same way everywhere. */
+/**
+ * Orders events of one absence: occurredAt to the nanosecond (fraction padded to 9 digits, so the
+ * keys compare as text), then eventId, so that equal times still order the same way everywhere.
+ */
 export function eventOrderKey(event: { occurredAt: string; eventId: string }): string {
-  return `${event.occurredAt}|${event.eventId}`;
+  return `${paddedInstant(event.occurredAt)}|${event.eventId}`;
+}
+
+/** A stored order key in today's form (keys written before nanoseconds were kept had 3 digits). */
+export function normalizeOrderKey(key: string): string {
+  const bar = key.indexOf('|');
+  return bar < 0 ? key : `${paddedInstant(key.slice(0, bar))}${key.slice(bar)}`;
+}
+
+function paddedInstant(utc: string): string {
+  const match = /^(.*T\d{2}:\d{2}:\d{2})(?:\.(\d+))?Z$/.exec(utc);
+  return match ? `${match[1]}.${(match[2] ?? '').padEnd(9, '0').slice(0, 9)}Z` : utc;
 }

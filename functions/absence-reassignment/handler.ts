@@ -7,9 +7,8 @@
  * must be retried, the later messages of that group are retried too, so they never overtake it —
  * except when it is on its last receive: then it is dead-lettered, and the ones behind it go on
  * (holding them back would only dead-letter them with it, untried).
- * Errors → outcomes: no delegate / SailPoint 400 / 404 / unreadable answer → dead letter (retrying
- * cannot help); 429 → retry after Retry-After; 5xx, timeouts, auth and anything unknown → retry
- * (the last allowed receive dead-letters it with the reason).
+ * Errors → outcomes: the shared failure policy (outcomeOfAbsenceError below). SailPoint's loop
+ * refusal is no error here: the reconciliation re-plans the absence without that delegate.
  *
  * Second entry point: `{"task": "recheck-deferred"}` (EventBridge Scheduler, daily by default) runs
  * the re-check of deferred absences whose SailPoint slot has freed up (recheck.ts).
@@ -21,7 +20,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/aws';
-import { notifierFromSettings, type Notifier } from '../shared/notifier';
+import { connectNotifier, type Notifier } from '../shared/notifier';
+import { decideFailure, messageOutcomeOf } from '../shared/failure-policy';
 import {
   addCountMetrics,
   createLogger,
@@ -29,23 +29,17 @@ import {
   type LogSink,
   logSinkOf,
 } from '../shared/observability';
-import { outcomeOfError, type MessageOutcome } from '../shared/queue/outcomes';
+import type { MessageOutcome } from '../shared/queue/outcomes';
 import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
-import {
-  SailPointError,
-  SailPointNotFoundError,
-  SailPointRateLimitError,
-  SailPointResponseError,
-  SailPointValidationError,
-  type SailPointTransport,
-} from '../shared/sailpoint';
+import type { SailPointTransport } from '../shared/sailpoint';
 import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
 import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../shared/sailpoint/rights';
 import { DynamoAbsenceStore } from './absence-store';
 import { parseAbsenceEvent } from './event';
 import { createDeferredRecheck, type DeferredRecheckEvent, type DeferredRecheckSummary } from './recheck';
 import { loadAbsenceReassignmentSettings, type AbsenceReassignmentSettings } from './settings';
+import { SailPointReassignmentGateway, type ReassignmentGateway } from './sailpoint-gateway';
 import { AbsenceWorkflow, type EventResult, type RemainingTime } from './workflow';
 
 export const SERVICE_NAME = 'absence-reassignment';
@@ -65,6 +59,10 @@ export interface AbsenceReassignmentHandlerDeps {
   readonly now?: () => Date;
   readonly maxDelegateHops?: number;
   readonly retentionDays?: number;
+  /** OCCURRED_AT_TOLERANCE_SECONDS (default 300). */
+  readonly occurredAtToleranceSeconds?: number;
+  /** The SailPoint port; default: the adapter over `sailpoint` (tests may pass their own). */
+  readonly gateway?: ReassignmentGateway;
 }
 
 /** The function's two entry points: SQS batches of HR events, and the scheduled re-check (recheck.ts). */
@@ -138,24 +136,15 @@ async function inPool<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** What a failure while handling one event means for its message. */
+/**
+ * What a failure while handling one event means for its message: the shared failure policy
+ * (functions/shared/failure-policy.ts). No delegate, an unknown person, a far-future occurredAt,
+ * SailPoint's 400/404 or an unreadable answer → dead letter; 429 → retry after Retry-After; 5xx,
+ * timeouts, DynamoDB, anything unknown → retry; refused credentials fail the run, which for a queue
+ * message means a retry (the message is not to blame; its last receive dead-letters it with the reason).
+ */
 export function outcomeOfAbsenceError(error: unknown): MessageOutcome {
-  if (error instanceof SailPointRateLimitError) {
-    return {
-      status: 'retry',
-      reason: error.message,
-      ...(error.hasRetryAfter ? { delaySeconds: error.retryAfterSeconds } : {}),
-    };
-  }
-  if (
-    error instanceof SailPointValidationError ||
-    error instanceof SailPointNotFoundError ||
-    error instanceof SailPointResponseError
-  ) {
-    return { status: 'dead-letter', reason: error.message };
-  }
-  if (error instanceof SailPointError) return { status: 'retry', reason: error.message };
-  return outcomeOfError(error);
+  return messageOutcomeOf(decideFailure(error));
 }
 
 export function createAbsenceReassignmentHandler(
@@ -164,12 +153,17 @@ export function createAbsenceReassignmentHandler(
   const now = deps.now ?? (() => new Date());
   const store = new DynamoAbsenceStore(deps.doc, deps.tableName, deps.retentionDays ?? 400);
   const workflow = new AbsenceWorkflow({
-    sailpoint: deps.sailpoint,
+    sailpoint: deps.gateway ?? new SailPointReassignmentGateway(deps.sailpoint),
     store,
     notifier: deps.notifier,
     now,
     log: deps.log,
-    options: { maxDelegateHops: deps.maxDelegateHops ?? 5 },
+    options: {
+      maxDelegateHops: deps.maxDelegateHops ?? 5,
+      ...(deps.occurredAtToleranceSeconds === undefined
+        ? {}
+        : { occurredAtToleranceMs: deps.occurredAtToleranceSeconds * 1000 }),
+    },
   });
   const recheck = createDeferredRecheck({ workflow, store, now, log: deps.log, metrics: deps.metrics });
 
@@ -299,11 +293,13 @@ export async function createAbsenceReassignmentHandlerFromEnv(
     doc: createDocumentClient(),
     tableName: settings.ABSENCES_TABLE,
     ...queueDepsFromSettings(settings),
-    notifier: notifierFromSettings(settings, log),
+    // A topic that does not exist fails here, on the first invocation, naming NOTIFICATIONS_TOPIC_ARN.
+    notifier: await connectNotifier(settings, log),
     log,
     metrics: createMetrics(SERVICE_NAME),
     maxDelegateHops: settings.DELEGATE_MAX_HOPS,
     retentionDays: settings.ABSENCE_RETENTION_DAYS,
+    occurredAtToleranceSeconds: settings.OCCURRED_AT_TOLERANCE_SECONDS,
   });
 }
 

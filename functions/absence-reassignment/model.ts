@@ -40,6 +40,42 @@ export interface IgnoredEvent {
   at: string;
 }
 
+/**
+ * Someone passed over while choosing this absence's delegate because of their own state. When that
+ * changes (their absence is updated or cancelled) or ends (`until`), this absence is re-planned:
+ * they may be able to cover again, or the cover they pointed to may have changed.
+ */
+export interface Dependency {
+  /** The person passed over. */
+  identityId: string;
+  /** Their absence that made them unavailable; null when it was SailPoint's routing, not an absence of ours. */
+  absenceId: string | null;
+  /**
+   * 'absent': away over (part of) the window, on our records; 'loop': SailPoint's evaluate shows
+   * their work routed back to the absent person; 'refused': SailPoint refused a configuration to them
+   * ("would create a loop in the reassignment chain"), which evaluate could not foresee.
+   */
+  why: 'absent' | 'loop' | 'refused';
+  /** When the reason ends by itself (the end of that absence); null: only a change ends it. */
+  until: string | null;
+  /** What SailPoint said, for 'refused'. */
+  detail?: string;
+}
+
+/**
+ * An operator notice decided together with the absence's state, published after the
+ * reconciliation and removed once SNS took it: at-least-once, never lost to a failed publish.
+ */
+export interface PendingNotice {
+  /** `<identityId>/<absenceId>/v<version>/<kind>`: the same on every retry (subscribers drop duplicates). */
+  key: string;
+  kind: string;
+  subject: string;
+  detail: Record<string, unknown>;
+  /** When it was decided. */
+  at: string;
+}
+
 export interface AbsenceRecord {
   identityId: string;
   absenceId: string;
@@ -78,6 +114,12 @@ export interface AbsenceRecord {
    * every holder is open-ended), the key of the re-check's index. null when not deferred.
    */
   deferredUntil: string | null;
+  /** People passed over for this absence because of their own state: re-planned when that changes or ends. */
+  dependsOn: Dependency[];
+  /** The earliest `until` among `dependsOn` (or a time another decision marked it due): the re-check re-plans it then. */
+  replanAt: string | null;
+  /** Notices not yet published, by id (`v<version>-<kind>`). */
+  notices: Record<string, PendingNotice>;
   /** Bumped by every decision; reconciliation records leave it alone. */
   version: number;
   /** `version` whose decision SailPoint reflects; behind `version` after a crash mid-way. */

@@ -19,10 +19,12 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
+import { decideFailure } from '../shared/failure-policy';
 import { addCountMetrics, type LogSink } from '../shared/observability';
 import type { ConfigType } from '../shared/sailpoint';
 import type { AbsenceStore } from './absence-store';
-import type { AbsenceWorkflow, ConfigurationChanges } from './workflow';
+import type { ConfigurationChanges } from './reconciliation';
+import type { AbsenceWorkflow } from './workflow';
 
 export const RECHECK_TASK = 'recheck-deferred';
 
@@ -37,13 +39,15 @@ export interface DeferredRecheckSummary {
   readonly runAt: string;
   /** Deferred absences the index listed as due. */
   readonly due: number;
-  /** People they belong to, and people with an unfinished reconciliation (each re-checked once). */
+  /** People they belong to, people with an unfinished reconciliation, and people made due by a re-plan (each re-checked once). */
   readonly people: number;
   /** People whose unfinished reconciliation this run finished. */
   readonly repaired: string[];
   readonly slotsTaken: { identityId: string; absenceId: string; configTypes: ConfigType[] }[];
   /** Due absences still deferred afterwards: another absence of the person is ahead of them. */
   readonly stillWaiting: { identityId: string; absenceId: string }[];
+  /** Absences whose delegate was chosen again: someone they passed over is back, or changed their absence. */
+  readonly replanned: { identityId: string; absenceId: string }[];
   /** People whose re-check failed; they stay due for the next run. */
   readonly failed: { identityId: string; reason: string }[];
   /** People not started because the invocation was close to its timeout; the next run takes them. */
@@ -80,6 +84,7 @@ const METRIC_NAMES = {
   due: 'RecheckDue',
   slotsTaken: 'DeferredApplied',
   stillWaiting: 'StillDeferred',
+  replanned: 'Replanned',
   failed: 'RecheckFailed',
   created: 'ConfigurationsCreated',
   updated: 'ConfigurationsReplaced',
@@ -113,15 +118,20 @@ export function createDeferredRecheck(deps: DeferredRecheckDeps) {
     const slotsTaken: DeferredRecheckSummary['slotsTaken'] = [];
     const repaired: string[] = [];
     const stillWaiting: DeferredRecheckSummary['stillWaiting'] = [];
+    const replanned: DeferredRecheckSummary['replanned'] = [];
     const failed: DeferredRecheckSummary['failed'] = [];
     const changes: ConfigurationChanges = { created: 0, updated: 0, deleted: 0 };
     let leftForNextRun = 0;
 
     // One person at a time: a handful are due on a typical day, and this keeps the run within the
-    // function's share of the SailPoint request budget.
-    for (const [index, identityId] of people.entries()) {
+    // function's share of the SailPoint request budget. Re-plans can make more people due (absences
+    // that passed a re-planned one over): they are taken in the same run.
+    const queue = [...people];
+    const seen = new Set(people);
+    for (let index = 0; index < queue.length; index++) {
+      const identityId = queue[index]!;
       if (context.getRemainingTimeInMillis() < reserveMs) {
-        leftForNextRun = people.length - index;
+        leftForNextRun = queue.length - index;
         break;
       }
       try {
@@ -131,22 +141,40 @@ export function createDeferredRecheck(deps: DeferredRecheckDeps) {
         if (result.repaired) repaired.push(identityId);
         slotsTaken.push(...result.slotsTaken.map((taken) => ({ identityId, ...taken })));
         stillWaiting.push(...result.stillWaiting.map((absenceId) => ({ identityId, absenceId })));
+        replanned.push(...result.replanned.map((absenceId) => ({ identityId, absenceId })));
+        for (const person of result.alsoDue.filter((p) => !seen.has(p))) {
+          seen.add(person);
+          queue.push(person);
+        }
         changes.created += result.changes.created;
         changes.updated += result.changes.updated;
         changes.deleted += result.changes.deleted;
         deps.log.info('deferred absences re-checked', { ...result });
       } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        failed.push({ identityId, reason });
-        deps.log.error('deferred re-check failed; the next run retries', { identityId, reason });
+        const decision = decideFailure(error);
+        failed.push({ identityId, reason: decision.reason });
+        if (decision.action === 'fail-run') {
+          // Credentials or settings: every other person would fail the same way.
+          deps.log.error('re-check stopped: nothing else can succeed', {
+            identityId,
+            reason: decision.reason,
+          });
+          leftForNextRun = queue.length - index - 1;
+          break;
+        }
+        deps.log.error('deferred re-check failed; the next run retries', {
+          identityId,
+          reason: decision.reason,
+        });
       }
     }
 
     const summary: DeferredRecheckSummary = {
       runAt: runAt.toISOString(),
       due: due.filter((d) => d.absenceId !== null).length,
-      people: people.length,
+      people: queue.length,
       repaired,
+      replanned,
       slotsTaken,
       stillWaiting,
       failed,
@@ -161,6 +189,7 @@ export function createDeferredRecheck(deps: DeferredRecheckDeps) {
           due: summary.due,
           slotsTaken: slotsTaken.length,
           stillWaiting: stillWaiting.length,
+          replanned: replanned.length,
           failed: failed.length,
           ...changes,
         },

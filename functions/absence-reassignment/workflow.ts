@@ -1,79 +1,52 @@
 /**
  * One HR absence event, end to end:
  *   1. read the absence's record; a known eventId is a duplicate, an event not newer than the last
- *      applied one (occurredAt, then eventId) is ignored and recorded;
- *   2. decide: the new window/status, and for a window that is not over, the delegate;
- *   3. commit the decision (conditional on the record's version);
- *   4. reconcile SailPoint with every absence of that person: read their configurations once,
- *      then create, replace or delete per work type, and record what SailPoint holds.
+ *      applied one (occurredAt to the nanosecond, then eventId) is ignored and recorded; one that
+ *      claims to have happened further ahead than the tolerance is refused (it would freeze the absence);
+ *   2. decide (decision.ts): the new window/status, and for a window to cover, the delegate;
+ *   3. commit the decision (conditional on the record's version), then check it against what was
+ *      committed meanwhile (decisions that depend on each other — two people naming each other —
+ *      see each other: at least one of them does, and re-plans);
+ *   4. reconcile SailPoint with every absence of that person (reconciliation.ts) and publish the
+ *      notices decided with it (notices.ts);
+ *   5. re-plan the absences that passed this person over, now that their absence changed.
  * Steps 1–3 make the event count exactly once; step 4 is idempotent and re-runs after a crash
  * (a duplicate delivery finds `reconciledVersion` behind `version`, or the person's reconciliation
- * unfinished, and finishes the job).
+ * unfinished, and finishes the job). Step 5 marks those absences due first, so the scheduled
+ * re-check re-plans whatever this invocation does not get to.
  *
- * Reconciliations of one person never overlap: each holds the person's lease (absence-store.ts) from
- * before its GET until it has recorded what SailPoint holds. SailPoint has no conditional writes, so
- * two reconciliations working from different reads could otherwise leave whichever wrote last — and
- * the one that recorded last would claim the person was in sync. A holder that fails leaves the
- * person "unfinished": its redelivery, the next reconciliation of the person, or the scheduled
- * re-check finishes it.
+ * The scheduled re-check (recheckDeferred, per person) gives a deferred absence its slot once the
+ * holder ended, and re-plans absences that are due (someone they passed over is back).
  */
 import type { LogSink } from '../shared/observability';
 import type { Notifier } from '../shared/notifier';
-import { PermanentMessageError, RetryLaterError } from '../shared/queue/outcomes';
-import {
-  CONFIG_TYPES,
-  SailPointNotFoundError,
-  SailPointValidationError,
-  configDetailOf,
-  createReassignmentConfiguration,
-  deleteReassignmentConfiguration,
-  evaluateReassignmentConfiguration,
-  getIdentityDocument,
-  getReassignmentConfiguration,
-  updateReassignmentConfiguration,
-  type ConfigType,
-  type ReassignmentConfiguration,
-  type SailPointTransport,
-} from '../shared/sailpoint';
-import { randomUUID } from 'node:crypto';
+import { PermanentMessageError } from '../shared/queue/outcomes';
+import { CONFIG_TYPES, type ConfigType } from '../shared/sailpoint';
 import type { AbsenceStore, IgnoredEventRecord } from './absence-store';
-import {
-  describeTrail,
-  resolveDelegate,
-  type DelegateDirectory,
-  type DirectoryIdentity,
-  type Landing,
-} from './delegate-chain';
-import { eventOrderKey, type AbsenceEvent, type AbsenceWindowEvent } from './event';
-import type { AbsenceRecord, AbsenceWindow, ConfigurationsByType } from './model';
-import {
-  actualConfiguration,
-  configurationMatches,
-  type ActualConfiguration,
-  createdByUs,
-  deferralDue,
-  describeWindow,
-  desiredConfigurations,
-  requestStartDate,
-  slotFreesAt,
-  wantsConfigurations,
-  windowEnded,
-  windowsOverlap,
-  type DesiredConfiguration,
-} from './policy';
+import { decide, replan, sameCover, type DecisionContext } from './decision';
+import { AbsenceDirectory } from './directory';
+import { eventOrderKey, type AbsenceEvent } from './event';
+import type { AbsenceRecord } from './model';
+import { NOTICE_KINDS, withNotice } from './notices';
+import { deferralDue, desiredConfigurations, windowEnded } from './policy';
+import { Reconciler, noChanges, type ConfigurationChanges, type RemainingTime } from './reconciliation';
+import type { ReassignmentGateway, ReassignmentLoopError } from './sailpoint-gateway';
+
+export type { ConfigurationChanges, RemainingTime } from './reconciliation';
 
 export interface AbsenceWorkflowOptions {
   /** Candidates examined when looking for a delegate (SailPoint itself follows chains to depth 5). */
   readonly maxDelegateHops: number;
   /** How long a reconciliation waits for another one of the same person before its message is retried (default 10 s). */
   readonly leaseWaitMs?: number;
+  /** How far ahead of now an event's occurredAt may be (default 5 minutes): HR clocks drift, years do not. */
+  readonly occurredAtToleranceMs?: number;
+  /** People whose absences one event re-plans at once (step 5); the rest wait for the re-check (default 5). */
+  readonly maxInlineReplans?: number;
 }
 
-/** Time left of the running Lambda invocation (context.getRemainingTimeInMillis). */
-export type RemainingTime = () => number;
-
 export interface AbsenceWorkflowDeps {
-  readonly sailpoint: SailPointTransport;
+  readonly sailpoint: ReassignmentGateway;
   readonly store: AbsenceStore;
   readonly notifier: Notifier;
   readonly now: () => Date;
@@ -86,12 +59,6 @@ export interface AbsenceWorkflowDeps {
 export type EventOutcome =
   'configured' | 'deferred' | 'cancelled' | 'window-over' | 'duplicate' | 'stale-ignored';
 
-export interface ConfigurationChanges {
-  created: number;
-  updated: number;
-  deleted: number;
-}
-
 export interface EventResult {
   readonly outcome: EventOutcome;
   readonly detail: string;
@@ -103,44 +70,60 @@ export interface EventResult {
 /** What the scheduled re-check did for one person. */
 export interface RecheckResult {
   readonly identityId: string;
-  /** Deferred absences whose awaited slot had freed up. */
+  /** Deferred absences whose awaited slot had freed up, and absences due for a re-plan. */
   readonly due: string[];
   /** Work types each of them took at this run. */
   readonly slotsTaken: { absenceId: string; configTypes: ConfigType[] }[];
   /** Due absences still deferred afterwards (another absence of the person is ahead of them). */
   readonly stillWaiting: string[];
+  /** Absences whose delegate was chosen again (someone they passed over is back, or changed). */
+  readonly replanned: string[];
+  /** People whose absences passed this one's over and are now due for a re-plan too. */
+  readonly alsoDue: string[];
   readonly changes: ConfigurationChanges;
   /** The person's last reconciliation had not finished, and this run finished it. */
   readonly repaired?: boolean;
 }
 
 const MAX_COMMIT_ATTEMPTS = 4;
-const MAX_RECONCILE_ROUNDS = 3;
+/** Checks of a committed decision against decisions committed meanwhile. */
+const MAX_SETTLE_CHECKS = 3;
 const KEPT_IGNORED_EVENTS = 20;
-/** Lease length without a Lambda context: Lambda's longest timeout. */
-const MAX_INVOCATION_MS = 15 * 60_000;
-/** Added to the holder's remaining time: clocks of two Lambda hosts may differ by this much. */
-const LEASE_CLOCK_MARGIN_MS = 10_000;
-const LEASE_POLL_MS = 200;
-const DEFAULT_LEASE_WAIT_MS = 10_000;
-
-const noChanges = (): ConfigurationChanges => ({ created: 0, updated: 0, deleted: 0 });
+const DEFAULT_OCCURRED_AT_TOLERANCE_MS = 5 * 60_000;
+const DEFAULT_MAX_INLINE_REPLANS = 5;
 
 export class AbsenceWorkflow {
-  constructor(private readonly deps: AbsenceWorkflowDeps) {}
+  private readonly reconciler: Reconciler;
+
+  constructor(private readonly deps: AbsenceWorkflowDeps) {
+    this.reconciler = new Reconciler({
+      sailpoint: deps.sailpoint,
+      store: deps.store,
+      notifier: deps.notifier,
+      now: deps.now,
+      log: deps.log,
+      leaseWaitMs: deps.options.leaseWaitMs,
+      sleep: deps.sleep,
+      onLoopRefused: (absence, refusal) => this.refused(absence, refusal),
+    });
+  }
 
   async handle(event: AbsenceEvent, remaining?: RemainingTime): Promise<EventResult> {
     const { store } = this.deps;
+    this.refuseFarFuture(event);
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
       const current = await store.get(event.identityId, event.absenceId);
 
       if (current?.processedEventIds.includes(event.eventId)) {
-        if (current.reconciledVersion >= current.version && !(await this.unfinished(event.identityId))) {
+        if (
+          current.reconciledVersion >= current.version &&
+          !(await this.reconciler.unfinished(event.identityId))
+        ) {
           return this.result('duplicate', `event ${event.eventId} was already processed`);
         }
         // An earlier delivery committed the decision but did not finish with SailPoint (or another
-        // reconciliation of the person failed half-way).
-        const changes = await this.reconcile(event.identityId, remaining);
+        // reconciliation of the person failed half-way, or its notices are still to publish).
+        const changes = await this.reconciler.reconcile(event.identityId, remaining);
         return this.result(
           'duplicate',
           `event ${event.eventId} was already recorded; finished applying it`,
@@ -151,8 +134,8 @@ export class AbsenceWorkflow {
       if (current && eventOrderKey(event) <= current.lastEventKey) {
         if (!(await store.recordIgnoredEvent(current, this.ignore(current, event)))) continue;
         const behind =
-          current.reconciledVersion < current.version || (await this.unfinished(event.identityId));
-        const changes = behind ? await this.reconcile(event.identityId, remaining) : noChanges();
+          current.reconciledVersion < current.version || (await this.reconciler.unfinished(event.identityId));
+        const changes = behind ? await this.reconciler.reconcile(event.identityId, remaining) : noChanges();
         return this.result(
           'stale-ignored',
           `event ${event.eventId} (${event.type}, occurred ${event.occurredAt}) is older than the last applied ` +
@@ -161,9 +144,14 @@ export class AbsenceWorkflow {
         );
       }
 
-      const next = await this.decide(current, event);
-      if (!(await store.saveDecision(next, current))) continue;
-      const changes = await this.reconcile(event.identityId, remaining, next);
+      const ctx = this.context();
+      const decided = await decide(current, event, ctx);
+      if (!(await this.commit(decided.record, current))) continue;
+      const next = decided.resolved ? await this.settle(decided.record, ctx) : decided.record;
+      const changes = await this.reconciler.reconcile(event.identityId, remaining);
+      if (!current || coverChanged(current, next)) {
+        await this.replanDependents(event.identityId, event.absenceId, remaining);
+      }
       const saved = await store.get(event.identityId, event.absenceId);
       return this.report(next, saved ?? next, changes);
     }
@@ -174,31 +162,45 @@ export class AbsenceWorkflow {
 
   /**
    * The scheduled re-check for one person: deferred absences whose awaited slot has freed up (its
-   * holder ended) take it. Each commits a decision first (a version bump, conditional like an
-   * event's), then the person is reconciled as after an event. The commit precedes every SailPoint
-   * call, so a reconciliation running at the same time (a queue event of the same person) sees a
-   * version change and runs another round with a fresh clock: both end wanting the same. A crash
-   * after the commit leaves `reconciledVersion` behind and the absence still in the index: the next
-   * run (or the person's next event) finishes the reconciliation without committing again.
-   * A person listed for an unfinished reconciliation (its holder failed) is reconciled once.
+   * holder ended) take it, and absences due for a re-plan get their delegate chosen again. Each
+   * commits a decision first (a version bump, conditional like an event's), then the person is
+   * reconciled as after an event. The commit precedes every SailPoint call, so a reconciliation
+   * running at the same time (a queue event of the same person) sees a version change and runs
+   * another round with a fresh clock: both end wanting the same. A crash after the commit leaves
+   * `reconciledVersion` behind and the absence still in the index: the next run (or the person's next
+   * event) finishes the reconciliation without committing again. A person listed for an unfinished
+   * reconciliation (its holder failed) is reconciled once.
    */
   async recheckDeferred(identityId: string, remaining?: RemainingTime): Promise<RecheckResult> {
     const { store } = this.deps;
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
       const absences = await store.listForIdentity(identityId);
       const now = this.deps.now();
-      const due = absences.filter((a) => deferralDue(a, now));
-      if (due.length === 0) {
-        const none = { identityId, due: [], slotsTaken: [], stillWaiting: [] };
+      const replanDue = absences.filter(
+        (a) => a.replanAt !== null && Date.parse(a.replanAt) <= now.getTime(),
+      );
+      const slotDue = absences.filter((a) => deferralDue(a, now) && !replanDue.includes(a));
+      const none = { identityId, due: [], slotsTaken: [], stillWaiting: [], replanned: [], alsoDue: [] };
+      if (replanDue.length === 0 && slotDue.length === 0) {
         // The index lags, or an event got there first: nothing to write, nothing to ask SailPoint…
-        if (!(await this.unfinished(identityId))) return { ...none, changes: noChanges() };
+        if (!(await this.reconciler.unfinished(identityId))) return { ...none, changes: noChanges() };
         // …unless a reconciliation of this person failed half-way and nobody has finished it.
-        return { ...none, changes: await this.reconcile(identityId, remaining), repaired: true };
+        return { ...none, changes: await this.reconciler.reconcile(identityId, remaining), repaired: true };
       }
-      const desired = desiredConfigurations(absences, now);
-      const at = now.toISOString();
       let lostRace = false;
-      for (const absence of due) {
+      const replanned: AbsenceRecord[] = [];
+      for (const absence of replanDue) {
+        const next = await replan(absence, this.context(), 'someone it passed over is back or changed');
+        if (!(await this.commit(next, absence))) {
+          lostRace = true;
+          break;
+        }
+        if (!sameCover(absence, next)) replanned.push(next);
+      }
+      if (lostRace) continue;
+      const at = now.toISOString();
+      const desired = desiredConfigurations(absences, now);
+      for (const absence of slotDue) {
         if (absence.reconciledVersion < absence.version) continue; // decided already: only SailPoint is left
         const takes = absence.configTypes.filter(
           (type) => desired.get(type)?.absenceId === absence.absenceId && !absence.configurations[type],
@@ -206,36 +208,162 @@ export class AbsenceWorkflow {
         // Still behind another absence: the reconciliation below moves its deferredUntil on.
         if (takes.length === 0) continue;
         const decision = `re-check ${at}: the slot it waited for is free; takes ${takes.join(', ')}`;
-        const next = { ...absence, decision, version: absence.version + 1, updatedAt: at };
-        if (!(await store.saveDecision(next, absence))) {
+        const bumped = { ...absence, decision, version: absence.version + 1, updatedAt: at };
+        const next = withNotice(
+          bumped,
+          NOTICE_KINDS.deferredApplied,
+          `Absence ${absence.absenceId} of ${absence.identityId} now has its SailPoint configuration slot`,
+          { configTypes: takes, deferred: absence.deferred },
+          at,
+        );
+        if (!(await this.commit(next, absence))) {
           lostRace = true;
           break;
         }
       }
       if (lostRace) continue;
 
-      const changes = await this.reconcile(identityId, remaining);
+      const changes = await this.reconciler.reconcile(identityId, remaining);
       const after = new Map((await store.listForIdentity(identityId)).map((a) => [a.absenceId, a]));
       const slotsTaken: RecheckResult['slotsTaken'] = [];
       const stillWaiting: string[] = [];
-      for (const before of due) {
+      for (const before of slotDue) {
         const saved = after.get(before.absenceId);
         if (!saved) continue;
         const configTypes = CONFIG_TYPES.filter((t) => saved.configurations[t] && !before.configurations[t]);
-        if (configTypes.length) {
-          slotsTaken.push({ absenceId: saved.absenceId, configTypes });
-          await this.deps.notifier.publish({
-            kind: 'absence.deferred-applied',
-            key: `${saved.identityId}/${saved.absenceId}/v${saved.version}`,
-            subject: `Absence ${saved.absenceId} of ${saved.identityId} now has its SailPoint configuration slot`,
-            detail: { ...summary(saved), configTypes, deferred: saved.deferred },
-          });
-        }
+        if (configTypes.length) slotsTaken.push({ absenceId: saved.absenceId, configTypes });
         if (saved.deferred !== null) stillWaiting.push(saved.absenceId);
       }
-      return { identityId, due: due.map((a) => a.absenceId), slotsTaken, stillWaiting, changes };
+      const alsoDue = new Set<string>();
+      for (const absence of replanned) {
+        for (const person of await this.markDependentsDue(identityId, absence.absenceId)) alsoDue.add(person);
+      }
+      return {
+        identityId,
+        due: [...replanDue, ...slotDue].map((a) => a.absenceId),
+        slotsTaken,
+        stillWaiting,
+        replanned: replanned.map((a) => a.absenceId),
+        alsoDue: [...alsoDue],
+        changes,
+      };
     }
     throw new Error(`absences of ${identityId} kept changing during the re-check; the next run retries`);
+  }
+
+  private context(): DecisionContext {
+    const { sailpoint, store, now, options } = this.deps;
+    return {
+      directory: new AbsenceDirectory(sailpoint, store, now),
+      now: now(),
+      maxHops: options.maxDelegateHops,
+    };
+  }
+
+  /** Records who the decision passed over (for their later changes), then saves it conditionally. */
+  private async commit(next: AbsenceRecord, read: AbsenceRecord | undefined): Promise<boolean> {
+    if (next.dependsOn.length) await this.deps.store.saveDependents(next);
+    return this.deps.store.saveDecision(next, read);
+  }
+
+  /** An occurredAt years ahead would make every real event after it look older, and be ignored. */
+  private refuseFarFuture(event: AbsenceEvent): void {
+    const tolerance = this.deps.options.occurredAtToleranceMs ?? DEFAULT_OCCURRED_AT_TOLERANCE_MS;
+    const now = this.deps.now();
+    if (Date.parse(event.occurredAt) > now.getTime() + tolerance) {
+      throw new PermanentMessageError(
+        `event ${event.eventId}: occurredAt ${event.occurredAt} is more than ${Math.round(tolerance / 1000)} s ` +
+          `ahead of now (${now.toISOString()}); a change cannot have happened in the future`,
+      );
+    }
+  }
+
+  /**
+   * Decisions that depend on each other see each other: after committing, the delegate is chosen
+   * again with every absence as now recorded. Of two decisions committed at the same moment (X names
+   * Y while Y names X), each writes before it reads again, so at least one sees the other and
+   * re-plans; both may, and both then pass the other over. Stops when the choice holds.
+   */
+  private async settle(committed: AbsenceRecord, ctx: DecisionContext): Promise<AbsenceRecord> {
+    let record = committed;
+    for (let check = 1; check <= MAX_SETTLE_CHECKS; check++) {
+      // The same directory: SailPoint is not asked again, only our absences are read afresh.
+      const next = await replan(record, ctx, 'a decision committed at the same moment');
+      if (sameCover(record, next)) return record;
+      if (!(await this.commit(next, record))) return record; // a newer decision took over; it settles itself
+      record = next;
+    }
+    return record;
+  }
+
+  /** SailPoint refused `absence`'s delegate as a loop: re-plan without them (the reconciler's next round applies it). */
+  private async refused(absence: AbsenceRecord, refusal: ReassignmentLoopError): Promise<void> {
+    const next = await replan(
+      absence,
+      this.context(),
+      `SailPoint refused ${refusal.reassignedToId}: a loop`,
+      {
+        refuse: {
+          identityId: refusal.reassignedToId,
+          absenceId: null,
+          why: 'refused',
+          until: null,
+          detail: refusal.refusal.messages.join(' ') || refusal.message,
+        },
+      },
+    );
+    await this.commit(next, absence); // lost to another decision: the next round reads that one
+  }
+
+  /**
+   * The absence `absenceId` of `identityId` changed: absences of others that passed this person over
+   * because of it (or because SailPoint routed or refused work through them) are marked due for a
+   * re-plan, then re-planned here, a few people at most; the scheduled re-check does the rest.
+   */
+  private async replanDependents(
+    identityId: string,
+    absenceId: string,
+    remaining?: RemainingTime,
+  ): Promise<void> {
+    const queue = await this.markDependentsDue(identityId, absenceId);
+    const seen = new Set(queue);
+    const limit = this.deps.options.maxInlineReplans ?? DEFAULT_MAX_INLINE_REPLANS;
+    for (let done = 0; queue.length && done < limit; done++) {
+      const person = queue.shift()!;
+      try {
+        const result = await this.recheckDeferred(person, remaining);
+        for (const next of result.alsoDue.filter((p) => !seen.has(p))) {
+          seen.add(next);
+          queue.push(next);
+        }
+      } catch (error) {
+        this.deps.log.warn(
+          're-planning an absence that depends on this one failed; the re-check retries it',
+          {
+            identityId: person,
+            after: `${identityId}/${absenceId}`,
+            error: error instanceof Error ? error.message : String(error),
+          },
+        );
+      }
+    }
+  }
+
+  /** Marks due the active absences that passed over `identityId` for this absence (or for SailPoint's routing); returns their people. */
+  private async markDependentsDue(identityId: string, absenceId: string): Promise<string[]> {
+    const { store } = this.deps;
+    const at = this.deps.now().toISOString();
+    const people = new Set<string>();
+    for (const ref of await store.listDependents(identityId)) {
+      if (ref.identityId === identityId) continue;
+      const dependent = await store.get(ref.identityId, ref.absenceId);
+      const depends = dependent?.dependsOn.some(
+        (d) => d.identityId === identityId && (d.absenceId === absenceId || d.absenceId === null),
+      );
+      if (depends && (await store.markReplanDue(ref.identityId, ref.absenceId, at)))
+        people.add(ref.identityId);
+    }
+    return [...people];
   }
 
   private result(
@@ -269,383 +397,14 @@ export class AbsenceWorkflow {
     };
   }
 
-  /** A reconciliation of the person began and nobody finished it (its holder failed, or its lease ran out). */
-  private async unfinished(identityId: string): Promise<boolean> {
-    return (await this.deps.store.reconcileState(identityId, this.deps.now().toISOString())).unfinished;
-  }
-
-  /** The absence's next state. Throws PermanentMessageError when nobody can cover it. */
-  private async decide(current: AbsenceRecord | undefined, event: AbsenceEvent): Promise<AbsenceRecord> {
-    const now = this.deps.now();
-    const at = now.toISOString();
-    const base: AbsenceRecord = current ?? {
-      identityId: event.identityId,
-      absenceId: event.absenceId,
-      status: 'ACTIVE',
-      startDate: null,
-      endDate: null,
-      configTypes: [...CONFIG_TYPES],
-      requestedDelegateId: null,
-      delegateId: null,
-      delegateTrail: [],
-      landsOn: {},
-      delegateHistory: [],
-      lastEventKey: '',
-      lastEventId: '',
-      lastEventType: event.type,
-      lastOccurredAt: '',
-      processedEventIds: [],
-      ignoredEvents: [],
-      decision: '',
-      configurations: {},
-      deferred: null,
-      deferredUntil: null,
-      version: 0,
-      reconciledVersion: 0,
-      createdAt: at,
-      updatedAt: at,
-    };
-    const applied = {
-      ...base,
-      lastEventKey: eventOrderKey(event),
-      lastEventId: event.eventId,
-      lastEventType: event.type,
-      lastOccurredAt: event.occurredAt,
-      processedEventIds: [...base.processedEventIds, event.eventId],
-      version: base.version + 1,
-      updatedAt: at,
-    };
-
-    if (event.type === 'ABSENCE_CANCELLED') {
-      return {
-        ...applied,
-        status: 'CANCELLED',
-        startDate: base.startDate ?? event.startDate ?? null,
-        endDate: base.startDate !== null ? base.endDate : (event.endDate ?? null),
-        decision: current
-          ? 'cancelled'
-          : 'cancelled before its start arrived (a later, older start will be ignored)',
-      };
-    }
-
-    const window: AbsenceWindow = { startDate: event.startDate, endDate: event.endDate };
-    const next: AbsenceRecord = {
-      ...applied,
-      status: 'ACTIVE',
-      ...window,
-      configTypes: event.configTypes,
-      requestedDelegateId: event.delegateId,
-    };
-    if (windowEnded(window, now)) {
-      return { ...next, decision: `window already over (${describeWindow(window)}): nothing to configure` };
-    }
-    if (current && this.sameRequest(current, event)) {
-      return { ...next, decision: `${event.type === 'ABSENCE_STARTED' ? 'started' : 'updated'}: unchanged` };
-    }
-
-    const resolution = await resolveDelegate(
-      {
-        absentId: event.identityId,
-        absenceId: event.absenceId,
-        requestedDelegateId: event.delegateId,
-        window,
-        configTypes: event.configTypes,
-        maxHops: this.deps.options.maxDelegateHops,
-      },
-      new SailPointDirectory(this.deps.sailpoint, this.deps.store),
-    );
-    if (!resolution.ok) {
-      throw new PermanentMessageError(
-        `no delegate for absence ${event.absenceId} of ${event.identityId}: ${resolution.reason}`,
-      );
-    }
-    return {
-      ...next,
-      delegateId: resolution.delegateId,
-      delegateTrail: resolution.trail,
-      landsOn: resolution.landsOn,
-      delegateHistory: [...new Set([...base.delegateHistory, resolution.delegateId])],
-      decision: `${event.type === 'ABSENCE_STARTED' ? 'started' : 'updated'}: delegate ${resolution.delegateId}`,
-    };
-  }
-
-  /** Same window, work types and requested delegate as already applied: the resolved delegate stands. */
-  private sameRequest(current: AbsenceRecord, event: AbsenceWindowEvent): boolean {
-    return (
-      current.status === 'ACTIVE' &&
-      current.delegateId !== null &&
-      current.startDate === event.startDate &&
-      current.endDate === event.endDate &&
-      current.requestedDelegateId === event.delegateId &&
-      current.configTypes.join() === event.configTypes.join()
-    );
-  }
-
-  /**
-   * Brings SailPoint in line with every absence of the person, then records what it holds, holding
-   * the person's lease throughout. Re-reads the absences afterwards: when a concurrent decision
-   * landed meanwhile (decisions take no lease), another round runs.
-   */
-  private async reconcile(
-    identityId: string,
-    remaining?: RemainingTime,
-    trigger?: AbsenceRecord,
-  ): Promise<ConfigurationChanges> {
-    const { store, log } = this.deps;
-    const holder = await this.claimLease(identityId, remaining);
-    let changes: ConfigurationChanges;
-    try {
-      changes = await this.reconcileRounds(identityId, trigger);
-    } catch (error) {
-      // Leaves the person unfinished (and due for the re-check): whoever comes next reconciles.
-      await store
-        .releaseReconciliation(identityId, holder, false, this.deps.now().toISOString())
-        .catch((releaseError: unknown) =>
-          log.warn('could not release the reconciliation lease; it ends on its own', {
-            identityId,
-            error: releaseError instanceof Error ? releaseError.message : String(releaseError),
-          }),
-        );
-      throw error;
-    }
-    if (!(await store.releaseReconciliation(identityId, holder, true, this.deps.now().toISOString()))) {
-      log.warn('the reconciliation lease ran out before the reconciliation finished', { identityId });
-    }
-    return changes;
-  }
-
-  /**
-   * Takes the person's reconciliation lease, until the end of this invocation (plus a margin for
-   * clocks): a holder cannot outlive it. Waits up to `leaseWaitMs` for another holder, then gives up
-   * with a RetryLaterError (its message is retried when that lease ends).
-   */
-  private async claimLease(identityId: string, remaining?: RemainingTime): Promise<string> {
-    const { store, options } = this.deps;
-    const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-    const holder = randomUUID();
-    const looks = Math.max(1, Math.ceil((options.leaseWaitMs ?? DEFAULT_LEASE_WAIT_MS) / LEASE_POLL_MS));
-    for (let look = 1; ; look++) {
-      const now = this.deps.now();
-      const until = new Date(now.getTime() + (remaining?.() ?? MAX_INVOCATION_MS) + LEASE_CLOCK_MARGIN_MS);
-      const claim = await store.claimReconciliation(
-        identityId,
-        holder,
-        until.toISOString(),
-        now.toISOString(),
-      );
-      if (claim.claimed) return holder;
-      if (look >= looks) {
-        const waitSeconds = Math.ceil((Date.parse(claim.heldUntil) - now.getTime()) / 1000);
-        throw new RetryLaterError(
-          `the absences of ${identityId} are being reconciled by another invocation (lease until ${claim.heldUntil}); will retry`,
-          Math.min(900, Math.max(1, waitSeconds)),
-        );
-      }
-      await sleep(LEASE_POLL_MS);
-    }
-  }
-
-  private async reconcileRounds(identityId: string, trigger?: AbsenceRecord): Promise<ConfigurationChanges> {
-    const changes = noChanges();
-    for (let round = 1; round <= MAX_RECONCILE_ROUNDS; round++) {
-      const absences = await this.deps.store.listForIdentity(identityId);
-      const now = this.deps.now();
-      const desired = desiredConfigurations(absences, now);
-      const held = new Map<ConfigType, ActualConfiguration>();
-      // Nothing wanted and nothing we could have created: no need to ask SailPoint.
-      const nothingToDo = desired.size === 0 && absences.every((a) => a.delegateHistory.length === 0);
-      const actual = nothingToDo
-        ? undefined
-        : await getReassignmentConfiguration(this.deps.sailpoint, identityId);
-      for (const type of nothingToDo ? [] : CONFIG_TYPES) {
-        const holding = await this.reconcileType(
-          identityId,
-          type,
-          desired.get(type),
-          actual,
-          absences,
-          changes,
-        );
-        if (holding) held.set(type, holding);
-      }
-      const after = await this.deps.store.listForIdentity(identityId);
-      const versions = (records: AbsenceRecord[]) =>
-        records
-          .map((r) => `${r.absenceId}@${r.version}`)
-          .sort()
-          .join();
-      if (versions(after) !== versions(absences)) {
-        this.deps.log.info('absences changed while reconciling; reconciling again', { identityId, round });
-        continue;
-      }
-      if (!(await this.record(after, desired, held, now))) {
-        // A decision landed after the re-read: what was recorded may be wrong for it.
-        this.deps.log.info('an absence changed while recording; reconciling again', { identityId, round });
-        continue;
-      }
-      return changes;
-    }
-    throw new Error(
-      `absences of ${identityId}${trigger ? ` (absence ${trigger.absenceId})` : ''} kept changing while reconciling; will retry`,
-    );
-  }
-
-  private async reconcileType(
-    identityId: string,
-    type: ConfigType,
-    desired: DesiredConfiguration | undefined,
-    actualConfig: ReassignmentConfiguration | undefined,
-    absences: readonly AbsenceRecord[],
-    changes: ConfigurationChanges,
-  ): Promise<ActualConfiguration | undefined> {
-    const { sailpoint, log } = this.deps;
-    const now = this.deps.now();
-    const detail = configDetailOf(actualConfig, type);
-    const actual = detail ? actualConfiguration(detail) : undefined;
-
-    if (!desired) {
-      if (actual && createdByUs(actual, absences)) {
-        const result = await deleteReassignmentConfiguration(sailpoint, identityId, type);
-        if (result === 'deleted') changes.deleted++;
-        log.info('reassignment configuration deleted', { identityId, configType: type, result });
-        return undefined;
-      }
-      return actual;
-    }
-    if (actual && configurationMatches(actual, desired, now)) return actual;
-
-    const body = {
-      reassignedFromId: identityId,
-      reassignedToId: desired.reassignedToId,
-      configType: type,
-      startDate: requestStartDate(desired, now),
-      endDate: desired.endDate,
-    };
-    const sent: ActualConfiguration = {
-      reassignedToId: body.reassignedToId,
-      startDate: body.startDate,
-      endDate: body.endDate,
-    };
-    if (actual) {
-      const updated = await updateReassignmentConfiguration(sailpoint, identityId, body);
-      changes.updated++;
-      log.info('reassignment configuration replaced', {
-        identityId,
-        configType: type,
-        to: body.reassignedToId,
-      });
-      return heldAfter(updated, type, sent);
-    }
-    try {
-      const created = await createReassignmentConfiguration(sailpoint, body);
-      changes.created++;
-      log.info('reassignment configuration created', {
-        identityId,
-        configType: type,
-        to: body.reassignedToId,
-      });
-      return heldAfter(created, type, sent);
-    } catch (error) {
-      // A 400 here can mean a configuration appeared since we read (the person's own, or a holder
-      // whose lease ran out): read again, and adopt or replace it; otherwise it is a real refusal.
-      if (!(error instanceof SailPointValidationError) || error.status !== 400) throw error;
-      const again = await getReassignmentConfiguration(sailpoint, identityId);
-      const appeared = configDetailOf(again, type);
-      if (!appeared) throw error;
-      if (configurationMatches(actualConfiguration(appeared), desired, now))
-        return actualConfiguration(appeared);
-      const updated = await updateReassignmentConfiguration(sailpoint, identityId, body);
-      changes.updated++;
-      return heldAfter(updated, type, sent);
-    }
-  }
-
-  /**
-   * Stores, per absence, the configurations it holds in SailPoint and whether it waits for a slot.
-   * False when an absence's version moved on since it was read (nothing recorded for it).
-   */
-  private async record(
-    absences: AbsenceRecord[],
-    desired: Map<ConfigType, DesiredConfiguration>,
-    held: Map<ConfigType, ActualConfiguration>,
-    now: Date,
-  ): Promise<boolean> {
-    let allRecorded = true;
-    const at = now.toISOString();
-    const byId = new Map(absences.map((a) => [a.absenceId, a]));
-    for (const absence of absences) {
-      const configurations: ConfigurationsByType = {};
-      const heldByOthers: string[] = [];
-      const holders: DesiredConfiguration[] = [];
-      for (const type of CONFIG_TYPES) {
-        const slot = desired.get(type);
-        const config = held.get(type);
-        if (slot?.absenceId === absence.absenceId && config) {
-          const landsOn = absence.landsOn?.[type];
-          configurations[type] = {
-            reassignedToId: config.reassignedToId ?? slot.reassignedToId,
-            startDate: config.startDate ?? slot.startDate,
-            endDate: config.endDate,
-            ...(landsOn ? { landsOn } : {}),
-          };
-        } else if (slot && wantsConfigurations(absence, now) && absence.configTypes.includes(type)) {
-          const owner = byId.get(slot.absenceId);
-          heldByOthers.push(
-            `${type} is held by absence ${slot.absenceId} (${describeWindow(owner ?? slot)})`,
-          );
-          holders.push(slot);
-        }
-      }
-      const deferred = heldByOthers.length
-        ? `SailPoint keeps one configuration per work type: ${heldByOthers.join('; ')}`
-        : null;
-      const deferredUntil = holders.length ? slotFreesAt(holders) : null;
-      const unchanged =
-        JSON.stringify(configurations) === JSON.stringify(absence.configurations) &&
-        deferred === absence.deferred &&
-        deferredUntil === absence.deferredUntil &&
-        absence.reconciledVersion >= absence.version;
-      if (unchanged) continue;
-      const recorded = await this.deps.store.recordReconciliation(
-        absence.identityId,
-        absence.absenceId,
-        absence.version,
-        { configurations, deferred, deferredUntil, reconciledVersion: absence.version },
-        at,
-      );
-      if (!recorded) allRecorded = false;
-    }
-    return allRecorded;
-  }
-
-  private async report(
-    decided: AbsenceRecord,
-    saved: AbsenceRecord,
-    changes: ConfigurationChanges,
-  ): Promise<EventResult> {
+  private report(decided: AbsenceRecord, saved: AbsenceRecord, changes: ConfigurationChanges): EventResult {
     const substituted = decided.delegateTrail.some((step) => step.skipped !== undefined);
-    const key = `${decided.identityId}/${decided.absenceId}/v${decided.version}`;
-    if (substituted && decided.delegateId) {
-      await this.deps.notifier.publish({
-        kind: 'absence.delegate-substituted',
-        key,
-        subject: `Absence ${decided.absenceId} of ${decided.identityId}: work goes to ${decided.delegateId}`,
-        detail: { ...summary(decided), trail: describeTrail(decided.delegateTrail) },
-      });
-    }
     const counts = `${changes.created} created, ${changes.updated} replaced, ${changes.deleted} deleted`;
-    if (decided.status === 'CANCELLED') {
+    if (decided.status === 'CANCELLED')
       return this.result('cancelled', `${decided.decision} (${counts})`, changes);
-    }
     if (windowEnded(decided, this.deps.now()))
       return this.result('window-over', `${decided.decision} (${counts})`, changes);
     if (saved.deferred) {
-      await this.deps.notifier.publish({
-        kind: 'absence.deferred',
-        key,
-        subject: `Absence ${decided.absenceId} of ${decided.identityId} waits for a SailPoint configuration slot`,
-        detail: { ...summary(decided), deferred: saved.deferred },
-      });
       return this.result(
         'deferred',
         `${decided.decision}; ${saved.deferred} (${counts})`,
@@ -657,76 +416,12 @@ export class AbsenceWorkflow {
   }
 }
 
-/** What SailPoint holds for `type` after a create or replace: its answer, else what we sent. */
-function heldAfter(
-  response: ReassignmentConfiguration,
-  type: ConfigType,
-  sent: ActualConfiguration,
-): ActualConfiguration {
-  const detail = configDetailOf(response, type);
-  return detail ? actualConfiguration(detail) : sent;
-}
-
-function summary(record: AbsenceRecord): Record<string, unknown> {
-  return {
-    identityId: record.identityId,
-    absenceId: record.absenceId,
-    window: describeWindow(record),
-    requestedDelegateId: record.requestedDelegateId,
-    delegateId: record.delegateId,
-    configTypes: record.configTypes,
-  };
-}
-
-/** Delegate lookups for one event: SailPoint for people and routing, our table for absences. */
-class SailPointDirectory implements DelegateDirectory {
-  private readonly identities = new Map<string, Promise<DirectoryIdentity>>();
-
-  constructor(
-    private readonly sailpoint: SailPointTransport,
-    private readonly store: AbsenceStore,
-  ) {}
-
-  identity(identityId: string): Promise<DirectoryIdentity> {
-    let found = this.identities.get(identityId);
-    if (!found) {
-      found = getIdentityDocument(this.sailpoint, identityId).then(
-        (doc) => ({ exists: true, inactive: doc.inactive === true, managerId: doc.manager?.id ?? null }),
-        (error: unknown) => {
-          if (error instanceof SailPointNotFoundError)
-            return { exists: false, inactive: false, managerId: null };
-          this.identities.delete(identityId);
-          throw error;
-        },
-      );
-      this.identities.set(identityId, found);
-    }
-    return found;
-  }
-
-  async absenceOverlapping(identityId: string, window: AbsenceWindow, excludeAbsenceId: string) {
-    const absences = await this.store.listForIdentity(identityId);
-    const overlapping = absences.find(
-      (a) =>
-        a.absenceId !== excludeAbsenceId &&
-        a.status === 'ACTIVE' &&
-        a.startDate !== null &&
-        windowsOverlap({ startDate: a.startDate, endDate: a.endDate }, window),
-    );
-    if (!overlapping) return undefined;
-    return {
-      absenceId: overlapping.absenceId,
-      startDate: overlapping.startDate!,
-      endDate: overlapping.endDate,
-      delegateId: overlapping.delegateId ?? overlapping.requestedDelegateId,
-    };
-  }
-
-  async landing(identityId: string, configType: ConfigType): Promise<Landing> {
-    const evaluated = await evaluateReassignmentConfiguration(this.sailpoint, identityId, configType);
-    return {
-      reassignToId: evaluated.reassignToId,
-      via: evaluated.lookupTrail.map((step) => step.reassignedToId),
-    };
-  }
+/** What another absence's decision could depend on changed: status, window or delegate. */
+function coverChanged(before: AbsenceRecord, after: AbsenceRecord): boolean {
+  return (
+    before.status !== after.status ||
+    before.startDate !== after.startDate ||
+    before.endDate !== after.endDate ||
+    !sameCover(before, after)
+  );
 }

@@ -28,14 +28,33 @@ export function parseSettings<S extends z.ZodObject>(schema: S, env: Env = proce
   );
 }
 
+const DECIMAL_INTEGER = /^-?\d+$/;
+
 /** Small building blocks so every setting states its type, bounds and default the same way. */
 export const setting = {
+  /**
+   * A whole number written in decimal digits (an optional leading minus): `30`, never `0x1e`, `3e1`,
+   * `30.0` or `30 days`, which Number() would quietly read as something.
+   */
   integer: (def: number, bounds: { min?: number; max?: number } = {}) =>
-    z.coerce
-      .number({ error: 'must be a whole number' })
-      .int({ error: 'must be a whole number' })
-      .min(bounds.min ?? 0, { error: `must be at least ${bounds.min ?? 0}` })
-      .max(bounds.max ?? Number.MAX_SAFE_INTEGER, { error: `must be at most ${bounds.max}` })
+    z
+      .union([z.string(), z.number()], { error: 'must be a whole number' })
+      .transform((value, ctx) => {
+        const text = String(value).trim();
+        if (!DECIMAL_INTEGER.test(text)) {
+          ctx.addIssue({ code: 'custom', message: 'must be a whole number in decimal digits (e.g. 30)' });
+          return z.NEVER;
+        }
+        return Number(text);
+      })
+      .pipe(
+        z
+          .number()
+          .min(bounds.min ?? 0, { error: `must be at least ${bounds.min ?? 0}` })
+          .max(bounds.max ?? Number.MAX_SAFE_INTEGER, {
+            error: `must be at most ${bounds.max ?? Number.MAX_SAFE_INTEGER}`,
+          }),
+      )
       .default(def),
   boolean: (def: boolean) =>
     z

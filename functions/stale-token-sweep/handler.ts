@@ -11,11 +11,12 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient, createSnsClient } from '../shared/aws';
 import type { Env } from '../shared/config';
 import { FindingsStore, sailPointOwnerDirectory, type OwnerDirectory } from '../shared/findings';
-import { SnsNotifier, type Notifier } from '../shared/notifier';
+import { SnsNotifier, verifyTopic, type Notifier } from '../shared/notifier';
 import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
 import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
 import {
@@ -59,11 +60,41 @@ export interface StaleTokenSweepHandlerDeps {
   readonly writeReport?: SweepReportWriter;
 }
 
-/** A schedule event or an on-demand payload; anything that is not an object is refused. */
-const SweepEventSchema = z.looseObject({
-  'detail-type': z.string().optional(),
+/**
+ * What may invoke the sweep, strictly: an unknown key or a non-boolean `dryRun` is refused, never
+ * ignored — a misspelt `{"dry_run": true}` must not run in revoke mode.
+ *   - the stack's schedule, an operator or the local runner: {"trigger"?: "schedule" | "manual", "dryRun"?: boolean}
+ *   - an EventBridge rule's scheduled event: its envelope, "detail-type": "Scheduled Event"
+ */
+const OnDemandEventSchema = z.strictObject({
+  trigger: z.enum(['schedule', 'manual']).optional(),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
 });
+const ScheduledRuleEventSchema = z.strictObject({
+  version: z.string().optional(),
+  id: z.string().optional(),
+  'detail-type': z.literal('Scheduled Event'),
+  source: z.string().optional(),
+  account: z.string().optional(),
+  time: z.string().optional(),
+  region: z.string().optional(),
+  resources: z.array(z.string()).optional(),
+  detail: z.looseObject({}).optional(),
+});
+
+/** Parses the invocation payload; refuses anything else, naming what is wrong. */
+export function parseSweepEvent(event: unknown): { readonly dryRun: boolean } {
+  const input = event ?? {};
+  const isRuleEvent = typeof input === 'object' && 'detail-type' in input;
+  const parsed = (isRuleEvent ? ScheduledRuleEventSchema : OnDemandEventSchema).safeParse(input);
+  if (parsed.success) return { dryRun: 'dryRun' in parsed.data && parsed.data.dryRun === true };
+  throw new Error(
+    'stale-token-sweep: the event must be {"trigger": "schedule"}, {} or {"dryRun": true|false}, or an ' +
+      `EventBridge "Scheduled Event": ${parsed.error.issues
+        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
+        .join('; ')}`,
+  );
+}
 
 export class StaleTokenSweepFailedError extends Error {
   override readonly name = 'StaleTokenSweepFailedError';
@@ -79,16 +110,12 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
   const connect = reuseUntilFailure(deps.connect); // a failed secret read is retried by the next invocation
   const { logger, metrics } = deps;
 
-  const sweep = async (event: unknown): Promise<SweepSummary> => {
-    const parsed = SweepEventSchema.safeParse(event ?? {});
-    if (!parsed.success) {
-      throw new Error(
-        `stale-token-sweep: the event must be a schedule event or {"dryRun": true|false}: ${parsed.error.issues
-          .map((i) => i.message)
-          .join('; ')}`,
-      );
-    }
-    const base = parsed.data.dryRun
+  const sweep = async (
+    event: unknown,
+    context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<SweepSummary> => {
+    const { dryRun } = parseSweepEvent(event);
+    const base = dryRun
       ? { ...deps.policy, revocation: { ...deps.policy.revocation, enabled: false } }
       : deps.policy;
     // Read before anything else: a sweep that cannot read its exemptions must not flag or revoke.
@@ -106,6 +133,9 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
       log: logSinkOf(logger),
       clock: deps.clock,
       newRunId: deps.newRunId,
+      ...(context?.getRemainingTimeInMillis
+        ? { remainingTimeMs: () => context.getRemainingTimeInMillis() }
+        : {}),
     });
 
     emitMetrics(metrics, summary.counts, summary.status);
@@ -114,7 +144,13 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
         ? { httpRequests: stats.httpRequests - before.httpRequests, retries: stats.retries - before.retries }
         : undefined;
     logger.info('stale-token sweep summary', { summary, ...(http ? { sailPointHttp: http } : {}) });
-    const reportFailure = deps.writeReport ? await writeReport(deps.writeReport, owners) : undefined;
+    // A run cut short for time keeps its last seconds (the reserve) for the timeout, not for a report:
+    // it fails, and the run that finishes the work writes the report.
+    const cutShort = summary.counts.leftForNextRun > 0;
+    if (deps.writeReport && cutShort)
+      logger.warn('report left to the next run: this run stopped short of time');
+    const reportFailure =
+      deps.writeReport && !cutShort ? await writeReport(deps.writeReport, owners) : undefined;
     if (summary.status === 'failed') throw new StaleTokenSweepFailedError(summary);
     if (reportFailure) throw reportFailure;
     return summary;
@@ -165,9 +201,12 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
   const settings = parseStaleTokenSweepSettings(env);
   const logger = createLogger(SERVICE_NAME);
   const log = logSinkOf(logger);
+  const sns = createSnsClient();
   return {
     policy: policyFromSettings(settings),
     connect: async () => {
+      // A topic that does not exist stops the first invocation with a ConfigError naming the setting.
+      await verifyTopic(sns, settings.NOTIFICATIONS_TOPIC_ARN);
       const client = await createSailPointClientFromEnv(env, { logger: log });
       // Preflight: a credential without the rights the sweep needs fails here, naming them.
       const checked = withRightsPreflight(
@@ -188,7 +227,7 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
       log,
     }),
     exemptions: new DynamoExemptionStore(createDocumentClient(), settings[TABLES.findings.envVar] as string),
-    notifier: new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN),
+    notifier: new SnsNotifier(sns, settings.NOTIFICATIONS_TOPIC_ARN),
     logger,
     metrics: createMetrics(SERVICE_NAME),
     writeReport: sweepReportWriter(settings, env.AWS_LAMBDA_FUNCTION_NAME ?? SERVICE_NAME),

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { parseSettings, sailPointSettings, setting, type Env } from '../shared/config';
+import { topicArnSetting } from '../shared/notifier';
 import { TABLES } from '../shared/tables';
 import { compileExemption, exemptionsSchema } from './exemptions';
 import type { StaleTokenPolicy } from './policy';
@@ -13,7 +14,7 @@ export const staleTokenSweepSettings = sailPointSettings
   .extend({
     [TABLES.findings.envVar]: z.string({ error: 'the findings table name is required' }).min(1),
     /** SNS topic for new findings (warned, flagged, revoked). */
-    NOTIFICATIONS_TOPIC_ARN: z.string({ error: 'the notifications topic ARN is required' }).min(1),
+    NOTIFICATIONS_TOPIC_ARN: topicArnSetting(),
     /** N: a token unused for more than N whole days is flagged (stale). */
     STALE_TOKEN_STALE_AFTER_DAYS: setting.integer(90, { min: 1, max: 3650 }),
     /** W: a token unused for more than W whole days is warned about first. 0: no warning tier. */

@@ -64,7 +64,17 @@ export interface StaleTokenSweepDeps {
   readonly log?: LogSink;
   readonly clock?: () => Date;
   readonly newRunId?: () => string;
+  /** Time left of the invocation (Lambda's getRemainingTimeInMillis); absent: no limit. */
+  readonly remainingTimeMs?: () => number;
+  /** No new step (a chunk of findings, a wave of notices, a revocation) starts with less left (default 30 s). */
+  readonly timeReserveMs?: number;
+  /** SNS PublishBatch calls in flight at once (default 8). */
+  readonly publishConcurrency?: number;
 }
+
+/** Findings written per chunk; the time left is checked between chunks. */
+const RECONCILE_CHUNK = 1_000;
+const DEFAULT_TIME_RESERVE_MS = 30_000;
 
 /** A token as the summary lists it. */
 export interface TokenRef {
@@ -98,11 +108,16 @@ export interface SweepCounts {
   /** FLAGGED findings still inside their grace period. */
   awaitingGrace: number;
   notified: number;
+  /**
+   * Work this run did not get to because its invocation was about to time out: observations not
+   * recorded, notices given back, revocations not attempted. The next run takes them up.
+   */
+  leftForNextRun: number;
   /** DynamoDB writes of this run (0 over an unchanged tenant). */
   findingWrites: number;
   /** Calls to SailPoint's PAT endpoints (lists and deletes). */
   sailPointCalls: number;
-  /** Owners looked up in the identity directory (once per owner, for findings changing status). */
+  /** Owners looked up in the identity directory (once per owner, for the findings notified this run). */
   ownerLookups: number;
   /** Lookups that did not answer: those findings keep the names they had (the run does not fail). */
   ownerLookupFailures: number;
@@ -145,6 +160,7 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
     wouldRevoke: 0,
     awaitingGrace: 0,
     notified: 0,
+    leftForNextRun: 0,
     findingWrites: 0,
     sailPointCalls: 0,
     ownerLookups: 0,
@@ -173,6 +189,9 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
       errors,
     };
   };
+  const reserveMs = deps.timeReserveMs ?? DEFAULT_TIME_RESERVE_MS;
+  const outOfTime = () => deps.remainingTimeMs !== undefined && deps.remainingTimeMs() < reserveMs;
+  const publishOptions = { now, runId, shouldStop: outOfTime, concurrency: deps.publishConcurrency };
   const list = async (query: { filters?: string; ownerId?: string }) => {
     counts.sailPointCalls++;
     return tokens.list(query);
@@ -199,6 +218,16 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
   }
   counts.tokensFetched = fetched.size;
 
+  // The findings as they stand: what this run compares against (and a FLAGGED one's announced date).
+  let existing: Finding[];
+  try {
+    existing = await store.list(FINDINGS_SOURCE);
+  } catch (error) {
+    fail(`loading the findings failed: ${messageOf(error)}`);
+    return summarize();
+  }
+  const previous = new Map(existing.map((f) => [f.subjectId, f]));
+
   // 2. Assess what was fetched. Only tokens this run flags may be revoked by it (step 6).
   const observations: Observation[] = [];
   const flaggedThisRun = new Set<string>();
@@ -220,56 +249,70 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
         });
       }
     }
-    observations.push(observationOf(token, assessment));
+    observations.push(observationOf(token, assessment, previous.get(token.id), policy, now));
   }
 
   // 3. Explain open findings that neither call returned.
-  let existing: Finding[];
-  try {
-    existing = await store.list(FINDINGS_SOURCE);
-  } catch (error) {
-    fail(`loading the findings failed: ${messageOf(error)}`);
-    return summarize();
-  }
   if (complete) {
     const missing = existing.filter((f) => isOpen(f.status) && !fetched.has(f.subjectId));
-    observations.push(...(await explainMissing(missing, list, policy, now, fail)));
+    observations.push(...(await explainMissing(missing, list, policy, now, fail, outOfTime)));
   } else if (existing.some((f) => isOpen(f.status) && !fetched.has(f.subjectId))) {
     log.warn('a fetch failed: open findings not returned this run are kept unchanged');
   }
 
-  // Owners by name and e-mail, looked up for the findings this run opens or changes (the notified ones).
+  // Owners by name and e-mail, looked up for the findings this run notifies about (a new status, or
+  // a FLAGGED token's revocation date set on arming): once per owner, before any finding is recorded.
   const lookups = deps.owners ? new OwnerLookups(deps.owners) : undefined;
-  const named = lookups ? await nameOwners(observations, existing, lookups) : observations;
+  const named = lookups
+    ? await nameOwners(observations, existing, lookups, { alsoNotified: announcesNewDate })
+    : observations;
   if (lookups) {
     counts.ownerLookups = lookups.stats.asked;
     counts.ownerLookupFailures = lookups.stats.failed;
   }
 
-  // 4. Record (only changes are written) and 5. notify.
+  // 4. Record (only changes are written), in chunks while time allows, and 5. notify.
   const notificationFor = (change: FindingChange) => notificationOf(change, policy);
-  const reconciled = await store.reconcile(FINDINGS_SOURCE, named, {
-    now,
-    runId,
-    existing,
-    unobserved: 'keep',
-    notificationFor,
-  });
+  const current = new Map(previous);
   const unrecorded = new Set<string>();
-  for (const failure of reconciled.failed) {
-    unrecorded.add(failure.subjectId);
-    fail(`recording finding ${failure.subjectId} failed: ${failure.error}`);
+  const changes: FindingChange[] = [];
+  let undelivered: readonly Finding[] = [];
+  for (let start = 0; start < named.length; start += RECONCILE_CHUNK) {
+    if (outOfTime()) {
+      const left = named.slice(start);
+      counts.leftForNextRun += left.length;
+      for (const o of left) unrecorded.add(o.subjectId);
+      break;
+    }
+    const reconciled = await store.reconcile(FINDINGS_SOURCE, named.slice(start, start + RECONCILE_CHUNK), {
+      now,
+      runId,
+      existing: [...current.values()],
+      unobserved: 'keep',
+      notificationFor,
+    });
+    for (const failure of reconciled.failed) {
+      unrecorded.add(failure.subjectId);
+      fail(`recording finding ${failure.subjectId} failed: ${failure.error}`);
+    }
+    for (const [id, f] of reconciled.findings) current.set(id, f);
+    changes.push(...reconciled.changes);
+    undelivered = reconciled.undelivered; // over every finding so far
   }
-  const current = new Map(reconciled.findings);
-  const firstDelivery = await store.deliverNotifications(reconciled.undelivered, notifier, { now, runId });
+  if (named.length === 0) {
+    // Nothing observed: still deliver what earlier runs left pending.
+    undelivered = (await store.reconcile(FINDINGS_SOURCE, [], { now, runId, existing })).undelivered;
+  }
+  const firstDelivery = await store.deliverNotifications(undelivered, notifier, publishOptions);
   for (const [id, f] of firstDelivery.findings) current.set(id, f);
   counts.notified += firstDelivery.sent.length;
+  counts.leftForNextRun += firstDelivery.leftForNextRun;
   for (const f of firstDelivery.failed) fail(`notification ${f.key} failed: ${f.error}`);
 
   const newFindings: TokenRef[] = [];
   const resolved: TokenRef[] = [];
   const revokedRefs: TokenRef[] = [];
-  for (const change of reconciled.changes) {
+  for (const change of changes) {
     const { before, after } = change;
     if (after.status === 'EXEMPT' && before?.status !== 'EXEMPT') {
       counts.exempted++;
@@ -296,16 +339,22 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
   for (const tokenId of flaggedThisRun) {
     const finding = current.get(tokenId);
     if (finding?.status !== 'FLAGGED' || unrecorded.has(tokenId) || !finding.firstFlaggedAt) continue;
-    if (!graceElapsed(finding.firstFlaggedAt, policy, nowMs)) {
+    if (!policy.revocation.enabled) {
+      // What would go if revocation had been on since the first flag (switching it on first sends
+      // each of these a notice with its date, then waits the grace period: see revocationDue).
+      if (graceElapsed(finding.firstFlaggedAt, policy, nowMs)) wouldRevoke.push(refOf(finding));
+      else counts.awaitingGrace++;
+      continue;
+    }
+    if (!revocationDue(finding, nowMs)) {
+      if (finding.notification?.state === 'PENDING') {
+        log.warn('not revoking before the owner was notified', { tokenId: finding.subjectId });
+      }
       counts.awaitingGrace++;
       continue;
     }
-    if (!policy.revocation.enabled) {
-      wouldRevoke.push(refOf(finding));
-      continue;
-    }
-    if (finding.notification?.state === 'PENDING') {
-      log.warn('not revoking before the owner was notified', { tokenId: finding.subjectId });
+    if (outOfTime()) {
+      counts.leftForNextRun++;
       continue;
     }
     if (store.claimIsLive(finding.actionClaims?.revoke, now)) continue; // another run is revoking it
@@ -357,9 +406,16 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
   }
   counts.wouldRevoke = wouldRevoke.length;
   if (revocationChanges.length) {
-    const delivery = await store.deliverNotifications(revocationChanges, notifier, { now, runId });
+    const delivery = await store.deliverNotifications(revocationChanges, notifier, publishOptions);
     counts.notified += delivery.sent.length;
+    counts.leftForNextRun += delivery.leftForNextRun;
     for (const f of delivery.failed) fail(`notification ${f.key} failed: ${f.error}`);
+  }
+  if (counts.leftForNextRun > 0) {
+    fail(
+      `stopped ${counts.leftForNextRun} item(s) short, ${Math.round(reserveMs / 1000)} s before the invocation's timeout: ` +
+        'what was done is recorded, the rest was given back for the next run',
+    );
   }
 
   return summarize({ newFindings, resolved, wouldRevoke, revoked });
@@ -380,6 +436,9 @@ function factsOf(token: TokenView): Record<string, unknown> {
 function observationOf(
   token: TokenView,
   assessment: Exclude<Assessment, { outcome: 'unreadable' }>,
+  previous: Finding | undefined,
+  policy: StaleTokenPolicy,
+  now: Date,
 ): Observation {
   const base = { subjectId: token.id, owner: token.owner };
   switch (assessment.outcome) {
@@ -387,6 +446,7 @@ function observationOf(
     case 'flag': {
       // An exemption that ran out is named, so the owner learns why protection ended.
       const expired = assessment.expiredExemptions[0];
+      const revokeFrom = assessment.outcome === 'flag' ? revokeFromOf(previous, policy, now) : undefined;
       return {
         ...base,
         status: assessment.outcome === 'warn' ? 'WARNED' : 'FLAGGED',
@@ -403,6 +463,7 @@ function observationOf(
                 },
               }
             : {}),
+          ...(revokeFrom ? { revokeFrom } : {}),
         },
       };
     }
@@ -427,6 +488,41 @@ function observationOf(
 }
 
 /**
+ * The revocation date a FLAGGED token's owner is told. Set when the finding enters FLAGGED while
+ * revocation is on, or — for a token flagged during dry-run days — on the first run with revocation on
+ * ("arming"): its grace runs from that notice, never from the dateless dry-run one. Once the notice
+ * carrying it went out, the date stands (a later dry run keeps it, a later revoke run does not move
+ * it), so an unchanged token means unchanged facts and no write. While that notice is still
+ * undelivered (SNS was down), each revoke run dates it afresh: the owner always gets the full grace
+ * from the day they can read it. None in dry-run mode for a date never announced.
+ */
+function revokeFromOf(
+  previous: Finding | undefined,
+  policy: StaleTokenPolicy,
+  now: Date,
+): string | undefined {
+  const known =
+    previous?.status === 'FLAGGED' && typeof previous.facts.revokeFrom === 'string'
+      ? previous.facts.revokeFrom
+      : undefined;
+  if (!policy.revocation.enabled) return known;
+  if (known && announced(previous!, known)) return known;
+  return new Date(now.getTime() + policy.revocation.graceDays * DAY_MS).toISOString();
+}
+
+/** The notice carrying this date was published. */
+function announced(finding: Finding, revokeFrom: string): boolean {
+  const told = finding.notification;
+  return told?.state === 'SENT' && told.detail.revokeFrom === revokeFrom;
+}
+
+/** Revocation is due when the owner was told the date (the notice carrying it was sent) and it has come. */
+function revocationDue(finding: Finding, nowMs: number): boolean {
+  const revokeFrom = finding.facts.revokeFrom;
+  return typeof revokeFrom === 'string' && Date.parse(revokeFrom) <= nowMs && announced(finding, revokeFrom);
+}
+
+/**
  * Open findings whose token neither filtered call returned: it was used again (lastUsed is now
  * recent) or deleted. One `owner-id` call per affected owner tells which. A finding this or an
  * earlier run claimed for revocation and whose token is gone was revoked (the run that deleted it
@@ -438,6 +534,7 @@ async function explainMissing(
   policy: StaleTokenPolicy,
   now: Date,
   fail: (message: string) => void,
+  outOfTime: () => boolean,
 ): Promise<Observation[]> {
   const byOwner = new Map<string, Finding[]>();
   for (const f of missing) {
@@ -446,6 +543,8 @@ async function explainMissing(
   }
   const observations: Observation[] = [];
   for (const [ownerId, findings] of byOwner) {
+    // Short of time: these stay as they are (kept, like after a failed fetch) until the next run.
+    if (outOfTime()) break;
     let owned: TokenView[];
     try {
       // Without an owner (never expected) the lookup would be the full list; keep those instead.
@@ -488,16 +587,34 @@ async function explainMissing(
               owner: token.owner,
               facts: { lastUsed: token.lastUsed },
             }
-          : observationOf(token, assessment),
+          : observationOf(token, assessment, finding, policy, now),
       );
     }
   }
   return observations;
 }
 
+/**
+ * A FLAGGED token whose revocation date is set or moved (revocation switched on after dry-run days, or
+ * a re-dated undelivered notice): its owner hears the date before anything happens, in a new notice.
+ */
+function announcesNewDate(
+  after: Pick<Observation, 'status' | 'facts'>,
+  before: Pick<Finding, 'status' | 'facts'> | undefined,
+): boolean {
+  return (
+    before?.status === 'FLAGGED' &&
+    after.status === 'FLAGGED' &&
+    after.facts?.revokeFrom !== undefined &&
+    after.facts.revokeFrom !== before.facts.revokeFrom
+  );
+}
+
 function notificationOf(change: FindingChange, policy: StaleTokenPolicy): NotificationContent | undefined {
   const { before, after } = change;
-  if (before && isOpen(before.status) && before.status === after.status) return undefined; // no new status
+  // Same open status: nothing new to say — unless a FLAGGED token's revocation date was just set.
+  const armed = announcesNewDate(after, before);
+  if (before && isOpen(before.status) && before.status === after.status && !armed) return undefined;
   const name = String(after.facts.tokenName ?? after.subjectId);
   const owner = ownerLabel(after.owner);
   const lastUsed = (after.facts.lastUsed as string | null | undefined) ?? null;
@@ -526,10 +643,7 @@ function notificationOf(change: FindingChange, policy: StaleTokenPolicy): Notifi
         detail,
       };
     case 'FLAGGED': {
-      const revokeFrom =
-        policy.revocation.enabled && after.firstFlaggedAt
-          ? new Date(Date.parse(after.firstFlaggedAt) + policy.revocation.graceDays * DAY_MS).toISOString()
-          : undefined;
+      const revokeFrom = typeof after.facts.revokeFrom === 'string' ? after.facts.revokeFrom : undefined;
       const verdict = describeVerdict(after.reason as Verdict, { lastUsed, created }, policy);
       return {
         kind: NOTIFICATION_KINDS.flagged,

@@ -4,6 +4,7 @@
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 
 /** The DynamoDB operations the workflows' stores call (single-item conditional writes, queries, batch reads). */
 export type DynamoAction =
@@ -31,6 +32,19 @@ export function grantInvokeUnqualified(fn: IFunction, grantee: IGrantable): Gran
     grantee,
     actions: ['lambda:InvokeFunction'],
     resourceArns: [fn.functionArn],
+  });
+}
+
+/**
+ * Publishing to the notifications topic: sns:Publish (what Publish and PublishBatch need) and
+ * sns:GetTopicAttributes (functions check at start that their topic exists), in one statement. The
+ * findings topic uses the AWS-managed SNS key, so no KMS grant is needed (see notifications.ts).
+ */
+export function grantNotify(topic: ITopic, grantee: IGrantable): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions: ['sns:GetTopicAttributes', 'sns:Publish'],
+    resourceArns: [topic.topicArn],
   });
 }
 

@@ -12,7 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionEnvironment, WORKFLOWS } from '../function-environment';
 import type { StackConfig } from '../stack-config';
-import { grantTable, STORE_ACTIONS } from './grants';
+import { grantNotify, grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
 import type { AsyncInvokeFailure } from './schedule-failures';
 import { WorkflowFunction } from './workflow-function';
@@ -74,7 +74,7 @@ export class QueueWorkflow extends Construct {
     this.workQueue.consumeWith(this.function, settings.maxConcurrency);
     if (settings.producers) this.workQueue.acceptOnlyFrom(settings.producers, this.function.role!);
     grantTable(props.table, this.function, STORE_ACTIONS[table]);
-    props.notifications.grantPublish(this.function);
+    grantNotify(props.notifications, this.function);
     props.sailPointCredentials.grantRead(this.function);
 
     this.monitoring = {

@@ -18,7 +18,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionEnvironment, WORKFLOWS } from '../function-environment';
 import type { StackConfig } from '../stack-config';
-import { grantTable, STORE_ACTIONS } from './grants';
+import { grantNotify, grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
 import type { ScheduleFailures } from './schedule-failures';
 import { ScheduledInvoke } from './scheduled-invoke';
@@ -71,7 +71,7 @@ export class ScheduledWorkflow extends Construct {
       vpc: config.vpc,
     }).function;
     grantTable(props.table, this.function, STORE_ACTIONS[table]);
-    props.notifications.grantPublish(this.function);
+    grantNotify(props.notifications, this.function);
     props.secret.grantRead(this.function);
 
     this.schedule = new Schedule(this, 'Schedule', {

@@ -11,6 +11,11 @@
  *   7. Farid books a later absence, covered by Grace → deferred (his first one holds SailPoint's slots);
  *      the daily re-check finds nothing due today, and, run as of the morning after the first absence
  *      ends (the demo moves the function's clock ahead), gives the later absence its configurations
+ *   8. Isla and Jonas are away the same week and name each other, both events in one batch (handled at
+ *      the same moment): neither can cover the other, nobody ends in the dead-letter queue; when Jonas
+ *      cancels, Isla's absence is re-planned to him
+ *   9. Lena and Rosa both book "LV-1" (their HR numbers absences per employee); Rosa names Lena, who
+ *      is away under her own LV-1: Rosa's work goes to Lena's cover
  * Then: the configurations the sandbox holds, and each absence as recorded.
  */
 import {
@@ -37,6 +42,11 @@ const FARID = '2c9180aa000000000000000000000006';
 const GRACE = '2c9180aa000000000000000000000007';
 const HUGO = '2c9180aa000000000000000000000008';
 const ELENA = '2c9180aa000000000000000000000005';
+const ISLA = '2c9180aa000000000000000000000009';
+const JONAS = '2c9180aa000000000000000000000010';
+const LENA = '2c9180aa000000000000000000000012';
+const MATEO = '2c9180aa000000000000000000000013';
+const ROSA = '2c9180aa000000000000000000000019';
 const DAY = 86_400_000;
 
 export const absenceReassignmentDemo: LocalDemo = async (local) => {
@@ -112,6 +122,39 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
     const before = sailpoint.stats.httpRequests;
     await drainQueue({ sqs, queueUrl: queue.QueueUrl!, handler, timeoutMs: 20_000 });
     print(`    SailPoint API requests: ${sailpoint.stats.httpRequests - before}`);
+  };
+
+  /** Several events in one receive: different people, so the handler decides them at the same moment. */
+  const sendTogether = async (title: string, events: AbsenceEventInput[]) => {
+    print(`  ▸ ${title}`);
+    for (const event of events) {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queue.QueueUrl!,
+          MessageBody: JSON.stringify(event),
+          MessageGroupId: event.identityId,
+          MessageDeduplicationId: `${event.eventId}-${Math.random()}`,
+        }),
+      );
+    }
+    const before = sailpoint.stats.httpRequests;
+    await drainQueue({ sqs, queueUrl: queue.QueueUrl!, handler, timeoutMs: 20_000 });
+    print(`    SailPoint API requests: ${sailpoint.stats.httpRequests - before}`);
+  };
+  /** Who covers each absence now, and why. */
+  const covers = async (...absences: [string, string][]) => {
+    for (const [person, absenceId] of absences) {
+      const record = await store.get(person, absenceId);
+      const held = local.sandbox.state.reassignments.get(person);
+      const targets = [...new Set([...(held?.values() ?? [])].map((c) => names(c.targetId)))];
+      print(
+        `    ${names(person)} ${absenceId}: delegate ${record?.delegateId ? names(record.delegateId) : '—'}` +
+          ` (SailPoint sends their work to ${targets.join(', ') || 'nobody'}); ${record?.decision ?? 'not recorded'}`,
+      );
+      for (const step of record?.delegateTrail ?? []) {
+        if (step.skipped) print(`      passed over ${names(step.identityId)}: ${step.skipped}`);
+      }
+    }
   };
 
   const faridStart: AbsenceEventInput = {
@@ -194,6 +237,68 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
   const firstEnded = new Date(Date.parse(at(21)) + 21 * 3_600_000); // 05:00 UTC, the day after
   await recheck(`the daily re-check on ${day(firstEnded.toISOString())}, after LV-2001 ended`, firstEnded);
 
+  const weekOff = { startDate: at(42), endDate: at(47) };
+  await sendTogether(
+    `${names(ISLA)} and ${names(JONAS)} are both away ${day(weekOff.startDate)} – ${day(weekOff.endDate)} and name each other (one batch)`,
+    [
+      {
+        eventId: 'hr-1008',
+        type: 'ABSENCE_STARTED',
+        absenceId: 'LV-3001',
+        identityId: ISLA,
+        delegateId: JONAS,
+        ...weekOff,
+        occurredAt: occurred(),
+      },
+      {
+        eventId: 'hr-1009',
+        type: 'ABSENCE_STARTED',
+        absenceId: 'LV-3002',
+        identityId: JONAS,
+        delegateId: ISLA,
+        ...weekOff,
+        occurredAt: occurred(),
+      },
+    ],
+  );
+  await covers([ISLA, 'LV-3001'], [JONAS, 'LV-3002']);
+  await send(
+    `${names(JONAS)} cancels: ${names(ISLA)}'s absence is re-planned to him`,
+    {
+      eventId: 'hr-1010',
+      type: 'ABSENCE_CANCELLED',
+      absenceId: 'LV-3002',
+      identityId: JONAS,
+      occurredAt: occurred(),
+    },
+    JONAS,
+  );
+  await covers([ISLA, 'LV-3001']);
+
+  const lv1 = { startDate: at(70), endDate: at(77) };
+  await send(
+    `${names(LENA)} books LV-1 ${day(lv1.startDate)} – ${day(lv1.endDate)}, covered by ${names(MATEO)}`,
+    {
+      eventId: 'hr-2001',
+      type: 'ABSENCE_STARTED',
+      absenceId: 'LV-1',
+      identityId: LENA,
+      delegateId: MATEO,
+      ...lv1,
+      occurredAt: occurred(),
+    },
+  );
+  await send(`${names(ROSA)} books her own LV-1 the same week and names ${names(LENA)}`, {
+    eventId: 'hr-3001',
+    type: 'ABSENCE_STARTED',
+    absenceId: 'LV-1',
+    identityId: ROSA,
+    delegateId: LENA,
+    ...lv1,
+    occurredAt: occurred(),
+  });
+  await covers([ROSA, 'LV-1']);
+
   const dead = await drainDeadLetters(local, dlq.QueueUrl!);
   print(`  dead-letter queue: ${dead.length} message(s)`);
   for (const reason of dead) print(`    reason: ${reason}`);
@@ -211,7 +316,7 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
   }
 
   print('  absences as recorded (absences table):');
-  for (const person of [FARID, GRACE, HUGO]) {
+  for (const person of [FARID, GRACE, HUGO, ISLA, JONAS, LENA, ROSA]) {
     for (const absence of await store.listForIdentity(person)) {
       print(
         `    ${absence.absenceId} ${names(person).padEnd(14)} ${absence.status.padEnd(9)} ${describeWindow({ startDate: day(absence.startDate ?? ''), endDate: absence.endDate && day(absence.endDate) })}` +

@@ -6,6 +6,10 @@
  *   1. today: warnings, flags, exemptions and managed tokens, each new finding notified once
  *   2. today again: nothing changed, so nothing is written and nobody is notified
  *   3. 15 days later, in dry-run mode: what revocation would delete once the grace period is over
+ *   4. revocation switched on that day: nothing is deleted; each flagged token's owner gets a notice
+ *      with its revocation date first (SNS refuses one of them, as an outage would)
+ *   5. the day before that date: nothing deleted; the refused notice goes out now, dated from today
+ *   6. on the date: the tokens whose owners were told are revoked; the late-told one waits for its own date
  *
  * Settings come from the environment like in Lambda (STALE_TOKEN_*); when STALE_TOKEN_EXEMPTIONS is
  * unset the demo adds two exemptions to show them: one active, one expired.
@@ -17,7 +21,7 @@ import { createDocumentClient } from '../../functions/shared/aws';
 import type { Env } from '../../functions/shared/config';
 import { FINDINGS_SOURCE } from '../../functions/stale-token-sweep/sweep';
 import { FindingsStore } from '../../functions/shared/findings';
-import { RecordingNotifier } from '../../functions/shared/notifier';
+import { RecordingNotifier, type Notification } from '../../functions/shared/notifier';
 import { createSailPointClientFromEnv } from '../../functions/shared/sailpoint';
 import { createStaleTokenSweepHandler, SERVICE_NAME } from '../../functions/stale-token-sweep/handler';
 import { DAY_MS } from '../../functions/stale-token-sweep/policy';
@@ -38,8 +42,9 @@ export const staleTokenSweepDemo: LocalDemo = async (local) => {
   const env: Env = {
     STALE_TOKEN_EXEMPTIONS: JSON.stringify(DEMO_EXEMPTIONS),
     ...local.env,
-    // Notifications are printed here; in AWS the stack sets the SNS topic.
-    NOTIFICATIONS_TOPIC_ARN: 'local-printed',
+    // The setting must be a topic ARN; the demo prints notifications instead of publishing them
+    // (in AWS the stack sets the real topic, and the function checks it exists at its first run).
+    NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:local-printed',
   };
   const settings = parseStaleTokenSweepSettings(env);
   const policy = policyFromSettings(settings);
@@ -71,13 +76,13 @@ export const staleTokenSweepDemo: LocalDemo = async (local) => {
   );
   print(`  tenant: ${sandbox.state.personalAccessTokens.size} personal access tokens`);
 
-  const sweep = async (title: string, event: object) => {
+  const sweep = async (title: string, event: object, run: typeof handler = handler) => {
     print('');
     print(`  ▸ ${title}`);
     const calls = sandbox.requestLog.count({ path: '/beta/personal-access-tokens' });
     let summary: SweepSummary;
     try {
-      summary = await handler(event, context);
+      summary = await run(event, context);
     } catch (error) {
       const failed = (error as { summary?: SweepSummary }).summary;
       if (!failed) throw error;
@@ -119,4 +124,60 @@ export const staleTokenSweepDemo: LocalDemo = async (local) => {
 
   const open = (await findings.list(FINDINGS_SOURCE)).filter((f) => f.status === 'EXEMPT');
   for (const f of open) print(`    exempt: "${String(f.facts.tokenName)}" — ${f.reason}`);
+
+  if (policy.revocation.enabled || later.wouldRevoke.length === 0) {
+    print('');
+    print('  (revocation is already on, or nothing is flagged: the arming scenario is skipped)');
+    return;
+  }
+  // Revocation switched on after the dry-run days (STALE_TOKEN_REVOKE=true). Notices are printed
+  // three per run; SNS refuses the first flagged token's notice on the day revocation is switched on.
+  const grace = policy.revocation.graceDays;
+  const refused = { tokenId: later.wouldRevoke[0]!.tokenId, on: true };
+  let shown = 0;
+  const printed = new RecordingNotifier((line) => {
+    if (shown++ < 3) print(`    ${line.trim()}`);
+  });
+  const flakySns = {
+    async publish(n: Notification) {
+      if (refused.on && n.detail.tokenId === refused.tokenId) throw new Error('SNS unavailable (simulated)');
+      return printed.publish(n);
+    },
+  };
+  const armed = createStaleTokenSweepHandler({
+    policy: { ...policy, revocation: { ...policy.revocation, enabled: true } },
+    connect: async () => ({ tokens: sailPointTokenDirectory(client), stats: client.stats }),
+    findings,
+    notifier: flakySns,
+    logger,
+    metrics,
+    clock: () => new Date(Date.now() + offsetMs),
+  });
+  const armedRun = async (title: string) => {
+    shown = 0;
+    const summary = await sweep(title, { trigger: 'schedule' }, armed);
+    if (shown > 3) print(`    … and ${shown - 3} more notification(s)`);
+    const deletes = sandbox.requestLog.count({ method: 'DELETE', path: /^\/beta\/personal-access-tokens\// });
+    print(`    tokens revoked so far: ${deletes}`);
+    return summary;
+  };
+  const lateToken = `"${later.wouldRevoke[0]!.name}" of ${later.wouldRevoke[0]!.ownerName ?? later.wouldRevoke[0]!.ownerId}`;
+  const dateOf = async (tokenId: string) => {
+    const f = await findings.get(FINDINGS_SOURCE, tokenId);
+    return `${f?.status}, revocation date ${String(f?.facts.revokeFrom ?? 'none').slice(0, 10)}, notice ${f?.notification?.state ?? 'none'}`;
+  };
+
+  await armedRun(
+    `Run 4 — the same day, revocation switched on (STALE_TOKEN_REVOKE=true): dates first, nothing deleted; SNS refuses the notice of ${lateToken}`,
+  );
+  print(`    ${lateToken}: ${await dateOf(refused.tokenId)}`);
+  refused.on = false;
+  offsetMs = 2 * grace * DAY_MS;
+  await armedRun(
+    `Run 5 — ${2 * grace} days after Run 1, the day before the date: nothing deleted; the refused notice goes out, dated from today`,
+  );
+  print(`    ${lateToken}: ${await dateOf(refused.tokenId)}`);
+  offsetMs = (2 * grace + 1) * DAY_MS;
+  await armedRun(`Run 6 — on the date: the tokens whose owners were told are revoked`);
+  print(`    ${lateToken}: ${await dateOf(refused.tokenId)}`);
 };

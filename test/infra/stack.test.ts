@@ -487,7 +487,7 @@ describe('least privilege', () => {
       const expected: [string | RegExp, string[]][] = [
         [/Logs.*\.Arn$/, ['logs:CreateLogStream', 'logs:PutLogEvents']],
         [`${table}.Arn`, dynamo],
-        [/^NotificationsFindings/, ['sns:Publish']],
+        [/^NotificationsFindings/, ['sns:GetTopicAttributes', 'sns:Publish']],
         [
           def.callsSailPoint
             ? /:secret:iga-autopilot\/sailpoint-\?{6}$/

@@ -93,6 +93,8 @@ const COMMAND_ACTIONS: Record<string, string> = {
   DeleteMessageCommand: 'sqs:DeleteMessage',
   DeleteMessageBatchCommand: 'sqs:DeleteMessage',
   PublishCommand: 'sns:Publish',
+  PublishBatchCommand: 'sns:Publish',
+  GetTopicAttributesCommand: 'sns:GetTopicAttributes',
   PutObjectCommand: 's3:PutObject',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
 };

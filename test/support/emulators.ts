@@ -11,6 +11,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { createTable, localDynamoClient } from '../../local/emulators';
 import { TABLES, type TableKey } from '../../functions/shared/tables';
 
@@ -101,4 +102,49 @@ export async function receiveAll(sqs: SQSClient, queueUrl: string): Promise<Mess
     if (!got.Messages?.length) return all;
     all.push(...got.Messages);
   }
+}
+
+export function localSnsClient(): SNSClient {
+  return new SNSClient({
+    endpoint: sqsEndpoint(),
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+/**
+ * A fresh SNS topic on fauxqs with a queue subscribed to it (raw delivery: each message body is the
+ * published Message), and a count of the SNS commands `sns` sends.
+ */
+export async function freshTopic(sns: SNSClient = localSnsClient()) {
+  const sqs = localSqsClient();
+  const topic = await sns.send(new CreateTopicCommand({ Name: uniqueName('topic') }));
+  const queueName = uniqueName('subscriber');
+  const queue = await sqs.send(new CreateQueueCommand({ QueueName: queueName }));
+  await sns.send(
+    new SubscribeCommand({
+      TopicArn: topic.TopicArn!,
+      Protocol: 'sqs',
+      Endpoint: `arn:aws:sqs:us-east-1:000000000000:${queueName}`,
+      Attributes: { RawMessageDelivery: 'true' },
+    }),
+  );
+  const commands: string[] = [];
+  sns.middlewareStack.add(
+    (next, context) => async (args) => {
+      commands.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  return {
+    sns,
+    topicArn: topic.TopicArn!,
+    /** SNS commands sent through `sns` since the topic was made, e.g. ['PublishBatchCommand']. */
+    commands,
+    /** Every message delivered to the subscribed queue so far (parsed JSON bodies). */
+    async delivered(): Promise<Record<string, unknown>[]> {
+      return (await receiveAll(sqs, queue.QueueUrl!)).map((m) => JSON.parse(m.Body ?? '{}'));
+    },
+  };
 }

@@ -112,7 +112,7 @@ export class OwnerLookups {
 
 /**
  * The observations with their owners named. Owners of findings that open or change status (the ones
- * notified) are looked up, once per owner; what they answer names every observation of that owner in
+ * notified, plus any `alsoNotified` names) are looked up, once per owner; what they answer names every observation of that owner in
  * the run (so a changed e-mail reaches all their findings). Every other observation carries the
  * details its finding already has, so naming owners never turns an unchanged finding into a write.
  */
@@ -120,13 +120,18 @@ export async function nameOwners(
   observations: readonly Observation[],
   existing: readonly Finding[],
   lookups: OwnerLookups,
+  options: {
+    /** Other observations the workflow notifies about without a status change (e.g. the sweep's arming). */
+    readonly alsoNotified?: (observation: Observation, before: Finding | undefined) => boolean;
+  } = {},
 ): Promise<Observation[]> {
   const before = new Map(existing.map((f) => [f.subjectId, f]));
-  const changesStatus = (o: Observation): boolean => {
+  const notified = (o: Observation): boolean => {
     const finding = before.get(o.subjectId);
-    return isOpen(o.status) && (!finding || finding.status !== o.status);
+    if (isOpen(o.status) && (!finding || finding.status !== o.status)) return true;
+    return options.alsoNotified?.(o, finding) ?? false;
   };
-  await lookups.prefetch(observations.filter((o) => o.owner && changesStatus(o)).map((o) => o.owner!.id));
+  await lookups.prefetch(observations.filter((o) => o.owner && notified(o)).map((o) => o.owner!.id));
 
   return observations.map((o) => {
     if (!o.owner) return o;

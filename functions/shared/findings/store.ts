@@ -8,7 +8,7 @@
  */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailure, queryAll } from '../dynamo';
-import type { Notifier } from '../notifier';
+import { DEFAULT_PUBLISH_CONCURRENCY, SNS_BATCH_LIMIT, publishAll, type Notifier } from '../notifier';
 import { silentLog, type LogSink } from '../observability';
 import {
   isOpen,
@@ -24,6 +24,8 @@ import { ownerAttributes } from './owners';
 export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
 const MAX_CONFLICT_RETRIES = 5;
 const WRITE_CONCURRENCY = 8;
+/** claimedAt of a notification a run gave back: long expired, so any run may deliver it. */
+const RELEASED_CLAIM = '1970-01-01T00:00:00.000Z';
 
 export interface FindingsStoreOptions {
   readonly doc: DynamoDBDocumentClient;
@@ -64,6 +66,8 @@ export interface DeliveryResult {
   readonly failed: readonly { readonly key: string; readonly subjectId: string; readonly error: string }[];
   /** Claimed by another run that is still within its lease. */
   readonly leftToOtherRun: number;
+  /** Not published because `shouldStop` said so; released for the next run. */
+  readonly leftForNextRun: number;
   /** The findings as they are after delivery (versions moved on), by subjectId. */
   readonly findings: ReadonlyMap<string, Finding>;
 }
@@ -194,6 +198,11 @@ export class FindingsStore {
    * Publishes each finding's PENDING notification and records it as SENT. A notification claimed by
    * another run is left to it while its lease lasts, then taken over (conditional on the version).
    *
+   * Notifications go out in waves: SNS PublishBatch calls of up to 10, `concurrency` calls at a time
+   * (default 8), then their SENT records. Before each wave `shouldStop` is asked (a run close to its
+   * timeout): the notifications not yet published are then given back (their claim released), so the
+   * next run delivers them at once instead of waiting out this run's lease.
+   *
    * Delivery is at-least-once: a crash between publishing and recording leaves it PENDING, and the
    * next run after the lease publishes it again with the same `key`, so a subscriber can drop the
    * duplicate. Recording first would risk the opposite — a finding nobody hears about.
@@ -201,64 +210,123 @@ export class FindingsStore {
   async deliverNotifications(
     findings: readonly Finding[],
     notifier: Notifier,
-    options: { readonly now: Date; readonly runId: string },
+    options: {
+      readonly now: Date;
+      readonly runId: string;
+      readonly shouldStop?: () => boolean;
+      readonly concurrency?: number;
+    },
   ): Promise<DeliveryResult> {
     const sent: DeliveryResult['sent'][number][] = [];
     const failed: DeliveryResult['failed'][number][] = [];
     let leftToOtherRun = 0;
+    let leftForNextRun = 0;
     const now = options.now.toISOString();
     const updated = new Map<string, Finding>();
+    const concurrency = options.concurrency ?? DEFAULT_PUBLISH_CONCURRENCY;
 
-    for (let finding of findings) {
-      const pending = finding.notification;
-      if (pending?.state !== 'PENDING') continue;
-      if (pending.claimId !== options.runId) {
-        if (this.claimIsLive(pending.claimedAt, options.now)) {
-          leftToOtherRun++;
-          continue;
-        }
-        let taken: Finding | undefined;
-        try {
-          taken = await this.takeOverNotification(finding, options.runId, now);
-        } catch (error) {
-          // Left PENDING under the old claim: a later run takes it over. The other findings go on.
-          failed.push({ key: pending.key, subjectId: finding.subjectId, error: errorMessage(error) });
-          continue;
-        }
-        if (!taken) {
-          leftToOtherRun++;
-          continue;
-        }
-        finding = taken;
-        updated.set(finding.subjectId, finding);
-      }
-      const notification = finding.notification!;
-      try {
-        await notifier.publish({
-          kind: notification.kind,
-          key: notification.key,
-          subject: notification.subject,
-          detail: notification.detail,
-          attributes: ownerAttributes(finding.owner),
-        });
-      } catch (error) {
-        // Left PENDING under this run's claim: a later run takes it over once the lease expires.
-        failed.push({ key: notification.key, subjectId: finding.subjectId, error: errorMessage(error) });
-        continue;
-      }
-      sent.push({ key: notification.key, kind: notification.kind, subjectId: finding.subjectId });
-      try {
-        const recorded = await this.recordSent(finding, options.runId, now);
-        if (recorded) updated.set(finding.subjectId, recorded);
-      } catch (error) {
-        failed.push({
-          key: notification.key,
-          subjectId: finding.subjectId,
-          error: `published, but recording that failed (a later run will publish it again): ${errorMessage(error)}`,
-        });
+    // 1. Ours to publish: this run's claims, and abandoned ones taken over.
+    const pending = findings.filter((f) => f.notification?.state === 'PENDING');
+    const ours: Finding[] = [];
+    const takeOvers: Finding[] = [];
+    for (const finding of pending) {
+      if (finding.notification!.claimId === options.runId) ours.push(finding);
+      else if (this.claimIsLive(finding.notification!.claimedAt, options.now)) leftToOtherRun++;
+      else takeOvers.push(finding);
+    }
+    // A take-over that fails leaves it PENDING under the old claim (a later run takes it over).
+    const taken = await eachSettled(takeOvers, (finding) =>
+      this.takeOverNotification(finding, options.runId, now),
+    );
+    for (const t of taken) {
+      if ('error' in t) {
+        failed.push({ key: t.finding.notification!.key, subjectId: t.finding.subjectId, error: t.error });
+      } else if (!t.result) {
+        leftToOtherRun++;
+      } else {
+        updated.set(t.result.subjectId, t.result);
+        ours.push(t.result);
       }
     }
-    return { sent, failed, leftToOtherRun, findings: updated };
+
+    // 2. Publish in waves, then record each published one as SENT.
+    const wave = concurrency * SNS_BATCH_LIMIT;
+    for (let start = 0; start < ours.length; start += wave) {
+      if (options.shouldStop?.()) {
+        leftForNextRun = await this.giveBack(ours.slice(start), options.runId, updated, failed);
+        break;
+      }
+      const batch = ours.slice(start, start + wave);
+      const results = await publishAll(
+        notifier,
+        batch.map((f) => {
+          const n = f.notification!;
+          return {
+            kind: n.kind,
+            key: n.key,
+            subject: n.subject,
+            detail: n.detail,
+            attributes: ownerAttributes(f.owner),
+          };
+        }),
+        { concurrency },
+      );
+      const published: Finding[] = [];
+      results.forEach((result, index) => {
+        const finding = batch[index]!;
+        // Not published: left PENDING under this run's claim; a later run takes it over after the lease.
+        if (!result.ok) failed.push({ key: result.key, subjectId: finding.subjectId, error: result.error });
+        else {
+          sent.push({ key: result.key, kind: finding.notification!.kind, subjectId: finding.subjectId });
+          published.push(finding);
+        }
+      });
+      const recorded = await eachSettled(published, (finding) =>
+        this.recordSent(finding, options.runId, now),
+      );
+      for (const r of recorded) {
+        if ('error' in r) {
+          failed.push({
+            key: r.finding.notification!.key,
+            subjectId: r.finding.subjectId,
+            error: `published, but recording that failed (a later run will publish it again): ${r.error}`,
+          });
+        } else if (r.result) {
+          updated.set(r.finding.subjectId, r.result);
+        }
+      }
+    }
+    return { sent, failed, leftToOtherRun, leftForNextRun, findings: updated };
+  }
+
+  /** Releases this run's claim on notifications it will not publish, so the next run takes them at once. */
+  private async giveBack(
+    findings: readonly Finding[],
+    runId: string,
+    updated: Map<string, Finding>,
+    failed: DeliveryResult['failed'][number][],
+  ): Promise<number> {
+    const released = await eachSettled(findings, (finding) =>
+      this.conditionalUpdate(finding, {
+        update: 'SET notification.claimedAt = :released, version = version + :one',
+        condition: 'notification.#key = :key AND notification.claimId = :me',
+        names: { '#key': 'key' },
+        values: { ':released': RELEASED_CLAIM, ':one': 1, ':key': finding.notification!.key, ':me': runId },
+      }),
+    );
+    for (const r of released) {
+      if ('error' in r) {
+        // Still claimed: the lease ends it.
+        failed.push({
+          key: r.finding.notification!.key,
+          subjectId: r.finding.subjectId,
+          error: `left for the next run, but releasing its claim failed: ${r.error}`,
+        });
+      } else if (r.result) {
+        updated.set(r.finding.subjectId, r.result);
+      }
+    }
+    return findings.length;
   }
 
   private isDeliverableBy(finding: Finding, runId: string, nowMs: number): boolean {
@@ -416,6 +484,19 @@ function fromItem(item: Record<string, unknown>): Finding {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** `write` for each finding, WRITE_CONCURRENCY at a time; each one's result or error, never a rejection. */
+function eachSettled<R>(
+  findings: readonly Finding[],
+  write: (finding: Finding) => Promise<R>,
+): Promise<({ finding: Finding; result: R } | { finding: Finding; error: string })[]> {
+  return mapWithConcurrency(findings, WRITE_CONCURRENCY, (finding) =>
+    write(finding).then(
+      (result) => ({ finding, result }),
+      (error: unknown) => ({ finding, error: errorMessage(error) }),
+    ),
+  );
 }
 
 async function mapWithConcurrency<T, R>(

@@ -48,7 +48,7 @@ export function renderReportHtml(report: ReportData): string {
           </p>
           <p class="meta">
             Token revocation:
-            ${report.revocation.enabled ? html`<strong>on</strong>, ${report.revocation.graceDays} days after a token is flagged` : html`<strong>off (dry run)</strong>: the dates show when a sweep would revoke, ${report.revocation.graceDays} days after flagging`}
+            ${report.revocation.enabled ? html`<strong>on</strong>, on the date the owner was told: ${report.revocation.graceDays} days after the notice` : html`<strong>off (dry run)</strong>: the dates show when a sweep would revoke, ${report.revocation.graceDays} days after flagging`}
           </p>
         </header>
 
@@ -251,14 +251,21 @@ function tokensTable(groups: readonly OwnerTokens[]): SafeHtml {
                 <td class="num">${t.idleDays}</td>
                 <td class="date">${t.created.slice(0, 10)}</td>
                 <td class="date">${t.flaggedSince?.slice(0, 10) ?? ''}</td>
-                <td class="date">
-                  ${t.revokeFrom ? html`<strong>${t.revokeFrom.slice(0, 10)}</strong>` : ''}
-                </td>
+                <td class="date">${revokeCell(t)}</td>
               </tr>`,
           )}
         </tbody>`,
     )}
   </table>`;
+}
+
+/** The revocation date; "notice pending" while the notice carrying it is undelivered (it may move). */
+function revokeCell(t: TokenRow): SafeHtml | string {
+  if (t.tier !== 'flagged') return '';
+  if (!t.revokeFrom) return html`<em>dated by the next sweep</em>`;
+  return t.revokeNoticePending
+    ? html`<strong>${t.revokeFrom.slice(0, 10)}</strong> <em>(notice pending)</em>`
+    : html`<strong>${t.revokeFrom.slice(0, 10)}</strong>`;
 }
 
 function verdictText(t: TokenRow): SafeHtml {

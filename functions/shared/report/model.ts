@@ -47,8 +47,14 @@ export interface TokenRow {
   /** Whole days since lastUsed (never used: since created), as of the report. */
   readonly idleDays: number;
   readonly flaggedSince?: string;
-  /** FLAGGED only: the first day a sweep may revoke it (firstFlaggedAt + grace). */
+  /**
+   * FLAGGED only: the revocation date the sweep told (or is telling) the owner (`facts.revokeFrom`);
+   * with revocation off and no date ever told, the preview firstFlaggedAt + grace. Absent with
+   * revocation on and no date yet: the next sweep sends the dated notice (arming).
+   */
   readonly revokeFrom?: string;
+  /** FLAGGED only: the notice carrying the date has not gone out yet (the next run may re-date it). */
+  readonly revokeNoticePending?: true;
   /** The exemption that protects it (EXEMPT), or its reason. */
   readonly exemption?: { readonly reason: string; readonly expires?: string };
 }
@@ -324,10 +330,7 @@ function tokenRow(f: Finding, options: ReportOptions, nowMs: number): TokenRow {
   const created = str(f.facts.created) ?? f.firstSeenAt;
   const tier: TokenTier = f.status === 'FLAGGED' ? 'flagged' : f.status === 'WARNED' ? 'warning' : 'exempt';
   const exemption = f.facts.exemption as { expires?: string } | undefined;
-  const revokeFrom =
-    tier === 'flagged' && f.firstFlaggedAt
-      ? new Date(Date.parse(f.firstFlaggedAt) + options.revocation.graceDays * DAY_MS).toISOString()
-      : undefined;
+  const revokeFrom = tier === 'flagged' ? revokeDateOf(f, options) : undefined;
   return {
     tokenId: f.subjectId,
     tokenName: str(f.facts.tokenName) ?? f.subjectId,
@@ -340,10 +343,23 @@ function tokenRow(f: Finding, options: ReportOptions, nowMs: number): TokenRow {
     idleDays: wholeDaysSince(lastUsed ?? created, nowMs),
     ...(f.firstFlaggedAt && tier === 'flagged' ? { flaggedSince: f.firstFlaggedAt } : {}),
     ...(revokeFrom ? { revokeFrom } : {}),
+    ...(revokeFrom && f.notification?.state === 'PENDING' ? { revokeNoticePending: true as const } : {}),
     ...(tier === 'exempt'
       ? { exemption: { reason: f.reason, ...(exemption?.expires ? { expires: exemption.expires } : {}) } }
       : {}),
   };
+}
+
+/**
+ * A FLAGGED token's revocation date, as the sweep keeps it (docs/stale-token-sweep.md, *Arming*): the
+ * date in its facts, set while revocation is on and announced in its notice; never set during dry-run
+ * days, when the report previews the date from the first flag (as the dry run's `wouldRevoke` does).
+ */
+function revokeDateOf(f: Finding, options: ReportOptions): string | undefined {
+  const dated = str(f.facts.revokeFrom);
+  if (dated) return dated;
+  if (options.revocation.enabled || !f.firstFlaggedAt) return undefined;
+  return new Date(Date.parse(f.firstFlaggedAt) + options.revocation.graceDays * DAY_MS).toISOString();
 }
 
 const list = (value: unknown): string[] =>

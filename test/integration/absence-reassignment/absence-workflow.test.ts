@@ -3,6 +3,7 @@
  */
 
 import { parseAbsenceEvent } from '../../../functions/absence-reassignment/event';
+import { SailPointReassignmentGateway } from '../../../functions/absence-reassignment/sailpoint-gateway';
 import { AbsenceWorkflow } from '../../../functions/absence-reassignment/workflow';
 import { silentLog } from '../../../functions/shared/observability';
 import { SailPointTimeoutError } from '../../../functions/shared/sailpoint';
@@ -145,7 +146,10 @@ describe('absence events become reassignment configurations', () => {
       { identityId: HUGO, via: `delegate of ${GRACE}'s absence` },
     ]);
     expect(h.notifier.published).toEqual([
-      expect.objectContaining({ kind: 'absence.delegate-substituted', key: `${FARID}/leave-1/v1` }),
+      expect.objectContaining({
+        kind: 'absence.delegate-substituted',
+        key: `${FARID}/leave-1/v1/absence.delegate-substituted`,
+      }),
     ]);
   });
 
@@ -458,7 +462,7 @@ describe('crashes, retries and concurrent deliveries', () => {
   /** Runs events through the workflow all at once, as concurrent Lambda instances would; a loser of a race is retried as SQS would. */
   async function concurrently(events: ReturnType<typeof absenceEvent>[]) {
     const workflow = new AbsenceWorkflow({
-      sailpoint: h.client,
+      sailpoint: new SailPointReassignmentGateway(h.client),
       store: h.store,
       notifier: h.notifier,
       now: h.clock.now,

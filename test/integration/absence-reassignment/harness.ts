@@ -5,7 +5,8 @@
 import { DynamoAbsenceStore } from '../../../functions/absence-reassignment/absence-store';
 import type { AbsenceEventInput } from '../../../functions/absence-reassignment/event';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
-import { RecordingNotifier } from '../../../functions/shared/notifier';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { RecordingNotifier, type Notifier } from '../../../functions/shared/notifier';
 import { silentLog, type LogSink } from '../../../functions/shared/observability';
 import {
   SailPointClient,
@@ -66,11 +67,15 @@ export interface HarnessOptions {
   readonly wrapTransport?: (client: SailPointTransport) => SailPointTransport;
   readonly maxReceiveCount?: number;
   readonly log?: LogSink;
+  /** Wraps the DynamoDB document client the handler uses (e.g. to hold writes at a barrier). */
+  readonly wrapDoc?: (doc: DynamoDBDocumentClient) => DynamoDBDocumentClient;
+  /** Wraps the notifier the handler uses (e.g. to fail a publish); `notifier` still records. */
+  readonly wrapNotifier?: (notifier: RecordingNotifier) => Notifier;
 }
 
 export async function absenceHarness(options: HarnessOptions = {}) {
   const clock = manualClock(NOW);
-  const sandbox = await startSandbox({ now: clock.now, rateLimit: false });
+  const sandbox = await startSandbox({ now: clock.now }); // SailPoint's rate limit on, as in the real tenant
   const client = new SailPointClient({
     apiUrl: sandbox.url,
     ...PAT_CLIENT,
@@ -84,13 +89,13 @@ export async function absenceHarness(options: HarnessOptions = {}) {
   const notifier = new RecordingNotifier();
   const deps = {
     sailpoint,
-    doc,
+    doc: options.wrapDoc ? options.wrapDoc(doc) : doc,
     tableName,
     sqs,
     queueUrl,
     deadLetterQueueUrl: dlqUrl,
     maxReceiveCount,
-    notifier,
+    notifier: options.wrapNotifier ? options.wrapNotifier(notifier) : notifier,
     log: options.log ?? silentLog,
     now: clock.now,
   };

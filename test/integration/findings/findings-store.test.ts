@@ -319,4 +319,48 @@ describe('findings store over dynalite', () => {
     expect(result.failed).toEqual([{ subjectId: 'b', error: 'throttled' }]);
     expect((await store.list(SOURCE)).map((f) => f.subjectId).sort()).toEqual(['a', 'c']);
   });
+
+  it('publishes in PublishBatch calls of 10, records each as sent, and stops between waves when asked', async () => {
+    const { store } = await setup();
+    const ids = Array.from({ length: 45 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    const first = await store.reconcile(
+      SOURCE,
+      ids.map((id) => flagged(id)),
+      {
+        now: T0,
+        runId: 'r1',
+        notificationFor: notifyOnOpenOrEscalate,
+      },
+    );
+    const notifier = new RecordingNotifier();
+    // Waves of 2 batches x 10; the run is told to stop after the first wave.
+    let waves = 0;
+    const cut = await store.deliverNotifications(first.undelivered, notifier, {
+      now: T0,
+      runId: 'r1',
+      concurrency: 2,
+      shouldStop: () => waves++ >= 1,
+    });
+    expect(notifier.batches).toBe(2);
+    expect(cut.sent).toHaveLength(20);
+    expect(cut.leftForNextRun).toBe(25);
+    expect(cut.failed).toEqual([]);
+    // The 25 left over were given back: the next run (a minute later, well within the lease) takes them.
+    const next = await store.reconcile(
+      SOURCE,
+      ids.map((id) => flagged(id)),
+      { now: minutes(1), runId: 'r2' },
+    );
+    expect(next.changes).toEqual([]);
+    expect(next.undelivered).toHaveLength(25);
+    const resumed = await store.deliverNotifications(next.undelivered, notifier, {
+      now: minutes(1),
+      runId: 'r2',
+    });
+    expect(resumed).toMatchObject({ leftToOtherRun: 0, leftForNextRun: 0, failed: [] });
+    expect(resumed.sent).toHaveLength(25);
+    // Each change published exactly once over the two runs.
+    expect(notifier.published.map((n) => n.key).sort()).toEqual(ids.map((id) => `test-audit/${id}/v1`));
+    expect((await store.list(SOURCE)).every((f) => f.notification?.state === 'SENT')).toBe(true);
+  });
 });

@@ -69,6 +69,15 @@ async function setUp() {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  // The SNS calls made, by command: notices go out in PublishBatch calls, each entry with its attributes.
+  const snsCalls: Record<string, number> = {};
+  sns.middlewareStack.add(
+    (next, context) => async (args) => {
+      snsCalls[String(context.commandName)] = (snsCalls[String(context.commandName)] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
   const sqs = localSqsClient();
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: uniqueName('findings') }));
   const subscribe = async (filter?: Record<string, string[]>) => {
@@ -103,13 +112,13 @@ async function setUp() {
 
   let nowMs = T0;
   const owners = sailPointOwnerDirectory(client);
-  const run = (directory: OwnerDirectory = owners) =>
+  const run = (directory: OwnerDirectory = owners, revocation = policy.revocation) =>
     runStaleTokenSweep({
       tokens: sailPointTokenDirectory(client),
       owners: directory,
       findings: store,
       notifier: new SnsNotifier(sns, TopicArn!),
-      policy,
+      policy: { ...policy, revocation },
       clock: () => new Date(nowMs),
       newRunId: randomUUID,
     });
@@ -120,6 +129,7 @@ async function setUp() {
     run,
     received,
     lookups,
+    snsCalls,
     advanceDays: (days: number) => void (nowMs += days * DAY_MS),
   };
 }
@@ -132,6 +142,9 @@ describe('findings name their owner and reach them through SNS filter policies',
     const h = await setUp();
     const first = await h.run();
     expect(first.status).toBe('succeeded');
+    // The five notices in one PublishBatch call: the attributes below travelled as its entries' own.
+    expect(h.snsCalls).toMatchObject({ PublishBatchCommand: 1 });
+    expect(h.snsCalls.PublishCommand).toBeUndefined();
     // Four owners (Dev has two tokens; the unknown one is asked too), one Search call for all of them.
     expect(h.lookups()).toBe(1);
     expect(first.counts).toMatchObject({
@@ -182,6 +195,30 @@ describe('findings name their owner and reach them through SNS filter policies',
     expect(h.lookups()).toBe(2);
     expect((await h.received('dev')).map((n) => n.tokenId)).toEqual(['dev-2']);
     expect(await h.received('elena')).toEqual([]);
+  });
+
+  it('arming: the dated notice sent when revocation is switched on names the owner as Search knows them now', async () => {
+    const h = await setUp();
+    const dryRun = await h.run(undefined, { ...policy.revocation, enabled: false });
+    expect(dryRun.counts).toMatchObject({ notified: 5, ownerLookups: 4 });
+    expect((await h.received('dev')).map((n) => n.tokenId)).toEqual(['dev-1', 'dev-2']);
+    await h.received('all');
+    // Dev's e-mail changes in the identity directory; nothing about the tokens does.
+    sandbox.state.identities.get(DEV.id)!.email = 'dev.patel@new.example.com';
+
+    // Revocation switched on: each FLAGGED token gets its dated notice (no status change), so its owner
+    // is looked up again, and Dev's notice carries the new e-mail.
+    const armed = await h.run(undefined, { ...policy.revocation, enabled: true });
+    expect(armed.status).toBe('succeeded');
+    expect(armed.counts).toMatchObject({ revoked: 0, notified: 4, ownerLookups: 4 }); // not Dev's warned one
+    const all = byToken(await h.received('all'));
+    expect(all.map((n) => n.tokenId)).toEqual(['dev-1', 'elena-1', 'gone-1', 'service-1']);
+    const dev = all[0]!;
+    expect(dev.subject).toMatch(/\(Dev Patel\) flagged: .*it will be revoked from \d{4}-\d{2}-\d{2}/);
+    expect(dev.attributes).toMatchObject({ ownerId: DEV.id, ownerEmail: 'dev.patel@new.example.com' });
+    expect(await h.received('dev')).toEqual([]); // the old address's filter no longer matches
+    expect((await h.store.get(FINDINGS_SOURCE, 'dev-1'))?.owner?.email).toBe('dev.patel@new.example.com');
+    expect(h.snsCalls.PublishBatchCommand).toBe(2);
   });
 
   it('a directory that fails does not fail the run: the id still routes, and the next lookup names every finding', async () => {

@@ -103,7 +103,7 @@ describe('SailPoint rights preflight', () => {
         identityId: PEOPLE.FARID,
         startDate: '2030-07-01T00:00:00Z',
         endDate: '2030-07-15T00:00:00Z',
-        occurredAt: '2030-06-01T00:00:00Z',
+        occurredAt: '2025-06-01T00:00:00Z', // in the past: a future occurredAt is refused (#11)
       },
     );
     expect(reason).toMatch(/^gave up after 2 attempts: /);

@@ -113,6 +113,21 @@ it('a failed write fails the invocation after the run has recorded everything; t
   }
 });
 
+it('a run cut short near its timeout writes no report; the run that finishes the work writes it', async () => {
+  const { env, findings } = await environment();
+  const handler = createStaleTokenSweepHandler(depsFromEnvironment(env));
+  // 10 s left: below the sweep's 30 s reserve, so it records nothing and gives its work back.
+  const short = { ...context, getRemainingTimeInMillis: () => 10_000 } as Context;
+  await expect(handler({}, short)).rejects.toThrow(/stopped \d+ item\(s\) short/);
+  expect(s3.objects).toEqual([]);
+  expect(await findings.list(FINDINGS_SOURCE)).toEqual([]);
+
+  const full = { ...context, getRemainingTimeInMillis: () => 600_000 } as Context;
+  const next = await handler({}, full);
+  expect(next.status).toBe('succeeded');
+  expect(s3.objects.map((o) => o.key)).toEqual(reportObjectKeys('reports/'));
+});
+
 it('REPORT_BUCKET needs the tables the report reads, and a prefix made of folders', () => {
   const base = {
     SAILPOINT_TENANT: 'acme',

@@ -91,8 +91,35 @@ describe('stale-token-sweep handler', () => {
   it('refuses an event it cannot read, with a clear message', async () => {
     const { handler } = await build();
     await expect(handler({ dryRun: 'yes' }, context)).rejects.toThrow(/dryRun must be true or false/);
-    await expect(handler('run' as unknown as object, context)).rejects.toThrow(/must be a schedule event/);
+    await expect(handler('run' as unknown as object, context)).rejects.toThrow(/the event must be/);
     expect(h.sandbox.requestLog.entries).toHaveLength(0);
+  });
+
+  it('refuses a misspelt or non-boolean dryRun, and any unknown key: nothing is called, nothing revoked (#11)', async () => {
+    const { handler } = await build({ revoke: true });
+    h.plant({ id: 'stale', lastUsedAgoMs: 200 * DAY_MS });
+    for (const event of [
+      { dry_run: true },
+      { DryRun: true },
+      { dryrun: 'true' },
+      { dryRun: 'true' },
+      { dryRun: true, revoke: false },
+      { ...scheduleEvent, dryrun: true },
+    ]) {
+      await expect(handler(event, context)).rejects.toThrow(/stale-token-sweep: the event must be/);
+    }
+    expect(h.sandbox.requestLog.entries).toHaveLength(0);
+    expect(h.sandbox.state.personalAccessTokens.has('stale')).toBe(true);
+    // What the stack's schedule sends, an EventBridge rule's event, and the on-demand forms still run.
+    for (const event of [
+      { trigger: 'schedule' },
+      scheduleEvent,
+      {},
+      { dryRun: true },
+      { trigger: 'manual' },
+    ]) {
+      await expect(handler(event, context)).resolves.toMatchObject({ status: 'succeeded' });
+    }
   });
 
   it('fails the invocation when the sweep fails, after logging and counting it', async () => {
@@ -122,9 +149,30 @@ describe('stale-token-sweep handler', () => {
     expect(() => depsFromEnvironment({ ...env, STALE_TOKEN_STALE_AFTER_DAYS: 'ninety' })).toThrow(
       /STALE_TOKEN_STALE_AFTER_DAYS: must be a whole number/,
     );
+    // Number() would read these as 16, 1000 and 90: decimal digits only (#11).
+    for (const value of ['0x10', '1e3', '90.0']) {
+      expect(() => depsFromEnvironment({ ...env, STALE_TOKEN_STALE_AFTER_DAYS: value })).toThrow(
+        /STALE_TOKEN_STALE_AFTER_DAYS: must be a whole number in decimal digits/,
+      );
+    }
     expect(() => depsFromEnvironment({ ...env, STALE_TOKEN_EXEMPTIONS: '[{"ownerId": "x"}]' })).toThrow(
       /STALE_TOKEN_EXEMPTIONS\.0\.reason: reason is required/,
     );
     expect(() => depsFromEnvironment({ NOTIFICATIONS_TOPIC_ARN: 'arn' })).toThrow(/FINDINGS_TABLE/);
+  });
+
+  it('a notifications topic that is not an ARN, or does not exist, stops the function naming the setting (#11)', async () => {
+    const env = { FINDINGS_TABLE: 'findings' };
+    expect(() => depsFromEnvironment({ ...env, NOTIFICATIONS_TOPIC_ARN: 'local-printed' })).toThrow(
+      /NOTIFICATIONS_TOPIC_ARN: must be an SNS topic ARN/,
+    );
+    // fauxqs (the SNS endpoint of the tests) has no such topic: the first invocation fails before any SailPoint call.
+    const deps = depsFromEnvironment({
+      ...env,
+      NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:no-such-topic',
+    });
+    const error = await deps.connect().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/NOTIFICATIONS_TOPIC_ARN: topic .*no-such-topic does not exist/);
   });
 });

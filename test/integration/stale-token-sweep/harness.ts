@@ -56,7 +56,7 @@ export interface HarnessOptions {
 
 export async function sweepHarness(options: HarnessOptions = {}) {
   const clock = { nowMs: T0 };
-  const sandbox: Sandbox = await startSandbox({ now: () => new Date(T0), rateLimit: false });
+  const sandbox: Sandbox = await startSandbox({ now: () => new Date(T0) }); // SailPoint's rate limit on, as in the real tenant
   if (!options.keepSeedTokens) sandbox.state.personalAccessTokens.clear();
   const table = await freshTable('findings');
   const dynamo = countDynamoCalls(table.client);

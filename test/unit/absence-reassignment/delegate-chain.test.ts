@@ -46,7 +46,6 @@ function directory(people: Record<string, Person>) {
 
 const request = (overrides: Partial<DelegateRequest> = {}): DelegateRequest => ({
   absentId: 'ann',
-  absenceId: 'leave-1',
   requestedDelegateId: null,
   window: { startDate: '2030-07-01T00:00:00.000Z', endDate: '2030-07-15T00:00:00.000Z' },
   configTypes: ['ACCESS_REQUESTS', 'CERTIFICATIONS', 'MANUAL_TASKS'],
@@ -176,5 +175,42 @@ describe('resolving the delegate', () => {
       'landing vic CERTIFICATIONS',
       'landing vic MANUAL_TASKS',
     ]);
+  });
+
+  it('a candidate already examined is skipped for the next one left: a manager naming their absent report falls to their own manager (#11)', async () => {
+    // Ann is away; her manager Max is away too and named Ann to cover for him.
+    const { dir } = directory({ ...ORG, max: { manager: 'vic', absent: { delegateId: 'ann' } } });
+    const result = await resolveDelegate(request(), dir);
+    expect(result).toMatchObject({
+      ok: true,
+      delegateId: 'vic',
+      trail: [
+        { identityId: 'max', skipped: expect.stringMatching(/^is absent/) },
+        { identityId: 'ann', skipped: 'is the absent person' },
+        { identityId: 'vic', via: 'manager of max' },
+      ],
+      dependsOn: [{ identityId: 'max', absenceId: 'max-leave', why: 'absent', until: null }],
+    });
+  });
+
+  it('passes over a candidate SailPoint refused for this absence, and lists whom the choice depends on (#11)', async () => {
+    const { dir } = directory(ORG);
+    const refusal = {
+      identityId: 'bob',
+      absenceId: null,
+      why: 'refused' as const,
+      until: null,
+      detail: 'loop',
+    };
+    const result = await resolveDelegate(request({ requestedDelegateId: 'bob', refused: [refusal] }), dir);
+    expect(result).toMatchObject({ ok: true, delegateId: 'max', dependsOn: [refusal] });
+    expect(result.trail[0]?.skipped).toBe(
+      'SailPoint refused a configuration to them (would be a loop: loop)',
+    );
+
+    const loop = directory({ ...ORG, max: { manager: 'vic', landsOn: 'ann' } });
+    expect(await resolveDelegate(request(), loop.dir)).toMatchObject({
+      dependsOn: [{ identityId: 'max', absenceId: null, why: 'loop', until: null }],
+    });
   });
 });

@@ -1,4 +1,9 @@
-import { eventOrderKey, parseAbsenceEvent } from '../../../functions/absence-reassignment/event';
+import {
+  eventOrderKey,
+  normalizeOrderKey,
+  parseAbsenceEvent,
+  preciseUtc,
+} from '../../../functions/absence-reassignment/event';
 import { spId } from '../../support/sailpoint-ids';
 
 const start = {
@@ -105,5 +110,21 @@ describe('absence event contract', () => {
     const b = eventOrderKey({ occurredAt: '2030-06-01T10:00:00.000Z', eventId: 'c' });
     const c = eventOrderKey({ occurredAt: '2030-06-01T10:00:01.000Z', eventId: 'a' });
     expect([c, b, a].sort()).toEqual([a, b, c]);
+  });
+
+  it('keeps occurredAt below the millisecond, in UTC, so events 0.8 ms apart stay apart (#11)', () => {
+    expect(preciseUtc('2030-06-01T10:00:00.0001+02:00')).toBe('2030-06-01T08:00:00.0001Z');
+    expect(preciseUtc('2030-06-01T10:00:00.123456789123Z')).toBe('2030-06-01T10:00:00.123456789Z');
+    expect(preciseUtc('2030-06-01T10:00:00Z')).toBe('2030-06-01T10:00:00.000Z');
+    expect(preciseUtc('2030-06-01T10:00:00.5Z')).toBe('2030-06-01T10:00:00.500Z');
+    const parsed = parse({ ...start, occurredAt: '2030-06-01T10:00:00.0009Z' });
+    expect(parsed.ok && parsed.event.occurredAt).toBe('2030-06-01T10:00:00.0009Z');
+
+    const earlier = eventOrderKey({ occurredAt: '2030-06-01T10:00:00.0001Z', eventId: 'z' });
+    const later = eventOrderKey({ occurredAt: '2030-06-01T10:00:00.0009Z', eventId: 'a' });
+    const sameMs = eventOrderKey({ occurredAt: '2030-06-01T10:00:00.000Z', eventId: 'y' });
+    expect([later, earlier, sameMs].sort()).toEqual([sameMs, earlier, later]);
+    // A key stored before nanoseconds were kept compares like today's.
+    expect(normalizeOrderKey('2030-06-01T10:00:00.000Z|y')).toBe(sameMs);
   });
 });

@@ -63,6 +63,7 @@ describe('settings', () => {
       MAX_RECEIVE_COUNT: 5,
       DELEGATE_MAX_HOPS: 5,
       ABSENCE_RETENTION_DAYS: 400,
+      OCCURRED_AT_TOLERANCE_SECONDS: 300,
     });
   });
 
@@ -73,6 +74,8 @@ describe('settings', () => {
         ABSENCES_TABLE: undefined,
         QUEUE_URL: 'absences',
         DELEGATE_MAX_HOPS: '0',
+        NOTIFICATIONS_TOPIC_ARN: 'absence-notices',
+        OCCURRED_AT_TOLERANCE_SECONDS: '5m',
       });
       throw new Error('expected a ConfigError');
     } catch (error) {
@@ -80,6 +83,8 @@ describe('settings', () => {
       expect((error as ConfigError).problems.map((p) => p.setting).sort()).toEqual([
         'ABSENCES_TABLE',
         'DELEGATE_MAX_HOPS',
+        'NOTIFICATIONS_TOPIC_ARN',
+        'OCCURRED_AT_TOLERANCE_SECONDS',
         'QUEUE_URL',
       ]);
     }

@@ -74,6 +74,8 @@ describe('a run', () => {
     due: [absenceId],
     slotsTaken: [{ absenceId, configTypes: ['ACCESS_REQUESTS'] }],
     stillWaiting: [],
+    replanned: [],
+    alsoDue: [],
     changes: { created: 1, updated: 0, deleted: 0 },
   });
 
@@ -119,6 +121,7 @@ describe('a run', () => {
       RecheckDue: 3,
       DeferredApplied: 2,
       StillDeferred: 0,
+      Replanned: 0,
       RecheckFailed: 0,
       ConfigurationsCreated: 2,
       ConfigurationsReplaced: 0,

@@ -113,6 +113,53 @@ describe('buildReport', () => {
     });
   });
 
+  it('revoke dates as the sweep keeps them: the date told the owner, pending while its notice is undelivered', () => {
+    const dated = (id: string, revokeFrom: string | undefined, notice: 'SENT' | 'PENDING' = 'SENT') =>
+      token(id, 'FLAGGED', {
+        facts: { lastUsed: ago(120), created: ago(400), ...(revokeFrom ? { revokeFrom } : {}) },
+        notification: {
+          kind: 'stale-token.flagged',
+          key: `stale-token/${id}/v2`,
+          subject: 's',
+          detail: {},
+          state: notice,
+          claimId: 'run',
+          claimedAt: ago(1),
+        },
+      });
+    const told = new Date(NOW.getTime() + 5 * DAY).toISOString();
+    const input = {
+      ...empty,
+      staleTokenFindings: [
+        dated('told', told),
+        dated('pending', told, 'PENDING'),
+        dated('undated', undefined),
+      ],
+    };
+    const rowsWith = (enabled: boolean) =>
+      new Map(
+        buildReport(input, {
+          ...options,
+          revocation: { enabled, graceDays: 14 },
+        }).tokensByOwner[0]!.tokens.map((r) => [r.tokenId, r]),
+      );
+    // Revocation on: the date in the facts (not firstFlaggedAt + grace); none yet for an undated token.
+    const on = rowsWith(true);
+    expect(on.get('told')).toMatchObject({ revokeFrom: told });
+    expect(on.get('told')!.revokeNoticePending).toBeUndefined();
+    expect(on.get('pending')).toMatchObject({ revokeFrom: told, revokeNoticePending: true });
+    expect(on.get('undated')!.revokeFrom).toBeUndefined();
+    const page = renderReportHtml(
+      buildReport(input, { ...options, revocation: { enabled: true, graceDays: 14 } }),
+    );
+    expect(page).toContain('(notice pending)');
+    expect(page).toContain('dated by the next sweep');
+    // Revocation off: a date once told stands; never told, the preview from the first flag.
+    const off = rowsWith(false);
+    expect(off.get('told')!.revokeFrom).toBe(told);
+    expect(off.get('undated')!.revokeFrom).toBe(new Date(Date.parse(ago(20)) + 14 * DAY).toISOString());
+  });
+
   it('counts access outcomes of the period, lists dead letters newest first and groups their reasons', () => {
     const report = buildReport(
       {

@@ -39,6 +39,20 @@ describe('settings', () => {
     expect(message).toContain('RULES: must be valid JSON');
   });
 
+  it('reads whole numbers in decimal digits only: no hex, no exponent, no fraction, no unit (#11)', () => {
+    for (const text of ['0x10', '1e3', '30.0', '30.5', '30 days', '0b11', 'Infinity', '']) {
+      if (text === '') continue; // empty means unset: the default
+      expect(() => parseSettings(schema, { DAYS: text })).toThrow(
+        /DAYS: must be a whole number in decimal digits/,
+      );
+    }
+    expect(parseSettings(schema, { DAYS: ' 045 ' }).DAYS).toBe(45);
+    expect(() => parseSettings(schema, { DAYS: '99999999999999999999' })).toThrow(
+      /DAYS: must be at most 3650/,
+    );
+    expect(() => parseSettings(schema, { DAYS: '-5' })).toThrow(/DAYS: must be at least 1/);
+  });
+
   it('rejects a non-numeric retry setting for SailPoint by name', () => {
     expect(() => parseSettings(sailPointSettings, { SAILPOINT_MAX_ATTEMPTS: 'lots' })).toThrow(
       /SAILPOINT_MAX_ATTEMPTS: must be a whole number/,

@@ -1,0 +1,103 @@
+import { CognigyAuthError, CognigyRateLimitError } from '../../../functions/shared/cognigy';
+import { ConfigError } from '../../../functions/shared/config';
+import { decideFailure, messageOutcomeOf, type FailureRule } from '../../../functions/shared/failure-policy';
+import { PermanentMessageError, RetryLaterError } from '../../../functions/shared/queue/outcomes';
+import {
+  SailPointAuthError,
+  SailPointNotFoundError,
+  SailPointRateLimitError,
+  SailPointResponseError,
+  SailPointServerError,
+  SailPointTimeoutError,
+  SailPointValidationError,
+} from '../../../functions/shared/sailpoint';
+
+const operation = 'someOperation';
+
+describe('the shared failure policy', () => {
+  it('a refusal retrying cannot change → dead letter with the error’s message', () => {
+    for (const error of [
+      new PermanentMessageError('no delegate'),
+      new SailPointValidationError({ operation, status: 400, messages: ['bad'] }),
+      new SailPointNotFoundError({ operation, status: 404 }),
+      new SailPointResponseError({ operation, status: 200 }),
+    ]) {
+      expect(decideFailure(error)).toEqual({ action: 'dead-letter', reason: error.message });
+    }
+  });
+
+  it('transient failures and unknown errors → retry, a 429 after exactly its Retry-After', () => {
+    for (const error of [
+      new SailPointServerError({ operation, status: 503 }),
+      new SailPointTimeoutError({ operation }),
+      new Error('DynamoDB throttled'),
+      'a string thrown by someone',
+    ]) {
+      expect(decideFailure(error)).toEqual({ action: 'retry', reason: expect.any(String) });
+    }
+    expect(
+      decideFailure(new SailPointRateLimitError({ operation, status: 429, retryAfterSeconds: 7 })),
+    ).toEqual({
+      action: 'retry',
+      reason: expect.stringContaining('HTTP 429'),
+      delaySeconds: 7,
+    });
+    expect(decideFailure(new SailPointRateLimitError({ operation, status: 429 }))).not.toHaveProperty(
+      'delaySeconds',
+    );
+    expect(
+      decideFailure(new CognigyRateLimitError({ operation, status: 429, retryAfterSeconds: 3 })),
+    ).toMatchObject({
+      action: 'retry',
+      delaySeconds: 3,
+    });
+    expect(decideFailure(new RetryLaterError('lease held', 12))).toEqual({
+      action: 'retry',
+      reason: 'lease held',
+      delaySeconds: 12,
+    });
+  });
+
+  it('credentials, rights and settings → the run fails (every other item would fail the same way)', () => {
+    for (const error of [
+      new SailPointAuthError({ operation, status: 401 }),
+      new SailPointAuthError({ operation, status: 403 }),
+      new CognigyAuthError({ operation, status: 401 }),
+      new ConfigError([{ setting: 'X', message: 'is required' }]),
+    ]) {
+      expect(decideFailure(error).action).toBe('fail-run');
+    }
+  });
+
+  it('a workflow’s own rule comes first; the shared rules decide the rest', () => {
+    const loops: FailureRule = (error) =>
+      error instanceof SailPointValidationError && /loop/.test(error.message)
+        ? { action: 'retry', reason: 're-plan' }
+        : undefined;
+    expect(
+      decideFailure(new SailPointValidationError({ operation, status: 400, messages: ['a loop'] }), [loops]),
+    ).toEqual({
+      action: 'retry',
+      reason: 're-plan',
+    });
+    expect(decideFailure(new SailPointValidationError({ operation, status: 400 }), [loops]).action).toBe(
+      'dead-letter',
+    );
+  });
+
+  it('as a queue message’s outcome: a failed run keeps the message for a retry', () => {
+    expect(messageOutcomeOf({ action: 'fail-run', reason: 'credentials refused' })).toEqual({
+      status: 'retry',
+      reason: 'credentials refused',
+    });
+    expect(messageOutcomeOf({ action: 'dead-letter', reason: 'bad' })).toEqual({
+      status: 'dead-letter',
+      reason: 'bad',
+    });
+    expect(messageOutcomeOf({ action: 'retry', reason: '429', delaySeconds: 4 })).toEqual({
+      status: 'retry',
+      reason: '429',
+      delaySeconds: 4,
+    });
+  });
+});
