@@ -199,6 +199,10 @@ const STACK_SETTING_OF: Record<string, string> = {
   COGNIGY_API_URL: 'igaAutopilot.cognigy.apiUrl',
   COGNIGY_EXTRA_API_HOSTS: 'igaAutopilot.cognigy.extraApiHosts',
   COGNIGY_API_KEY_SECRET_ID: 'igaAutopilot.cognigy.apiKeySecret',
+  // The report's settings (lib/constructs/report-bucket.ts): set together with its bucket and grants.
+  REPORT_BUCKET: 'igaAutopilot.report.enabled',
+  REPORT_PREFIX: 'igaAutopilot.report.enabled',
+  REPORT_PERIOD_DAYS: 'igaAutopilot.report.periodDays',
 };
 
 /** A function's message in the stack's terms: variables the stack sets are named by their stack setting. */
