@@ -210,6 +210,10 @@ const STACK_SETTING_OF: Record<string, string> = {
   DELEGATE_POLICY: 'igaAutopilot.absenceReassignment.delegatePolicy',
   DELEGATE_ALLOW_LIST: 'igaAutopilot.absenceReassignment.delegateAllowList',
   MAX_ABSENCE_DAYS: 'igaAutopilot.absenceReassignment.maxAbsenceDays',
+  // The report's settings (lib/constructs/report-bucket.ts): set together with its bucket and grants.
+  REPORT_BUCKET: 'igaAutopilot.report.enabled',
+  REPORT_PREFIX: 'igaAutopilot.report.enabled',
+  REPORT_PERIOD_DAYS: 'igaAutopilot.report.periodDays',
 };
 
 /** A function's message in the stack's terms: variables the stack sets are named by their stack setting. */

@@ -23,6 +23,7 @@ import { EventTriggers } from './constructs/event-triggers';
 import { eventTriggersEnabled } from './constructs/event-triggers-config';
 import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
+import { ReportBucket } from './constructs/report-bucket';
 import { ScheduleFailures } from './constructs/schedule-failures';
 import { referenceSecret } from './constructs/secrets';
 import { StaleTokenSweep } from './constructs/stale-token-sweep';
@@ -40,6 +41,7 @@ export class IgaAutopilotStack extends Stack {
   readonly absenceReassignment: AbsenceReassignment;
   readonly cognigyAudit?: CognigyAudit;
   readonly eventTriggers?: EventTriggers;
+  readonly reports?: ReportBucket;
   readonly monitoring: Monitoring;
   readonly scheduleFailures: ScheduleFailures;
 
@@ -78,6 +80,14 @@ export class IgaAutopilotStack extends Stack {
       scheduleGroup: schedules,
       failures,
     });
+    if (config.report.enabled) {
+      this.reports = new ReportBucket(this, 'Reports', {
+        retentionDays: config.report.retentionDays,
+        periodDays: config.report.periodDays,
+        retainOnDelete: config.data.retainOnDelete,
+      });
+      this.reports.attachTo(this.staleTokenSweep.function, tables);
+    }
     this.accessProvisioning = new AccessProvisioning(this, 'AccessProvisioning', {
       config,
       accessRequests: tables.accessRequests,
@@ -228,6 +238,13 @@ export class IgaAutopilotStack extends Stack {
     output('FindingsTopicArn', notifications.findings.topicArn, 'Subscribe to hear about findings');
     output('AlarmsTopicArn', notifications.alarms.topicArn, 'Subscribe to hear about alarms');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+    if (this.reports) {
+      output(
+        'ReportBucketName',
+        this.reports.bucket.bucketName,
+        'Governance reports: reports/report.html (earlier reports are its versions)',
+      );
+    }
   }
 
   /**

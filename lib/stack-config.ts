@@ -496,6 +496,18 @@ export const stackConfigSchema = z
 
     /** ISC event triggers through EventBridge (lib/constructs/event-triggers-config.ts, docs/event-triggers.md); off by default. */
     eventTriggers: eventTriggersConfigSchema,
+    /** The governance report the sweep writes to S3 on its schedule (docs/deployment.md). */
+    report: z
+      .object({
+        /** Create the report bucket and let the sweep write report.html and CSVs there after each run. */
+        enabled: boolean(false),
+        /** Days each report (and the bucket's access logs) is kept before S3 deletes it. */
+        retentionDays: integer(90, 1, 3650),
+        /** "In the period" of a report: revoked and resolved tokens, access requests of the last N days. */
+        periodDays: integer(30, 1, 366),
+      })
+      .strict()
+      .prefault({}),
 
     cognigyAudit: z
       .object({

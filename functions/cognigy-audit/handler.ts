@@ -101,6 +101,9 @@ export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps): Cognig
           now: deps.now ?? (() => new Date()),
           log,
           newRunId: deps.newRunId,
+          ...(deps.settings.COGNIGY_CREDENTIAL_OWNER
+            ? { owner: deps.settings.COGNIGY_CREDENTIAL_OWNER }
+            : {}),
         },
         trigger,
       );

@@ -12,7 +12,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient, createSnsClient } from '../shared/aws';
 import type { Env } from '../shared/config';
-import { FindingsStore } from '../shared/findings';
+import { FindingsStore, sailPointOwnerDirectory, type OwnerDirectory } from '../shared/findings';
 import { isScheduledRuleEvent, parseInvocation, ScheduledRuleEventSchema } from '../shared/invocation';
 import { lambdaEntryPoint, reuseUntilFailure, handlerTools, type HandlerTools } from '../shared/lambda';
 import { SnsNotifier, verifyTopic, type Notifier } from '../shared/notifier';
@@ -30,12 +30,15 @@ import { DynamoExemptionStore, type ExemptionSource } from './exemption-store';
 import type { StaleTokenPolicy } from './policy';
 import { parseStaleTokenSweepSettings, policyFromSettings } from './settings';
 import { runStaleTokenSweep, type SweepCounts, type SweepSummary } from './sweep';
+import { sweepReportWriter, type SweepReportWriter } from './report';
 import { sailPointTokenDirectory, type TokenDirectory } from './token-directory';
 
 export const SERVICE_NAME = 'stale-token-sweep';
 
 export interface SailPointConnection {
   readonly tokens: TokenDirectory;
+  /** Owners' display names and e-mails (identity documents); findings name the token owner without it. */
+  readonly owners?: OwnerDirectory;
   /** The client's counters, logged per run when present. */
   readonly stats?: SailPointClientStats;
 }
@@ -52,6 +55,8 @@ export interface StaleTokenSweepHandlerDeps {
   readonly exemptions?: ExemptionSource;
   readonly clock?: () => Date;
   readonly newRunId?: () => string;
+  /** Writes the governance report after each run (REPORT_BUCKET); unset: no report. */
+  readonly writeReport?: SweepReportWriter;
 }
 
 /**
@@ -98,7 +103,7 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps): 
   const connect = reuseUntilFailure(deps.connect); // a failed secret read is retried by the next invocation
   const { logger, metrics } = deps;
 
-  return async (event, context) => {
+  const sweep: StaleTokenSweepHandler = async (event, context) => {
     const { dryRun } = parseSweepEvent(event);
     const base = dryRun
       ? { ...deps.policy, revocation: { ...deps.policy.revocation, enabled: false } }
@@ -106,11 +111,12 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps): 
     // Read before anything else: a sweep that cannot read its exemptions must not flag or revoke.
     const stored = (await deps.exemptions?.load()) ?? [];
     const policy = { ...base, exemptions: [...base.exemptions, ...stored.map(compileExemption)] };
-    const { tokens, stats } = await connect();
+    const { tokens, owners, stats } = await connect();
     const before = stats ? { ...stats } : undefined;
 
     const summary = await runStaleTokenSweep({
       tokens,
+      owners,
       findings: deps.findings,
       notifier: deps.notifier,
       policy,
@@ -128,9 +134,48 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps): 
         ? { httpRequests: stats.httpRequests - before.httpRequests, retries: stats.retries - before.retries }
         : undefined;
     logger.info('stale-token sweep summary', { summary, ...(http ? { sailPointHttp: http } : {}) });
+    // A run cut short for time keeps its last seconds (the reserve) for the timeout, not for a report:
+    // it fails, and the run that finishes the work writes the report.
+    const cutShort = summary.counts.leftForNextRun > 0;
+    if (deps.writeReport && cutShort)
+      logger.warn('report left to the next run: this run stopped short of time');
+    const reportFailure =
+      deps.writeReport && !cutShort ? await writeReport(deps.writeReport, owners) : undefined;
     if (summary.status === 'failed') throw new StaleTokenSweepFailedError(summary);
+    if (reportFailure) throw reportFailure;
     return summary;
   };
+
+  /**
+   * The report shows the state the run left. A failure is logged and returned: it fails the invocation
+   * (so alarms see it) once the run's own work is done, without hiding a failure of the run itself.
+   */
+  const writeReport = async (
+    write: SweepReportWriter,
+    owners: OwnerDirectory | undefined,
+  ): Promise<Error | undefined> => {
+    try {
+      const keys = await write({
+        now: (deps.clock ?? (() => new Date()))(),
+        revocation: deps.policy.revocation,
+        ...(owners ? { people: owners } : {}),
+      });
+      metrics.addMetric('ReportWritten', MetricUnit.Count, 1);
+      logger.info('governance report written', { objects: keys.length, report: keys[0] });
+      return undefined;
+    } catch (error) {
+      metrics.addMetric('ReportWritten', MetricUnit.Count, 0);
+      const failure = new Error(
+        `stale-token sweep: the run's work is done, but writing the report failed (the next run writes it): ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+      logger.error(failure.message);
+      return failure;
+    }
+  };
+
+  return sweep;
 }
 
 /** Metric names are the summary's count names, capitalised (e.g. NewFindings, FindingWrites). */
@@ -165,7 +210,12 @@ export function depsFromEnvironment(
         WORKFLOW_OPERATIONS.staleTokenSweep(settings.STALE_TOKEN_REVOKE),
       );
       await checked.tokenInfo();
-      return { tokens: sailPointTokenDirectory(checked), stats: client.stats };
+      return {
+        tokens: sailPointTokenDirectory(checked),
+        // Optional (not in the preflight): without Search read, owners stay unnamed and the run goes on.
+        owners: sailPointOwnerDirectory(checked, log),
+        stats: client.stats,
+      };
     },
     findings: new FindingsStore({
       doc: createDocumentClient(),
@@ -176,6 +226,7 @@ export function depsFromEnvironment(
     notifier: new SnsNotifier(sns, settings.NOTIFICATIONS_TOPIC_ARN),
     logger,
     metrics,
+    writeReport: sweepReportWriter(settings, env.AWS_LAMBDA_FUNCTION_NAME ?? SERVICE_NAME),
   };
 }
 

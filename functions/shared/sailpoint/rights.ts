@@ -83,6 +83,13 @@ export const OPERATION_RIGHTS = {
     userLevels: SEARCH_LEVELS,
     userContext: false,
   },
+  searchIdentityContacts: {
+    request: 'POST /v3/search',
+    scopes: ['sp:search:read'],
+    userLevels: SEARCH_LEVELS,
+    userContext: false,
+    note: "the sweep's owner names: optional, so not in its preflight (without it, owners stay unnamed)",
+  },
   listReassignmentConfigurations: {
     request: 'GET /beta/reassignment-configurations',
     scopes: REASSIGNMENT_READ,
