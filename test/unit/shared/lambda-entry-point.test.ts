@@ -3,7 +3,7 @@ import { ConfigError } from '../../../functions/shared/config';
 import { PermanentMessageError } from '../../../functions/shared/failure-policy';
 import { handlerTools, lambdaEntryPoint } from '../../../functions/shared/lambda';
 import { fakeContext } from '../../../local/queue-poller';
-import { disableMetricsOutput } from '../../support/powertools';
+import { disableMetricsOutput, withEnvironmentVariable } from '../../support/powertools';
 
 /** Powertools' JSON log lines written while `run` runs. */
 async function logLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
@@ -33,15 +33,7 @@ const env = { LOG_LEVEL: 'INFO' };
 describe('lambdaEntryPoint', () => {
   disableMetricsOutput();
   // What Lambda sets on an on-demand instance; Powertools reports cold_start only then.
-  let initializationType: string | undefined;
-  beforeAll(() => {
-    initializationType = process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
-    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
-  });
-  afterAll(() => {
-    if (initializationType === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
-    else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = initializationType;
-  });
+  withEnvironmentVariable('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
 
   it('logs every line with the Lambda context: request id, cold start (true once), function name', async () => {
     const handler = lambdaEntryPoint(
