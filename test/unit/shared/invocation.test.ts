@@ -31,7 +31,9 @@ describe('invocation payloads', () => {
   });
 
   it.each(Object.entries(PARSERS))('%s: an unknown key is refused, never ignored', (_, parse) => {
-    expect(() => parse({ task: 'recheck-deferred', dry_run: true })).toThrow(/Unrecognized keys?: .*"dry_run"/);
+    expect(() => parse({ task: 'recheck-deferred', dry_run: true })).toThrow(
+      /Unrecognized keys?: .*"dry_run"/,
+    );
   });
 
   it('the sweep and the audit take an EventBridge rule’s scheduled event, every field bounded', () => {
