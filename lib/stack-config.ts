@@ -9,7 +9,10 @@
  * docs/deployment.md lists them.
  */
 import * as z from 'zod';
+import { DELEGATE_POLICIES } from '../functions/absence-reassignment/delegate-policy';
+import { MAX_ALLOW_LIST_IDS } from '../functions/absence-reassignment/settings';
 import { resolveSailPointApiUrl } from '../functions/shared/sailpoint/api-url';
+import { SAILPOINT_ID_PATTERN } from '../functions/shared/sailpoint/ids';
 import { eventTriggersConfigSchema } from './constructs/event-triggers-config';
 import { integer } from './setting-values';
 import {
@@ -353,6 +356,11 @@ export const stackConfigSchema = z
          * scheduled one. Accounts still at Lambda's initial limit of 10 cannot reserve any: set false.
          */
         reserveScheduledConcurrency: boolean(true),
+        /**
+         * X-Ray active tracing, recorded by Powertools Tracer in every handler (an invocation, its AWS
+         * SDK calls, its calls to SailPoint and Cognigy). Off: no tracer is created at all.
+         */
+        tracing: boolean(false),
       })
       .strict()
       .prefault({}),
@@ -441,9 +449,41 @@ export const stackConfigSchema = z
          */
         recheckSchedule: scheduleExpression('cron(0 5 * * ? *)'),
         recheckTimeZone: timeZone('UTC'),
+        /**
+         * Who may receive an absent person's work (DELEGATE_POLICY): chain-or-peers (a manager above
+         * them or a peer), allow-list (only delegateAllowList), any (whoever the event names).
+         */
+        delegatePolicy: z
+          .enum(DELEGATE_POLICIES, { error: `must be one of ${DELEGATE_POLICIES.join(', ')}` })
+          .default('chain-or-peers'),
+        /** With delegatePolicy allow-list: the SailPoint identity ids that may cover (DELEGATE_ALLOW_LIST). */
+        delegateAllowList: stringList(
+          z
+            .string()
+            .toLowerCase()
+            .regex(SAILPOINT_ID_PATTERN, {
+              error: (issue) =>
+                `"${String(issue.input).slice(0, 40)}" is not a SailPoint identity id (32 hexadecimal characters)`,
+            }),
+        )
+          .pipe(
+            z.array(z.string()).max(MAX_ALLOW_LIST_IDS, {
+              error: `at most ${MAX_ALLOW_LIST_IDS} ids (they go into the function's 4 KB environment)`,
+            }),
+          )
+          .default([]),
+        /** Configurations end at most this many days after they take effect (MAX_ABSENCE_DAYS). */
+        maxAbsenceDays: integer(180, 1, 3650),
       })
       .strict()
       .superRefine((s, ctx) => {
+        if (s.delegatePolicy === 'allow-list' && s.delegateAllowList.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['delegateAllowList'],
+            message: 'is required with delegatePolicy allow-list: the SailPoint identity ids that may cover',
+          });
+        }
         if (s.fifo && s.maxBatchingWindowSeconds > 0) {
           ctx.addIssue({
             code: 'custom',

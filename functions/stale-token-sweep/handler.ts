@@ -7,20 +7,19 @@
  * everything the run could write is written first, and rerunning is always safe.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient, createSnsClient } from '../shared/aws';
 import type { Env } from '../shared/config';
 import { FindingsStore, sailPointOwnerDirectory, type OwnerDirectory } from '../shared/findings';
+import { isScheduledRuleEvent, parseInvocation, ScheduledRuleEventSchema } from '../shared/invocation';
+import { lambdaEntryPoint, reuseUntilFailure, handlerTools, type HandlerTools } from '../shared/lambda';
 import { SnsNotifier, verifyTopic, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
-import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
+import { logSinkOf } from '../shared/observability';
 import {
   createSailPointClientFromEnv,
+  sailPointApiUrlFromSettings,
   withRightsPreflight,
   WORKFLOW_OPERATIONS,
   type SailPointClientStats,
@@ -61,8 +60,9 @@ export interface StaleTokenSweepHandlerDeps {
 }
 
 /**
- * What may invoke the sweep, strictly: an unknown key or a non-boolean `dryRun` is refused, never
- * ignored — a misspelt `{"dry_run": true}` must not run in revoke mode.
+ * What may invoke the sweep, strictly and bounded (shared/invocation.ts): an unknown key or a
+ * non-boolean `dryRun` is refused, never ignored — a misspelt `{"dry_run": true}` must not run in
+ * revoke mode.
  *   - the stack's schedule, an operator or the local runner: {"trigger"?: "schedule" | "manual", "dryRun"?: boolean}
  *   - an EventBridge rule's scheduled event: its envelope, "detail-type": "Scheduled Event"
  */
@@ -70,30 +70,17 @@ const OnDemandEventSchema = z.strictObject({
   trigger: z.enum(['schedule', 'manual']).optional(),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
 });
-const ScheduledRuleEventSchema = z.strictObject({
-  version: z.string().optional(),
-  id: z.string().optional(),
-  'detail-type': z.literal('Scheduled Event'),
-  source: z.string().optional(),
-  account: z.string().optional(),
-  time: z.string().optional(),
-  region: z.string().optional(),
-  resources: z.array(z.string()).optional(),
-  detail: z.looseObject({}).optional(),
-});
 
 /** Parses the invocation payload; refuses anything else, naming what is wrong. */
 export function parseSweepEvent(event: unknown): { readonly dryRun: boolean } {
   const input = event ?? {};
-  const isRuleEvent = typeof input === 'object' && 'detail-type' in input;
-  const parsed = (isRuleEvent ? ScheduledRuleEventSchema : OnDemandEventSchema).safeParse(input);
-  if (parsed.success) return { dryRun: 'dryRun' in parsed.data && parsed.data.dryRun === true };
-  throw new Error(
+  const parsed = parseInvocation(
+    isScheduledRuleEvent(input) ? ScheduledRuleEventSchema : OnDemandEventSchema,
+    input,
     'stale-token-sweep: the event must be {"trigger": "schedule"}, {} or {"dryRun": true|false}, or an ' +
-      `EventBridge "Scheduled Event": ${parsed.error.issues
-        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-        .join('; ')}`,
+      'EventBridge "Scheduled Event"',
   );
+  return { dryRun: 'dryRun' in parsed && parsed.dryRun === true };
 }
 
 export class StaleTokenSweepFailedError extends Error {
@@ -106,14 +93,17 @@ export class StaleTokenSweepFailedError extends Error {
   }
 }
 
-export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
+export type StaleTokenSweepHandler = (
+  event: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<SweepSummary>;
+
+/** The sweep as a function of its dependencies; the Lambda entry point (below) adds logging context and metrics flushing. */
+export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps): StaleTokenSweepHandler {
   const connect = reuseUntilFailure(deps.connect); // a failed secret read is retried by the next invocation
   const { logger, metrics } = deps;
 
-  const sweep = async (
-    event: unknown,
-    context?: Pick<Context, 'getRemainingTimeInMillis'>,
-  ): Promise<SweepSummary> => {
+  const sweep: StaleTokenSweepHandler = async (event, context) => {
     const { dryRun } = parseSweepEvent(event);
     const base = dryRun
       ? { ...deps.policy, revocation: { ...deps.policy.revocation, enabled: false } }
@@ -185,7 +175,7 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
     }
   };
 
-  return middy(sweep).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return sweep;
 }
 
 /** Metric names are the summary's count names, capitalised (e.g. NewFindings, FindingWrites). */
@@ -196,11 +186,17 @@ function emitMetrics(metrics: Metrics, counts: SweepCounts, status: SweepSummary
   metrics.addMetric('SweepFailed', MetricUnit.Count, status === 'failed' ? 1 : 0);
 }
 
-/** Dependencies from the environment, built once per cold start; invalid settings throw ConfigError. */
-export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHandlerDeps {
+/**
+ * Dependencies from the environment, built once per instance (no I/O: the SailPoint side is
+ * connected on the first invocation); invalid settings, the API host included, throw ConfigError.
+ */
+export function depsFromEnvironment(
+  env: Env = process.env,
+  tools: HandlerTools = handlerTools(SERVICE_NAME, env),
+): StaleTokenSweepHandlerDeps {
   const settings = parseStaleTokenSweepSettings(env);
-  const logger = createLogger(SERVICE_NAME);
-  const log = logSinkOf(logger);
+  sailPointApiUrlFromSettings(settings); // a host not allowed stops the cold start, before any secret is read
+  const { logger, metrics, log } = tools;
   const sns = createSnsClient();
   return {
     policy: policyFromSettings(settings),
@@ -229,9 +225,13 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
     exemptions: new DynamoExemptionStore(createDocumentClient(), settings[TABLES.findings.envVar] as string),
     notifier: new SnsNotifier(sns, settings.NOTIFICATIONS_TOPIC_ARN),
     logger,
-    metrics: createMetrics(SERVICE_NAME),
+    metrics,
     writeReport: sweepReportWriter(settings, env.AWS_LAMBDA_FUNCTION_NAME ?? SERVICE_NAME),
   };
 }
 
-export const handler = lambdaEntryPoint(() => createStaleTokenSweepHandler(depsFromEnvironment()));
+export const handler = lambdaEntryPoint({
+  service: SERVICE_NAME,
+  init: (tools, env) => depsFromEnvironment(env, tools),
+  start: (deps) => createStaleTokenSweepHandler(deps),
+});

@@ -6,6 +6,7 @@
  */
 import { TABLES } from '../shared/tables';
 import type { OwnerDirectory } from '../shared/findings';
+import { traced } from '../shared/observability';
 import type { StaleTokenSweepSettings } from './settings';
 
 export interface SweepReportInput {
@@ -47,7 +48,7 @@ export function sweepReportWriter(
       source,
       ...(input.people ? { people: input.people } : {}),
     });
-    const { written } = await publishReport(new S3Client({}), report, {
+    const { written } = await publishReport(traced(new S3Client({})), report, {
       bucket,
       prefix: settings.REPORT_PREFIX,
     });

@@ -14,12 +14,15 @@
  *              them as "would revoke" (dry run, the default); revocations are notified too
  *
  * A failure in one step is recorded in the summary and the run continues where that is safe, so
- * everything that could be written is written; the summary's status is then 'failed'.
+ * everything that could be written is written; the summary's status is then 'failed'. What a
+ * SailPoint failure means is the shared failure policy's: one that fails the run (the credential
+ * refused or lacking a right) stops the SailPoint calls of this run at once — every other one would
+ * be refused the same way.
  */
 import { randomUUID } from 'node:crypto';
 import type { Notifier } from '../shared/notifier';
 import { silentLog, type LogSink } from '../shared/observability';
-import { SailPointAuthError } from '../shared/sailpoint';
+import { decideFailure } from '../shared/failure-policy';
 import {
   OwnerLookups,
   isOpen,
@@ -209,7 +212,7 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
       for (const token of await list({ filters })) fetched.set(token.id, token);
     } catch (error) {
       complete = false;
-      if (error instanceof SailPointAuthError) {
+      if (stopsTheRun(error)) {
         fail(credentialsHint(error), { filters });
         return summarize();
       }
@@ -378,6 +381,7 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
         .catch((releaseError: unknown) =>
           fail(`releasing the revoke claim on ${finding.subjectId} failed: ${messageOf(releaseError)}`),
         );
+      if (stopsTheRun(error)) break; // the next revocations would be refused the same way
       continue;
     }
     const after = await store.reconcile(
@@ -552,6 +556,7 @@ async function explainMissing(
       owned = await list({ ownerId });
     } catch (error) {
       fail(`looking up the tokens of owner ${ownerId} failed: ${messageOf(error)}`);
+      if (stopsTheRun(error)) break;
       continue;
     }
     const byId = new Map(owned.map((t) => [t.id, t]));
@@ -675,13 +680,16 @@ function refOf(f: Finding): TokenRef {
   };
 }
 
-function credentialsHint(error: SailPointAuthError): string {
+/** The shared failure policy says nothing else in this run can succeed (credential refused, a right missing). */
+const stopsTheRun = (error: unknown) => decideFailure(error).action === 'fail-run';
+
+function credentialsHint(error: unknown): string {
   const hint =
-    error.status === 403
+    (error as { status?: number }).status === 403
       ? 'the client needs user context (a personal access token) and idn:all-personal-access-tokens:read ' +
         '(and idn:all-personal-access-tokens:manage to revoke)'
       : 'check SAILPOINT_CLIENT_ID/SECRET or the credentials secret (SAILPOINT_CREDENTIALS_SECRET_ID)';
-  return `SailPoint refused the sweep's credentials: ${error.message} — ${hint}`;
+  return `SailPoint refused the sweep's credentials: ${messageOf(error)} — ${hint}`;
 }
 
 function messageOf(error: unknown): string {

@@ -5,6 +5,7 @@
 import { DynamoAbsenceStore } from '../../../functions/absence-reassignment/absence-store';
 import type { AbsenceEventInput } from '../../../functions/absence-reassignment/event';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
+import type { DelegatePolicy } from '../../../functions/absence-reassignment/delegate-policy';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RecordingNotifier, type Notifier } from '../../../functions/shared/notifier';
 import { silentLog, type LogSink } from '../../../functions/shared/observability';
@@ -82,6 +83,10 @@ export interface HarnessOptions {
   readonly wrapDoc?: (doc: DynamoDBDocumentClient) => DynamoDBDocumentClient;
   /** Wraps the notifier the handler uses (e.g. to fail a publish); `notifier` still records. */
   readonly wrapNotifier?: (notifier: RecordingNotifier) => Notifier;
+  /** DELEGATE_POLICY (default, as deployed: chain-or-peers). */
+  readonly delegatePolicy?: DelegatePolicy;
+  /** MAX_ABSENCE_DAYS (default, as deployed: 180). */
+  readonly maxAbsenceDays?: number;
 }
 
 export async function absenceHarness(options: HarnessOptions = {}) {
@@ -109,6 +114,8 @@ export async function absenceHarness(options: HarnessOptions = {}) {
     notifier: options.wrapNotifier ? options.wrapNotifier(notifier) : notifier,
     log: options.log ?? silentLog,
     now: clock.now,
+    ...(options.delegatePolicy ? { delegatePolicy: options.delegatePolicy } : {}),
+    ...(options.maxAbsenceDays === undefined ? {} : { maxAbsenceDays: options.maxAbsenceDays }),
   };
   const handler = createAbsenceReassignmentHandler(deps);
   const store = new DynamoAbsenceStore(doc, tableName, 400);
@@ -133,6 +140,8 @@ export async function absenceHarness(options: HarnessOptions = {}) {
         await this.drain();
       }
     },
+    /** The dead letters as SQS hands them over, every attribute included (each hidden for 60 s once read). */
+    deadLetterMessages: () => receiveAll(sqs, dlqUrl),
     async deadLetters(): Promise<{ body: string; reason: string | undefined }[]> {
       return (await receiveAll(sqs, dlqUrl)).map((m) => ({
         body: m.Body ?? '',
