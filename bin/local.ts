@@ -3,7 +3,7 @@
  * DynamoDB/SQS emulators, all in this process on loopback. No AWS account, no SailPoint tenant.
  *
  *   npm start                      all workflows
- *   npm start -- sweep access      only the named ones (sweep, access, absence, cognigy)
+ *   npm start -- sweep access      only the named ones (sweep, access, absence, cognigy, triggers)
  *   npm run dev                    the same, then keeps serving until Ctrl-C (npm start -- --keep):
  *                                  the work queues stay polled by the real handlers and `iga --local`
  *                                  works on the stack (local/stack.ts)
@@ -15,12 +15,14 @@ import { DEMO_EXEMPTIONS, staleTokenSweepDemo } from '../local/demos/stale-token
 import { accessProvisioningDemo } from '../local/demos/access-provisioning';
 import { absenceReassignmentDemo } from '../local/demos/absence-reassignment';
 import { cognigyAuditDemo } from '../local/demos/cognigy-audit';
+import { eventTriggersDemo } from '../local/demos/event-triggers';
 
 const DEMOS: Record<string, { title: string; run: LocalDemo }> = {
   sweep: { title: 'Stale personal-access-token sweep', run: staleTokenSweepDemo },
   access: { title: 'Queue-fed access provisioning', run: accessProvisioningDemo },
   absence: { title: 'HR absence events → reassignment configurations', run: absenceReassignmentDemo },
   cognigy: { title: 'Cognigy.AI credential audit', run: cognigyAuditDemo },
+  triggers: { title: 'SailPoint event triggers → absences (EventBridge, local)', run: eventTriggersDemo },
 };
 
 async function main(): Promise<void> {

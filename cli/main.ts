@@ -10,8 +10,10 @@ import { registerAbsences } from './commands/absences';
 import { registerDlq } from './commands/dlq';
 import { registerExemptions } from './commands/exemptions';
 import { registerFindings } from './commands/findings';
+import { registerReport } from './commands/report';
 import { registerRuns } from './commands/runs';
 import { registerStatus } from './commands/status';
+import { registerTriggers } from './commands/triggers';
 import type { CommandContext } from './context';
 import { CliError, processIo, type Io } from './io';
 import { messageOf, resolveTarget, type Target, type TargetOptions } from './target';
@@ -29,7 +31,7 @@ export async function run(
 ): Promise<number> {
   const program = new Command('iga');
   program
-    .description('Operate IGA Autopilot: findings, exemptions, dead letters, on-demand runs')
+    .description('Operate IGA Autopilot: findings, exemptions, dead letters, on-demand runs, the report')
     .option('--stack <name>', 'a deployed stack (reads its outputs with your AWS credentials); or IGA_STACK')
     .option('--region <region>', 'AWS region of the stack (default: AWS_REGION or your profile)')
     .option('--local', 'the local stack of `npm run dev` (its state file; IGA_LOCAL_STATE names another)')
@@ -52,6 +54,8 @@ export async function run(
   registerDlq(program, ctx);
   registerAbsences(program, ctx);
   registerRuns(program, ctx);
+  registerTriggers(program, ctx);
+  registerReport(program, ctx);
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

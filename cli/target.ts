@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -32,8 +32,12 @@ export interface Target {
   queues(workflow: QueueWorkflowName): WorkQueueUrls;
   /** Runs the sweep or the Cognigy audit once, as its schedule does, and returns its summary. */
   run(name: RunName, payload: Record<string, unknown>): Promise<RunResult>;
+  /** The environment the sweep or audit function runs with (its settings; never secrets). */
+  functionSettings(name: RunName): Promise<Record<string, string>>;
   /** Who is acting, for the exemptions' audit trail. */
   whoami(): Promise<string>;
+  /** Where SailPoint is and its credentials (SAILPOINT_* as the functions read them), for `iga triggers`. */
+  sailPointEnv(): Record<string, string | undefined>;
 }
 
 export interface TargetOptions {
@@ -122,10 +126,18 @@ async function awsTarget(stackName: string, region: string | undefined): Promise
       }
       return { ok: true, summary: body };
     },
+    async functionSettings(name) {
+      const configuration = await lambda.send(
+        new GetFunctionConfigurationCommand({ FunctionName: output(FUNCTION_OUTPUTS[name]) }),
+      );
+      return configuration.Environment?.Variables ?? {};
+    },
     async whoami() {
       const identity = await new STSClient(config).send(new GetCallerIdentityCommand({}));
       return identity.Arn ?? 'unknown AWS principal';
     },
+    // The stack's secret is the functions' own: an operator brings an admin credential in the environment.
+    sailPointEnv: () => process.env,
   };
 }
 
@@ -157,7 +169,9 @@ function localTarget(file: string): Target {
     table: (key) => state.tables[key],
     queues: (workflow) => state.queues[workflow],
     run: (name, payload) => runLocally(name, payload, { state, doc, sns }),
+    functionSettings: async () => ({ ...state.functionEnv }),
     whoami: async () => `local:${userInfo().username}`,
+    sailPointEnv: () => state.functionEnv,
   };
 }
 

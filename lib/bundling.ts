@@ -15,7 +15,15 @@ export const entryOf = (dir: string) => path.join(REPO_ROOT, 'functions', dir, '
 /** Node 24 on Lambda, as `NODEJS_24_X`. */
 export const ESBUILD_TARGET = 'node24';
 
-export const FUNCTION_BUNDLING = {
+/**
+ * Without tracing (`lambda.tracing`, off by default) the bundles get a stand-in for Powertools Tracer
+ * (functions/shared/tracer-absent): the X-Ray SDK it pulls in is ~125 KB of every bundle and of its
+ * cold start. Local runs and tests always have the real package.
+ */
+const TRACER_PACKAGE = '@aws-lambda-powertools/tracer';
+export const TRACER_ABSENT = path.join(REPO_ROOT, 'functions', 'shared', 'tracer-absent');
+
+const FUNCTION_BUNDLING = {
   minify: true,
   // Source maps for readable stack traces (NodejsFunction sets NODE_OPTIONS=--enable-source-maps);
   // without the sources embedded, the map stays small.
@@ -31,8 +39,19 @@ export const FUNCTION_BUNDLING = {
   forceDockerBundling: false,
 } satisfies BundlingOptions;
 
-/** The esbuild options NodejsFunction derives from FUNCTION_BUNDLING (its `esbuild --bundle` command line). */
-export function esbuildOptionsFor(entry: string, outfile: string): BuildOptions {
+/** How every function is bundled, with or without the tracer. */
+export function functionBundling(options: { tracing: boolean }): BundlingOptions {
+  return options.tracing
+    ? FUNCTION_BUNDLING
+    : { ...FUNCTION_BUNDLING, esbuildArgs: { '--alias': `${TRACER_PACKAGE}=${TRACER_ABSENT}` } };
+}
+
+/** The esbuild options NodejsFunction derives from functionBundling (its `esbuild --bundle` command line). */
+export function esbuildOptionsFor(
+  entry: string,
+  outfile: string,
+  options: { tracing: boolean } = { tracing: false },
+): BuildOptions {
   return {
     entryPoints: [entry],
     outfile,
@@ -45,6 +64,7 @@ export function esbuildOptionsFor(entry: string, outfile: string): BuildOptions 
     sourcesContent: FUNCTION_BUNDLING.sourcesContent,
     mainFields: [...FUNCTION_BUNDLING.mainFields],
     external: [...FUNCTION_BUNDLING.externalModules],
+    ...(options.tracing ? {} : { alias: { [TRACER_PACKAGE]: TRACER_ABSENT } }),
     logLevel: 'warning',
   };
 }

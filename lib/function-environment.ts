@@ -157,11 +157,17 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
     table: 'absences',
     schema: absenceReassignmentSettings,
     callsSailPoint: true,
-    environment: (config, refs) => ({
-      ...common(config, 'absence-reassignment', 'absences', refs),
-      ...sailPoint(config, 'absenceReassignment'),
-      ...queue(config, refs),
-    }),
+    environment: (config, refs) => {
+      const { delegatePolicy, delegateAllowList, maxAbsenceDays } = config.absenceReassignment;
+      return {
+        ...common(config, 'absence-reassignment', 'absences', refs),
+        ...sailPoint(config, 'absenceReassignment'),
+        ...queue(config, refs),
+        DELEGATE_POLICY: delegatePolicy,
+        ...(delegateAllowList.length > 0 ? { DELEGATE_ALLOW_LIST: delegateAllowList.join(',') } : {}),
+        MAX_ABSENCE_DAYS: String(maxAbsenceDays),
+      };
+    },
   },
   cognigyAudit: {
     dir: 'cognigy-audit',
@@ -199,6 +205,15 @@ const STACK_SETTING_OF: Record<string, string> = {
   COGNIGY_API_URL: 'igaAutopilot.cognigy.apiUrl',
   COGNIGY_EXTRA_API_HOSTS: 'igaAutopilot.cognigy.extraApiHosts',
   COGNIGY_API_KEY_SECRET_ID: 'igaAutopilot.cognigy.apiKeySecret',
+  POWERTOOLS_TRACE_ENABLED: 'igaAutopilot.lambda.tracing',
+  LOG_LEVEL: 'igaAutopilot.lambda.logLevel',
+  DELEGATE_POLICY: 'igaAutopilot.absenceReassignment.delegatePolicy',
+  DELEGATE_ALLOW_LIST: 'igaAutopilot.absenceReassignment.delegateAllowList',
+  MAX_ABSENCE_DAYS: 'igaAutopilot.absenceReassignment.maxAbsenceDays',
+  // The report's settings (lib/constructs/report-bucket.ts): set together with its bucket and grants.
+  REPORT_BUCKET: 'igaAutopilot.report.enabled',
+  REPORT_PREFIX: 'igaAutopilot.report.enabled',
+  REPORT_PERIOD_DAYS: 'igaAutopilot.report.periodDays',
 };
 
 /** A function's message in the stack's terms: variables the stack sets are named by their stack setting. */

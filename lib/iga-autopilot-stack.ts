@@ -19,8 +19,11 @@ import { sailPointCredentialOf, type SailPointWorkflow } from './function-enviro
 import { AbsenceReassignment } from './constructs/absence-reassignment';
 import { AccessProvisioning } from './constructs/access-provisioning';
 import { CognigyAudit } from './constructs/cognigy-audit';
+import { EventTriggers } from './constructs/event-triggers';
+import { eventTriggersEnabled } from './constructs/event-triggers-config';
 import { Monitoring } from './constructs/monitoring';
 import { Notifications } from './constructs/notifications';
+import { ReportBucket } from './constructs/report-bucket';
 import { ScheduleFailures } from './constructs/schedule-failures';
 import { referenceSecret } from './constructs/secrets';
 import { StaleTokenSweep } from './constructs/stale-token-sweep';
@@ -37,6 +40,8 @@ export class IgaAutopilotStack extends Stack {
   readonly accessProvisioning: AccessProvisioning;
   readonly absenceReassignment: AbsenceReassignment;
   readonly cognigyAudit?: CognigyAudit;
+  readonly eventTriggers?: EventTriggers;
+  readonly reports?: ReportBucket;
   readonly monitoring: Monitoring;
   readonly scheduleFailures: ScheduleFailures;
 
@@ -75,6 +80,14 @@ export class IgaAutopilotStack extends Stack {
       scheduleGroup: schedules,
       failures,
     });
+    if (config.report.enabled) {
+      this.reports = new ReportBucket(this, 'Reports', {
+        retentionDays: config.report.retentionDays,
+        periodDays: config.report.periodDays,
+        retainOnDelete: config.data.retainOnDelete,
+      });
+      this.reports.attachTo(this.staleTokenSweep.function, tables);
+    }
     this.accessProvisioning = new AccessProvisioning(this, 'AccessProvisioning', {
       config,
       accessRequests: tables.accessRequests,
@@ -100,13 +113,29 @@ export class IgaAutopilotStack extends Stack {
       });
     }
 
+    // ISC event triggers (opt-in): partner event sources → rules → the trigger queue → absences, findings.
+    if (eventTriggersEnabled(config.eventTriggers)) {
+      this.eventTriggers = new EventTriggers(this, 'EventTriggers', {
+        config,
+        absences: tables.absences,
+        findings: tables.findings,
+        absenceQueue: this.absenceReassignment.events,
+      });
+    }
+
     // Operations: alarms to the alarms topic, one dashboard.
     this.monitoring = new Monitoring(this, 'Monitoring', {
       alarmTopic: notifications.alarms,
       scheduleGroup: schedules,
       scheduleDeadLetterQueue: failures.deadLetterQueue,
       oldestMessageAgeSeconds: config.alarms.oldestMessageAgeSeconds,
-      workflows: [this.staleTokenSweep, this.accessProvisioning, this.absenceReassignment, this.cognigyAudit]
+      workflows: [
+        this.staleTokenSweep,
+        this.accessProvisioning,
+        this.absenceReassignment,
+        this.cognigyAudit,
+        this.eventTriggers,
+      ]
         .filter((w) => w !== undefined)
         .map((w) => w.monitoring),
     });
@@ -177,6 +206,18 @@ export class IgaAutopilotStack extends Stack {
         'Invoke for an on-demand audit',
       );
     }
+    if (this.eventTriggers) {
+      output(
+        'TriggerEventQueueUrl',
+        this.eventTriggers.queue.queue.queueUrl,
+        'ISC trigger events from the rules, for the event-triggers function',
+      );
+      output(
+        'TriggerEventDeadLetterQueueUrl',
+        this.eventTriggers.queue.deadLetterQueue.queueUrl,
+        'Trigger events that failed validation or delivery, with the reason',
+      );
+    }
     output(
       'ScheduleDeadLetterQueueUrl',
       failures.deadLetterQueue.queueUrl,
@@ -197,6 +238,13 @@ export class IgaAutopilotStack extends Stack {
     output('FindingsTopicArn', notifications.findings.topicArn, 'Subscribe to hear about findings');
     output('AlarmsTopicArn', notifications.alarms.topicArn, 'Subscribe to hear about alarms');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');
+    if (this.reports) {
+      output(
+        'ReportBucketName',
+        this.reports.bucket.bucketName,
+        'Governance reports: reports/report.html (earlier reports are its versions)',
+      );
+    }
   }
 
   /**

@@ -11,7 +11,12 @@
 import * as z from 'zod';
 import { progressProblems } from '../functions/access-provisioning/progress';
 import { accessProvisioningSettings } from '../functions/access-provisioning/settings';
+import { DELEGATE_POLICIES } from '../functions/absence-reassignment/delegate-policy';
+import { MAX_ALLOW_LIST_IDS } from '../functions/absence-reassignment/settings';
 import { resolveSailPointApiUrl } from '../functions/shared/sailpoint/api-url';
+import { SAILPOINT_ID_PATTERN } from '../functions/shared/sailpoint/ids';
+import { eventTriggersConfigSchema } from './constructs/event-triggers-config';
+import { integer } from './setting-values';
 import {
   checkWorkflowSettings,
   instancesSharingCredential,
@@ -35,14 +40,6 @@ export class StackConfigError extends Error {
 }
 
 // --- value types that accept both JSON values (cdk.json) and strings (`-c key=value`) ---
-
-const integer = (def: number, min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` })
-    .default(def);
 
 const booleanValue = z
   .union([z.boolean(), z.enum(['true', 'false'], { error: 'must be true or false' })], {
@@ -361,6 +358,11 @@ export const stackConfigSchema = z
          * scheduled one. Accounts still at Lambda's initial limit of 10 cannot reserve any: set false.
          */
         reserveScheduledConcurrency: boolean(true),
+        /**
+         * X-Ray active tracing, recorded by Powertools Tracer in every handler (an invocation, its AWS
+         * SDK calls, its calls to SailPoint and Cognigy). Off: no tracer is created at all.
+         */
+        tracing: boolean(false),
       })
       .strict()
       .prefault({}),
@@ -450,9 +452,41 @@ export const stackConfigSchema = z
          */
         recheckSchedule: scheduleExpression('cron(0 5 * * ? *)'),
         recheckTimeZone: timeZone('UTC'),
+        /**
+         * Who may receive an absent person's work (DELEGATE_POLICY): chain-or-peers (a manager above
+         * them or a peer), allow-list (only delegateAllowList), any (whoever the event names).
+         */
+        delegatePolicy: z
+          .enum(DELEGATE_POLICIES, { error: `must be one of ${DELEGATE_POLICIES.join(', ')}` })
+          .default('chain-or-peers'),
+        /** With delegatePolicy allow-list: the SailPoint identity ids that may cover (DELEGATE_ALLOW_LIST). */
+        delegateAllowList: stringList(
+          z
+            .string()
+            .toLowerCase()
+            .regex(SAILPOINT_ID_PATTERN, {
+              error: (issue) =>
+                `"${String(issue.input).slice(0, 40)}" is not a SailPoint identity id (32 hexadecimal characters)`,
+            }),
+        )
+          .pipe(
+            z.array(z.string()).max(MAX_ALLOW_LIST_IDS, {
+              error: `at most ${MAX_ALLOW_LIST_IDS} ids (they go into the function's 4 KB environment)`,
+            }),
+          )
+          .default([]),
+        /** Configurations end at most this many days after they take effect (MAX_ABSENCE_DAYS). */
+        maxAbsenceDays: integer(180, 1, 3650),
       })
       .strict()
       .superRefine((s, ctx) => {
+        if (s.delegatePolicy === 'allow-list' && s.delegateAllowList.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['delegateAllowList'],
+            message: 'is required with delegatePolicy allow-list: the SailPoint identity ids that may cover',
+          });
+        }
         if (s.fifo && s.maxBatchingWindowSeconds > 0) {
           ctx.addIssue({
             code: 'custom',
@@ -461,6 +495,21 @@ export const stackConfigSchema = z
           });
         }
       })
+      .prefault({}),
+
+    /** ISC event triggers through EventBridge (lib/constructs/event-triggers-config.ts, docs/event-triggers.md); off by default. */
+    eventTriggers: eventTriggersConfigSchema,
+    /** The governance report the sweep writes to S3 on its schedule (docs/deployment.md). */
+    report: z
+      .object({
+        /** Create the report bucket and let the sweep write report.html and CSVs there after each run. */
+        enabled: boolean(false),
+        /** Days each report (and the bucket's access logs) is kept before S3 deletes it. */
+        retentionDays: integer(90, 1, 3650),
+        /** "In the period" of a report: revoked and resolved tokens, access requests of the last N days. */
+        periodDays: integer(30, 1, 366),
+      })
+      .strict()
       .prefault({}),
 
     cognigyAudit: z

@@ -4,7 +4,7 @@
  * tests talk to the same real wire protocols the AWS SDK speaks in the cloud.
  */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { TableDefinition } from '../functions/shared/tables';
 
 /** Static dummy credentials: the emulators accept any, and the SDK must not look for real ones. */
@@ -80,6 +80,9 @@ export async function createTable(client: DynamoDBClient, def: TableDefinition, 
   } catch (err) {
     if ((err as Error).name !== 'ResourceInUseException') throw err;
   }
-  // dynalite runs with createTableMs: 0, so the table is ACTIVE at once: no waiter needed.
+  // dynalite (createTableMs: 0) turns the table ACTIVE on a zero-delay timer, and answers
+  // ResourceNotFoundException while it is CREATING: on a busy event loop (the test emulators serve every
+  // jest worker) a request can come first. Wait for ACTIVE, as against DynamoDB.
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
   // No TTL set-up: dynalite has no UpdateTimeToLive, and correctness never depends on TTL deletion.
 }

@@ -37,6 +37,7 @@ import { registerSearchRoutes } from './sailpoint/search';
 import { registerAccessRequestRoutes } from './sailpoint/access-requests';
 import { registerReassignmentConfigurationRoutes } from './sailpoint/reassignment-configurations';
 import { registerCognigyRoutes } from './cognigy/routes';
+import { registerTriggerSubscriptionRoutes } from './events/subscriptions';
 import { cognigyFaultResponse } from './cognigy/errors';
 import { OAuthClientSchema, type OAuthClient, type SandboxSeed, loadDefaultSeed, parseSeed } from './seed';
 import { type SandboxState, createSandboxState } from './state';
@@ -57,6 +58,7 @@ const ROUTE_MODULES: readonly RouteModule[] = [
   registerSearchRoutes,
   registerAccessRequestRoutes,
   registerReassignmentConfigurationRoutes,
+  registerTriggerSubscriptionRoutes,
   registerCognigyRoutes,
 ];
 

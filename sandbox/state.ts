@@ -9,6 +9,7 @@ import type { AccessItemType, OAuthClient, ParsedSeed } from './seed';
 import { type CognigySandboxState, createCognigyState } from './cognigy/state';
 import { type SandboxAccessRequests, createAccessRequestState } from './sailpoint/access-request-state';
 import { type SandboxSearchIndex, createSearchIndex } from './search-index';
+import { type SandboxEventTriggers, createEventTriggerState } from './events/state';
 
 export type { OAuthClient } from './seed';
 
@@ -124,6 +125,8 @@ export interface SandboxState {
   readonly reassignments: Map<string, Map<SandboxReassignment['configType'], SandboxReassignment>>;
   /** Search's indexing lag: `search.lagMs` (change it freely) and the changes not indexed yet (search-index.ts). */
   readonly search: SandboxSearchIndex;
+  /** Event trigger subscriptions and where their EventBridge deliveries go (sandbox/events). */
+  readonly triggers: SandboxEventTriggers;
 }
 
 export function accessRef(item: SandboxAccessItem): SandboxAccessRef {
@@ -209,6 +212,7 @@ export function createSandboxState(
     accessRequests: createAccessRequestState(),
     cognigy: createCognigyState(now),
     reassignments: new Map(),
+    triggers: createEventTriggerState(),
     search: createSearchIndex(searchLagMs),
   };
 }

@@ -6,7 +6,8 @@
  * Each load runs in its own process with what Lambda sets (NODE_OPTIONS=--enable-source-maps,
  * AWS_LAMBDA_FUNCTION_NAME, the function's environment with placeholder resource names), so
  * handlers that build their dependencies at init do so here too. No network is used: clients are
- * created, not called. Options: --runs=N (default 15).
+ * created, not called. Options: --runs=N (default 15); --tracing: the bundles as deployed with
+ * `lambda.tracing` on (Powertools Tracer and the X-Ray SDK included, POWERTOOLS_TRACE_ENABLED=true).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import {
 import { parseStackConfig } from '../lib/stack-config';
 
 const runs = Number(process.argv.find((a) => a.startsWith('--runs='))?.split('=')[1] ?? 15);
+const tracing = process.argv.includes('--tracing');
 const outRoot = path.join(tmpdir(), 'iga-autopilot-bundle-report');
 
 // A config with every workflow enabled; values only need to pass each function's settings check.
@@ -51,7 +53,7 @@ interface Measured {
 
 async function bundle(name: string, entry: string): Promise<{ file: string; measured: Measured }> {
   const file = path.join(outRoot, name, 'index.js');
-  await build(esbuildOptionsFor(entry, file));
+  await build(esbuildOptionsFor(entry, file, { tracing }));
   const code = readFileSync(file);
   return {
     file,
@@ -72,6 +74,7 @@ function loadOnce(file: string, env: Record<string, string>): number {
       NODE_OPTIONS: '--enable-source-maps',
       AWS_REGION: 'us-east-1',
       AWS_LAMBDA_FUNCTION_NAME: 'bundle-report',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
       AWS_ACCESS_KEY_ID: 'bundle-report',
       AWS_SECRET_ACCESS_KEY: 'bundle-report',
       ...env,
@@ -101,7 +104,10 @@ async function main() {
     const { dir } = WORKFLOWS[workflow];
     targets.push({
       ...(await bundle(dir, entryOf(dir))),
-      env: functionEnvironment(workflow, config, PLACEHOLDER_REFS),
+      env: {
+        ...functionEnvironment(workflow, config, PLACEHOLDER_REFS),
+        ...(tracing ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}),
+      },
     });
   }
   const empty = { ...(await bundle('empty handler', emptyEntry)), env: {} };
@@ -122,7 +128,7 @@ async function main() {
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   console.log(
-    `Node ${process.version} (${process.arch}), esbuild options from lib/bundling.ts, bundles in ${outRoot}`,
+    `Node ${process.version} (${process.arch}), esbuild options from lib/bundling.ts (tracing ${tracing ? 'on' : 'off'}), bundles in ${outRoot}`,
   );
   if (!process.version.startsWith('v24.'))
     console.log('warning: Lambda runs Node 24; run this through npm (npm run bundle:report)');

@@ -4,7 +4,13 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { API_KEY_SOURCE, PRIVILEGE_SOURCE } from '../../functions/cognigy-audit/findings';
-import { FindingsStore, isOpen, type Finding, type FindingStatus } from '../../functions/shared/findings';
+import {
+  FindingsStore,
+  isOpen,
+  ownerLabel,
+  type Finding,
+  type FindingStatus,
+} from '../../functions/shared/findings';
 import { FINDINGS_SOURCE } from '../../functions/stale-token-sweep/sweep';
 import { withJson, type CommandContext } from '../context';
 import { line, printJson, printTable, when } from '../io';
@@ -41,7 +47,7 @@ export function registerFindings(program: Command, ctx: CommandContext): void {
         'open, closed, all, or a status (WARNED, FLAGGED, EXEMPT, RESOLVED, REVOKED); default: open and recently closed',
         choice(STATES),
       )
-      .option('--owner <text>', "owner's identity id or name (part of it, any case)")
+      .option('--owner <text>', "owner's identity id, name, display name or e-mail (part of it, any case)")
       .option('--days <n>', 'how far back closed findings count as recent', wholeNumber, 30),
   ).action(async (options: FindingsOptions) => {
     const target = await ctx.target();
@@ -56,7 +62,9 @@ export function registerFindings(program: Command, ctx: CommandContext): void {
           if (!matchesState(finding, options.state, since)) continue;
           if (
             owner &&
-            !`${finding.owner?.id ?? ''} ${finding.owner?.name ?? ''}`.toLowerCase().includes(owner)
+            !`${finding.owner?.id ?? ''} ${finding.owner?.name ?? ''} ${finding.owner?.displayName ?? ''} ${finding.owner?.email ?? ''}`
+              .toLowerCase()
+              .includes(owner)
           )
             continue;
           rows.push({ workflow, finding });
@@ -82,7 +90,7 @@ export function registerFindings(program: Command, ctx: CommandContext): void {
         f.status,
         workflow,
         subjectOf(f),
-        f.owner?.name ?? f.owner?.id,
+        f.owner ? ownerLabel(f.owner) : undefined,
         f.reason,
         when(f.statusSince)?.slice(0, 10),
         lastUsedOf(f),

@@ -4,9 +4,10 @@
  * the workflow commits what these return with a conditional write.
  *
  *   decide   an HR event applied to the absence as recorded (or to nothing): new window, status,
- *            work types; for a window still to cover, the delegate (delegate-chain.ts). A person who
- *            does not exist, or an absence nobody can cover, is refused (PermanentMessageError) and
- *            nothing is recorded.
+ *            work types; for a window still to cover, the delegate (delegate-chain.ts, within the
+ *            delegate policy). A window without an end, or longer than the maximum, ends at the
+ *            maximum (a notice says so; a later event extends it). A person who does not exist, or
+ *            an absence nobody can cover, is refused (PermanentMessageError) and nothing is recorded.
  *   replan   the same absence, its delegate chosen again because the world around it changed:
  *            someone it passed over changed or ended their absence, SailPoint refused the delegate
  *            (a loop it saw), or a decision committed at the same moment made this one stale. Never
@@ -20,7 +21,8 @@ import {
   type DelegateDirectory,
   type DelegateResolution,
 } from './delegate-chain';
-import { eventOrderKey, type AbsenceEvent, type AbsenceWindowEvent } from './event';
+import { eventOrderKey, type AbsenceEvent } from './event';
+import type { DelegatePolicy } from './delegate-policy';
 import type { AbsenceRecord, AbsenceWindow, Dependency } from './model';
 import { NOTICE_KINDS, withNotice } from './notices';
 import { describeWindow, windowEnded } from './policy';
@@ -29,6 +31,35 @@ export interface DecisionContext {
   readonly directory: DelegateDirectory;
   readonly now: Date;
   readonly maxHops: number;
+  /** Who may cover (default: anyone). */
+  readonly policy?: DelegatePolicy;
+  /** The longest a configuration may last, in days from when it takes effect (default: unlimited). */
+  readonly maxAbsenceDays?: number;
+}
+
+/** Where an event came from, as SQS tells it. */
+export interface EventSource {
+  /** The SQS message's SenderId; null when SQS did not say. */
+  readonly producer: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The end the configurations get: HR's end, unless it is missing or later than `maxDays` after the
+ * window takes effect (its start, or now once it has begun); then that maximum.
+ */
+export function cappedEnd(
+  window: AbsenceWindow,
+  now: Date,
+  maxDays: number | undefined,
+): { endDate: string | null; capped: boolean } {
+  if (maxDays === undefined) return { endDate: window.endDate, capped: false };
+  const limit = Math.max(Date.parse(window.startDate), now.getTime()) + maxDays * DAY_MS;
+  if (window.endDate !== null && Date.parse(window.endDate) <= limit) {
+    return { endDate: window.endDate, capped: false };
+  }
+  return { endDate: new Date(limit).toISOString(), capped: true };
 }
 
 /** The record of an absence before its first event. */
@@ -52,6 +83,7 @@ function blankRecord(event: AbsenceEvent, at: string): AbsenceRecord {
     lastEventId: '',
     lastEventType: event.type,
     lastOccurredAt: '',
+    lastEventProducer: null,
     processedEventIds: [],
     ignoredEvents: [],
     decision: '',
@@ -76,6 +108,7 @@ export async function decide(
   current: AbsenceRecord | undefined,
   event: AbsenceEvent,
   ctx: DecisionContext,
+  source: EventSource = { producer: null },
 ): Promise<Decision> {
   const at = ctx.now.toISOString();
   const base = current ?? blankRecord(event, at);
@@ -85,6 +118,7 @@ export async function decide(
     lastEventId: event.eventId,
     lastEventType: event.type,
     lastOccurredAt: event.occurredAt,
+    lastEventProducer: source.producer,
     processedEventIds: [...base.processedEventIds, event.eventId],
     version: base.version + 1,
     updatedAt: at,
@@ -115,11 +149,17 @@ export async function decide(
     });
   }
 
-  const window: AbsenceWindow = { startDate: event.startDate, endDate: event.endDate };
+  const requested: AbsenceWindow = { startDate: event.startDate, endDate: event.endDate };
+  const end = windowEnded(requested, ctx.now)
+    ? { endDate: requested.endDate, capped: false }
+    : cappedEnd(requested, ctx.now, ctx.maxAbsenceDays);
+  const window: AbsenceWindow = { startDate: event.startDate, endDate: end.endDate };
   const next: AbsenceRecord = {
     ...applied,
     status: 'ACTIVE',
     ...window,
+    requestedEndDate: event.endDate,
+    endCapped: end.capped,
     configTypes: event.configTypes,
     requestedDelegateId: event.delegateId,
   };
@@ -132,7 +172,7 @@ export async function decide(
       decision: `window already over (${describeWindow(window)}): nothing to configure`,
     });
   }
-  if (current && sameRequest(current, event)) return kept({ ...next, decision: `${verb}: unchanged` });
+  if (current && sameRequest(current, next)) return kept({ ...next, decision: `${verb}: unchanged` });
 
   // A new request: SailPoint's earlier refusals were about the old one.
   const resolution = await resolve(next, [], ctx);
@@ -141,10 +181,22 @@ export async function decide(
       `no delegate for absence ${event.absenceId} of ${event.identityId}: ${resolution.reason}`,
     );
   }
-  return {
-    record: covered(next, resolution, `${verb}: delegate ${resolution.delegateId}`, at),
-    resolved: true,
-  };
+  const decided = covered(next, resolution, `${verb}: delegate ${resolution.delegateId}`, at);
+  return { record: end.capped ? announceCap(decided, ctx.maxAbsenceDays!, at) : decided, resolved: true };
+}
+
+/** The notice that the configurations end at the maximum length, not at HR's end (or never). */
+function announceCap(record: AbsenceRecord, maxDays: number, at: string): AbsenceRecord {
+  const asked = record.requestedEndDate ?? null;
+  return withNotice(
+    { ...record, decision: `${record.decision}; ends ${record.endDate} (at most ${maxDays} days)` },
+    NOTICE_KINDS.capped,
+    `Absence ${record.absenceId} of ${record.identityId}: reassignment ends ${record.endDate} ` +
+      `(${asked === null ? 'no end date given' : `HR's end ${asked} is later`}; at most ${maxDays} days) — ` +
+      'send an update to extend it',
+    { requestedEndDate: asked, endDate: record.endDate, maxAbsenceDays: maxDays },
+    at,
+  );
 }
 
 const kept = (record: AbsenceRecord): Decision => ({ record, resolved: false });
@@ -227,15 +279,22 @@ export function sameCover(a: AbsenceRecord, b: AbsenceRecord): boolean {
   return a.delegateId === b.delegateId && deps(a) === deps(b);
 }
 
-/** Same window, work types and requested delegate as already applied: the resolved delegate stands. */
-function sameRequest(current: AbsenceRecord, event: AbsenceWindowEvent): boolean {
+/**
+ * Same window (as asked and as capped), work types and requested delegate as already applied: the
+ * resolved delegate stands. A capped absence's later event caps from a later now: not the same, so it
+ * extends the end.
+ */
+function sameRequest(current: AbsenceRecord, next: AbsenceRecord): boolean {
+  const requestedEnd = (r: AbsenceRecord) =>
+    r.requestedEndDate === undefined ? r.endDate : r.requestedEndDate;
   return (
     current.status === 'ACTIVE' &&
     current.delegateId !== null &&
-    current.startDate === event.startDate &&
-    current.endDate === event.endDate &&
-    current.requestedDelegateId === event.delegateId &&
-    current.configTypes.join() === event.configTypes.join()
+    current.startDate === next.startDate &&
+    current.endDate === next.endDate &&
+    requestedEnd(current) === requestedEnd(next) &&
+    current.requestedDelegateId === next.requestedDelegateId &&
+    current.configTypes.join() === next.configTypes.join()
   );
 }
 
@@ -254,6 +313,7 @@ function resolve(
       configTypes: record.configTypes,
       maxHops: ctx.maxHops,
       refused,
+      ...(ctx.policy ? { policy: ctx.policy } : {}),
     },
     ctx.directory,
   );

@@ -6,6 +6,9 @@
  *                                            of someone's absence), the manager of whoever named them;
  *                                            a manager who does not exist ends the chain
  * - inactive                              → their manager
+ * - outside the delegate policy            → when named as a delegate, the manager of whoever named
+ *   (delegate-policy.ts)                     them (an absent person's named delegate refused: their
+ *                                            manager, as when they name none); else their manager
  * - absent over (part of) the window      → the delegate resolved for their own absence, then their
  *   (from our own absence records)          manager (an absence without a resolved delegate: the manager)
  * - SailPoint already routes their work back to the absent person (evaluate's trail contains the
@@ -21,6 +24,7 @@
  * routing work back): when that changes or ends, the absence is re-planned (workflow.ts).
  */
 import type { ConfigType } from '../shared/sailpoint';
+import { ANY_DELEGATE, delegatePolicyCheck, type DelegatePolicy } from './delegate-policy';
 import type { AbsenceWindow, Dependency, TrailStep } from './model';
 import { describeWindow } from './policy';
 
@@ -62,6 +66,8 @@ export interface DelegateRequest {
   readonly maxHops: number;
   /** Candidates SailPoint refused a configuration to for this absence (a loop it saw). */
   readonly refused?: readonly Dependency[];
+  /** Who may cover (default: anyone). */
+  readonly policy?: DelegatePolicy;
 }
 
 export type DelegateResolution =
@@ -108,6 +114,9 @@ export async function resolveDelegate(
     const person = await directory.identity(identityId);
     return person.managerId ? [{ id: person.managerId, via: `manager of ${identityId}` }] : [];
   };
+  const outsidePolicy = delegatePolicyCheck(request.policy ?? ANY_DELEGATE, absentId, (id) =>
+    directory.identity(id),
+  );
 
   /** Candidates still to try, the next first; a passed-over candidate puts its own alternatives in front. */
   let pending: Candidate[];
@@ -173,6 +182,18 @@ export async function resolveDelegate(
 
     if (person.inactive) {
       passOver(step, 'is inactive', managerNext, noManager);
+      continue;
+    }
+
+    const outside = await outsidePolicy(candidate.id, person);
+    if (outside) {
+      const namedBy = candidate.namedBy;
+      passOver(
+        step,
+        outside,
+        namedBy === undefined ? managerNext : await managerOf(namedBy),
+        namedBy === undefined ? noManager : `${namedBy} has no manager`,
+      );
       continue;
     }
 

@@ -4,17 +4,29 @@
  * Every STARTED/UPDATED event carries the absence's whole current state (window, delegate, work
  * types), not a delta: an UPDATE that arrives before its START is applied as it stands, and the
  * older START is then ignored. `occurredAt` (with `eventId` to break ties) orders events.
+ *
+ * Bounded (docs/absence-reassignment.md, "Input caps"): a body of at most MAX_EVENT_BYTES, ids of at
+ * most 200 printable characters, at most the three work types; unknown keys are refused. One event
+ * then costs a bounded amount of work: one absence, a delegate chain of DELEGATE_MAX_HOPS, one
+ * configuration per work type.
  */
 import * as z from 'zod';
 import { CONFIG_TYPES, ConfigTypeSchema, sailPointId, type ConfigType } from '../shared/sailpoint';
 
 export const ABSENCE_EVENT_TYPES = ['ABSENCE_STARTED', 'ABSENCE_UPDATED', 'ABSENCE_CANCELLED'] as const;
 
+/** The largest message body accepted, in bytes (a full event is under 600). */
+export const MAX_EVENT_BYTES = 4096;
+/** The longest eventId / absenceId. */
+export const MAX_ID_LENGTH = 200;
+
 const Id = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .trim()
   .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters');
+  .max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`)
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters');
 /** A date-time with an explicit offset (Z or ±hh:mm). */
 const zonedDateTime = () =>
   z.iso.datetime({
@@ -30,6 +42,7 @@ const DateTime = zonedDateTime().transform((v) => new Date(v).toISOString());
 const ConfigTypes = z
   .array(ConfigTypeSchema, { error: `must be a list of ${CONFIG_TYPES.join(', ')}` })
   .min(1, 'must name at least one work type (leave it out for all three)')
+  .max(CONFIG_TYPES.length, `must name at most the ${CONFIG_TYPES.length} work types`)
   .refine((types) => new Set(types).size === types.length, 'must not repeat a work type')
   .transform((types) => CONFIG_TYPES.filter((t) => types.includes(t)))
   .optional()
@@ -89,7 +102,10 @@ export const AbsenceEventSchema = z.discriminatedUnion(
       startDate: DateTime.nullish(),
       endDate: DateTime.nullish(),
       delegateId: Id.nullish(),
-      configTypes: z.unknown().optional(),
+      configTypes: z
+        .array(z.string().max(40, 'must be work type names'))
+        .max(CONFIG_TYPES.length, `must name at most the ${CONFIG_TYPES.length} work types`)
+        .optional(),
     }),
   ],
   { error: `must be one of ${ABSENCE_EVENT_TYPES.join(', ')}` },
@@ -104,6 +120,13 @@ export type ParsedEvent = { ok: true; event: AbsenceEvent } | { ok: false; reaso
 
 /** Parses a message body. The reason names every problem, for the dead-letter record. */
 export function parseAbsenceEvent(body: string): ParsedEvent {
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > MAX_EVENT_BYTES) {
+    return {
+      ok: false,
+      reason: `invalid absence event: the body is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are accepted`,
+    };
+  }
   let json: unknown;
   try {
     json = JSON.parse(body);

@@ -13,32 +13,30 @@
  * Second entry point: `{"task": "recheck-deferred"}` (EventBridge Scheduler, daily by default) runs
  * the re-check of deferred absences whose SailPoint slot has freed up (recheck.ts).
  */
-import middy from '@middy/core';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/aws';
 import { connectNotifier, type Notifier } from '../shared/notifier';
-import { decideFailure, messageOutcomeOf } from '../shared/failure-policy';
-import {
-  addCountMetrics,
-  createLogger,
-  createMetrics,
-  type LogSink,
-  logSinkOf,
-} from '../shared/observability';
+import { outcomeOfError } from '../shared/failure-policy';
+import { handlerTools, lambdaEntryPoint, type HandlerTools } from '../shared/lambda';
+import { addCountMetrics, type LogSink } from '../shared/observability';
 import type { MessageOutcome } from '../shared/queue/outcomes';
 import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
 import type { SailPointTransport } from '../shared/sailpoint';
-import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
+import { createSailPointClientFromEnv, sailPointApiUrlFromSettings } from '../shared/sailpoint/from-settings';
 import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../shared/sailpoint/rights';
 import { DynamoAbsenceStore } from './absence-store';
+import { delegatePolicyOf, type DelegatePolicy } from './delegate-policy';
 import { parseAbsenceEvent } from './event';
 import { createDeferredRecheck, type DeferredRecheckEvent, type DeferredRecheckSummary } from './recheck';
-import { loadAbsenceReassignmentSettings, type AbsenceReassignmentSettings } from './settings';
+import {
+  delegatePolicyFromSettings,
+  loadAbsenceReassignmentSettings,
+  type AbsenceReassignmentSettings,
+} from './settings';
 import { SailPointReassignmentGateway, type ReassignmentGateway } from './sailpoint-gateway';
 import { AbsenceWorkflow, type EventResult, type RemainingTime } from './workflow';
 
@@ -61,6 +59,10 @@ export interface AbsenceReassignmentHandlerDeps {
   readonly retentionDays?: number;
   /** OCCURRED_AT_TOLERANCE_SECONDS (default 300). */
   readonly occurredAtToleranceSeconds?: number;
+  /** DELEGATE_POLICY with DELEGATE_ALLOW_LIST (default chain-or-peers). */
+  readonly delegatePolicy?: DelegatePolicy;
+  /** MAX_ABSENCE_DAYS (default 180). */
+  readonly maxAbsenceDays?: number;
   /** The SailPoint port; default: the adapter over `sailpoint` (tests may pass their own). */
   readonly gateway?: ReassignmentGateway;
 }
@@ -144,7 +146,7 @@ async function inPool<T>(
  * message means a retry (the message is not to blame; its last receive dead-letters it with the reason).
  */
 export function outcomeOfAbsenceError(error: unknown): MessageOutcome {
-  return messageOutcomeOf(decideFailure(error));
+  return outcomeOfError(error);
 }
 
 export function createAbsenceReassignmentHandler(
@@ -160,6 +162,8 @@ export function createAbsenceReassignmentHandler(
     log: deps.log,
     options: {
       maxDelegateHops: deps.maxDelegateHops ?? 5,
+      delegatePolicy: deps.delegatePolicy ?? delegatePolicyOf('chain-or-peers', []),
+      maxAbsenceDays: deps.maxAbsenceDays ?? 180,
       ...(deps.occurredAtToleranceSeconds === undefined
         ? {}
         : { occurredAtToleranceMs: deps.occurredAtToleranceSeconds * 1000 }),
@@ -213,14 +217,17 @@ export function createAbsenceReassignmentHandler(
     const parsed = parseAbsenceEvent(message.body);
     if (!parsed.ok) return { status: 'dead-letter', reason: parsed.reason };
     const { event } = parsed;
+    // Who sent it (an IAM user id, or role id:session), kept with the absence; SQS may not say.
+    const producer = message.record.attributes?.SenderId || null;
     const context = {
       messageId: message.messageId,
       eventId: event.eventId,
       absenceId: event.absenceId,
       type: event.type,
+      producer,
     };
     try {
-      const result = await workflow.handle(event, remaining);
+      const result = await workflow.handle(event, remaining, { producer });
       counts[OUTCOME_COUNTER[result.outcome]]++;
       if (result.delegateSubstituted) counts.delegatesSubstituted++;
       counts.configurationsCreated += result.changes.created;
@@ -265,18 +272,16 @@ export function createAbsenceReassignmentHandler(
     context: Context,
   ): Promise<SQSBatchResponse | DeferredRecheckSummary> =>
     isSqsEvent(event) ? handle(event, context) : recheck(event, context);
-  const wrapped = middy(dispatch);
-  if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
-  return wrapped as unknown as AbsenceReassignmentHandler;
+  return dispatch as AbsenceReassignmentHandler;
 }
 
-/** Builds the handler's dependencies from validated settings (once per Lambda instance). */
+/** Builds the handler from validated settings (once per Lambda instance: reads the credential, checks the topic). */
 export async function createAbsenceReassignmentHandlerFromEnv(
   env: Record<string, string | undefined> = process.env,
   settings: AbsenceReassignmentSettings = loadAbsenceReassignmentSettings(env),
+  tools: HandlerTools = handlerTools(SERVICE_NAME, env),
 ): Promise<AbsenceReassignmentHandler> {
-  const logger = createLogger(SERVICE_NAME);
-  const log = logSinkOf(logger);
+  const { log } = tools;
   // Preflight: a credential without the rights this workflow needs fails every call with an error
   // naming them (the events are retried, then dead-lettered with it); said at start too.
   const sailpoint = withRightsPreflight(
@@ -296,26 +301,25 @@ export async function createAbsenceReassignmentHandlerFromEnv(
     // A topic that does not exist fails here, on the first invocation, naming NOTIFICATIONS_TOPIC_ARN.
     notifier: await connectNotifier(settings, log),
     log,
-    metrics: createMetrics(SERVICE_NAME),
+    metrics: tools.metrics,
     maxDelegateHops: settings.DELEGATE_MAX_HOPS,
     retentionDays: settings.ABSENCE_RETENTION_DAYS,
     occurredAtToleranceSeconds: settings.OCCURRED_AT_TOLERANCE_SECONDS,
+    delegatePolicy: delegatePolicyFromSettings(settings),
+    maxAbsenceDays: settings.MAX_ABSENCE_DAYS,
   });
 }
 
-// In Lambda the settings are checked at init, so a bad one fails the cold start with a ConfigError
-// naming it; the SailPoint credentials (Secrets Manager) are read on the first invocation. Tests that
-// import this module build nothing until they call the factory.
-const initSettings = process.env.AWS_LAMBDA_FUNCTION_NAME ? loadAbsenceReassignmentSettings() : undefined;
-let instance: Promise<AbsenceReassignmentHandler> | undefined;
-
-export const handler = async (
-  event: SQSEvent | DeferredRecheckEvent,
-  context: Context,
-): Promise<SQSBatchResponse | DeferredRecheckSummary> => {
-  instance ??= createAbsenceReassignmentHandlerFromEnv(process.env, initSettings).catch((error: unknown) => {
-    instance = undefined; // a transient failure (e.g. Secrets Manager) is retried by the next invocation
-    throw error;
-  });
-  return (await instance)(event, context);
-};
+/**
+ * The Lambda entry point: the settings (the SailPoint API host included) are checked at init, so a
+ * bad one fails the cold start naming it; the credential and the topic are read on the first invocation.
+ */
+export const handler = lambdaEntryPoint({
+  service: SERVICE_NAME,
+  init: (_tools, env) => {
+    const settings = loadAbsenceReassignmentSettings(env);
+    sailPointApiUrlFromSettings(settings);
+    return { env, settings };
+  },
+  start: ({ env, settings }, tools) => createAbsenceReassignmentHandlerFromEnv(env, settings, tools),
+}) as AbsenceReassignmentHandler;

@@ -38,6 +38,8 @@ export interface IgnoredEvent {
   reason: string;
   /** When we ignored it. */
   at: string;
+  /** Who sent it (see AbsenceRecord.lastEventProducer), when SQS said. */
+  producer?: string | null;
 }
 
 /**
@@ -83,7 +85,12 @@ export interface AbsenceRecord {
   status: 'ACTIVE' | 'CANCELLED';
   /** null only for a cancellation that arrived first and carried no dates. */
   startDate: string | null;
+  /** The end the configurations get: HR's end, or the maximum length when HR's is later or missing (`endCapped`). */
   endDate: string | null;
+  /** The end HR asked for (null: until further notice); differs from endDate when capped. Absent on older items: endDate. */
+  requestedEndDate?: string | null;
+  /** endDate is the maximum absence length (MAX_ABSENCE_DAYS), not HR's end: a later event extends it. */
+  endCapped?: boolean;
   configTypes: ConfigType[];
   /** The delegate HR named (null: the manager). */
   requestedDelegateId: string | null;
@@ -99,6 +106,11 @@ export interface AbsenceRecord {
   lastEventId: string;
   lastEventType: AbsenceEvent['type'];
   lastOccurredAt: string;
+  /**
+   * Who sent the last applied event: the SQS message's SenderId (the producer's IAM user id, or
+   * role id:session name), null when SQS did not say (absent on items written before it was kept).
+   */
+  lastEventProducer?: string | null;
   /** Every event id seen for this absence (applied and ignored): idempotency on eventId. */
   processedEventIds: string[];
   /** Events older than the last applied one, kept for the record (the latest 20). */

@@ -10,7 +10,8 @@
  *
  * Kinds: absence.delegate-substituted (the delegate is not the first candidate), absence.delegate-changed
  * (a re-plan moved the work), absence.uncovered (a re-plan found nobody), absence.deferred (it waits
- * for a SailPoint slot), absence.deferred-applied (the re-check gave it the slot).
+ * for a SailPoint slot), absence.deferred-applied (the re-check gave it the slot), absence.capped (its
+ * configurations end at the maximum absence length, not at HR's end: an update extends it).
  */
 import { publishAll, type Notifier } from '../shared/notifier';
 import type { AbsenceStore } from './absence-store';
@@ -23,6 +24,7 @@ export const NOTICE_KINDS = {
   uncovered: 'absence.uncovered',
   deferred: 'absence.deferred',
   deferredApplied: 'absence.deferred-applied',
+  capped: 'absence.capped',
 } as const;
 
 /** The record with one more pending notice, keyed by its version and kind (the same on every retry). */

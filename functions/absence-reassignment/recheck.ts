@@ -20,6 +20,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { decideFailure } from '../shared/failure-policy';
+import { parseInvocation } from '../shared/invocation';
 import { addCountMetrics, type LogSink } from '../shared/observability';
 import type { ConfigType } from '../shared/sailpoint';
 import type { AbsenceStore } from './absence-store';
@@ -93,13 +94,12 @@ const METRIC_NAMES = {
 
 const DEFAULT_TIME_RESERVE_MS = 30_000;
 
-/** Parses the invocation payload; anything else is refused with the reason (never silently ignored). */
+/** Parses the invocation payload (bounded, strict); anything else is refused with the reason (never silently ignored). */
 export function parseDeferredRecheckEvent(event: unknown): DeferredRecheckEvent {
-  const parsed = DeferredRecheckEventSchema.safeParse(event);
-  if (parsed.success) return parsed.data;
-  throw new Error(
-    `absence-reassignment: expected an SQS batch (Records) or {"task": "${RECHECK_TASK}"}: ` +
-      parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; '),
+  return parseInvocation(
+    DeferredRecheckEventSchema,
+    event,
+    `absence-reassignment: expected an SQS batch (Records) or {"task": "${RECHECK_TASK}"}`,
   );
 }
 

@@ -23,7 +23,8 @@ import type { Notifier } from '../shared/notifier';
 import { PermanentMessageError } from '../shared/queue/outcomes';
 import { CONFIG_TYPES, type ConfigType } from '../shared/sailpoint';
 import type { AbsenceStore, IgnoredEventRecord } from './absence-store';
-import { decide, replan, sameCover, type DecisionContext } from './decision';
+import { decide, replan, sameCover, type DecisionContext, type EventSource } from './decision';
+import type { DelegatePolicy } from './delegate-policy';
 import { AbsenceDirectory } from './directory';
 import { eventOrderKey, type AbsenceEvent } from './event';
 import type { AbsenceRecord } from './model';
@@ -43,6 +44,10 @@ export interface AbsenceWorkflowOptions {
   readonly occurredAtToleranceMs?: number;
   /** People whose absences one event re-plans at once (step 5); the rest wait for the re-check (default 5). */
   readonly maxInlineReplans?: number;
+  /** Who may cover (DELEGATE_POLICY). */
+  readonly delegatePolicy: DelegatePolicy;
+  /** Configurations end at most this many days after they take effect (MAX_ABSENCE_DAYS). */
+  readonly maxAbsenceDays: number;
 }
 
 export interface AbsenceWorkflowDeps {
@@ -89,6 +94,8 @@ const MAX_COMMIT_ATTEMPTS = 4;
 /** Checks of a committed decision against decisions committed meanwhile. */
 const MAX_SETTLE_CHECKS = 3;
 const KEPT_IGNORED_EVENTS = 20;
+/** Events one absence takes (their ids are kept on its item: 500 × 200 characters at most, 100 KB). */
+export const MAX_EVENTS_PER_ABSENCE = 500;
 const DEFAULT_OCCURRED_AT_TOLERANCE_MS = 5 * 60_000;
 const DEFAULT_MAX_INLINE_REPLANS = 5;
 
@@ -108,7 +115,11 @@ export class AbsenceWorkflow {
     });
   }
 
-  async handle(event: AbsenceEvent, remaining?: RemainingTime): Promise<EventResult> {
+  async handle(
+    event: AbsenceEvent,
+    remaining?: RemainingTime,
+    source: EventSource = { producer: null },
+  ): Promise<EventResult> {
     const { store } = this.deps;
     this.refuseFarFuture(event);
     for (let attempt = 1; attempt <= MAX_COMMIT_ATTEMPTS; attempt++) {
@@ -131,8 +142,19 @@ export class AbsenceWorkflow {
         );
       }
 
+      // Every event's id is kept with its absence (idempotency): bounded, so one absence's item stays
+      // far below DynamoDB's 400 KB however many events a producer sends for it.
+      // (A cancellation of an active absence still goes through: it is the way out.)
+      const cancelsActive = event.type === 'ABSENCE_CANCELLED' && current?.status === 'ACTIVE';
+      if (current && current.processedEventIds.length >= MAX_EVENTS_PER_ABSENCE && !cancelsActive) {
+        throw new PermanentMessageError(
+          `absence ${event.absenceId} of ${event.identityId} has had ${current.processedEventIds.length} events, ` +
+            `the most one absence takes (${MAX_EVENTS_PER_ABSENCE}): cancel it and send changes under a new absenceId`,
+        );
+      }
+
       if (current && eventOrderKey(event) <= current.lastEventKey) {
-        if (!(await store.recordIgnoredEvent(current, this.ignore(current, event)))) continue;
+        if (!(await store.recordIgnoredEvent(current, this.ignore(current, event, source)))) continue;
         const behind =
           current.reconciledVersion < current.version || (await this.reconciler.unfinished(event.identityId));
         const changes = behind ? await this.reconciler.reconcile(event.identityId, remaining) : noChanges();
@@ -145,7 +167,7 @@ export class AbsenceWorkflow {
       }
 
       const ctx = this.context();
-      const decided = await decide(current, event, ctx);
+      const decided = await decide(current, event, ctx, source);
       if (!(await this.commit(decided.record, current))) continue;
       const next = decided.resolved ? await this.settle(decided.record, ctx) : decided.record;
       const changes = await this.reconciler.reconcile(event.identityId, remaining);
@@ -257,6 +279,8 @@ export class AbsenceWorkflow {
       directory: new AbsenceDirectory(sailpoint, store, now),
       now: now(),
       maxHops: options.maxDelegateHops,
+      policy: options.delegatePolicy,
+      maxAbsenceDays: options.maxAbsenceDays,
     };
   }
 
@@ -379,7 +403,7 @@ export class AbsenceWorkflow {
    * Records an out-of-order event without applying it. No version bump: an ignored event is no
    * decision, and a bump would make a running reconciliation's record of this absence fail.
    */
-  private ignore(current: AbsenceRecord, event: AbsenceEvent): IgnoredEventRecord {
+  private ignore(current: AbsenceRecord, event: AbsenceEvent, source: EventSource): IgnoredEventRecord {
     const at = this.deps.now().toISOString();
     return {
       processedEventIds: [...current.processedEventIds, event.eventId],
@@ -391,6 +415,7 @@ export class AbsenceWorkflow {
           occurredAt: event.occurredAt,
           reason: `older than the applied ${current.lastEventType} ${current.lastEventId} (occurred ${current.lastOccurredAt})`,
           at,
+          producer: source.producer,
         },
       ].slice(-KEPT_IGNORED_EVENTS),
       updatedAt: at,

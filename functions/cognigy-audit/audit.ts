@@ -15,7 +15,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { getCurrentUserAcl, listOwnApiKeys, type CognigyApi } from '../shared/cognigy';
-import { isOpen, type FindingChange, type FindingsStore, type ReconcileResult } from '../shared/findings';
+import {
+  isOpen,
+  type FindingChange,
+  type FindingOwner,
+  type FindingsStore,
+  type Observation,
+  type ReconcileResult,
+} from '../shared/findings';
 import type { Notifier } from '../shared/notifier';
 import type { LogSink } from '../shared/observability';
 import { identifyOwnKey, reviewApiKeys, type ApiKeyPolicy, type OwnKey } from './api-key-policy';
@@ -48,6 +55,8 @@ export interface CognigyAuditDeps {
   readonly now: () => Date;
   readonly log: LogSink;
   readonly newRunId?: () => string;
+  /** Who answers for the credential (COGNIGY_CREDENTIAL_OWNER): every finding names them. */
+  readonly owner?: FindingOwner;
 }
 
 export interface FindingCounts {
@@ -141,12 +150,15 @@ export async function runCognigyAudit(
     notificationFor: (change: FindingChange) => notificationFor(change, now.getTime()),
   };
 
+  const owned = (observations: Observation[]): Observation[] =>
+    deps.owner ? observations.map((o) => ({ ...o, owner: deps.owner })) : observations;
+
   // 1. Privileges.
   const acl = await getCurrentUserAcl(deps.cognigy);
   const report = compareWithManifest(acl, deps.manifest);
   const privilege = await reconcileAndNotify(
     PRIVILEGE_SOURCE,
-    deps.findings.reconcile(PRIVILEGE_SOURCE, privilegeObservations(report), reconcileOptions),
+    deps.findings.reconcile(PRIVILEGE_SOURCE, owned(privilegeObservations(report)), reconcileOptions),
   );
   const overPrivileged = report.overPrivileged.map((v) => ({
     scope: scopeLabel(v.scope),
@@ -191,7 +203,11 @@ export async function runCognigyAudit(
   const review = reviewApiKeys(keys, ownKey, deps.keyPolicy, now.getTime());
   const keyFindings = await reconcileAndNotify(
     API_KEY_SOURCE,
-    deps.findings.reconcile(API_KEY_SOURCE, apiKeyObservations(review, deps.keyPolicy), reconcileOptions),
+    deps.findings.reconcile(
+      API_KEY_SOURCE,
+      owned(apiKeyObservations(review, deps.keyPolicy)),
+      reconcileOptions,
+    ),
   );
 
   return {

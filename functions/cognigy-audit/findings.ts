@@ -17,7 +17,12 @@
  * when an open finding gets worse (a new extra right/role, a new missing right, a new key) —
  * widening is news; narrowing and resolution are in the run summary only.
  */
-import type { FindingChange, NotificationContent, Observation } from '../shared/findings';
+import {
+  ownerLabel,
+  type FindingChange,
+  type NotificationContent,
+  type Observation,
+} from '../shared/findings';
 import { ageInDays, type ApiKeyReview } from './api-key-policy';
 import { scopeId, scopeLabel, type PrivilegeReport } from './least-privilege';
 
@@ -119,6 +124,7 @@ export function notificationFor(change: FindingChange, nowMs: number): Notificat
   const isNew = change.kind === 'opened' || change.kind === 'reopened';
   const facts = after.facts;
   const subjectId = after.subjectId;
+  const whose = after.owner ? ` of ${ownerLabel(after.owner)}` : ''; // COGNIGY_CREDENTIAL_OWNER
 
   if (subjectId.startsWith('over-privileged:')) {
     const widened = [...added(change, 'extraRights'), ...added(change, 'extraRoles')];
@@ -127,7 +133,7 @@ export function notificationFor(change: FindingChange, nowMs: number): Notificat
     const rights = stringList(facts.extraRights);
     return {
       kind: NOTIFICATION_KINDS.overPrivileged,
-      subject: `Over-privileged Cognigy credential (${String(facts.scope)}): ${describeExtras(roles, rights)}`,
+      subject: `Over-privileged Cognigy credential${whose} (${String(facts.scope)}): ${describeExtras(roles, rights)}`,
       detail: { ...facts, ...(isNew ? {} : { newlyGranted: widened }) },
     };
   }
@@ -140,7 +146,7 @@ export function notificationFor(change: FindingChange, nowMs: number): Notificat
     ];
     return {
       kind: NOTIFICATION_KINDS.missingRights,
-      subject: `Cognigy credential lacks ${missing.join(', ')} (${String(facts.scope)}): Cognigy work stopped`,
+      subject: `Cognigy credential${whose} lacks ${missing.join(', ')} (${String(facts.scope)}): Cognigy work stopped`,
       detail: { ...facts },
     };
   }
@@ -150,7 +156,7 @@ export function notificationFor(change: FindingChange, nowMs: number): Notificat
     const ageDays = ageInDays(Number(facts.createdAt), nowMs);
     return {
       kind: NOTIFICATION_KINDS.keyAge,
-      subject: `Cognigy API key "${String(facts.name ?? facts.keyId)}" is ${ageDays} days old (${after.status === 'FLAGGED' ? 'flagged' : 'warning'})`,
+      subject: `Cognigy API key "${String(facts.name ?? facts.keyId)}"${whose} is ${ageDays} days old (${after.status === 'FLAGGED' ? 'flagged' : 'warning'})`,
       detail: { ...facts, ageDays, status: after.status, reason: after.reason },
     };
   }
@@ -159,7 +165,7 @@ export function notificationFor(change: FindingChange, nowMs: number): Notificat
     if (!isNew && newKeys.length === 0) return undefined;
     return {
       kind: NOTIFICATION_KINDS.multipleKeys,
-      subject: `Cognigy user has ${keyIdsOf(facts.keys).length} active API keys`,
+      subject: `Cognigy user${whose} has ${keyIdsOf(facts.keys).length} active API keys`,
       detail: { ...facts, ...(isNew ? {} : { newKeys }) },
     };
   }

@@ -9,10 +9,7 @@
  * sent once).
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import * as z from 'zod';
 import { createDocumentClient, createSnsClient } from '../shared/aws';
 import {
@@ -24,9 +21,11 @@ import {
   type CognigyConnection,
 } from '../shared/cognigy';
 import { FindingsStore } from '../shared/findings';
+import { decideFailure } from '../shared/failure-policy';
+import { isScheduledRuleEvent, parseInvocation, ScheduledRuleEventSchema } from '../shared/invocation';
+import { handlerTools, lambdaEntryPoint, type HandlerTools } from '../shared/lambda';
 import { RecordingNotifier, SnsNotifier, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
-import { lambdaEntryPoint } from '../shared/lambda';
+import { logSinkOf } from '../shared/observability';
 import { TABLES } from '../shared/tables';
 import { runCognigyAudit, type CognigyAuditSummary } from './audit';
 import { keyPolicyOf, parseCognigyAuditSettings, type CognigyAuditSettings } from './settings';
@@ -53,25 +52,38 @@ export interface CognigyAuditHandlerDeps {
   readonly newRunId?: () => string;
 }
 
-/** A scheduled event, or an on-demand one; anything that is not an object is refused. */
-const AuditEventSchema = z.looseObject({
-  'detail-type': z.string().optional(),
-  trigger: z.string().max(100).optional(),
+/**
+ * What may invoke the audit, strictly and bounded (shared/invocation.ts): {"trigger"?: "<label>"}
+ * (the stack's schedule sends "schedule", `iga audit` "iga"), or an EventBridge rule's "Scheduled Event".
+ */
+const OnDemandEventSchema = z.strictObject({
+  trigger: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be a label of at most 64 letters, digits and ._:-')
+    .optional(),
 });
 
-export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps) {
+/** The run's trigger label, from the invocation payload; anything else is refused, naming what is wrong. */
+export function parseAuditEvent(event: unknown): string {
+  const input = event ?? {};
+  const refusal =
+    'cognigy-audit: the event must be a JSON object {"trigger": "<label>"} or an EventBridge "Scheduled Event"';
+  if (isScheduledRuleEvent(input)) {
+    parseInvocation(ScheduledRuleEventSchema, input, refusal);
+    return 'schedule';
+  }
+  return parseInvocation(OnDemandEventSchema, input, refusal).trigger ?? 'on-demand';
+}
+
+export type CognigyAuditHandler = (event: unknown, context?: unknown) => Promise<CognigyAuditSummary>;
+
+/** The audit as a function of its dependencies; the Lambda entry point (below) adds logging context and metrics flushing. */
+export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps): CognigyAuditHandler {
   const { connect, logger, metrics } = deps;
   const log = logSinkOf(logger);
 
-  const audit = async (event: unknown): Promise<CognigyAuditSummary> => {
-    const parsed = AuditEventSchema.safeParse(event ?? {});
-    if (!parsed.success) {
-      throw new Error(
-        `cognigy-audit: the event must be a JSON object (a schedule event or {"trigger": "…"})`,
-      );
-    }
-    const trigger =
-      parsed.data.trigger ?? (parsed.data['detail-type'] === 'Scheduled Event' ? 'schedule' : 'on-demand');
+  return async (event) => {
+    const trigger = parseAuditEvent(event);
     const { cognigy, credential, stats } = await connect();
     const requestsBefore = stats ? { ...stats } : undefined;
 
@@ -89,16 +101,19 @@ export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps) {
           now: deps.now ?? (() => new Date()),
           log,
           newRunId: deps.newRunId,
+          ...(deps.settings.COGNIGY_CREDENTIAL_OWNER
+            ? { owner: deps.settings.COGNIGY_CREDENTIAL_OWNER }
+            : {}),
         },
         trigger,
       );
     } catch (error) {
       if (error instanceof CognigyAuthError && error.status === 401) deps.credentialRejected?.();
       metrics.addMetric('AuditFailed', MetricUnit.Count, 1);
-      logger.error(
-        'Cognigy audit failed',
-        error instanceof CognigyError ? error.toLog() : { error: String(error) },
-      );
+      logger.error('Cognigy audit failed', {
+        ...(error instanceof CognigyError ? error.toLog() : { error: String(error) }),
+        failure: decideFailure(error),
+      });
       throw error;
     } finally {
       if (stats && requestsBefore) {
@@ -123,8 +138,6 @@ export function createCognigyAuditHandler(deps: CognigyAuditHandlerDeps) {
     }
     return summary;
   };
-
-  return middy(audit).use(injectLambdaContext(logger)).use(logMetrics(metrics));
 }
 
 function emitMetrics(metrics: Metrics, summary: CognigyAuditSummary): void {
@@ -148,11 +161,13 @@ function emitMetrics(metrics: Metrics, summary: CognigyAuditSummary): void {
   add('NotificationsFailed', summary.notifications.failed);
 }
 
-/** Dependencies from process.env, built once per cold start; invalid settings throw ConfigError here. */
-export function depsFromEnvironment(env = process.env): CognigyAuditHandlerDeps {
+/** Dependencies from the environment, built once per instance (no I/O); invalid settings throw ConfigError here. */
+export function depsFromEnvironment(
+  env = process.env,
+  tools: HandlerTools = handlerTools(SERVICE_NAME, env),
+): CognigyAuditHandlerDeps {
   const settings = parseCognigyAuditSettings(env);
-  const logger = createLogger(SERVICE_NAME);
-  const log = logSinkOf(logger);
+  const { logger, metrics, log } = tools;
   const tableName = settings[TABLES.findings.envVar] as string;
   const connector = cognigyConnector(cognigyCredentialSource(settings, env), (credential) => {
     const client = createCognigyClient(settings, credential, { logger: log });
@@ -167,8 +182,12 @@ export function depsFromEnvironment(env = process.env): CognigyAuditHandlerDeps 
       ? new SnsNotifier(createSnsClient(), settings.NOTIFICATIONS_TOPIC_ARN)
       : new RecordingNotifier((line) => logger.info(line)),
     logger,
-    metrics: createMetrics(SERVICE_NAME),
+    metrics,
   };
 }
 
-export const handler = lambdaEntryPoint(() => createCognigyAuditHandler(depsFromEnvironment()));
+export const handler = lambdaEntryPoint({
+  service: SERVICE_NAME,
+  init: (tools, env) => depsFromEnvironment(env, tools),
+  start: (deps) => createCognigyAuditHandler(deps),
+});

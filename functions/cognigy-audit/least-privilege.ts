@@ -8,6 +8,7 @@
  * A project the credential can reach but the manifest does not list is entirely extra; a project the
  * manifest lists but the credential cannot reach is entirely missing.
  */
+import { CredentialRefusedError } from '../shared/failure-policy';
 import type { AclScope, CognigyAcl } from '../shared/cognigy';
 import type { RightsManifest, ScopeManifest } from './manifest';
 
@@ -95,8 +96,9 @@ export function describeMissing(verdicts: readonly ScopeVerdict[]): string[] {
 /**
  * The preflight failed: the credential lacks something the manifest needs, so the Cognigy-dependent
  * work must not run. The message names every missing right/role and the traceId of the ACL response.
+ * A credential refusal in the shared failure policy: the run fails.
  */
-export class CognigyPreflightError extends Error {
+export class CognigyPreflightError extends CredentialRefusedError {
   override readonly name = 'CognigyPreflightError';
   constructor(
     readonly missing: readonly string[],

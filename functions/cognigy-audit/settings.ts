@@ -11,6 +11,12 @@ import { TABLES } from '../shared/tables';
 import { DEFAULT_API_KEY_POLICY, type ApiKeyPolicy } from './api-key-policy';
 import { DEFAULT_RIGHTS_MANIFEST, RightsManifestSchema } from './manifest';
 
+const CredentialOwnerSchema = z.strictObject({
+  id: z.string({ error: 'id is required' }).trim().min(1, { error: 'id is required' }),
+  displayName: z.string().trim().min(1).optional(),
+  email: z.email({ error: 'email must be an e-mail address' }).optional(),
+});
+
 export const cognigyAuditSettings = cognigySettings
   .extend({
     [TABLES.findings.envVar]: z.string({ error: 'is required (the findings table name)' }).min(1),
@@ -21,6 +27,12 @@ export const cognigyAuditSettings = cognigySettings
     COGNIGY_KEY_WARN_AFTER_DAYS: setting.integer(DEFAULT_API_KEY_POLICY.warnAfterDays, { min: 1, max: 3650 }),
     COGNIGY_KEY_FLAG_AFTER_DAYS: setting.integer(DEFAULT_API_KEY_POLICY.flagAfterDays, { min: 1, max: 3650 }),
     COGNIGY_MAX_ACTIVE_KEYS: setting.integer(DEFAULT_API_KEY_POLICY.maxActiveKeys, { min: 1, max: 100 }),
+    /**
+     * Who answers for the automation's Cognigy user (JSON {"id", "displayName"?, "email"?}; the id is
+     * e.g. their SailPoint identity id): named in every Cognigy finding, its notifications carry
+     * ownerId/ownerEmail attributes. Unset: the findings have no owner.
+     */
+    COGNIGY_CREDENTIAL_OWNER: setting.json(CredentialOwnerSchema.nullable(), null),
   })
   .superRefine((s, ctx) => {
     // The key is sent to this host: refuse one that is not Cognigy's (or listed) at start.

@@ -1,21 +1,30 @@
 /**
- * What a failure means, decided in one place for every workflow:
+ * What a failure means, decided in one place for every workflow (docs/handlers.md, "Failure policy"):
  *
- *   retry        the same work may succeed later (a 5xx, a timeout, a 429 — after its Retry-After —,
- *                DynamoDB hiccups, anything unknown: never dropped);
- *   dead-letter  retrying cannot help: the item itself is refused (invalid input, SailPoint's 400 or
- *                404, an answer we cannot read); it goes aside with the reason;
- *   fail-run     nothing else in this run can succeed either (credentials refused, missing rights, a
- *                bad setting): stop, and let the invocation fail so its alarm fires.
+ *   retry        the same work may succeed later: 5xx, timeouts, dropped connections, 408/409/425,
+ *                429 (after its Retry-After), a deadline that stopped a call before it was sent,
+ *                DynamoDB or SQS hiccups, and anything unknown (never dropped);
+ *   dead-letter  retrying cannot help: the item itself is refused — invalid input, SailPoint's or
+ *                Cognigy's other 4xx (400, 404, 422…), an answer we cannot read; it goes aside with
+ *                the reason;
+ *   fail-run     nothing else in this run can succeed either: the credential is refused or lacks a
+ *                right (401, 403, a failed rights preflight), a bad setting; stop, and let the
+ *                invocation fail so its alarm fires.
  *
- * A queue handler turns the decision into its message's outcome (`messageOutcomeOf`: a failed run
- * keeps the message, which is not to blame); a scheduled run goes on with its next item after a
- * retry or dead-letter, and stops at once on fail-run. A workflow with a rule of its own passes it
- * first (`decideFailure(error, [myRule])`); rules answer undefined for errors they do not know.
+ * 403 is fail-run everywhere: SailPoint documents it as "the user you are running as doesn't have
+ * access to this end-point" — the credential's fault, not the item's. A queue message therefore
+ * waits (retried, then dead-lettered on its last receive with the reason) instead of every message
+ * of the queue being dead-lettered until someone fixes the PAT.
+ *
+ * A queue handler turns the decision into its message's outcome (`messageOutcomeOf`, or
+ * `outcomeOfError` in one step: a failed run keeps the message, which is not to blame); a scheduled
+ * run goes on with its next item after a retry or dead-letter (the item is counted as failed and
+ * the next run takes it up) and stops at once on fail-run. A workflow with a rule of its own passes
+ * it first (`decideFailure(error, [myRule])`); rules answer undefined for errors they do not know.
  */
 import { ConfigError } from './config';
 import { ServiceCallError } from './http';
-import { PermanentMessageError, RetryLaterError, type MessageOutcome } from './queue/outcomes';
+import type { MessageOutcome } from './queue/outcomes';
 import { SailPointAuthError } from './sailpoint/errors';
 
 export type FailureDecision =
@@ -26,6 +35,30 @@ export type FailureDecision =
 /** One rule: a decision for the errors it recognises, undefined for the others. */
 export type FailureRule = (error: unknown) => FailureDecision | undefined;
 
+/** Throw from per-item code when the item itself is bad: retrying cannot help (dead-letter). */
+export class PermanentMessageError extends Error {
+  override readonly name = 'PermanentMessageError';
+}
+
+/** Throw when the item is fine but must wait (e.g. a rate limit with a known reset time). */
+export class RetryLaterError extends Error {
+  override readonly name = 'RetryLaterError';
+  constructor(
+    message: string,
+    readonly delaySeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Throw when the credential cannot do this workflow's work at all (a failed preflight): fail-run. */
+export class CredentialRefusedError extends Error {
+  override readonly name: string = 'CredentialRefusedError';
+}
+
+/** Statuses that say "not now" rather than "never": timeout, conflicting change, too early. */
+const TRANSIENT_CLIENT_STATUSES = new Set([408, 409, 425]);
+
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** A service's "wait this long" (SailPoint's and Cognigy's rate-limit errors carry it). */
@@ -35,37 +68,33 @@ function retryAfterOf(error: ServiceCallError): number | undefined {
   return typeof e.retryAfterSeconds === 'number' ? e.retryAfterSeconds : undefined;
 }
 
+const retry = (reason: string, delaySeconds?: number): FailureDecision => ({
+  action: 'retry',
+  reason,
+  ...(delaySeconds === undefined ? {} : { delaySeconds }),
+});
+
 /** The rules every workflow shares, in order. */
 export const DEFAULT_FAILURE_RULES: readonly FailureRule[] = [
   (error) =>
     error instanceof PermanentMessageError ? { action: 'dead-letter', reason: error.message } : undefined,
+  (error) => (error instanceof RetryLaterError ? retry(error.message, error.delaySeconds) : undefined),
   (error) =>
-    error instanceof RetryLaterError
-      ? {
-          action: 'retry',
-          reason: error.message,
-          ...(error.delaySeconds === undefined ? {} : { delaySeconds: error.delaySeconds }),
-        }
+    error instanceof ConfigError || error instanceof CredentialRefusedError
+      ? { action: 'fail-run', reason: error.message }
       : undefined,
-  (error) => (error instanceof ConfigError ? { action: 'fail-run', reason: error.message } : undefined),
   (error) => {
     if (!(error instanceof ServiceCallError)) return undefined;
-    // Credentials or rights: every other call of the run would be refused the same way.
+    // Credentials or rights: also the token endpoint's refusal of the client (a SailPointAuthError,
+    // whatever its status) and the rights preflight (a SailPointAuthError without a status).
     if (error instanceof SailPointAuthError || error.status === 401 || error.status === 403) {
       return { action: 'fail-run', reason: error.message };
     }
-    if (error.status === 429) {
-      const delaySeconds = retryAfterOf(error);
-      return {
-        action: 'retry',
-        reason: error.message,
-        ...(delaySeconds === undefined ? {} : { delaySeconds }),
-      };
-    }
-    // 5xx, timeouts, dropped connections: transient. 400, 404, an unreadable answer: not.
-    return error.retryable
-      ? { action: 'retry', reason: error.message }
-      : { action: 'dead-letter', reason: error.message };
+    if (error.status === 429) return retry(error.message, retryAfterOf(error));
+    if (error.status !== undefined && TRANSIENT_CLIENT_STATUSES.has(error.status))
+      return retry(error.message);
+    // 5xx, timeouts, dropped connections, deadlines: transient. 400, 404, an unreadable answer: not.
+    return error.retryable ? retry(error.message) : { action: 'dead-letter', reason: error.message };
   },
 ];
 
@@ -75,7 +104,7 @@ export function decideFailure(error: unknown, rules: readonly FailureRule[] = []
     const decision = rule(error);
     if (decision) return decision;
   }
-  return { action: 'retry', reason: reasonOf(error) };
+  return retry(reasonOf(error));
 }
 
 /**
@@ -95,4 +124,9 @@ export function messageOutcomeOf(decision: FailureDecision): MessageOutcome {
     case 'fail-run':
       return { status: 'retry', reason: decision.reason };
   }
+}
+
+/** An error thrown while handling one message, as that message's outcome (the policy above). */
+export function outcomeOfError(error: unknown, rules: readonly FailureRule[] = []): MessageOutcome {
+  return messageOutcomeOf(decideFailure(error, rules));
 }

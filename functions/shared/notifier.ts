@@ -26,6 +26,11 @@ export interface Notification {
   readonly key: string;
   readonly subject: string;
   readonly detail: Readonly<Record<string, unknown>>;
+  /**
+   * Extra SNS message attributes for subscription filters (e.g. ownerId, ownerEmail); `kind` and
+   * `key` are always set and cannot be overridden. Empty values are left out (SNS refuses them).
+   */
+  readonly attributes?: Readonly<Record<string, string>>;
 }
 
 /** What became of one notification of a batch. */
@@ -50,7 +55,7 @@ export const DEFAULT_PUBLISH_CONCURRENCY = 8;
 
 /**
  * The SNS form of a notification: one place, so Publish and PublishBatch send the same message and
- * the same attributes (`kind` and `key` for subscription filters).
+ * the same attributes (`kind`, `key` and the notification's own, e.g. ownerId, for subscription filters).
  */
 function snsMessageOf(notification: Notification): {
   Subject: string;
@@ -60,11 +65,20 @@ function snsMessageOf(notification: Notification): {
   return {
     Subject: notification.subject.slice(0, 100),
     Message: JSON.stringify(notification),
-    MessageAttributes: {
-      kind: { DataType: 'String', StringValue: notification.kind },
-      key: { DataType: 'String', StringValue: notification.key },
-    },
+    MessageAttributes: messageAttributesOf(notification),
   };
+}
+
+/** `kind`, `key` and the notification's own attributes, as SNS String attributes. */
+export function messageAttributesOf(
+  notification: Notification,
+): Record<string, { DataType: 'String'; StringValue: string }> {
+  const values = { ...notification.attributes, kind: notification.kind, key: notification.key };
+  return Object.fromEntries(
+    Object.entries(values)
+      .filter(([, value]) => value !== '')
+      .map(([name, value]) => [name, { DataType: 'String' as const, StringValue: value }]),
+  );
 }
 
 export class SnsNotifier implements Notifier {

@@ -1,19 +1,63 @@
 /**
- * Logger and metrics, built once per workflow and imported by its handler and domain code.
- * Powertools writes structured JSON to stdout (CloudWatch in AWS, the terminal locally).
+ * Logger, metrics and (optional) tracer: one set per function instance, built by the entry point
+ * (lambda.ts) and handed to the handler and its domain code. Powertools writes structured JSON to
+ * stdout (CloudWatch in AWS, the terminal locally).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import * as z from 'zod';
+import { parseSettings, setting, type Env } from './config';
 
 export const METRICS_NAMESPACE = 'IgaAutopilot';
 
-export function createLogger(serviceName: string): Logger {
-  return new Logger({ serviceName, logLevel: (process.env.LOG_LEVEL as 'INFO' | undefined) ?? 'INFO' });
+/** Powertools' log levels (case-insensitive, as Powertools reads them). */
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+
+/** The settings every function reads for its logs and traces (the stack sets them; docs/handlers.md). */
+export const observabilitySettings = z.object({
+  LOG_LEVEL: z
+    .string()
+    .transform((level) => level.toUpperCase())
+    .pipe(z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }))
+    .default('INFO'),
+  /** X-Ray tracing through Powertools Tracer (the stack sets it with `lambda.tracing`, and turns on active tracing). */
+  POWERTOOLS_TRACE_ENABLED: setting.boolean(false),
+});
+export type ObservabilitySettings = z.infer<typeof observabilitySettings>;
+
+export function createLogger(serviceName: string, env: Env = process.env): Logger {
+  const { LOG_LEVEL } = parseSettings(observabilitySettings, pick(env, 'LOG_LEVEL'));
+  return new Logger({ serviceName, logLevel: LOG_LEVEL });
 }
 
 export function createMetrics(serviceName: string): Metrics {
   return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 }
+
+/**
+ * The process's tracer while tracing is on (X-Ray is per process); AWS SDK clients created after it
+ * are captured (`traced`), and `fetch` calls (SailPoint, Cognigy) become subsegments by themselves.
+ */
+let activeTracer: Tracer | undefined;
+
+/** A Powertools Tracer when POWERTOOLS_TRACE_ENABLED is true, else undefined (no X-Ray work at all). */
+export function createTracer(serviceName: string, env: Env = process.env): Tracer | undefined {
+  const { POWERTOOLS_TRACE_ENABLED } = parseSettings(
+    observabilitySettings,
+    pick(env, 'POWERTOOLS_TRACE_ENABLED'),
+  );
+  if (!POWERTOOLS_TRACE_ENABLED) return undefined;
+  activeTracer = new Tracer({ serviceName, enabled: true, captureHTTPsRequests: true });
+  return activeTracer;
+}
+
+/** The client, its calls recorded as X-Ray subsegments while tracing is on; unchanged otherwise. */
+export function traced<T>(client: T): T {
+  return activeTracer ? activeTracer.captureAWSv3Client(client) : client;
+}
+
+const pick = (env: Env, key: string): Env => (env[key] === undefined ? {} : { [key]: env[key] });
 
 /**
  * Emits the named counts as Count metrics. `names` maps a count to its metric name, PascalCase as

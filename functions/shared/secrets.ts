@@ -9,8 +9,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { ConfigError } from './config';
+import { traced } from './observability';
 
 /** A credential that may change while the function runs. */
 export interface SecretSource<T> {
@@ -45,7 +47,9 @@ export function secretsManagerJson<T extends z.ZodType>(options: {
   // The parsed value of the last text read: Powertools hands back its cached text until it expires.
   let last: { text: string; value: z.infer<T> } | undefined;
   const read = async (forceFetch: boolean): Promise<z.infer<T>> => {
-    const provider = options.provider ?? (defaultProvider ??= new SecretsProvider());
+    const provider =
+      options.provider ??
+      (defaultProvider ??= new SecretsProvider({ awsSdkV3Client: traced(new SecretsManagerClient({})) }));
     const raw = await provider.get(secretId, { maxAge: maxAgeSeconds, forceFetch });
     const text = typeof raw === 'string' ? raw : raw === undefined ? '' : Buffer.from(raw).toString('utf8');
     if (last?.text !== text) last = { text, value: parseJsonSecret(text, schema, setting, secretId) };

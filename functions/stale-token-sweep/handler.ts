@@ -7,20 +7,19 @@
  * everything the run could write is written first, and rerunning is always safe.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient, createSnsClient } from '../shared/aws';
 import type { Env } from '../shared/config';
-import { FindingsStore } from '../shared/findings';
+import { FindingsStore, sailPointOwnerDirectory, type OwnerDirectory } from '../shared/findings';
+import { isScheduledRuleEvent, parseInvocation, ScheduledRuleEventSchema } from '../shared/invocation';
+import { lambdaEntryPoint, reuseUntilFailure, handlerTools, type HandlerTools } from '../shared/lambda';
 import { SnsNotifier, verifyTopic, type Notifier } from '../shared/notifier';
-import { createLogger, createMetrics, logSinkOf } from '../shared/observability';
-import { lambdaEntryPoint, reuseUntilFailure } from '../shared/lambda';
+import { logSinkOf } from '../shared/observability';
 import {
   createSailPointClientFromEnv,
+  sailPointApiUrlFromSettings,
   withRightsPreflight,
   WORKFLOW_OPERATIONS,
   type SailPointClientStats,
@@ -31,12 +30,15 @@ import { DynamoExemptionStore, type ExemptionSource } from './exemption-store';
 import type { StaleTokenPolicy } from './policy';
 import { parseStaleTokenSweepSettings, policyFromSettings } from './settings';
 import { runStaleTokenSweep, type SweepCounts, type SweepSummary } from './sweep';
+import { sweepReportWriter, type SweepReportWriter } from './report';
 import { sailPointTokenDirectory, type TokenDirectory } from './token-directory';
 
 export const SERVICE_NAME = 'stale-token-sweep';
 
 export interface SailPointConnection {
   readonly tokens: TokenDirectory;
+  /** Owners' display names and e-mails (identity documents); findings name the token owner without it. */
+  readonly owners?: OwnerDirectory;
   /** The client's counters, logged per run when present. */
   readonly stats?: SailPointClientStats;
 }
@@ -53,11 +55,14 @@ export interface StaleTokenSweepHandlerDeps {
   readonly exemptions?: ExemptionSource;
   readonly clock?: () => Date;
   readonly newRunId?: () => string;
+  /** Writes the governance report after each run (REPORT_BUCKET); unset: no report. */
+  readonly writeReport?: SweepReportWriter;
 }
 
 /**
- * What may invoke the sweep, strictly: an unknown key or a non-boolean `dryRun` is refused, never
- * ignored — a misspelt `{"dry_run": true}` must not run in revoke mode.
+ * What may invoke the sweep, strictly and bounded (shared/invocation.ts): an unknown key or a
+ * non-boolean `dryRun` is refused, never ignored — a misspelt `{"dry_run": true}` must not run in
+ * revoke mode.
  *   - the stack's schedule, an operator or the local runner: {"trigger"?: "schedule" | "manual", "dryRun"?: boolean}
  *   - an EventBridge rule's scheduled event: its envelope, "detail-type": "Scheduled Event"
  */
@@ -65,30 +70,17 @@ const OnDemandEventSchema = z.strictObject({
   trigger: z.enum(['schedule', 'manual']).optional(),
   dryRun: z.boolean({ error: 'dryRun must be true or false' }).optional(),
 });
-const ScheduledRuleEventSchema = z.strictObject({
-  version: z.string().optional(),
-  id: z.string().optional(),
-  'detail-type': z.literal('Scheduled Event'),
-  source: z.string().optional(),
-  account: z.string().optional(),
-  time: z.string().optional(),
-  region: z.string().optional(),
-  resources: z.array(z.string()).optional(),
-  detail: z.looseObject({}).optional(),
-});
 
 /** Parses the invocation payload; refuses anything else, naming what is wrong. */
 export function parseSweepEvent(event: unknown): { readonly dryRun: boolean } {
   const input = event ?? {};
-  const isRuleEvent = typeof input === 'object' && 'detail-type' in input;
-  const parsed = (isRuleEvent ? ScheduledRuleEventSchema : OnDemandEventSchema).safeParse(input);
-  if (parsed.success) return { dryRun: 'dryRun' in parsed.data && parsed.data.dryRun === true };
-  throw new Error(
+  const parsed = parseInvocation(
+    isScheduledRuleEvent(input) ? ScheduledRuleEventSchema : OnDemandEventSchema,
+    input,
     'stale-token-sweep: the event must be {"trigger": "schedule"}, {} or {"dryRun": true|false}, or an ' +
-      `EventBridge "Scheduled Event": ${parsed.error.issues
-        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message))
-        .join('; ')}`,
+      'EventBridge "Scheduled Event"',
   );
+  return { dryRun: 'dryRun' in parsed && parsed.dryRun === true };
 }
 
 export class StaleTokenSweepFailedError extends Error {
@@ -101,14 +93,17 @@ export class StaleTokenSweepFailedError extends Error {
   }
 }
 
-export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
+export type StaleTokenSweepHandler = (
+  event: unknown,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+) => Promise<SweepSummary>;
+
+/** The sweep as a function of its dependencies; the Lambda entry point (below) adds logging context and metrics flushing. */
+export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps): StaleTokenSweepHandler {
   const connect = reuseUntilFailure(deps.connect); // a failed secret read is retried by the next invocation
   const { logger, metrics } = deps;
 
-  const sweep = async (
-    event: unknown,
-    context?: Pick<Context, 'getRemainingTimeInMillis'>,
-  ): Promise<SweepSummary> => {
+  const sweep: StaleTokenSweepHandler = async (event, context) => {
     const { dryRun } = parseSweepEvent(event);
     const base = dryRun
       ? { ...deps.policy, revocation: { ...deps.policy.revocation, enabled: false } }
@@ -116,11 +111,12 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
     // Read before anything else: a sweep that cannot read its exemptions must not flag or revoke.
     const stored = (await deps.exemptions?.load()) ?? [];
     const policy = { ...base, exemptions: [...base.exemptions, ...stored.map(compileExemption)] };
-    const { tokens, stats } = await connect();
+    const { tokens, owners, stats } = await connect();
     const before = stats ? { ...stats } : undefined;
 
     const summary = await runStaleTokenSweep({
       tokens,
+      owners,
       findings: deps.findings,
       notifier: deps.notifier,
       policy,
@@ -138,11 +134,48 @@ export function createStaleTokenSweepHandler(deps: StaleTokenSweepHandlerDeps) {
         ? { httpRequests: stats.httpRequests - before.httpRequests, retries: stats.retries - before.retries }
         : undefined;
     logger.info('stale-token sweep summary', { summary, ...(http ? { sailPointHttp: http } : {}) });
+    // A run cut short for time keeps its last seconds (the reserve) for the timeout, not for a report:
+    // it fails, and the run that finishes the work writes the report.
+    const cutShort = summary.counts.leftForNextRun > 0;
+    if (deps.writeReport && cutShort)
+      logger.warn('report left to the next run: this run stopped short of time');
+    const reportFailure =
+      deps.writeReport && !cutShort ? await writeReport(deps.writeReport, owners) : undefined;
     if (summary.status === 'failed') throw new StaleTokenSweepFailedError(summary);
+    if (reportFailure) throw reportFailure;
     return summary;
   };
 
-  return middy(sweep).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  /**
+   * The report shows the state the run left. A failure is logged and returned: it fails the invocation
+   * (so alarms see it) once the run's own work is done, without hiding a failure of the run itself.
+   */
+  const writeReport = async (
+    write: SweepReportWriter,
+    owners: OwnerDirectory | undefined,
+  ): Promise<Error | undefined> => {
+    try {
+      const keys = await write({
+        now: (deps.clock ?? (() => new Date()))(),
+        revocation: deps.policy.revocation,
+        ...(owners ? { people: owners } : {}),
+      });
+      metrics.addMetric('ReportWritten', MetricUnit.Count, 1);
+      logger.info('governance report written', { objects: keys.length, report: keys[0] });
+      return undefined;
+    } catch (error) {
+      metrics.addMetric('ReportWritten', MetricUnit.Count, 0);
+      const failure = new Error(
+        `stale-token sweep: the run's work is done, but writing the report failed (the next run writes it): ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+      logger.error(failure.message);
+      return failure;
+    }
+  };
+
+  return sweep;
 }
 
 /** Metric names are the summary's count names, capitalised (e.g. NewFindings, FindingWrites). */
@@ -153,11 +186,17 @@ function emitMetrics(metrics: Metrics, counts: SweepCounts, status: SweepSummary
   metrics.addMetric('SweepFailed', MetricUnit.Count, status === 'failed' ? 1 : 0);
 }
 
-/** Dependencies from the environment, built once per cold start; invalid settings throw ConfigError. */
-export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHandlerDeps {
+/**
+ * Dependencies from the environment, built once per instance (no I/O: the SailPoint side is
+ * connected on the first invocation); invalid settings, the API host included, throw ConfigError.
+ */
+export function depsFromEnvironment(
+  env: Env = process.env,
+  tools: HandlerTools = handlerTools(SERVICE_NAME, env),
+): StaleTokenSweepHandlerDeps {
   const settings = parseStaleTokenSweepSettings(env);
-  const logger = createLogger(SERVICE_NAME);
-  const log = logSinkOf(logger);
+  sailPointApiUrlFromSettings(settings); // a host not allowed stops the cold start, before any secret is read
+  const { logger, metrics, log } = tools;
   const sns = createSnsClient();
   return {
     policy: policyFromSettings(settings),
@@ -171,7 +210,12 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
         WORKFLOW_OPERATIONS.staleTokenSweep(settings.STALE_TOKEN_REVOKE),
       );
       await checked.tokenInfo();
-      return { tokens: sailPointTokenDirectory(checked), stats: client.stats };
+      return {
+        tokens: sailPointTokenDirectory(checked),
+        // Optional (not in the preflight): without Search read, owners stay unnamed and the run goes on.
+        owners: sailPointOwnerDirectory(checked, log),
+        stats: client.stats,
+      };
     },
     findings: new FindingsStore({
       doc: createDocumentClient(),
@@ -181,8 +225,13 @@ export function depsFromEnvironment(env: Env = process.env): StaleTokenSweepHand
     exemptions: new DynamoExemptionStore(createDocumentClient(), settings[TABLES.findings.envVar] as string),
     notifier: new SnsNotifier(sns, settings.NOTIFICATIONS_TOPIC_ARN),
     logger,
-    metrics: createMetrics(SERVICE_NAME),
+    metrics,
+    writeReport: sweepReportWriter(settings, env.AWS_LAMBDA_FUNCTION_NAME ?? SERVICE_NAME),
   };
 }
 
-export const handler = lambdaEntryPoint(() => createStaleTokenSweepHandler(depsFromEnvironment()));
+export const handler = lambdaEntryPoint({
+  service: SERVICE_NAME,
+  init: (tools, env) => depsFromEnvironment(env, tools),
+  start: (deps) => createStaleTokenSweepHandler(deps),
+});

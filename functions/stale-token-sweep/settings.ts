@@ -29,8 +29,31 @@ export const staleTokenSweepSettings = sailPointSettings
     STALE_TOKEN_REVOKE: setting.boolean(false),
     /** Whole days between first flagging a token and revoking it. */
     STALE_TOKEN_REVOKE_GRACE_DAYS: setting.integer(14, { min: 0, max: 365 }),
+    /** S3 bucket for the governance report, written at the end of every run; unset: no report. */
+    REPORT_BUCKET: z.string().trim().min(3).optional(),
+    /** Key prefix of the report objects (folders per day and latest/). */
+    REPORT_PREFIX: z
+      .string()
+      .regex(/^([A-Za-z0-9_.-]+\/)+$/, { error: 'must be folder names ending with "/", e.g. reports/' })
+      .default('reports/'),
+    /** "In the period" of the report (revoked, resolved, access requests): the last N days. */
+    REPORT_PERIOD_DAYS: setting.integer(30, { min: 1, max: 366 }),
+    /** The report also reads these tables (the stack sets them with REPORT_BUCKET). */
+    [TABLES.accessRequests.envVar]: z.string().min(1).optional(),
+    [TABLES.absences.envVar]: z.string().min(1).optional(),
   })
   .superRefine((s, ctx) => {
+    if (s.REPORT_BUCKET) {
+      for (const table of [TABLES.accessRequests.envVar, TABLES.absences.envVar] as const) {
+        if (!s[table]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [table],
+            message: 'is required when REPORT_BUCKET is set (the report reads that table)',
+          });
+        }
+      }
+    }
     if (
       s.STALE_TOKEN_WARN_AFTER_DAYS !== 0 &&
       s.STALE_TOKEN_WARN_AFTER_DAYS >= s.STALE_TOKEN_STALE_AFTER_DAYS

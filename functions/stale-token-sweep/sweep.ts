@@ -14,19 +14,26 @@
  *              them as "would revoke" (dry run, the default); revocations are notified too
  *
  * A failure in one step is recorded in the summary and the run continues where that is safe, so
- * everything that could be written is written; the summary's status is then 'failed'.
+ * everything that could be written is written; the summary's status is then 'failed'. What a
+ * SailPoint failure means is the shared failure policy's: one that fails the run (the credential
+ * refused or lacking a right) stops the SailPoint calls of this run at once — every other one would
+ * be refused the same way.
  */
 import { randomUUID } from 'node:crypto';
 import type { Notifier } from '../shared/notifier';
 import { silentLog, type LogSink } from '../shared/observability';
-import { SailPointAuthError } from '../shared/sailpoint';
+import { decideFailure } from '../shared/failure-policy';
 import {
+  OwnerLookups,
   isOpen,
+  nameOwners,
+  ownerLabel,
   type Finding,
   type FindingChange,
   type FindingsStore,
   type NotificationContent,
   type Observation,
+  type OwnerDirectory,
 } from '../shared/findings';
 import {
   DAY_MS,
@@ -55,6 +62,8 @@ export interface StaleTokenSweepDeps {
   readonly findings: FindingsStore;
   readonly notifier: Notifier;
   readonly policy: StaleTokenPolicy;
+  /** Names owners (display name, e-mail) in findings and notifications; without it, the token's owner name. */
+  readonly owners?: OwnerDirectory;
   readonly log?: LogSink;
   readonly clock?: () => Date;
   readonly newRunId?: () => string;
@@ -111,6 +120,10 @@ export interface SweepCounts {
   findingWrites: number;
   /** Calls to SailPoint's PAT endpoints (lists and deletes). */
   sailPointCalls: number;
+  /** Owners looked up in the identity directory (once per owner, for the findings notified this run). */
+  ownerLookups: number;
+  /** Lookups that did not answer: those findings keep the names they had (the run does not fail). */
+  ownerLookupFailures: number;
   errors: number;
 }
 
@@ -153,6 +166,8 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
     leftForNextRun: 0,
     findingWrites: 0,
     sailPointCalls: 0,
+    ownerLookups: 0,
+    ownerLookupFailures: 0,
     errors: 0,
   };
   const fail = (message: string, extra: object = {}) => {
@@ -197,7 +212,7 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
       for (const token of await list({ filters })) fetched.set(token.id, token);
     } catch (error) {
       complete = false;
-      if (error instanceof SailPointAuthError) {
+      if (stopsTheRun(error)) {
         fail(credentialsHint(error), { filters });
         return summarize();
       }
@@ -248,30 +263,37 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
     log.warn('a fetch failed: open findings not returned this run are kept unchanged');
   }
 
+  // Owners by name and e-mail, looked up for the findings this run notifies about (a new status, or
+  // a FLAGGED token's revocation date set on arming): once per owner, before any finding is recorded.
+  const lookups = deps.owners ? new OwnerLookups(deps.owners) : undefined;
+  const named = lookups
+    ? await nameOwners(observations, existing, lookups, { alsoNotified: announcesNewDate })
+    : observations;
+  if (lookups) {
+    counts.ownerLookups = lookups.stats.asked;
+    counts.ownerLookupFailures = lookups.stats.failed;
+  }
+
   // 4. Record (only changes are written), in chunks while time allows, and 5. notify.
   const notificationFor = (change: FindingChange) => notificationOf(change, policy);
   const current = new Map(previous);
   const unrecorded = new Set<string>();
   const changes: FindingChange[] = [];
   let undelivered: readonly Finding[] = [];
-  for (let start = 0; start < observations.length; start += RECONCILE_CHUNK) {
+  for (let start = 0; start < named.length; start += RECONCILE_CHUNK) {
     if (outOfTime()) {
-      const left = observations.slice(start);
+      const left = named.slice(start);
       counts.leftForNextRun += left.length;
       for (const o of left) unrecorded.add(o.subjectId);
       break;
     }
-    const reconciled = await store.reconcile(
-      FINDINGS_SOURCE,
-      observations.slice(start, start + RECONCILE_CHUNK),
-      {
-        now,
-        runId,
-        existing: [...current.values()],
-        unobserved: 'keep',
-        notificationFor,
-      },
-    );
+    const reconciled = await store.reconcile(FINDINGS_SOURCE, named.slice(start, start + RECONCILE_CHUNK), {
+      now,
+      runId,
+      existing: [...current.values()],
+      unobserved: 'keep',
+      notificationFor,
+    });
     for (const failure of reconciled.failed) {
       unrecorded.add(failure.subjectId);
       fail(`recording finding ${failure.subjectId} failed: ${failure.error}`);
@@ -280,7 +302,7 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
     changes.push(...reconciled.changes);
     undelivered = reconciled.undelivered; // over every finding so far
   }
-  if (observations.length === 0) {
+  if (named.length === 0) {
     // Nothing observed: still deliver what earlier runs left pending.
     undelivered = (await store.reconcile(FINDINGS_SOURCE, [], { now, runId, existing })).undelivered;
   }
@@ -359,6 +381,7 @@ export async function runStaleTokenSweep(deps: StaleTokenSweepDeps): Promise<Swe
         .catch((releaseError: unknown) =>
           fail(`releasing the revoke claim on ${finding.subjectId} failed: ${messageOf(releaseError)}`),
         );
+      if (stopsTheRun(error)) break; // the next revocations would be refused the same way
       continue;
     }
     const after = await store.reconcile(
@@ -533,6 +556,7 @@ async function explainMissing(
       owned = await list({ ownerId });
     } catch (error) {
       fail(`looking up the tokens of owner ${ownerId} failed: ${messageOf(error)}`);
+      if (stopsTheRun(error)) break;
       continue;
     }
     const byId = new Map(owned.map((t) => [t.id, t]));
@@ -575,18 +599,29 @@ async function explainMissing(
   return observations;
 }
 
-function notificationOf(change: FindingChange, policy: StaleTokenPolicy): NotificationContent | undefined {
-  const { before, after } = change;
-  // Same open status: nothing new to say — unless a FLAGGED token's revocation date was just set
-  // (revocation switched on after dry-run days): its owner hears the date before anything happens.
-  const armed =
+/**
+ * A FLAGGED token whose revocation date is set or moved (revocation switched on after dry-run days, or
+ * a re-dated undelivered notice): its owner hears the date before anything happens, in a new notice.
+ */
+function announcesNewDate(
+  after: Pick<Observation, 'status' | 'facts'>,
+  before: Pick<Finding, 'status' | 'facts'> | undefined,
+): boolean {
+  return (
     before?.status === 'FLAGGED' &&
     after.status === 'FLAGGED' &&
-    after.facts.revokeFrom !== undefined &&
-    after.facts.revokeFrom !== before.facts.revokeFrom;
+    after.facts?.revokeFrom !== undefined &&
+    after.facts.revokeFrom !== before.facts.revokeFrom
+  );
+}
+
+function notificationOf(change: FindingChange, policy: StaleTokenPolicy): NotificationContent | undefined {
+  const { before, after } = change;
+  // Same open status: nothing new to say — unless a FLAGGED token's revocation date was just set.
+  const armed = announcesNewDate(after, before);
   if (before && isOpen(before.status) && before.status === after.status && !armed) return undefined;
   const name = String(after.facts.tokenName ?? after.subjectId);
-  const owner = after.owner?.name ?? after.owner?.id ?? 'unknown owner';
+  const owner = ownerLabel(after.owner);
   const lastUsed = (after.facts.lastUsed as string | null | undefined) ?? null;
   const created = String(after.facts.created ?? '');
   const expired = after.facts.expiredExemption as { reason: string; expires: string } | undefined;
@@ -596,6 +631,8 @@ function notificationOf(change: FindingChange, policy: StaleTokenPolicy): Notifi
     tokenName: name,
     ownerId: after.owner?.id,
     ownerName: after.owner?.name,
+    ownerDisplayName: after.owner?.displayName,
+    ownerEmail: after.owner?.email,
     status: after.status,
     reason: after.reason,
     lastUsed,
@@ -643,13 +680,16 @@ function refOf(f: Finding): TokenRef {
   };
 }
 
-function credentialsHint(error: SailPointAuthError): string {
+/** The shared failure policy says nothing else in this run can succeed (credential refused, a right missing). */
+const stopsTheRun = (error: unknown) => decideFailure(error).action === 'fail-run';
+
+function credentialsHint(error: unknown): string {
   const hint =
-    error.status === 403
+    (error as { status?: number }).status === 403
       ? 'the client needs user context (a personal access token) and idn:all-personal-access-tokens:read ' +
         '(and idn:all-personal-access-tokens:manage to revoke)'
       : 'check SAILPOINT_CLIENT_ID/SECRET or the credentials secret (SAILPOINT_CREDENTIALS_SECRET_ID)';
-  return `SailPoint refused the sweep's credentials: ${error.message} — ${hint}`;
+  return `SailPoint refused the sweep's credentials: ${messageOf(error)} — ${hint}`;
 }
 
 function messageOf(error: unknown): string {

@@ -2,7 +2,8 @@
  * Where people hear about things:
  * - `findings`: what the workflows publish (new stale-token and Cognigy findings, access requests
  *   SailPoint refused, absences needing attention). Each message carries `kind` and `key` attributes
- *   for subscription filters. Encrypted with the AWS-managed SNS key, so publishers need only sns:Publish.
+ *   for subscription filters; findings also `ownerId` and `ownerEmail`, to route them to their owner
+ *   (functions/shared/findings/owners.ts). Encrypted with the AWS-managed SNS key, so publishers need only sns:Publish.
  * - `alarms`: CloudWatch alarms (a message in a dead-letter queue, a backlog, function errors).
  *   CloudWatch cannot publish to a topic under the AWS-managed key, so this one has its own key
  *   (rotated yearly) whose policy lets CloudWatch use it.

@@ -12,7 +12,7 @@
  *   bounds how many instances call SailPoint at once.
  * - Optionally (`acceptOnlyFrom`), a queue policy that lets only the listed producers send work.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy } from 'aws-cdk-lib';
 import { AccountPrincipal, AnyPrincipal, Effect, PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -43,6 +43,8 @@ export function visibilityTimeoutSeconds(
 export class WorkQueue extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  /** Roles of the stack's own functions that feed this queue (e.g. the event-trigger mapper). */
+  private readonly internalProducers: IRole[] = [];
 
   constructor(
     scope: Construct,
@@ -96,6 +98,15 @@ export class WorkQueue extends Construct {
    * The producers' accounts are also allowed to send (needed for other accounts; for this account
    * it only defers to IAM), so a producer in another account needs just its own IAM grant.
    */
+  /**
+   * A function of this stack that sends to the queue: allowed to (IAM), and exempt from the
+   * producers-only policy when there is one.
+   */
+  addInternalProducer(fn: IFunction): void {
+    this.queue.grantSendMessages(fn);
+    if (fn.role) this.internalProducers.push(fn.role);
+  }
+
   acceptOnlyFrom(producers: readonly string[], consumer: IRole): void {
     const accountOf = (producer: string) => (/^\d{12}$/.test(producer) ? producer : producer.split(':')[4]!);
     const wholeAccounts = producers.filter((p) => /^\d{12}$/.test(p) || p.endsWith(':root')).map(accountOf);
@@ -119,7 +130,15 @@ export class WorkQueue extends Construct {
         actions: ['sqs:SendMessage'],
         resources: [this.queue.queueArn],
         conditions: {
-          StringNotLike: { 'aws:PrincipalArn': [...principalArns, consumer.roleArn] },
+          StringNotLike: {
+            'aws:PrincipalArn': Lazy.list({
+              produce: () => [
+                ...principalArns,
+                consumer.roleArn,
+                ...this.internalProducers.map((r) => r.roleArn),
+              ],
+            }),
+          },
           ...(wholeAccounts.length > 0 ? { StringNotEquals: { 'aws:PrincipalAccount': wholeAccounts } } : {}),
           BoolIfExists: { 'aws:ViaAWSService': 'false' },
           StringNotEqualsIfExists: { 'aws:PrincipalServiceName': 'sqs.amazonaws.com' },

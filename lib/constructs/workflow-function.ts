@@ -7,15 +7,19 @@
  * Optional placement in a VPC (`vpc`): the function's network interfaces go into the given subnets
  * with the given security groups, and its role gets the EC2 network-interface actions Lambda needs
  * for that, scoped to those subnets and groups where EC2 allows it.
+ *
+ * Optional X-Ray tracing (`lambda.tracing`): active tracing on the function and
+ * POWERTOOLS_TRACE_ENABLED=true, which makes the handler's entry point (functions/shared/lambda.ts)
+ * record the invocation and its calls with Powertools Tracer.
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
-import { entryOf, FUNCTION_BUNDLING, REPO_ROOT } from '../bundling';
+import { entryOf, functionBundling, REPO_ROOT } from '../bundling';
 import type { StackConfig } from '../stack-config';
 import type { AsyncInvokeFailure } from './schedule-failures';
 
@@ -62,12 +66,17 @@ export class WorkflowFunction extends Construct {
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      bundling: FUNCTION_BUNDLING,
+      bundling: functionBundling({ tracing: props.lambda.tracing }),
       description: props.description,
       memorySize: props.lambda.memoryMb,
       timeout: Duration.seconds(props.timeoutSeconds),
       // Stack traces point into the TypeScript sources (NodejsFunction no longer sets this itself).
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        ...props.environment,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...(props.lambda.tracing ? { POWERTOOLS_TRACE_ENABLED: 'true' } : {}),
+      },
+      ...(props.lambda.tracing ? { tracing: Tracing.ACTIVE } : {}),
       role: this.role,
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrency,
@@ -79,7 +88,24 @@ export class WorkflowFunction extends Construct {
           }
         : {}),
     });
-    if (props.vpc) this.placeInVpc(props.vpc);
+    // Wildcards AWS leaves no way around, acknowledged on this role only, once per finding, and only
+    // when the setting that needs them is on (the default stack acknowledges nothing).
+    const wildcards = new Map<string, string[]>();
+    const wildcard = (finding: string, reason: string) =>
+      wildcards.set(finding, [...(wildcards.get(finding) ?? []), reason]);
+    if (props.vpc) this.placeInVpc(props.vpc, wildcard);
+    if (props.lambda.tracing) {
+      wildcard(
+        'Resource::*',
+        'X-Ray takes trace segments on no narrower resource (xray:PutTraceSegments, xray:PutTelemetryRecords); only with lambda.tracing',
+      );
+    }
+    for (const [finding, reasons] of wildcards) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[${finding}]`,
+        reason: reasons.join('; '),
+      });
+    }
   }
 
   /**
@@ -87,7 +113,10 @@ export class WorkflowFunction extends Construct {
    * lookup, which synth must not do) and would attach the AWSLambdaVPCAccessExecutionRole managed
    * policy, which allows these actions on every subnet and security group.
    */
-  private placeInVpc(vpc: NonNullable<StackConfig['vpc']>): void {
+  private placeInVpc(
+    vpc: NonNullable<StackConfig['vpc']>,
+    wildcard: (finding: string, reason: string) => void,
+  ): void {
     (this.function.node.defaultChild as CfnFunction).vpcConfig = {
       subnetIds: [...vpc.subnetIds],
       securityGroupIds: [...vpc.securityGroupIds],
@@ -122,7 +151,7 @@ export class WorkflowFunction extends Construct {
         resources: ['*'],
       }),
     );
-    // The two wildcards EC2 leaves no way around, acknowledged on this role only and only with a VPC.
+    // The two wildcards EC2 leaves no way around.
     for (const [finding, reason] of [
       [
         'Resource::*',
@@ -133,7 +162,7 @@ export class WorkflowFunction extends Construct {
         'Lambda creates and deletes network interfaces whose ids are not known before it does; creation is limited to the configured subnets and security groups',
       ],
     ] as const) {
-      Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+      wildcard(finding, reason);
     }
   }
 }

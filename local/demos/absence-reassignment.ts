@@ -6,7 +6,9 @@
  *   2. HR sends that event again (a retry on their side) → suppressed, nothing called twice
  *   3. Farid's absence is extended by a week → the three configurations are replaced (PUT)
  *   4. Grace is away the same weeks and names Farid → he is away too: his delegate Dev covers
- *   5. Hugo books August, covered by Elena … then cancels it → configurations created, then deleted
+ *   5. Hugo books five weeks out and names Elena, who is neither above him nor his peer: outside the
+ *      default delegate policy (chain-or-peers), passed over for his manager Dev … then he cancels it
+ *      → configurations created, then deleted
  *   6. a malformed event → the dead-letter queue, with the reason
  *   7. Farid books a later absence, covered by Grace → deferred (his first one holds SailPoint's slots);
  *      the daily re-check finds nothing due today, and, run as of the morning after the first absence
@@ -16,6 +18,8 @@
  *      cancels, Isla's absence is re-planned to him
  *   9. Lena and Rosa both book "LV-1" (their HR numbers absences per employee); Rosa names Lena, who
  *      is away under her own LV-1: Rosa's work goes to Lena's cover
+ *  10. Sam is away from next month with no end date → the configurations end at the maximum absence
+ *      length (MAX_ABSENCE_DAYS, 180 days), with a notice saying so
  * Then: the configurations the sandbox holds, and each absence as recorded.
  */
 import {
@@ -29,7 +33,10 @@ import { DynamoAbsenceStore } from '../../functions/absence-reassignment/absence
 import type { AbsenceEventInput } from '../../functions/absence-reassignment/event';
 import { createAbsenceReassignmentHandler } from '../../functions/absence-reassignment/handler';
 import { describeWindow } from '../../functions/absence-reassignment/policy';
-import { loadAbsenceReassignmentSettings } from '../../functions/absence-reassignment/settings';
+import {
+  delegatePolicyFromSettings,
+  loadAbsenceReassignmentSettings,
+} from '../../functions/absence-reassignment/settings';
 import { createDocumentClient } from '../../functions/shared/aws';
 import { RecordingNotifier } from '../../functions/shared/notifier';
 import { silentLog } from '../../functions/shared/observability';
@@ -47,6 +54,7 @@ const JONAS = '2c9180aa000000000000000000000010';
 const LENA = '2c9180aa000000000000000000000012';
 const MATEO = '2c9180aa000000000000000000000013';
 const ROSA = '2c9180aa000000000000000000000019';
+const SAM = '2c9180aa000000000000000000000020';
 const DAY = 86_400_000;
 
 export const absenceReassignmentDemo: LocalDemo = async (local) => {
@@ -92,6 +100,8 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
     log: silentLog, // the demo prints its own summary
     maxDelegateHops: settings.DELEGATE_MAX_HOPS,
     retentionDays: settings.ABSENCE_RETENTION_DAYS,
+    delegatePolicy: delegatePolicyFromSettings(settings),
+    maxAbsenceDays: settings.MAX_ABSENCE_DAYS,
   };
   const handler = createAbsenceReassignmentHandler(handlerDeps);
   const store = new DynamoAbsenceStore(doc, settings.ABSENCES_TABLE, settings.ABSENCE_RETENTION_DAYS);
@@ -196,7 +206,11 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
     configTypes: ['ACCESS_REQUESTS', 'CERTIFICATIONS'],
     occurredAt: occurred(),
   };
-  await send(`${names(HUGO)} books ${day(at(35))} – ${day(at(49))}, covered by ${names(ELENA)}`, hugoStart);
+  await send(
+    `${names(HUGO)} books ${day(at(35))} – ${day(at(49))} and names ${names(ELENA)}, neither above him nor his peer`,
+    hugoStart,
+  );
+  await covers([HUGO, 'LV-2003']);
   await send(`${names(HUGO)} cancels it`, {
     eventId: 'hr-1005',
     type: 'ABSENCE_CANCELLED',
@@ -299,6 +313,20 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
   });
   await covers([ROSA, 'LV-1']);
 
+  await send(
+    `${names(SAM)} is away from ${day(at(30))} with no end date`,
+    {
+      eventId: 'hr-4001',
+      type: 'ABSENCE_STARTED',
+      absenceId: 'LV-4001',
+      identityId: SAM,
+      startDate: at(30),
+      endDate: null,
+      occurredAt: occurred(),
+    },
+    SAM,
+  );
+
   const dead = await drainDeadLetters(local, dlq.QueueUrl!);
   print(`  dead-letter queue: ${dead.length} message(s)`);
   for (const reason of dead) print(`    reason: ${reason}`);
@@ -316,7 +344,7 @@ export const absenceReassignmentDemo: LocalDemo = async (local) => {
   }
 
   print('  absences as recorded (absences table):');
-  for (const person of [FARID, GRACE, HUGO, ISLA, JONAS, LENA, ROSA]) {
+  for (const person of [FARID, GRACE, HUGO, ISLA, JONAS, LENA, ROSA, SAM]) {
     for (const absence of await store.listForIdentity(person)) {
       print(
         `    ${absence.absenceId} ${names(person).padEnd(14)} ${absence.status.padEnd(9)} ${describeWindow({ startDate: day(absence.startDate ?? ''), endDate: absence.endDate && day(absence.endDate) })}` +

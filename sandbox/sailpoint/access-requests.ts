@@ -33,6 +33,7 @@ import type { SandboxAccessRequestRecord, SandboxRequestType } from './access-re
 import { hasAuthority, requireUserContext } from './auth';
 import { SailpointError, randomHexId } from './errors';
 import { integerParam } from './params';
+import { emitAccessRequestEvents } from '../events/emit';
 
 export { createAccessRequestState } from './access-request-state';
 export type { SandboxAccessRequestRecord, SandboxAccessRequests } from './access-request-state';
@@ -50,6 +51,7 @@ export function rejectPrivileged(state: SandboxState) {
 /** Applies the approval decision to every pending record that is due. */
 export function settleAccessRequests(state: SandboxState, now: Date): void {
   const { pending, approvalDelayMs, decide } = state.accessRequests;
+  const decided: SandboxAccessRequestRecord[] = [];
   for (const record of pending) {
     if (record.state !== 'EXECUTING') {
       pending.delete(record);
@@ -60,6 +62,7 @@ export function settleAccessRequests(state: SandboxState, now: Date): void {
     const decision = decide(record);
     record.decision = decision;
     record.modified = now;
+    decided.push(record);
     if (decision === 'REJECTED') {
       record.state = 'REJECTED';
       continue;
@@ -79,6 +82,8 @@ export function settleAccessRequests(state: SandboxState, now: Date): void {
       recordAccessChange(state.search, identity.id, 'removed', ref!, now);
     }
   }
+  // Subscribers of the access-request triggers hear about it (sandbox/events).
+  if (decided.length > 0) emitAccessRequestEvents(state, decided, now);
 }
 
 interface RequestedItemInput {

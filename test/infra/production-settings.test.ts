@@ -349,3 +349,124 @@ describe('deploy without surprises (bin/app.ts → lib/app.ts)', () => {
     expect(synthApp({ allowIncomplete: true }).artifact.environment.region).toBe('unknown-region');
   });
 });
+
+describe('one way to write a handler (#12): optional X-Ray tracing', () => {
+  const functionsOf = (resources: Resources) =>
+    Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+  const envOf = (fn: Resources[string]) =>
+    (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+
+  test('lambda.tracing: active tracing and POWERTOOLS_TRACE_ENABLED on every function, the X-Ray wildcard acknowledged on their roles only', () => {
+    const { stack, template, resources, findings } = synth({
+      lambda: { tracing: true },
+      cognigy: { apiUrl: 'https://api-trial.cognigy.ai/new' },
+    });
+    const functions = functionsOf(resources);
+    expect(functions).toHaveLength(4);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(envOf(fn).POWERTOOLS_TRACE_ENABLED).toBe('true');
+      const xray = roleStatements(template, functionRole(template, id)).filter((s) =>
+        s.actions.some((a) => a.startsWith('xray:')),
+      );
+      expect(xray).toEqual([
+        { actions: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], resources: ['*'], effect: 'Allow' },
+      ]);
+    }
+    expect(findings).toEqual([]);
+    expect(acknowledgementsIn(stack)).toEqual(Array(4).fill('AwsSolutions-IAM5[Resource::*]'));
+  });
+
+  test('off by default: no tracing config, no variable, no X-Ray right, nothing acknowledged', () => {
+    const { stack, template, resources } = synth({ cognigy: { apiUrl: 'https://api-trial.cognigy.ai/new' } });
+    for (const [id, fn] of functionsOf(resources)) {
+      expect(fn.Properties.TracingConfig).toBeUndefined();
+      expect(envOf(fn).POWERTOOLS_TRACE_ENABLED).toBeUndefined();
+      expect(
+        roleStatements(template, functionRole(template, id))
+          .flatMap((s) => s.actions)
+          .filter((a) => a.startsWith('xray:')),
+      ).toEqual([]);
+    }
+    expect(acknowledgementsIn(stack)).toEqual([]);
+  });
+
+  test('with a VPC too: one acknowledgement per finding on each role', () => {
+    const { stack, findings } = synth({
+      lambda: { tracing: true },
+      vpc: { subnetIds: ['subnet-0a1b2c3d'], securityGroupIds: ['sg-0123abcd'] },
+    });
+    expect(findings).toEqual([]);
+    expect(acknowledgementsIn(stack).sort()).toEqual(
+      [
+        ...Array(3).fill('AwsSolutions-IAM5[Resource::*]'),
+        ...Array(3).fill(
+          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*]',
+        ),
+      ].sort(),
+    );
+  });
+});
+
+describe('who may receive absence work (#12)', () => {
+  const ALLOWED = ['2c9180aa000000000000000000000003', '2C9180AA000000000000000000000005'];
+  const absenceEnv = (input: Record<string, unknown>) => {
+    const { stack, template } = synth(input);
+    const fn = template.toJSON().Resources[logicalId(stack.absenceReassignment.function)] as {
+      Properties: { Environment: { Variables: Record<string, string> } };
+    };
+    return fn.Properties.Environment.Variables;
+  };
+
+  test('defaults: chain-or-peers, at most 180 days, no allow-list', () => {
+    const env = absenceEnv({});
+    expect(env).toMatchObject({ DELEGATE_POLICY: 'chain-or-peers', MAX_ABSENCE_DAYS: '180' });
+    expect(env.DELEGATE_ALLOW_LIST).toBeUndefined();
+  });
+
+  test('delegatePolicy, delegateAllowList (ids lower-cased) and maxAbsenceDays reach the function', () => {
+    expect(
+      absenceEnv({
+        absenceReassignment: { delegatePolicy: 'allow-list', delegateAllowList: ALLOWED, maxAbsenceDays: 30 },
+      }),
+    ).toMatchObject({
+      DELEGATE_POLICY: 'allow-list',
+      DELEGATE_ALLOW_LIST: '2c9180aa000000000000000000000003,2c9180aa000000000000000000000005',
+      MAX_ABSENCE_DAYS: '30',
+    });
+    // On the command line: comma-separated.
+    expect(
+      absenceEnv({ absenceReassignment: { delegatePolicy: 'any', delegateAllowList: ALLOWED.join(',') } }),
+    ).toMatchObject({ DELEGATE_POLICY: 'any' });
+  });
+
+  test('bad values stop synth naming the setting; the function variables cannot be set around them', () => {
+    const refused = (absenceReassignment: Record<string, unknown>) => {
+      try {
+        parseStackConfig({ ...BASE, absenceReassignment });
+      } catch (error) {
+        expect(error).toBeInstanceOf(StackConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused({ delegatePolicy: 'managers' })).toMatch(
+      /igaAutopilot\.absenceReassignment\.delegatePolicy: must be one of chain-or-peers, allow-list, any/,
+    );
+    expect(refused({ delegatePolicy: 'allow-list' })).toMatch(
+      /igaAutopilot\.absenceReassignment\.delegateAllowList: is required with delegatePolicy allow-list/,
+    );
+    expect(refused({ delegateAllowList: ['bob'] })).toMatch(
+      /igaAutopilot\.absenceReassignment\.delegateAllowList\.0: "bob" is not a SailPoint identity id/,
+    );
+    expect(
+      refused({ delegateAllowList: Array.from({ length: 81 }, (_, n) => n.toString(16).padStart(32, '0')) }),
+    ).toMatch(/delegateAllowList: at most 80 ids/);
+    expect(refused({ maxAbsenceDays: 0 })).toMatch(
+      /igaAutopilot\.absenceReassignment\.maxAbsenceDays: must be at least 1/,
+    );
+    expect(refused({ settings: { DELEGATE_POLICY: 'any' } })).toMatch(
+      /igaAutopilot\.absenceReassignment\.settings\.DELEGATE_POLICY: is set by the stack from igaAutopilot\.absenceReassignment\.delegatePolicy/,
+    );
+  });
+});

@@ -95,6 +95,7 @@ const COMMAND_ACTIONS: Record<string, string> = {
   PublishCommand: 'sns:Publish',
   PublishBatchCommand: 'sns:Publish',
   GetTopicAttributesCommand: 'sns:GetTopicAttributes',
+  PutObjectCommand: 's3:PutObject',
   GetSecretValueCommand: 'secretsmanager:GetSecretValue',
 };
 

@@ -1,20 +1,22 @@
 /** Powertools in tests: metrics recorded in memory instead of printed as EMF. */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
-/**
- * Sets POWERTOOLS_METRICS_DISABLED for the enclosing describe block (no EMF lines in the test
- * output) and puts the previous value back afterwards.
- */
-export function disableMetricsOutput(): void {
+/** Sets an environment variable for the enclosing describe block and puts the previous value back afterwards. */
+export function withEnvironmentVariable(name: string, value: string): void {
   let previous: string | undefined;
   beforeAll(() => {
-    previous = process.env.POWERTOOLS_METRICS_DISABLED;
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    previous = process.env[name];
+    process.env[name] = value;
   });
   afterAll(() => {
-    if (previous === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
-    else process.env.POWERTOOLS_METRICS_DISABLED = previous;
+    if (previous === undefined) delete process.env[name];
+    else process.env[name] = previous;
   });
+}
+
+/** POWERTOOLS_METRICS_DISABLED for the enclosing describe block: no EMF lines in the test output. */
+export function disableMetricsOutput(): void {
+  withEnvironmentVariable('POWERTOOLS_METRICS_DISABLED', 'true');
 }
 
 /** A Metrics whose addMetric adds each value to `recorded[name]`. */

@@ -36,6 +36,11 @@
  * - A DynamoDB error on one finding (a write in `reconcile`, a take-over or record in
  *   `deliverNotifications`) is reported in `failed`; the other findings go on.
  * - `stats` counts reads, writes and conflicts.
+ *
+ * Owners (owners.ts): `nameOwners` gives each observation its owner's display name and e-mail from
+ * the identity directory (once per owner per run, only for findings that change status), and every
+ * notification carries `ownerId` / `ownerEmail` SNS message attributes for subscription filters.
  */
 export * from './lifecycle';
+export * from './owners';
 export * from './store';

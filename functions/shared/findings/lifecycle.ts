@@ -20,9 +20,13 @@ export type FindingStatus = OpenStatus | ClosedStatus;
 export const isOpen = (status: FindingStatus): status is OpenStatus =>
   (OPEN_STATUSES as readonly string[]).includes(status);
 
+/** Who a finding is about or answers for it; names and e-mail from the identity document (owners.ts). */
 export interface FindingOwner {
   readonly id: string;
+  /** As the source gave it (a token's owner name: usually the account name, e.g. dev.patel). */
   readonly name?: string;
+  readonly displayName?: string;
+  readonly email?: string;
 }
 
 /** Source-specific, JSON-serialisable facts about the subject (e.g. a token's name and lastUsed). */

@@ -18,6 +18,7 @@ import {
   type NotificationContent,
   type Observation,
 } from './lifecycle';
+import { ownerAttributes } from './owners';
 
 /** Longer than any Lambda run (15 min max): a live run's claim is never taken over. */
 export const DEFAULT_CLAIM_LEASE_MS = 15 * 60_000;
@@ -260,7 +261,13 @@ export class FindingsStore {
         notifier,
         batch.map((f) => {
           const n = f.notification!;
-          return { kind: n.kind, key: n.key, subject: n.subject, detail: n.detail };
+          return {
+            kind: n.kind,
+            key: n.key,
+            subject: n.subject,
+            detail: n.detail,
+            attributes: ownerAttributes(f.owner),
+          };
         }),
         { concurrency },
       );

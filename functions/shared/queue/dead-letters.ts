@@ -13,6 +13,8 @@
  *   firstReceivedAt      the first receive on the work queue (ISO)
  *   deadLetteredAt       the last receive, when the function gave up (ISO)
  *   receiveCount         receives on the work queue
+ *   sourceSenderId       who sent it to the work queue: its SenderId (IAM user id, or role id:session),
+ *                        when SQS said
  *   originalAttributes   the producer's message attributes as JSON (binary values in base64); absent
  *                        when there were none. One attribute, because SQS allows only 10 per message.
  *
@@ -30,6 +32,7 @@ export const DEAD_LETTER_ATTRIBUTES = [
   'firstReceivedAt',
   'deadLetteredAt',
   'receiveCount',
+  'sourceSenderId',
   'originalAttributes',
 ] as const;
 
@@ -64,6 +67,7 @@ export function deadLetterEntry(
         : {}),
       deadLetteredAt: text(now.toISOString()),
       receiveCount: { DataType: 'Number', StringValue: record.attributes?.ApproximateReceiveCount ?? '1' },
+      ...(record.attributes?.SenderId ? { sourceSenderId: text(record.attributes.SenderId) } : {}),
       ...(Object.keys(original).length ? { originalAttributes: text(JSON.stringify(original)) } : {}),
     },
   };
@@ -93,6 +97,8 @@ export interface DeadLetter {
   readonly firstReceivedAt?: string;
   readonly deadLetteredAt?: string;
   readonly receiveCount?: number;
+  /** Who sent the original message (its SenderId on the work queue), when known. */
+  readonly sourceSenderId?: string;
   readonly messageGroupId?: string;
   /** When it entered the DLQ (SentTimestamp there), epoch ms. */
   readonly enqueuedAt: number;
@@ -125,6 +131,7 @@ export function readDeadLetter(message: Message): DeadLetter {
     firstReceivedAt: text('firstReceivedAt'),
     deadLetteredAt: text('deadLetteredAt'),
     ...(Number.isFinite(receives) ? { receiveCount: receives } : {}),
+    ...(sentByFunction && text('sourceSenderId') ? { sourceSenderId: text('sourceSenderId') } : {}),
     messageGroupId: system.MessageGroupId,
     enqueuedAt: Number(system.SentTimestamp ?? 0),
     originalAttributes: original,

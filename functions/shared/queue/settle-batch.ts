@@ -11,7 +11,8 @@ import {
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { LogSink } from '../observability';
 import { deadLetterEntry } from './dead-letters';
-import { outcomeOfError, type MessageOutcome } from './outcomes';
+import { decideFailure, messageOutcomeOf, PermanentMessageError } from '../failure-policy';
+import type { MessageOutcome } from './outcomes';
 
 export interface QueueMessage {
   readonly messageId: string;
@@ -58,7 +59,7 @@ export async function settleSqsBatch(
     deps.log.error('batch failed before any outcome was decided; every message will be retried', {
       error: error instanceof Error ? error.message : String(error),
     });
-    decided = new Map(messages.map((m) => [m.messageId, outcomeOfError(error)]));
+    decided = new Map(messages.map((m) => [m.messageId, batchFailureOutcome(error)]));
   }
 
   const outcomes = new Map<string, MessageOutcome>();
@@ -96,6 +97,20 @@ export async function settleSqsBatch(
     response: { batchItemFailures: [...failures].map((itemIdentifier) => ({ itemIdentifier })) },
     outcomes,
   };
+}
+
+/**
+ * The outcome of every message when the batch failed as a whole (the shared failure policy), except
+ * that no message is dead-lettered for an error not addressed to it: only a PermanentMessageError
+ * says the messages themselves are bad; anything else retries them (their last receive still
+ * dead-letters them with the reason).
+ */
+function batchFailureOutcome(error: unknown): MessageOutcome {
+  const decision = decideFailure(error);
+  if (decision.action === 'dead-letter' && !(error instanceof PermanentMessageError)) {
+    return { status: 'retry', reason: decision.reason };
+  }
+  return messageOutcomeOf(decision);
 }
 
 async function deadLetter(

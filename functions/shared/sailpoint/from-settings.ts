@@ -50,14 +50,16 @@ export function sailPointCredentialSource(
   }, maxAgeSeconds);
 }
 
-export async function createSailPointClientFromEnv(
-  env: Env = process.env,
-  overrides: Partial<SailPointClientOptions> = {},
-): Promise<SailPointClient> {
-  const settings = parseSettings(sailPointSettings, env);
-  let apiUrl: string;
+/**
+ * The API base URL the settings name, or a ConfigError naming SAILPOINT_API_URL / SAILPOINT_TENANT
+ * (not configured, malformed, or a host not allowed). No I/O: handlers call it at init, so a bad host
+ * stops the cold start before the credential is read.
+ */
+export function sailPointApiUrlFromSettings(
+  settings: Pick<SailPointSettings, 'SAILPOINT_TENANT' | 'SAILPOINT_API_URL' | 'SAILPOINT_EXTRA_API_HOSTS'>,
+): string {
   try {
-    apiUrl = resolveSailPointApiUrl({
+    return resolveSailPointApiUrl({
       tenant: settings.SAILPOINT_TENANT,
       apiUrl: settings.SAILPOINT_API_URL,
       extraHosts: settings.SAILPOINT_EXTRA_API_HOSTS,
@@ -66,6 +68,14 @@ export async function createSailPointClientFromEnv(
     const setting = settings.SAILPOINT_API_URL ? 'SAILPOINT_API_URL' : 'SAILPOINT_TENANT';
     throw new ConfigError([{ setting, message: (error as Error).message }]);
   }
+}
+
+export async function createSailPointClientFromEnv(
+  env: Env = process.env,
+  overrides: Partial<SailPointClientOptions> = {},
+): Promise<SailPointClient> {
+  const settings = parseSettings(sailPointSettings, env);
+  const apiUrl = sailPointApiUrlFromSettings(settings);
   const credentials = overrides.credentials ?? sailPointCredentialSource(env, settings);
   await credentials.get(); // a missing or malformed secret fails here, before any request
   return new SailPointClient({

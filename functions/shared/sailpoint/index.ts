@@ -21,6 +21,7 @@ export * from './api/personal-access-tokens';
 export * from './api/search';
 export * from './api/access-requests';
 export * from './api/reassignment-configurations';
+export * from './api/trigger-subscriptions';
 export * from './from-settings';
 export * from './ids';
 export * from './rights';

@@ -83,6 +83,13 @@ export const OPERATION_RIGHTS = {
     userLevels: SEARCH_LEVELS,
     userContext: false,
   },
+  searchIdentityContacts: {
+    request: 'POST /v3/search',
+    scopes: ['sp:search:read'],
+    userLevels: SEARCH_LEVELS,
+    userContext: false,
+    note: "the sweep's owner names: optional, so not in its preflight (without it, owners stay unnamed)",
+  },
   listReassignmentConfigurations: {
     request: 'GET /beta/reassignment-configurations',
     scopes: REASSIGNMENT_READ,
@@ -119,6 +126,20 @@ export const OPERATION_RIGHTS = {
     request: 'GET /beta/reassignment-configurations/{identityId}/evaluate/{configType}',
     scopes: REASSIGNMENT_MANAGE,
     userContext: true,
+  },
+  listTriggerSubscriptions: {
+    request: 'GET /beta/trigger-subscriptions',
+    scopes: ['sp:trigger-service-subscriptions:read', 'sp:trigger-service-subscriptions:manage'],
+    userLevels: ['ORG_ADMIN'],
+    userContext: false,
+    note: 'used by `iga triggers subscribe`, not by a function',
+  },
+  createTriggerSubscription: {
+    request: 'POST /beta/trigger-subscriptions',
+    scopes: ['sp:trigger-service-subscriptions:manage'],
+    userLevels: ['ORG_ADMIN'],
+    userContext: false,
+    note: 'used by `iga triggers subscribe`, not by a function',
   },
 } as const satisfies Record<string, OperationRights>;
 

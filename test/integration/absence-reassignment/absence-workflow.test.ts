@@ -467,7 +467,7 @@ describe('crashes, retries and concurrent deliveries', () => {
       notifier: h.notifier,
       now: h.clock.now,
       log: silentLog,
-      options: { maxDelegateHops: 5 },
+      options: { maxDelegateHops: 5, delegatePolicy: { kind: 'chain-or-peers' }, maxAbsenceDays: 180 },
     });
     const parsed = events.map((e) => {
       const result = parseAbsenceEvent(JSON.stringify(e));

@@ -5,7 +5,6 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
-import { OPEN_ENDED_HOLD } from '../../../functions/absence-reassignment/policy';
 import type { DeferredRecheckSummary } from '../../../functions/absence-reassignment/recheck';
 import type { ApiRequest } from '../../../functions/shared/sailpoint';
 import { fakeContext } from '../../../local/queue-poller';
@@ -126,16 +125,31 @@ describe('the scheduled re-check of deferred absences', () => {
     expect(h.configurations(FARID)).toEqual(allTo(DEV, JULY));
   });
 
-  it('behind an open-ended absence, a deferred one is never due: only an event can free that slot', async () => {
+  it('behind an absence without an end date (it ends at MAX_ABSENCE_DAYS), a deferred one takes the slot when that maximum ends', async () => {
     await h.deliver(absenceEvent({ absenceId: 'open', endDate: null }));
+    const capEnd = '2030-12-28T00:00:00.000Z'; // JULY's start + 180 days
+    expect(await h.store.get(FARID, 'open')).toMatchObject({
+      requestedEndDate: null,
+      endDate: capEnd,
+      endCapped: true,
+    });
     await h.deliver(absenceEvent({ absenceId: 'december', delegateId: GRACE, ...DECEMBER }));
-    expect((await h.store.get(FARID, 'december'))?.deferredUntil).toBe(OPEN_ENDED_HOLD);
-    setClock('2031-06-01T00:00:00.000Z');
-    h.sandbox.requestLog.clear();
+    expect((await h.store.get(FARID, 'december'))?.deferredUntil).toBe(capEnd);
 
+    setClock('2030-12-27T00:00:00.000Z');
+    h.sandbox.requestLog.clear();
     expect(await recheck()).toMatchObject({ due: 0 });
     expect(h.sandbox.requestLog.count({})).toBe(0);
     expect(writes()).toEqual([]);
+
+    setClock('2030-12-28T05:00:00.000Z');
+    expect(await recheck()).toMatchObject({
+      due: 1,
+      slotsTaken: [{ identityId: FARID, absenceId: 'december', configTypes: ALL_TYPES }],
+    });
+    for (const config of Object.values(h.configurations(FARID))) {
+      expect(config).toMatchObject({ to: GRACE, endDate: DECEMBER.endDate });
+    }
   });
 
   it('three absences: October takes the slot when July ends and December waits on for October', async () => {

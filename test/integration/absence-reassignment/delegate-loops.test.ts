@@ -7,6 +7,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { fakeContext } from '../../../local/queue-poller';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
+import { ANY_DELEGATE } from '../../../functions/absence-reassignment/delegate-policy';
 import type { SandboxReassignment } from '../../../sandbox/state';
 import { JULY, PEOPLE, absenceEvent, absenceHarness, type AbsenceHarness } from './harness';
 
@@ -86,7 +87,8 @@ describe('people covering for each other', () => {
   });
 
   it('a manager naming their report while the report names no one (the manager), at the same moment: both covered', async () => {
-    h = await absenceHarness({ wrapDoc: decisionsAtTheSameMoment(2) });
+    // Outside the default policy (see the next test): any delegate, to keep the cycle this is about.
+    h = await absenceHarness({ wrapDoc: decisionsAtTheSameMoment(2), delegatePolicy: ANY_DELEGATE });
     await h.send(
       absenceEvent({ absenceId: 'dev-leave', identityId: DEV, delegateId: FARID }),
       absenceEvent({ absenceId: 'farid-leave', identityId: FARID }),
@@ -100,7 +102,9 @@ describe('people covering for each other', () => {
   });
 
   it('the same, one after the other: the report falls back to the manager’s manager, not into a cycle', async () => {
-    h = await absenceHarness();
+    // A manager's named report is outside the default delegate policy (chain-or-peers: the report would
+    // approve their own requests); this test is about the chain's cycle handling, so any delegate goes.
+    h = await absenceHarness({ delegatePolicy: ANY_DELEGATE });
     await h.deliver(absenceEvent({ absenceId: 'dev-leave', identityId: DEV, delegateId: FARID }));
     await h.deliver(absenceEvent({ absenceId: 'farid-leave', identityId: FARID }));
 

@@ -5,6 +5,7 @@
 import { DynamoAbsenceStore } from '../../../functions/absence-reassignment/absence-store';
 import type { AbsenceEventInput } from '../../../functions/absence-reassignment/event';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
+import type { DelegatePolicy } from '../../../functions/absence-reassignment/delegate-policy';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { RecordingNotifier, type Notifier } from '../../../functions/shared/notifier';
 import { silentLog, type LogSink } from '../../../functions/shared/observability';
@@ -14,7 +15,7 @@ import {
   type SailPointTransport,
 } from '../../../functions/shared/sailpoint';
 import { drainQueue, pollOnce } from '../../../local/queue-poller';
-import { startSandbox } from '../../../sandbox/server';
+import { startSandbox, type Sandbox } from '../../../sandbox/server';
 import {
   freshQueueWithDlq,
   freshTable,
@@ -60,6 +61,17 @@ export function absenceEvent(
   } as AbsenceEventInput;
 }
 
+/** What the sandbox holds for a person: work type → target and window. */
+export function heldConfigurations(sandbox: Sandbox, identityId: string) {
+  const held = sandbox.state.reassignments.get(identityId);
+  return Object.fromEntries(
+    [...(held?.entries() ?? [])].map(([type, c]) => [
+      type,
+      { to: c.targetId, startDate: c.startDate, endDate: c.endDate },
+    ]),
+  );
+}
+
 export interface HarnessOptions {
   /** SailPoint client attempts per call (1: a 429 surfaces to the handler at once). */
   readonly maxAttempts?: number;
@@ -71,6 +83,10 @@ export interface HarnessOptions {
   readonly wrapDoc?: (doc: DynamoDBDocumentClient) => DynamoDBDocumentClient;
   /** Wraps the notifier the handler uses (e.g. to fail a publish); `notifier` still records. */
   readonly wrapNotifier?: (notifier: RecordingNotifier) => Notifier;
+  /** DELEGATE_POLICY (default, as deployed: chain-or-peers). */
+  readonly delegatePolicy?: DelegatePolicy;
+  /** MAX_ABSENCE_DAYS (default, as deployed: 180). */
+  readonly maxAbsenceDays?: number;
 }
 
 export async function absenceHarness(options: HarnessOptions = {}) {
@@ -98,6 +114,8 @@ export async function absenceHarness(options: HarnessOptions = {}) {
     notifier: options.wrapNotifier ? options.wrapNotifier(notifier) : notifier,
     log: options.log ?? silentLog,
     now: clock.now,
+    ...(options.delegatePolicy ? { delegatePolicy: options.delegatePolicy } : {}),
+    ...(options.maxAbsenceDays === undefined ? {} : { maxAbsenceDays: options.maxAbsenceDays }),
   };
   const handler = createAbsenceReassignmentHandler(deps);
   const store = new DynamoAbsenceStore(doc, tableName, 400);
@@ -122,6 +140,8 @@ export async function absenceHarness(options: HarnessOptions = {}) {
         await this.drain();
       }
     },
+    /** The dead letters as SQS hands them over, every attribute included (each hidden for 60 s once read). */
+    deadLetterMessages: () => receiveAll(sqs, dlqUrl),
     async deadLetters(): Promise<{ body: string; reason: string | undefined }[]> {
       return (await receiveAll(sqs, dlqUrl)).map((m) => ({
         body: m.Body ?? '',
@@ -129,15 +149,7 @@ export async function absenceHarness(options: HarnessOptions = {}) {
       }));
     },
     /** What the sandbox holds for a person: work type → target and window. */
-    configurations(identityId: string) {
-      const held = sandbox.state.reassignments.get(identityId);
-      return Object.fromEntries(
-        [...(held?.entries() ?? [])].map(([type, c]) => [
-          type,
-          { to: c.targetId, startDate: c.startDate, endDate: c.endDate },
-        ]),
-      );
-    },
+    configurations: (identityId: string) => heldConfigurations(sandbox, identityId),
     count: (
       method: string,
       path: string | RegExp = /^\/beta\/reassignment-configurations/,

@@ -4,32 +4,11 @@ import {
   identitySearchCalls,
   searchIdentityAccess,
 } from '../../../functions/shared/sailpoint';
-import { loadDefaultSeed, type SandboxSeed } from '../../../sandbox/seed';
 import { type Sandbox, startSandbox } from '../../../sandbox/server';
-import { PAT_CLIENT, manualClock } from '../sandbox/helpers';
+import { PAT_CLIENT, manualClock, member, seedWithMembers } from '../sandbox/helpers';
 
-const member = (n: number) => `5ea4c000000000000000000000000${String(n).padStart(3, '0')}`;
 const ROLE = 'acce5500000000000000000000000002'; // Engineering, requestable
-
-function seed(count: number): SandboxSeed {
-  const s = loadDefaultSeed();
-  for (let n = 1; n <= count; n++) {
-    s.identities.push({
-      id: member(n),
-      name: `member.${n}`,
-      firstName: 'Member',
-      lastName: String(n),
-      displayName: `Member ${n}`,
-      email: null,
-      managerId: '2c9180aa000000000000000000000014',
-      inactive: false,
-      createdDaysAgo: 10,
-      attributes: {},
-      access: n % 2 === 0 ? [ROLE] : [],
-    });
-  }
-  return s as SandboxSeed;
-}
+const REQUESTER = '2c9180aa000000000000000000000014';
 
 describe('searchIdentityAccess against the sandbox (rate limit and Search lag on, their defaults)', () => {
   let sandbox: Sandbox;
@@ -37,7 +16,10 @@ describe('searchIdentityAccess against the sandbox (rate limit and Search lag on
   const clock = manualClock('2030-03-01T09:00:00Z');
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ seed: seed(45), now: clock.now });
+    sandbox = await startSandbox({
+      seed: seedWithMembers(45, (n) => (n % 2 === 0 ? [ROLE] : []), REQUESTER),
+      now: clock.now,
+    });
     client = new SailPointClient({ apiUrl: sandbox.url, ...PAT_CLIENT });
   });
   afterAll(() => sandbox.stop());

@@ -1,4 +1,5 @@
 /** Shared bits for the sandbox's over-the-wire tests. */
+import { loadDefaultSeed, type SandboxSeed } from '../../../sandbox/seed';
 import type { Sandbox } from '../../../sandbox/server';
 
 export const PAT_CLIENT = { clientId: 'sandbox-pat-client', clientSecret: 'sandbox-pat-secret' } as const;
@@ -57,4 +58,32 @@ export function expectErrorResponseDto(body: unknown, detailCode: string) {
     messages: [{ locale: 'en-US', localeOrigin: 'DEFAULT', text: expect.any(String) }],
     causes: expect.arrayContaining([]), // any array: fetch builds it outside jest's realm, so not any(Array)
   });
+}
+
+/** `member(n)`: ids of extra identities that sort in creation order. */
+export const member = (n: number) => `5ea4c000000000000000000000000${String(n).padStart(3, '0')}`;
+
+/** The default tenant plus `count` members (member(1)…), managed by `managerId`, holding `accessOf(n)`. */
+export function seedWithMembers(
+  count: number,
+  accessOf: (n: number) => string[],
+  managerId: string | null = null,
+): SandboxSeed {
+  const seed = loadDefaultSeed();
+  for (let n = 1; n <= count; n++) {
+    seed.identities.push({
+      id: member(n),
+      name: `member.${n}`,
+      firstName: 'Member',
+      lastName: String(n),
+      displayName: `Member ${n}`,
+      email: null,
+      managerId,
+      inactive: false,
+      createdDaysAgo: 10,
+      attributes: {},
+      access: accessOf(n),
+    });
+  }
+  return seed as SandboxSeed;
 }

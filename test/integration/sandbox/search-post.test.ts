@@ -1,31 +1,16 @@
-import { loadDefaultSeed, type SandboxSeed } from '../../../sandbox/seed';
 import { type Sandbox, startSandbox } from '../../../sandbox/server';
-import { API_CLIENT, PAT_CLIENT, expectErrorResponseDto, fetchToken, manualClock } from './helpers';
+import {
+  API_CLIENT,
+  PAT_CLIENT,
+  expectErrorResponseDto,
+  fetchToken,
+  manualClock,
+  member,
+  seedWithMembers,
+} from './helpers';
 
 const MINUTE = 60_000;
-/** 30 extra identities (ids sort in creation order), each holding one role. */
-const member = (n: number) => `5ea4c000000000000000000000000${String(n).padStart(3, '0')}`;
 const BASELINE_ROLE = 'acce5500000000000000000000000001';
-
-function seedWithMembers(count = 30): SandboxSeed {
-  const seed = loadDefaultSeed();
-  for (let n = 1; n <= count; n++) {
-    seed.identities.push({
-      id: member(n),
-      name: `member.${n}`,
-      firstName: 'Member',
-      lastName: String(n),
-      displayName: `Member ${n}`,
-      email: null,
-      managerId: null,
-      inactive: false,
-      createdDaysAgo: 10,
-      attributes: {},
-      access: [BASELINE_ROLE],
-    });
-  }
-  return seed as SandboxSeed;
-}
 
 describe('sandbox search: POST /v3/search (identities)', () => {
   let sandbox: Sandbox;
@@ -33,7 +18,11 @@ describe('sandbox search: POST /v3/search (identities)', () => {
   const clock = manualClock('2030-03-01T09:00:00Z');
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ seed: seedWithMembers(), rateLimit: false, now: clock.now });
+    sandbox = await startSandbox({
+      seed: seedWithMembers(30, () => [BASELINE_ROLE]),
+      rateLimit: false,
+      now: clock.now,
+    });
     token = await fetchToken(sandbox, API_CLIENT); // Search is open to pure API clients
   });
   afterAll(() => sandbox.stop());

@@ -137,6 +137,7 @@ describe('stale-token-sweep handler', () => {
     const env = {
       FINDINGS_TABLE: 'findings',
       NOTIFICATIONS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:t',
+      SAILPOINT_TENANT: 'acme',
     };
     expect(depsFromEnvironment(env).policy).toMatchObject({
       staleAfterDays: 90,
@@ -159,10 +160,18 @@ describe('stale-token-sweep handler', () => {
       /STALE_TOKEN_EXEMPTIONS\.0\.reason: reason is required/,
     );
     expect(() => depsFromEnvironment({ NOTIFICATIONS_TOPIC_ARN: 'arn' })).toThrow(/FINDINGS_TABLE/);
+    // Where SailPoint is, and whether its host is allowed, is known at init: before any secret is read.
+    const { SAILPOINT_TENANT: _tenant, ...noTenant } = env;
+    expect(() => depsFromEnvironment(noTenant)).toThrow(
+      /SAILPOINT_TENANT: SailPoint API location is not configured/,
+    );
+    expect(() => depsFromEnvironment({ ...noTenant, SAILPOINT_API_URL: 'https://evil.example.com' })).toThrow(
+      /SAILPOINT_API_URL: .*evil\.example\.com/,
+    );
   });
 
   it('a notifications topic that is not an ARN, or does not exist, stops the function naming the setting (#11)', async () => {
-    const env = { FINDINGS_TABLE: 'findings' };
+    const env = { FINDINGS_TABLE: 'findings', SAILPOINT_TENANT: 'acme' };
     expect(() => depsFromEnvironment({ ...env, NOTIFICATIONS_TOPIC_ARN: 'local-printed' })).toThrow(
       /NOTIFICATIONS_TOPIC_ARN: must be an SNS topic ARN/,
     );

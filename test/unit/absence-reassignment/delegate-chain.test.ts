@@ -214,3 +214,92 @@ describe('resolving the delegate', () => {
     });
   });
 });
+
+describe('the delegate policy', () => {
+  // ann's chain: max, then vic; her peers share max: bob. rex reports to ann; zed is elsewhere.
+  const PEOPLE: Record<string, Person> = {
+    ...ORG,
+    rex: { manager: 'ann' },
+    zed: { manager: 'vic' },
+    kim: { manager: 'zed' },
+  };
+  const chainOrPeers = { kind: 'chain-or-peers' } as const;
+
+  it('chain-or-peers: a manager above, or a peer, may cover', async () => {
+    for (const delegate of ['max', 'vic', 'bob']) {
+      const { dir } = directory(PEOPLE);
+      expect(
+        await resolveDelegate(request({ requestedDelegateId: delegate, policy: chainOrPeers }), dir),
+      ).toMatchObject({ ok: true, delegateId: delegate });
+    }
+  });
+
+  it('chain-or-peers: a named delegate outside (a report, someone elsewhere) is passed over for the manager', async () => {
+    for (const delegate of ['rex', 'zed', 'kim']) {
+      const { dir } = directory(PEOPLE);
+      const result = await resolveDelegate(
+        request({ requestedDelegateId: delegate, policy: chainOrPeers }),
+        dir,
+      );
+      expect(result).toMatchObject({
+        ok: true,
+        delegateId: 'max',
+        trail: [
+          {
+            identityId: delegate,
+            via: 'explicit delegate',
+            skipped: expect.stringMatching(/^is outside the delegate policy \(chain-or-peers/),
+          },
+          { identityId: 'max', via: 'manager of ann' },
+        ],
+      });
+    }
+  });
+
+  it('chain-or-peers: the chain counts MANAGEMENT_CHAIN_LEVELS managers up, no further', async () => {
+    // ann ← m1 ← m2 ← … ← m11: m10 is in her chain, m11 is not.
+    const tall: Record<string, Person> = { ann: { manager: 'm1' } };
+    for (let level = 1; level <= 11; level++) tall[`m${level}`] = { manager: `m${level + 1}` };
+    tall.m12 = {};
+    const { dir } = directory(tall);
+    expect(
+      await resolveDelegate(request({ requestedDelegateId: 'm10', policy: chainOrPeers }), dir),
+    ).toMatchObject({ ok: true, delegateId: 'm10' });
+    const outside = await resolveDelegate(
+      request({ requestedDelegateId: 'm11', policy: chainOrPeers }),
+      directory(tall).dir,
+    );
+    expect(outside).toMatchObject({ ok: true, delegateId: 'm1' });
+  });
+
+  it('allow-list: only the listed may cover, the manager included; nobody listed → the reason says so', async () => {
+    const allowList = { kind: 'allow-list', allowed: new Set(['vic']) } as const;
+    expect(
+      await resolveDelegate(
+        request({ requestedDelegateId: 'bob', policy: allowList }),
+        directory(PEOPLE).dir,
+      ),
+    ).toMatchObject({
+      ok: true,
+      delegateId: 'vic',
+      trail: [
+        { identityId: 'bob', skipped: expect.stringMatching(/allow-list/) },
+        { identityId: 'max', skipped: expect.stringMatching(/allow-list/) },
+        { identityId: 'vic' },
+      ],
+    });
+    const nobody = { kind: 'allow-list', allowed: new Set(['kim']) } as const;
+    const result = await resolveDelegate(request({ policy: nobody }), directory(PEOPLE).dir);
+    expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/vic has no manager/) });
+    expect(result.ok ? '' : result.reason).toMatch(/not in DELEGATE_ALLOW_LIST/);
+  });
+
+  it('any: whoever is named, as before the policy existed', async () => {
+    expect(
+      await resolveDelegate(
+        request({ requestedDelegateId: 'kim', policy: { kind: 'any' } }),
+        directory(PEOPLE).dir,
+      ),
+    ).toMatchObject({ ok: true, delegateId: 'kim' });
+  });
+});

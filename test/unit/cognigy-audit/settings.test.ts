@@ -56,4 +56,18 @@ describe('cognigy-audit settings', () => {
       'COGNIGY_RIGHTS_MANIFEST: must be valid JSON',
     );
   });
+
+  it('reads the credential owner (none by default) and names a bad one', () => {
+    expect(parseCognigyAuditSettings(BASE).COGNIGY_CREDENTIAL_OWNER).toBeNull();
+    expect(
+      parseCognigyAuditSettings({ ...BASE, COGNIGY_CREDENTIAL_OWNER: '{"id":"p-1","email":"a@example.com"}' })
+        .COGNIGY_CREDENTIAL_OWNER,
+    ).toEqual({ id: 'p-1', email: 'a@example.com' });
+    expect(problems({ ...BASE, COGNIGY_CREDENTIAL_OWNER: '{"id":"p-1","email":"nobody"}' })).toEqual([
+      'COGNIGY_CREDENTIAL_OWNER.email: email must be an e-mail address',
+    ]);
+    expect(problems({ ...BASE, COGNIGY_CREDENTIAL_OWNER: '{"email":"a@example.com"}' })).toEqual([
+      'COGNIGY_CREDENTIAL_OWNER.id: id is required',
+    ]);
+  });
 });

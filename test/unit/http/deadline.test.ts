@@ -6,6 +6,7 @@ import {
   type HttpOptions,
   type NoResponse,
 } from '../../../functions/shared/http';
+import { failing, rejection } from '../../support/async';
 
 class FakeError extends ServiceCallError {
   constructor(
@@ -50,26 +51,6 @@ function setup(options: HttpOptions = {}) {
     { retry: RETRY, timeoutMs: 10_000 },
   );
   return { http, clock, sleeps };
-}
-
-function failing(...errors: unknown[]) {
-  const attempts: number[] = [];
-  const fn = async (attempt: number) => {
-    attempts.push(attempt);
-    const error = errors.shift();
-    if (error !== undefined) throw error;
-    return 'ok';
-  };
-  return { fn, attempts };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('ResilientHttp with a deadline', () => {

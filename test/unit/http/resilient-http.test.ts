@@ -7,6 +7,7 @@ import {
   type NoResponse,
   type RetryRules,
 } from '../../../functions/shared/http';
+import { failing } from '../../support/async';
 
 /** A client's own errors, as SailPointError / CognigyError are. */
 class FakeError extends ServiceCallError {
@@ -61,18 +62,6 @@ function setup(options: HttpOptions = {}, rules: Partial<RetryRules<FakeError>> 
     { retry: RETRY, timeoutMs: 1_000 },
   );
   return { http, sleeps, logs, stats };
-}
-
-/** `fn` for withRetry that throws the scripted errors in turn, then returns 'ok'. */
-function failing(...errors: unknown[]) {
-  const attempts: number[] = [];
-  const fn = async (attempt: number) => {
-    attempts.push(attempt);
-    const error = errors.shift();
-    if (error !== undefined) throw error;
-    return 'ok';
-  };
-  return { fn, attempts };
 }
 
 describe('ResilientHttp.withRetry', () => {

@@ -60,6 +60,7 @@ describe('dead letters', () => {
       firstReceivedAt: new Date(1700000001000).toISOString(),
       deadLetteredAt: '2024-01-01T00:00:00.000Z',
       receiveCount: 3,
+      sourceSenderId: 'producer',
       origin: 'function',
     });
     expect(dead.originalAttributes).toEqual({

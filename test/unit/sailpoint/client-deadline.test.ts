@@ -8,6 +8,7 @@ import {
   type SailPointClientOptions,
 } from '../../../functions/shared/sailpoint';
 import { CLIENT_ID, CLIENT_SECRET, FakeSailPoint, type Reply } from './fake-sailpoint';
+import { rejection } from '../../support/async';
 
 const ItemSchema = z.looseObject({ id: z.string() });
 const ok = (): Reply => ({ status: 200, json: { id: 'x' } });
@@ -49,15 +50,6 @@ const call = (client: { send: SailPointClient['send'] }, method: 'GET' | 'POST',
     responseSchema: ItemSchema,
     ...(deadline === undefined ? {} : { deadline }),
   });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('SailPoint client: the deadline reaches every wait', () => {
   it('a 429 whose Retry-After ends after the deadline: SailPointDeadlineError at once, nothing re-sent', async () => {

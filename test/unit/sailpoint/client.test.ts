@@ -12,6 +12,7 @@ import {
   type SailPointClientOptions,
 } from '../../../functions/shared/sailpoint';
 import { CLIENT_ID, CLIENT_SECRET, FakeSailPoint, type Reply } from './fake-sailpoint';
+import { rejection } from '../../support/async';
 
 const ItemSchema = z.looseObject({ id: z.string() });
 const ok = (json: unknown = { id: 'x' }): Reply => ({ status: 200, json });
@@ -81,15 +82,6 @@ const postItem = (client: SailPointClient, extra: { idempotent?: boolean } = {})
     responseSchema: ItemSchema,
     ...extra,
   });
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('token handling', () => {
   it('fetches one client-credentials token and reuses it for many calls', async () => {

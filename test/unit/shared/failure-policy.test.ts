@@ -1,9 +1,18 @@
 import { CognigyAuthError, CognigyRateLimitError } from '../../../functions/shared/cognigy';
 import { ConfigError } from '../../../functions/shared/config';
-import { decideFailure, messageOutcomeOf, type FailureRule } from '../../../functions/shared/failure-policy';
+import { CognigyPreflightError } from '../../../functions/cognigy-audit/least-privilege';
+import {
+  CredentialRefusedError,
+  decideFailure,
+  messageOutcomeOf,
+  outcomeOfError,
+  type FailureRule,
+} from '../../../functions/shared/failure-policy';
 import { PermanentMessageError, RetryLaterError } from '../../../functions/shared/queue/outcomes';
 import {
   SailPointAuthError,
+  SailPointDeadlineError,
+  SailPointError,
   SailPointNotFoundError,
   SailPointRateLimitError,
   SailPointResponseError,
@@ -62,11 +71,36 @@ describe('the shared failure policy', () => {
     for (const error of [
       new SailPointAuthError({ operation, status: 401 }),
       new SailPointAuthError({ operation, status: 403 }),
+      // The token endpoint refusing the client answers 400; the rights preflight sends nothing.
+      new SailPointAuthError({ operation: 'oauthToken', status: 400 }),
+      new SailPointAuthError({ operation }),
+      new SailPointError({ operation, status: 403 }),
       new CognigyAuthError({ operation, status: 401 }),
+      new CognigyAuthError({ operation, status: 403 }),
+      new CognigyPreflightError(['organisation-wide right users.read'], 'trace-1'),
+      new CredentialRefusedError('the credential is an API client: no user context'),
       new ConfigError([{ setting: 'X', message: 'is required' }]),
     ]) {
       expect(decideFailure(error).action).toBe('fail-run');
     }
+  });
+
+  it('403 is the credential’s, for every workflow: a queue message waits instead of being dead-lettered', () => {
+    // SailPoint: "the user you are running as doesn't have access to this end-point".
+    expect(outcomeOfError(new SailPointError({ operation: 'createAccessRequest', status: 403 }))).toEqual({
+      status: 'retry',
+      reason: expect.stringContaining('HTTP 403'),
+    });
+  });
+
+  it('"not now" statuses retry: 408, 409, 425; a deadline that stopped the call before it was sent too', () => {
+    for (const status of [408, 409, 425]) {
+      expect(decideFailure(new SailPointError({ operation, status })).action).toBe('retry');
+    }
+    expect(decideFailure(new SailPointError({ operation, status: 422 })).action).toBe('dead-letter');
+    expect(decideFailure(new SailPointDeadlineError({ operation, detail: 'no time left' })).action).toBe(
+      'retry',
+    );
   });
 
   it('a workflow’s own rule comes first; the shared rules decide the rest', () => {

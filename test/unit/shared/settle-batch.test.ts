@@ -1,6 +1,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { RetryLaterError, outcomeOfError } from '../../../functions/shared/queue/outcomes';
+import {
+  PermanentMessageError,
+  RetryLaterError,
+  outcomeOfError,
+} from '../../../functions/shared/queue/outcomes';
+import { SailPointRateLimitError, SailPointValidationError } from '../../../functions/shared/sailpoint';
 import { settleSqsBatch } from '../../../functions/shared/queue/settle-batch';
 
 const event = (count: number): SQSEvent =>
@@ -83,6 +88,41 @@ describe('settleSqsBatch: delayed retries', () => {
     expect(warnings).toEqual([
       { msg: 'could not delay redelivery', extra: { messageId: 'm1', error: 'ReceiptHandleIsInvalid:' } },
       { msg: 'could not delay redelivery', extra: { messageId: 'm10', error: 'SQS unavailable' } },
+    ]);
+  });
+});
+
+describe('settleSqsBatch: a batch that fails as a whole (the shared failure policy)', () => {
+  const settle = (error: unknown) => {
+    const { sqs, sent } = fakeSqs(() => ({}));
+    return settleSqsBatch(
+      event(2),
+      async () => {
+        throw error;
+      },
+      { sqs, queueUrl: 'q', deadLetterQueueUrl: 'dlq', maxReceiveCount: 5, log: logSink().log },
+    ).then((settled) => ({ settled, sent }));
+  };
+
+  it('no message is dead-lettered for an error not addressed to it (a 400 of a batch-wide call): all retried', async () => {
+    const { settled, sent } = await settle(
+      new SailPointValidationError({ operation: 'searchIdentities', status: 400 }),
+    );
+    expect([...settled.outcomes.values()].map((o) => o.status)).toEqual(['retry', 'retry']);
+    expect(sent.filter((s) => s.name === 'SendMessageBatchCommand')).toEqual([]);
+  });
+
+  it('a PermanentMessageError says the messages are bad: dead-lettered; a 429 waits its Retry-After', async () => {
+    const permanent = await settle(new PermanentMessageError('bad batch'));
+    expect([...permanent.settled.outcomes.values()]).toEqual([
+      { status: 'dead-letter', reason: 'bad batch' },
+      { status: 'dead-letter', reason: 'bad batch' },
+    ]);
+    const limited = await settle(
+      new SailPointRateLimitError({ operation: 'x', status: 429, retryAfterSeconds: 9 }),
+    );
+    expect([...limited.settled.outcomes.values()].map((o) => 'delaySeconds' in o && o.delaySeconds)).toEqual([
+      9, 9,
     ]);
   });
 });

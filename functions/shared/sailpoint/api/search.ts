@@ -1,7 +1,8 @@
 /**
  * Search (v3). Spec: ops-v3.yaml `GET /search/{index}/{id}` (one document; also
  * /work/shared/reference/sailpoint-v3-search-get-document-by-id.txt) and `POST /search` (many
- * identities' access per call: searchIdentityAccess), with official/standard-collection-parameters.md.
+ * identities' access or contacts per call: searchIdentityAccess, searchIdentityContacts), with
+ * official/standard-collection-parameters.md.
  *
  * Search is eventually consistent: a document may trail the system of record by minutes (a new
  * identity not found yet, access just provisioned not shown yet). `modified` says how current a
@@ -148,42 +149,91 @@ export async function searchIdentityAccess(
   identityIds: Iterable<string>,
   options: IdentitySearchOptions = {},
 ): Promise<Map<string, IdentityAccessDocument>> {
+  return searchIdentitiesById(
+    client,
+    identityIds,
+    {
+      operation: 'searchIdentityAccess',
+      includes: ['id', 'modified', 'access.id', 'access.type'],
+      schema: IdentityAccessDocumentSchema,
+    },
+    options,
+  );
+}
+
+/** How to reach a person: an identity's display name and e-mail (either may be missing). */
+export const IdentityContactSchema = z.looseObject({
+  id: z.string().min(1),
+  displayName: z.string().nullish(),
+  email: z.string().nullish(),
+});
+export type IdentityContact = z.infer<typeof IdentityContactSchema>;
+
+/**
+ * Display names and e-mails of many identities, as searchIdentityAccess reads access: one POST
+ * /v3/search per page of up to `pageSize` ids (fields id, displayName, email only). An id without a
+ * document is absent from the result.
+ */
+export async function searchIdentityContacts(
+  client: SailPointTransport,
+  identityIds: Iterable<string>,
+  options: IdentitySearchOptions = {},
+): Promise<Map<string, IdentityContact>> {
+  return searchIdentitiesById(
+    client,
+    identityIds,
+    {
+      operation: 'searchIdentityContacts',
+      includes: ['id', 'displayName', 'email'],
+      schema: IdentityContactSchema,
+    },
+    options,
+  );
+}
+
+/** POST /v3/search on the identities index by id: queries of at most idsPerQuery ids, pages by id. */
+async function searchIdentitiesById<T extends { id: string }>(
+  client: SailPointTransport,
+  identityIds: Iterable<string>,
+  read: { readonly operation: string; readonly includes: readonly string[]; readonly schema: z.ZodType<T> },
+  options: IdentitySearchOptions,
+): Promise<Map<string, T>> {
   const { pageSize, idsPerQuery } = searchShape(options);
   const ids = [...new Set(identityIds)];
   const bad = ids.filter((id) => !QUERYABLE_ID.test(id));
   if (bad.length > 0) {
     throw new SailPointValidationError({
-      operation: 'searchIdentityAccess',
+      operation: read.operation,
       detail: 'request refused before sending',
       messages: [`identity ids must not be empty nor contain quotes, backslashes, spaces or parentheses`],
     });
   }
-  const found = new Map<string, IdentityAccessDocument>();
+  const found = new Map<string, T>();
   for (let start = 0; start < ids.length; start += idsPerQuery) {
     const chunk = ids.slice(start, start + idsPerQuery);
     const wanted = new Set(chunk);
     let searchAfter: string | undefined;
-    let read = 0;
+    let count = 0;
     for (;;) {
       const page = await client.send({
-        operation: 'searchIdentityAccess',
+        operation: read.operation,
         method: 'POST',
         path: '/v3/search',
         query: { limit: pageSize },
         body: {
           indices: ['identities'],
           query: { query: `id:(${chunk.map((id) => `"${id}"`).join(' OR ')})` },
-          queryResultFilter: { includes: ['id', 'modified', 'access.id', 'access.type'] },
+          queryResultFilter: { includes: [...read.includes] },
           sort: ['id'],
           ...(searchAfter === undefined ? {} : { searchAfter: [searchAfter] }),
         },
-        responseSchema: z.array(IdentityAccessDocumentSchema),
+        responseSchema: z.array(read.schema),
         idempotent: true,
       });
       for (const doc of page) if (wanted.has(doc.id)) found.set(doc.id, doc);
-      read += page.length;
+      count += page.length;
       // A short page is the last; a full one may be too when every id of the query was found.
-      if (page.length < pageSize || read >= chunk.length) break;
+      if (page.length < pageSize || count >= chunk.length) break;
       searchAfter = page.at(-1)!.id;
     }
   }

@@ -1,0 +1,213 @@
+/**
+ * SQS handler: ISC event triggers (EventBridge partner events, one rule per trigger, all into the
+ * trigger queue) → the workflows' state.
+ *
+ * Per message: parse the envelope, tell the trigger by its `source`, validate `detail` against the
+ * trigger's schema (event.ts) — anything that does not fit is dead-lettered with the reason, never
+ * dropped — then the trigger's handler: Identity Attributes Changed → the absence mapper (absence
+ * events on the absence queue), Identity Deleted → the identity's findings closed. Events are
+ * at-least-once and unordered; each handler is idempotent and order-independent by itself.
+ * Errors: a PermanentMessageError (unreadable HR data) → dead letter; anything else → retry (the last
+ * allowed receive dead-letters it with the reason).
+ */
+import middy from '@middy/core';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { createDocumentClient, createSqsClient } from '../shared/aws';
+import { FindingsStore } from '../shared/findings';
+import {
+  addCountMetrics,
+  createLogger,
+  createMetrics,
+  logSinkOf,
+  type LogSink,
+} from '../shared/observability';
+import { outcomeOfError, type MessageOutcome } from '../shared/queue/outcomes';
+import { queueDepsFromSettings } from '../shared/queue/from-settings';
+import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
+import type { AbsenceAttributeMapping } from './absence-mapping';
+import { AbsenceMapper } from './absence-mapper';
+import { SqsAbsenceQueue, type AbsenceQueue } from './absence-queue';
+import { DynamoAbsenceStore } from '../absence-reassignment/absence-store';
+import { DynamoAttributeSnapshotStore } from './attribute-snapshots';
+import { parseTriggerEvent, type TriggerEvent } from './event';
+import { IdentityDeletion } from './identity-deleted';
+import { loadEventTriggersSettings, type EventTriggersSettings } from './settings';
+import type { TriggerSources } from './triggers';
+
+export const SERVICE_NAME = 'event-triggers';
+
+export interface EventTriggersHandlerDeps {
+  readonly sources: TriggerSources;
+  readonly doc: DynamoDBDocumentClient;
+  readonly absencesTable: string;
+  readonly findingsTable: string;
+  /** Needed when identityAttributesChanged is consumed. */
+  readonly absenceMapping?: AbsenceAttributeMapping;
+  /** Needed when identityAttributesChanged or identityDeleted is consumed. */
+  readonly absenceQueue?: AbsenceQueue;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly maxReceiveCount: number;
+  readonly log: LogSink;
+  readonly metrics?: Metrics;
+  readonly now?: () => Date;
+}
+
+/** Counts of one batch, logged and emitted as metrics (PascalCase names). */
+const METRIC_NAMES = {
+  received: 'TriggerEvents',
+  attributeChangesIgnored: 'AttributeChangesIgnored',
+  absenceEventsSent: 'AbsenceEventsSent',
+  identitiesDeleted: 'IdentitiesDeleted',
+  findingsClosed: 'FindingsClosed',
+  absencesCancelled: 'AbsencesCancelled',
+  retried: 'Retried',
+  deadLettered: 'DeadLettered',
+} as const;
+export type EventTriggerCounts = Record<keyof typeof METRIC_NAMES, number>;
+
+/** Events handled at once within a batch (each is a few DynamoDB calls at most). */
+const CONCURRENCY = 4;
+
+export type EventTriggersHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): EventTriggersHandler {
+  const now = deps.now ?? (() => new Date());
+  const snapshots = new DynamoAttributeSnapshotStore(deps.doc, deps.absencesTable);
+  const mapper =
+    deps.absenceMapping && deps.absenceQueue
+      ? new AbsenceMapper(deps.absenceMapping, snapshots, deps.absenceQueue)
+      : undefined;
+  const deletion = new IdentityDeletion({
+    findings: new FindingsStore({ doc: deps.doc, tableName: deps.findingsTable, log: deps.log }),
+    snapshots,
+    // Reads only: the retention (an expiry for writes) plays no part.
+    absences: new DynamoAbsenceStore(deps.doc, deps.absencesTable, 0),
+    ...(deps.absenceQueue ? { absenceQueue: deps.absenceQueue } : {}),
+    now,
+  });
+
+  const handleEvent = async (event: TriggerEvent, counts: EventTriggerCounts): Promise<MessageOutcome> => {
+    switch (event.trigger) {
+      case 'identityAttributesChanged': {
+        if (!mapper) return { status: 'dead-letter', reason: 'no absence attribute mapping is configured' };
+        const result = await mapper.handle(event.payload, event.envelope.time);
+        if (result.outcome === 'ignored') {
+          counts.attributeChangesIgnored++;
+          return { status: 'done', detail: result.detail };
+        }
+        counts.absenceEventsSent++;
+        deps.log.info('absence event sent', {
+          identityId: event.payload.identity.id,
+          eventId: result.eventId,
+          type: result.type,
+        });
+        return { status: 'done', detail: result.detail };
+      }
+      case 'identityDeleted': {
+        const result = await deletion.handle(event.payload, event.envelope.time);
+        counts.identitiesDeleted++;
+        counts.findingsClosed += result.findingsClosed;
+        counts.absencesCancelled += result.absencesCancelled;
+        deps.log.info('identity deleted', { identityId: event.payload.identity.id, ...result });
+        return {
+          status: 'done',
+          detail: `${result.findingsClosed} finding(s) closed, ${result.absencesCancelled} absence(s) cancelled`,
+        };
+      }
+      default:
+        // Refused by the stack's settings until handled (docs/event-triggers.md): never silently done.
+        return { status: 'dead-letter', reason: `${event.trigger} events are not handled by this version` };
+    }
+  };
+
+  const handleMessage = async (
+    message: QueueMessage,
+    counts: EventTriggerCounts,
+  ): Promise<MessageOutcome> => {
+    const parsed = parseTriggerEvent(message.body, deps.sources);
+    if (!parsed.ok) return { status: 'dead-letter', reason: parsed.reason };
+    try {
+      return await handleEvent(parsed.event, counts);
+    } catch (error) {
+      const outcome = outcomeOfError(error);
+      deps.log.warn('trigger event not handled', {
+        messageId: message.messageId,
+        trigger: parsed.event.trigger,
+        eventId: parsed.event.envelope.id,
+        outcome: outcome.status,
+        reason: 'reason' in outcome ? outcome.reason : undefined,
+      });
+      return outcome;
+    }
+  };
+
+  const handle = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const counts = Object.fromEntries(Object.keys(METRIC_NAMES).map((k) => [k, 0])) as EventTriggerCounts;
+    counts.received = event.Records.length;
+    const settled = await settleSqsBatch(
+      event,
+      async (messages) => {
+        const outcomes = new Map<string, MessageOutcome>();
+        let next = 0;
+        const worker = async () => {
+          while (next < messages.length) {
+            const message = messages[next++]!;
+            outcomes.set(message.messageId, await handleMessage(message, counts));
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(CONCURRENCY, messages.length) }, worker));
+        return outcomes;
+      },
+      { ...deps, log: deps.log },
+    );
+    for (const outcome of settled.outcomes.values()) {
+      if (outcome.status === 'retry') counts.retried++;
+      if (outcome.status === 'dead-letter') counts.deadLettered++;
+    }
+    // One line per batch: ignored attribute changes are counted here, not logged one by one.
+    deps.log.info('trigger batch processed', { ...counts });
+    if (deps.metrics) addCountMetrics(deps.metrics, counts, METRIC_NAMES);
+    return settled.response;
+  };
+
+  const wrapped = middy(handle);
+  if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
+  return wrapped as unknown as EventTriggersHandler;
+}
+
+/** Builds the handler from validated settings (once per Lambda instance). */
+export function createEventTriggersHandlerFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  settings: EventTriggersSettings = loadEventTriggersSettings(env),
+): EventTriggersHandler {
+  const log = logSinkOf(createLogger(SERVICE_NAME));
+  const sqs = createSqsClient();
+  return createEventTriggersHandler({
+    sources: settings.EVENT_TRIGGER_SOURCES,
+    doc: createDocumentClient(),
+    absencesTable: settings.ABSENCES_TABLE,
+    findingsTable: settings.FINDINGS_TABLE,
+    ...(settings.ABSENCE_ATTRIBUTE_MAPPING ? { absenceMapping: settings.ABSENCE_ATTRIBUTE_MAPPING } : {}),
+    ...(settings.ABSENCE_QUEUE_URL
+      ? { absenceQueue: new SqsAbsenceQueue(sqs, settings.ABSENCE_QUEUE_URL) }
+      : {}),
+    ...queueDepsFromSettings(settings, sqs),
+    log,
+    metrics: createMetrics(SERVICE_NAME),
+  });
+}
+
+// In Lambda the settings are checked at init: a bad one fails the cold start with a ConfigError naming it.
+const initSettings = process.env.AWS_LAMBDA_FUNCTION_NAME ? loadEventTriggersSettings() : undefined;
+let instance: EventTriggersHandler | undefined;
+
+export const handler: EventTriggersHandler = (event, context) => {
+  instance ??= createEventTriggersHandlerFromEnv(process.env, initSettings);
+  return instance(event, context);
+};

@@ -1,0 +1,59 @@
+/**
+ * Every environment variable of the event-triggers function (the CDK stack sets them from
+ * `igaAutopilot.eventTriggers`; see docs/event-triggers.md).
+ */
+import * as z from 'zod';
+import { parseSettings, queueSettings, setting, type Env } from '../shared/config';
+import { AbsenceAttributeMappingSchema } from './absence-mapping';
+import { partnerSourceProblem, TRIGGER_KEYS, TRIGGERS, type TriggerKey } from './triggers';
+
+/** Trigger → its partner event source (the rules' `source`): how an event is told apart. */
+export const TriggerSourcesSchema = z
+  .partialRecord(z.enum(TRIGGER_KEYS as [TriggerKey, ...TriggerKey[]]), z.string().trim())
+  .superRefine((sources, ctx) => {
+    const seen = new Map<string, string>();
+    for (const [trigger, source] of Object.entries(sources) as [TriggerKey, string][]) {
+      const problem = partnerSourceProblem(trigger, source);
+      if (problem) ctx.addIssue({ code: 'custom', path: [trigger], message: problem });
+      const other = seen.get(source);
+      if (other) ctx.addIssue({ code: 'custom', path: [trigger], message: `is also the source of ${other}` });
+      seen.set(source, trigger);
+    }
+  });
+
+const required = () => z.string({ error: 'is required' }).min(1, { error: 'is required' });
+
+export const eventTriggersSettings = queueSettings
+  .extend({
+    /** JSON {"<trigger>": "<partner event source>"}: the triggers this deployment consumes. */
+    EVENT_TRIGGER_SOURCES: setting.json(TriggerSourcesSchema, {}),
+    /** JSON: which identity attributes carry absences (docs/event-triggers.md); needed for identityAttributesChanged. */
+    ABSENCE_ATTRIBUTE_MAPPING: setting.json(AbsenceAttributeMappingSchema.optional(), undefined),
+    /** The absence queue (the absence-reassignment function's): the mapper's events, cancellations of deleted identities. */
+    ABSENCE_QUEUE_URL: z.string().min(1).optional(),
+    /** The absences table: the mapper's attribute snapshots live beside the absences. */
+    ABSENCES_TABLE: required(),
+    /** The findings table: Identity Deleted closes the identity's open findings. */
+    FINDINGS_TABLE: required(),
+  })
+  .superRefine((s, ctx) => {
+    const required: [keyof typeof s, TriggerKey][] = [
+      ['ABSENCE_ATTRIBUTE_MAPPING', 'identityAttributesChanged'],
+      ['ABSENCE_QUEUE_URL', 'identityAttributesChanged'],
+      ['ABSENCE_QUEUE_URL', 'identityDeleted'],
+    ];
+    for (const [key, trigger] of required) {
+      if (s.EVENT_TRIGGER_SOURCES[trigger] === undefined || s[key] !== undefined) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `is required when ${TRIGGERS[trigger].id} is consumed (EVENT_TRIGGER_SOURCES)`,
+      });
+    }
+  });
+
+export type EventTriggersSettings = z.infer<typeof eventTriggersSettings>;
+
+export function loadEventTriggersSettings(env: Env = process.env): EventTriggersSettings {
+  return parseSettings(eventTriggersSettings, env);
+}

@@ -1,0 +1,161 @@
+/**
+ * ISC event triggers: partner event source → partner event bus (or an existing bus) → one rule per
+ * trigger → the trigger queue (with its DLQ) → the event-triggers function, which feeds the absence
+ * queue (Identity Attributes Changed) and closes findings (Identity Deleted).
+ *
+ * - Each rule matches its partner event source exactly (functions/event-triggers/triggers.ts); the
+ *   function validates the payload, so a malformed event lands in the DLQ with the reason instead of
+ *   matching no rule.
+ * - What EventBridge cannot deliver to the queue (after its retries, up to 24 h) goes to the same DLQ,
+ *   with EventBridge's ERROR_CODE/ERROR_MESSAGE attributes.
+ * - The function may: read and write its attribute snapshots in the absences table (and query a deleted
+ *   person's absences), query and update findings, send to the absence queue. Nothing else.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../functions/shared/observability';
+import { rulePattern, TRIGGERS, type TriggerKey } from '../../functions/event-triggers/triggers';
+import type { StackConfig } from '../stack-config';
+import { configuredSources } from './event-triggers-config';
+import { grantTable, STORE_ACTIONS } from './grants';
+import type { MonitoredWorkflow } from './monitoring';
+import { WorkflowFunction } from './workflow-function';
+import { WorkQueue } from './work-queue';
+
+export interface EventTriggersProps {
+  readonly config: StackConfig;
+  readonly absences: Table;
+  readonly findings: Table;
+  /** The absence-event queue the mapper feeds. */
+  readonly absenceQueue: WorkQueue;
+}
+
+const pascal = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}`;
+
+export class EventTriggers extends Construct {
+  readonly function: NodejsFunction;
+  readonly queue: WorkQueue;
+  readonly rules: Partial<Record<TriggerKey, Rule>> = {};
+  /** The buses the rules are on, by trigger (partner event buses, or the existing bus). */
+  readonly buses: Partial<Record<TriggerKey, IEventBus>> = {};
+  readonly monitoring: MonitoredWorkflow;
+
+  constructor(scope: Construct, id: string, props: EventTriggersProps) {
+    super(scope, id);
+    const { config } = props;
+    const settings = config.eventTriggers;
+    const sources = configuredSources(settings);
+
+    this.queue = new WorkQueue(this, 'Events', {
+      fifo: false,
+      maxReceiveCount: config.queues.maxReceiveCount,
+      retentionDays: config.queues.retentionDays,
+      functionTimeoutSeconds: settings.timeoutSeconds,
+      batchSize: settings.batchSize,
+      maxBatchingWindowSeconds: settings.maxBatchingWindowSeconds,
+    });
+    this.function = new WorkflowFunction(this, 'Handler', {
+      dir: 'event-triggers',
+      description:
+        'Turns SailPoint event triggers into absence events and closes findings of deleted identities',
+      timeoutSeconds: settings.timeoutSeconds,
+      environment: eventTriggersEnvironment(config, {
+        queueUrl: this.queue.queue.queueUrl,
+        deadLetterQueueUrl: this.queue.deadLetterQueue.queueUrl,
+        absencesTable: props.absences.tableName,
+        findingsTable: props.findings.tableName,
+        absenceQueueUrl: props.absenceQueue.queue.queueUrl,
+      }),
+      lambda: config.lambda,
+      vpc: config.vpc,
+    }).function;
+    this.queue.consumeWith(this.function, settings.maxConcurrency);
+    // The attribute snapshots (attribute-snapshots.ts): get, put, delete; a deleted person's absences: query.
+    grantTable(props.absences, this.function, [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+    ]);
+    grantTable(props.findings, this.function, STORE_ACTIONS.findings);
+    if (sources.identityAttributesChanged || sources.identityDeleted) {
+      props.absenceQueue.addInternalProducer(this.function);
+    }
+
+    const existing = settings.eventBus
+      ? settings.eventBus.startsWith('arn:')
+        ? EventBus.fromEventBusArn(this, 'ExistingBus', settings.eventBus)
+        : EventBus.fromEventBusName(this, 'ExistingBus', settings.eventBus)
+      : undefined;
+    for (const [trigger, source] of Object.entries(sources) as [TriggerKey, string][]) {
+      // A partner event bus must carry the name of its partner event source: creating it associates them.
+      const bus = existing ?? new EventBus(this, `${pascal(trigger)}Bus`, { eventSourceName: source });
+      this.buses[trigger] = bus;
+      this.rules[trigger] = new Rule(this, `${pascal(trigger)}Rule`, {
+        description: `${TRIGGERS[trigger].name} (${TRIGGERS[trigger].id}) → the trigger queue`,
+        eventBus: bus,
+        eventPattern: rulePattern(source) as { source: string[] },
+        targets: [
+          new SqsQueue(this.queue.queue, {
+            deadLetterQueue: this.queue.deadLetterQueue,
+            maxEventAge: Duration.hours(24),
+            retryAttempts: 185,
+          }),
+        ],
+      });
+    }
+
+    this.monitoring = {
+      title: 'Event triggers',
+      service: 'event-triggers',
+      function: this.function,
+      queue: this.queue,
+      metrics: [
+        'TriggerEvents',
+        'AbsenceEventsSent',
+        'AttributeChangesIgnored',
+        'FindingsClosed',
+        'DeadLettered',
+      ],
+    };
+  }
+}
+
+/** What the function's environment refers to. */
+export interface EventTriggersRefs {
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly absencesTable: string;
+  readonly findingsTable: string;
+  readonly absenceQueueUrl: string;
+}
+
+/** The function's environment (functions/event-triggers/settings.ts), from the stack settings. */
+export function eventTriggersEnvironment(
+  config: StackConfig,
+  refs: EventTriggersRefs,
+): Record<string, string> {
+  const settings = config.eventTriggers;
+  const sources = configuredSources(settings);
+  return {
+    LOG_LEVEL: config.lambda.logLevel,
+    POWERTOOLS_SERVICE_NAME: 'event-triggers',
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    QUEUE_URL: refs.queueUrl,
+    DEAD_LETTER_QUEUE_URL: refs.deadLetterQueueUrl,
+    MAX_RECEIVE_COUNT: String(config.queues.maxReceiveCount),
+    EVENT_TRIGGER_SOURCES: JSON.stringify(sources),
+    ABSENCES_TABLE: refs.absencesTable,
+    FINDINGS_TABLE: refs.findingsTable,
+    ...(sources.identityAttributesChanged || sources.identityDeleted
+      ? { ABSENCE_QUEUE_URL: refs.absenceQueueUrl }
+      : {}),
+    ...(sources.identityAttributesChanged && settings.absenceMapping
+      ? { ABSENCE_ATTRIBUTE_MAPPING: JSON.stringify(settings.absenceMapping) }
+      : {}),
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * The event-trigger part of the stack: partner event buses and one rule per trigger whose patterns —
+ * read from the synthesized template — match the sandbox's own envelopes (the same envelopes the
+ * integration tests feed through the local router), each exactly its own trigger's rule; the function's
+ * least-privilege IAM; cdk-nag clean with no acknowledgement; the settings' errors.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { EventBridgeEnvelope } from '../../functions/event-triggers/payloads';
+import { parseTriggerEvent } from '../../functions/event-triggers/event';
+import type { TriggerKey } from '../../functions/event-triggers/triggers';
+import { SailPointClient } from '../../functions/shared/sailpoint';
+import { subscribeTriggers } from '../../cli/commands/triggers';
+import { IgaAutopilotStack } from '../../lib/iga-autopilot-stack';
+import { parseStackConfig, StackConfigError } from '../../lib/stack-config';
+import { changeIdentityAttributes, deleteIdentity } from '../../sandbox/events/emit';
+import { matchesPattern } from '../../sandbox/events/event-pattern';
+import { startSandbox } from '../../sandbox/server';
+import { functionRole, logicalId, refText, roleStatements } from './template-helpers';
+
+jest.setTimeout(180_000);
+
+const MAPPING = { status: { attribute: 'leaveStatus', onLeave: ['LOA'] }, endDate: 'leaveEnd' };
+const FARID = '2c9180aa000000000000000000000006';
+const DEV = '2c9180aa000000000000000000000004';
+
+let envelopes: { trigger: TriggerKey; envelope: EventBridgeEnvelope }[];
+let sources: Record<string, string>;
+let template: Template;
+let resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+let stack: IgaAutopilotStack;
+
+beforeAll(async () => {
+  // The sandbox: subscriptions by `iga triggers subscribe`'s code, then one event of each trigger.
+  const sandbox = await startSandbox();
+  try {
+    const client = new SailPointClient({
+      apiUrl: sandbox.url,
+      clientId: 'sandbox-pat-client',
+      clientSecret: 'sandbox-pat-secret',
+    });
+    const subscribed = await subscribeTriggers(client, {
+      awsAccount: '123456789012',
+      awsRegion: 'eu-central-1',
+      triggers: ['identityAttributesChanged', 'identityDeleted'],
+      absenceMapping: MAPPING,
+    });
+    sources = Object.fromEntries(subscribed.map((s) => [s.trigger, s.source!]));
+    const now = new Date();
+    envelopes = [
+      ...changeIdentityAttributes(
+        sandbox.state,
+        FARID,
+        { leaveStatus: 'LOA', leaveEnd: '2030-07-14' },
+        now,
+      ).map((envelope) => ({ trigger: 'identityAttributesChanged' as const, envelope })),
+      ...deleteIdentity(sandbox.state, DEV, now).map((envelope) => ({
+        trigger: 'identityDeleted' as const,
+        envelope,
+      })),
+    ];
+  } finally {
+    await sandbox.stop();
+  }
+
+  const config = parseStackConfig({
+    sailPoint: { tenant: 'acme' },
+    absenceReassignment: { producers: ['arn:aws:iam::123456789012:role/hr-connector'] },
+    eventTriggers: { sources, absenceMapping: MAPPING },
+  });
+  const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'iga-triggers-test-')) });
+  stack = new IgaAutopilotStack(app, 'IgaAutopilotTriggersTest', { config });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  template = Template.fromStack(stack); // fails on any unacknowledged cdk-nag finding
+  resources = template.toJSON().Resources;
+});
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+describe('rules and envelopes', () => {
+  it('has the sandbox envelopes the function accepts (the fixtures)', () => {
+    expect(envelopes.map((e) => e.trigger)).toEqual(['identityAttributesChanged', 'identityDeleted']);
+    for (const { trigger, envelope } of envelopes) {
+      const parsed = parseTriggerEvent(JSON.stringify(envelope), sources);
+      expect(parsed).toMatchObject({ ok: true, event: { trigger } });
+    }
+  });
+
+  it('routes each envelope to exactly its own trigger rule, on the partner event bus of its source', () => {
+    const buses = new Map(ofType('AWS::Events::EventBus').map(([id, r]) => [id, r.Properties]));
+    const rules = ofType('AWS::Events::Rule').map(([id, r]) => ({
+      id,
+      bus: buses.get(refText(r.Properties.EventBusName))!,
+      pattern: r.Properties.EventPattern as Record<string, unknown>,
+    }));
+    expect(rules).toHaveLength(2);
+    for (const { trigger, envelope } of envelopes) {
+      // A partner event source delivers to the bus of its own name, which must exist and be associated.
+      const onItsBus = rules.filter(
+        (r) => r.bus.Name === envelope.source && r.bus.EventSourceName === envelope.source,
+      );
+      const matching = onItsBus.filter((r) => matchesPattern(r.pattern, envelope));
+      expect(matching.map((r) => r.id)).toEqual([logicalId(stack.eventTriggers!.rules[trigger]!)]);
+    }
+  });
+
+  it('targets the trigger queue, with its DLQ for what EventBridge cannot deliver', () => {
+    const queue = logicalId(stack.eventTriggers!.queue.queue);
+    const dlq = logicalId(stack.eventTriggers!.queue.deadLetterQueue);
+    for (const [, rule] of ofType('AWS::Events::Rule')) {
+      const [target] = rule.Properties.Targets as Record<string, unknown>[];
+      expect(refText(target!.Arn)).toBe(`${queue}.Arn`);
+      expect(refText((target!.DeadLetterConfig as { Arn: unknown }).Arn)).toBe(`${dlq}.Arn`);
+    }
+  });
+});
+
+describe('the function', () => {
+  it('may do only what it does: snapshots, findings, the absence queue, its own queues', () => {
+    const fn = logicalId(stack.eventTriggers!.function);
+    const statements = roleStatements(template, functionRole(template, fn));
+    const absences = logicalId(stack.node.findChild('Tables').node.findChild('Absences'));
+    const findings = logicalId(stack.node.findChild('Tables').node.findChild('Findings'));
+    const absenceQueue = logicalId(stack.absenceReassignment.events.queue);
+    const on = (resource: string) =>
+      statements
+        .filter((s) => s.resources.includes(resource))
+        .flatMap((s) => s.actions)
+        .sort();
+    expect(on(`${absences}.Arn`)).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    expect(on(`${findings}.Arn`)).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(on(`${absenceQueue}.Arn`)).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    expect(statements.some((s) => s.resources.includes('*'))).toBe(false);
+  });
+
+  it('is let through the absence queue policy that admits only producers', () => {
+    const policy = ofType('AWS::SQS::QueuePolicy').find(([, p]) =>
+      (p.Properties.Queues as unknown[])
+        .map(refText)
+        .includes(logicalId(stack.absenceReassignment.events.queue)),
+    )!;
+    const deny = (
+      policy[1].Properties.PolicyDocument as { Statement: Record<string, unknown>[] }
+    ).Statement.find((s) => s.Sid === 'OnlyProducersSend')!;
+    const allowed = (deny.Condition as Record<string, Record<string, unknown[]>>).StringNotLike![
+      'aws:PrincipalArn'
+    ]!.map(refText);
+    const role = functionRole(template, logicalId(stack.eventTriggers!.function));
+    expect(allowed).toContain(`${role}.Arn`);
+  });
+
+  it('gets its sources and mapping in the environment it validates', () => {
+    const fn = resources[logicalId(stack.eventTriggers!.function)]!;
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(JSON.parse(env.EVENT_TRIGGER_SOURCES as string)).toEqual(sources);
+    expect(JSON.parse(env.ABSENCE_ATTRIBUTE_MAPPING as string)).toEqual(MAPPING);
+  });
+});
+
+describe('settings', () => {
+  const problems = (eventTriggers: unknown) => {
+    try {
+      parseStackConfig({ sailPoint: { tenant: 'acme' }, eventTriggers });
+      return [];
+    } catch (error) {
+      if (!(error instanceof StackConfigError)) throw error;
+      return error.problems.map((p) => `${p.setting}: ${p.message}`);
+    }
+  };
+  const source = (trigger: string) =>
+    `aws.partner/sailpoint.com/0f11f2a4-7c94-4bf3-a2bd-742580fe3bde/idn/${trigger}`;
+
+  it('is off by default: no trigger is consumed', () => {
+    expect(parseStackConfig({ sailPoint: { tenant: 'acme' } }).eventTriggers.sources).toEqual({});
+  });
+
+  it('names the setting of each mistake', () => {
+    expect(problems({ sources: { identityDeleted: source('identity-created') } })).toEqual([
+      expect.stringMatching(
+        /^igaAutopilot\.eventTriggers\.sources\.identityDeleted: is not a Identity Deleted source/,
+      ),
+    ]);
+    expect(
+      problems({ sources: { identityAttributesChanged: source('identity-attributes-changed') } }),
+    ).toEqual([
+      expect.stringMatching(
+        /^igaAutopilot\.eventTriggers\.absenceMapping: is required when sources\.identityAttributesChanged is set/,
+      ),
+    ]);
+    expect(problems({ sources: { accessRequestDecision: source('access-request-post-approval') } })).toEqual([
+      expect.stringMatching(
+        /accessRequestDecision: idn:access-request-post-approval is not handled by this version yet/,
+      ),
+    ]);
+    expect(
+      problems({
+        sources: { identityAttributesChanged: source('identity-attributes-changed') },
+        absenceMapping: '{"endDate":"leaveEnd"}',
+      }),
+    ).toEqual([
+      expect.stringMatching(/^igaAutopilot\.eventTriggers\.absenceMapping: name a status attribute/),
+    ]);
+  });
+});

@@ -1,0 +1,47 @@
+/** The benchmarks' pipeline machinery: an instance crash is a Lambda crash (nothing deleted, a fresh instance next). */
+import { startPipeline, type Pipeline } from '../../../bench/lib/pipeline';
+import { benchIdentity, benchItem, benchTenant } from '../../../bench/lib/workload';
+import { prng } from '../../../bench/lib/random';
+import { acceptedAccessRequestUnits } from '../../../sandbox/accepted-units';
+import { dynamoEndpoint, sqsEndpoint } from '../../support/emulators';
+
+describe('bench pipeline', () => {
+  let pipeline: Pipeline | undefined;
+  afterEach(async () => pipeline?.stop());
+
+  it('crashes an instance right after SailPoint accepted its POST; the batch comes back and a fresh instance finishes it', async () => {
+    const { seed, held } = benchTenant(prng(1), 3);
+    const item = [0, 1, 2, 3].find((n) => !held.get(benchIdentity(0))!.has(n))!;
+    const draws = [0]; // the first draw (after the first accepted POST) crashes; then never again
+    pipeline = await startPipeline({
+      seed,
+      gatewayLimit: true,
+      clientBudgetPer10s: false,
+      concurrency: 1,
+      batchSize: 10,
+      functionTimeoutMs: 12_000, // the workflow keeps 10 s in reserve: 2 s of work, a short attempt window
+      visibilityTimeoutSeconds: 1,
+      maxReceiveCount: 5,
+      searchLagMs: 0, // the workflow does not live with Search's lag yet (issue #10)
+      settings: { transientRetrySeconds: 0, statusSettleMs: 0 },
+      crashes: { afterPost: 1, afterWrite: 0, redelivery: 0 },
+      random: () => draws.shift() ?? 0.99,
+      emulators: { dynamoEndpoint: dynamoEndpoint(), sqsEndpoint: sqsEndpoint() },
+    });
+    await pipeline.send([
+      JSON.stringify({
+        requestedFor: [benchIdentity(0)],
+        requestedItems: [{ type: 'ROLE', id: benchItem(item) }],
+      }),
+    ]);
+    const drained = await pipeline.drain(25_000);
+    expect(pipeline.counters.crashesAfterPost).toBe(1);
+    expect(drained.crashed).toBe(1);
+    expect(drained.receives).toBeGreaterThanOrEqual(2); // not deleted after the crash: received again
+    expect(await pipeline.depth()).toEqual({ visible: 0, inFlight: 0 });
+    const accepted = acceptedAccessRequestUnits(pipeline.sandbox.requestLog);
+    expect(accepted.get(`GRANT_ACCESS|${benchIdentity(0)}|ROLE|${benchItem(item)}`)).toBeGreaterThanOrEqual(
+      1,
+    );
+  });
+});
