@@ -9,6 +9,8 @@
  * docs/deployment.md lists them.
  */
 import * as z from 'zod';
+import { progressProblems } from '../functions/access-provisioning/progress';
+import { accessProvisioningSettings } from '../functions/access-provisioning/settings';
 import { DELEGATE_POLICIES } from '../functions/absence-reassignment/delegate-policy';
 import { MAX_ALLOW_LIST_IDS } from '../functions/absence-reassignment/settings';
 import { resolveSailPointApiUrl } from '../functions/shared/sailpoint/api-url';
@@ -412,14 +414,15 @@ export const stackConfigSchema = z
       .prefault({}),
 
     // 120 s: room for one SailPoint call's retries (60 s) and timeout (10 s) within a batch.
-    // Batches of 100 filled for up to 5 s: coalescing works within a batch, so larger batches send far
-    // fewer POSTs (10,000 messages: 6,555 at batch size 10, 3,831 at 100; docs/access-provisioning.md).
+    // Batches of up to 1,000 filled for up to 5 s: the workflow coalesces as much of a batch as the
+    // instance's budget can carry before the deadline and requeues the rest uncharged, so under a
+    // backlog a large batch sends far fewer POSTs, and any batch makes progress (docs/access-provisioning.md).
     accessProvisioning: z
       .object(
         sqsWorkflowShape({
           maxConcurrency: 2,
           timeoutSeconds: 120,
-          batchSize: 100,
+          batchSize: 1000,
           maxBatchSize: 10_000,
           maxBatchingWindowSeconds: 5,
         }),
@@ -576,6 +579,8 @@ export function parseStackConfig(raw: unknown): StackConfig {
     });
   }
 
+  problems.push(...accessProgressProblems(config));
+
   const workflows: WorkflowName[] = ['staleTokenSweep', 'accessProvisioning', 'absenceReassignment'];
   if (cognigyAuditEnabled(config)) workflows.push('cognigyAudit');
   for (const workflow of workflows) {
@@ -589,6 +594,35 @@ export function parseStackConfig(raw: unknown): StackConfig {
     throw new StackConfigError([...first.values()]);
   }
   return config;
+}
+
+/**
+ * Access provisioning must make progress with any full batch: its batch size, timeout, time reserve,
+ * and the per-instance SailPoint budget (the tenant budget shared by every concurrent caller) must
+ * leave each invocation time and budget for at least one chunk of work
+ * (functions/access-provisioning/progress.ts). The batching window only delays a batch: it takes
+ * nothing from the invocation.
+ */
+function accessProgressProblems(config: StackConfig): { setting: string; message: string }[] {
+  const reserve = accessProvisioningSettings.shape.TIME_RESERVE_SECONDS.safeParse(
+    config.accessProvisioning.settings.TIME_RESERVE_SECONDS,
+  );
+  if (!reserve.success) return []; // reported by the workflow's own settings check
+  const at = (path: string) => `${CONTEXT_KEY}.${path}`;
+  return progressProblems(
+    {
+      timeoutSeconds: config.accessProvisioning.timeoutSeconds,
+      timeReserveSeconds: reserve.data,
+      batchSize: config.accessProvisioning.batchSize,
+      requestsPer10s: perInstanceSailPointBudget(config, 'accessProvisioning'),
+    },
+    {
+      timeoutSeconds: at('accessProvisioning.timeoutSeconds'),
+      timeReserveSeconds: at('accessProvisioning.settings.TIME_RESERVE_SECONDS'),
+      batchSize: at('accessProvisioning.batchSize'),
+      requestsPer10s: at('sailPoint.requestsPer10s'),
+    },
+  );
 }
 
 export function cognigyAuditEnabled(config: StackConfig): boolean {

@@ -125,8 +125,9 @@ export async function drainQueue(
       if (result.invocationError === 'timed-out') totals.timedOut += 1;
       continue;
     }
-    const { visible, inFlight } = await queueDepth(options.sqs, options.queueUrl);
-    if (visible === 0 && inFlight === 0) break;
+    // Delayed messages count too: a retry or a requeued copy (access provisioning) is still work.
+    const { visible, inFlight, delayed } = await queueDepth(options.sqs, options.queueUrl);
+    if (visible === 0 && inFlight === 0 && delayed === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return totals;
@@ -136,12 +137,17 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string) {
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
   return {
     visible: Number(attributes.Attributes?.ApproximateNumberOfMessages ?? 0),
     inFlight: Number(attributes.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(attributes.Attributes?.ApproximateNumberOfMessagesDelayed ?? 0),
   };
 }
 

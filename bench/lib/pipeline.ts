@@ -22,7 +22,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAccessProvisioningHandler } from '../../functions/access-provisioning/handler';
-import type { ProcessorSettings } from '../../functions/access-provisioning/processor';
+import type { ProcessorSettings } from '../../functions/access-provisioning/workflow';
 import { silentLog } from '../../functions/shared/observability';
 import { SailPointClient } from '../../functions/shared/sailpoint/client';
 import { TABLES } from '../../functions/shared/tables';

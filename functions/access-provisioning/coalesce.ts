@@ -6,10 +6,10 @@
  * share a request only when they have the same request type and top-level clientMetadata, and an item
  * is shared across identities only with identical per-item attributes (nothing is lost or altered).
  *
- * Limits (API page):
- * - at most 25 items per request;
- * - GRANT_ACCESS with an entitlement: at most 10 recipients; without: `maxRecipients` (the API states
- *   no limit; a setting keeps one rejected request from affecting too many units);
+ * Limits (ops-beta.yaml createAccessRequest, the current spec):
+ * - with an entitlement: at most 25 entitlements and 10 recipients per request;
+ * - without: the API states no limit; `maxItems` and `maxRecipients` (settings) keep one refused
+ *   request from affecting too many units;
  * - REVOKE_ACCESS: one identity per request and at most one entitlement per request.
  *
  * Minimum rectangle cover is NP-hard; two cheap exact covers are built for GRANTs and the smaller is
@@ -19,7 +19,7 @@
  * clientMetadata in /access-request-status, which is how a crashed attempt is recognised there
  * (reconcile.ts). It is the same for every recipient of the item, so it never prevents coalescing.
  */
-import { MAX_ITEMS_PER_REQUEST, type AccessItemType, type RequestType } from './contract';
+import { MAX_ENTITLEMENTS_PER_REQUEST, type AccessItemType, type RequestType } from './contract';
 import { canonicalJson, type ItemSpec, type Unit } from './units';
 
 export const ITEM_MARKER_KEY = 'igaAutopilotItem';
@@ -28,7 +28,11 @@ export const MAX_RECIPIENTS_WITH_ENTITLEMENTS = 10;
 export interface CoalesceLimits {
   /** Recipients of a GRANT without entitlements. */
   readonly maxRecipients: number;
+  /** Items per request (entitlements: at most 25 whatever this says). Default 25. */
+  readonly maxItems?: number;
 }
+
+export const DEFAULT_MAX_ITEMS_PER_REQUEST = 25;
 
 export interface AccessRequestItemBody {
   type: AccessItemType;
@@ -64,7 +68,7 @@ export function coalesce(units: readonly Unit[], limits: CoalesceLimits): Planne
   ).values()) {
     if (group[0]!.requestType === 'REVOKE_ACCESS') {
       for (const perIdentity of groupBy(group, (u) => u.identityId).values())
-        planned.push(...planRevokes(perIdentity));
+        planned.push(...planRevokes(perIdentity, limits));
     } else {
       planned.push(...planGrants(group, limits));
     }
@@ -137,7 +141,7 @@ function rectangles(
 
 function chunked(rect: Rectangle, specOf: Map<string, ItemSpec>, limits: CoalesceLimits): Rectangle[] {
   const out: Rectangle[] = [];
-  for (const specs of chunks(rect.specs, MAX_ITEMS_PER_REQUEST)) {
+  for (const specs of itemChunks(rect.specs, (s) => specOf.get(s)!.type === 'ENTITLEMENT', limits)) {
     const hasEntitlement = specs.some((s) => specOf.get(s)!.type === 'ENTITLEMENT');
     const maxRecipients = hasEntitlement
       ? Math.min(MAX_RECIPIENTS_WITH_ENTITLEMENTS, limits.maxRecipients)
@@ -147,17 +151,47 @@ function chunked(rect: Rectangle, specOf: Map<string, ItemSpec>, limits: Coalesc
   return out;
 }
 
-/** One identity's revokes: at most one entitlement and 25 items per request. */
-function planRevokes(units: readonly Unit[]): PlannedRequest[] {
+function maxItemsOf(limits: CoalesceLimits): number {
+  return limits.maxItems ?? DEFAULT_MAX_ITEMS_PER_REQUEST;
+}
+
+/** Items in request order, cut into requests of at most maxItems items and 25 entitlements. */
+function itemChunks<T>(
+  items: readonly T[],
+  isEntitlement: (item: T) => boolean,
+  limits: CoalesceLimits,
+): T[][] {
+  const out: T[][] = [];
+  let current: T[] = [];
+  let entitlements = 0;
+  for (const item of items) {
+    const entitlement = isEntitlement(item);
+    if (
+      current.length >= maxItemsOf(limits) ||
+      (entitlement && entitlements >= MAX_ENTITLEMENTS_PER_REQUEST)
+    ) {
+      out.push(current);
+      current = [];
+      entitlements = 0;
+    }
+    current.push(item);
+    if (entitlement) entitlements++;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** One identity's revokes: at most one entitlement and maxItems items per request. */
+function planRevokes(units: readonly Unit[], limits: CoalesceLimits): PlannedRequest[] {
   const entitlements = units.filter((u) => u.item.type === 'ENTITLEMENT');
   const others = units.filter((u) => u.item.type !== 'ENTITLEMENT');
-  const count = Math.max(entitlements.length, Math.ceil(units.length / MAX_ITEMS_PER_REQUEST));
+  const count = Math.max(entitlements.length, Math.ceil(units.length / maxItemsOf(limits)));
   const buckets: Unit[][] = Array.from({ length: count }, (_, i) =>
     entitlements[i] ? [entitlements[i]] : [],
   );
   let bucket = 0;
   for (const unit of others) {
-    while (buckets[bucket]!.length >= MAX_ITEMS_PER_REQUEST) bucket++;
+    while (buckets[bucket]!.length >= maxItemsOf(limits)) bucket++;
     buckets[bucket]!.push(unit);
   }
   const first = units[0]!;

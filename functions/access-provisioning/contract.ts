@@ -1,17 +1,17 @@
 /**
  * The queue message contract: SailPoint's own `AccessRequest` body (beta createAccessRequest) plus an
- * optional caller `requestId`, validated with the rules the API page states, so a message that
- * SailPoint would refuse is dead-lettered with a clear reason before any call is made.
- *
- * Rules (sailpoint-beta-create-access-request.openapi.json):
- * - 1 to 25 requested items; item types ACCESS_PROFILE, ROLE, ENTITLEMENT;
+ * optional caller `requestId`, validated with the rules of SailPoint's current spec
+ * (/work/shared/reference/official/ops-beta.yaml), so a message that SailPoint would refuse is
+ * dead-lettered with a clear reason before any call is made:
+ * - at least one requested item, of type ACCESS_PROFILE, ROLE or ENTITLEMENT (the spec limits only
+ *   entitlements: 25 per request and 10 recipients — limits of a request, which coalescing keeps);
  * - REVOKE_ACCESS names exactly one identity and every item carries a comment;
- * - `removeDate` is a UTC date-time in the future and is not supported on entitlements.
+ * - `removeDate` is a UTC date-time in the future (on any item type, entitlements included).
  *
  * A message need not be a single API-legal request in its size: the workflow splits it into units
  * (one identity, one item) and coalesces them again, so e.g. 11 recipients of an entitlement are fine.
- * Fields the workflow does not support (startDate, requestedForWithRequestedItems, assignmentId …) are
- * refused rather than silently ignored.
+ * Its size is bounded by MAX_UNITS_PER_MESSAGE (plan.ts). Fields the workflow does not support
+ * (startDate, requestedForWithRequestedItems, assignmentId …) are refused rather than silently ignored.
  */
 import * as z from 'zod';
 import { sailPointId } from '../shared/sailpoint/ids';
@@ -22,7 +22,8 @@ export type AccessItemType = (typeof ACCESS_ITEM_TYPES)[number];
 export const REQUEST_TYPES = ['GRANT_ACCESS', 'REVOKE_ACCESS'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];
 
-export const MAX_ITEMS_PER_REQUEST = 25;
+/** Entitlements one access request may carry (ops-beta.yaml createAccessRequest). */
+export const MAX_ENTITLEMENTS_PER_REQUEST = 25;
 
 /** clientMetadata keys the workflow writes itself (see coalesce.ts); callers may not use them. */
 export const RESERVED_METADATA_PREFIX = 'igaAutopilot';
@@ -60,8 +61,7 @@ export const AccessRequestMessageSchema = z.strictObject({
     .transform((v): RequestType => v ?? 'GRANT_ACCESS'),
   requestedItems: z
     .array(RequestedItemSchema, { error: 'must be an array of items' })
-    .min(1, { error: 'must contain at least 1 item' })
-    .max(MAX_ITEMS_PER_REQUEST, { error: `must contain at most ${MAX_ITEMS_PER_REQUEST} items` }),
+    .min(1, { error: 'must contain at least 1 item' }),
   clientMetadata: Metadata.optional(),
 });
 
@@ -110,12 +110,8 @@ export function ruleViolations(message: AccessRequestMessage, now: number): stri
     if (seenItems.has(key)) problems.push(`${at}: ${item.type} ${item.id} is listed twice`);
     seenItems.add(key);
     if (revoke && item.comment === undefined) problems.push(`${at}.comment: required for REVOKE_ACCESS`);
-    if (item.removeDate !== undefined) {
-      if (item.type === 'ENTITLEMENT') {
-        problems.push(`${at}.removeDate: not supported for entitlements`);
-      } else if (Date.parse(item.removeDate) <= now) {
-        problems.push(`${at}.removeDate: must be in the future (got ${item.removeDate})`);
-      }
+    if (item.removeDate !== undefined && Date.parse(item.removeDate) <= now) {
+      problems.push(`${at}.removeDate: must be in the future (got ${item.removeDate})`);
     }
   });
   return problems;

@@ -1,6 +1,6 @@
 /**
  * The SailPoint operations this workflow needs, as a port, and its adapter over the shared client.
- * The processor depends on the interface; tests may pass a fake, integration tests the adapter
+ * The workflow depends on the interface; tests may pass a fake, integration tests the adapter
  * against the sandbox.
  */
 import type { SailPointTransport } from '../shared/sailpoint/client';
@@ -9,8 +9,7 @@ import {
   listAccessRequestStatus,
   type AccessRequestAccepted,
 } from '../shared/sailpoint/api/access-requests';
-import { getIdentityDocument } from '../shared/sailpoint/api/search';
-import { SailPointNotFoundError } from '../shared/sailpoint/errors';
+import { searchIdentityAccess } from '../shared/sailpoint/api/search';
 import type { AccessRequestBody } from './coalesce';
 import { ITEM_MARKER_KEY } from './coalesce';
 import type { RequestStatusEntry } from './reconcile';
@@ -18,6 +17,13 @@ import type { RequestStatusEntry } from './reconcile';
 export interface HeldAccess {
   readonly type: string;
   readonly id: string;
+}
+
+/** An identity as Search shows it: its access, and when the document last changed. */
+export interface IdentityAccess {
+  readonly access: readonly HeldAccess[];
+  /** Epoch ms of the document's `modified`: Search's picture is at least this current. */
+  readonly modified: number;
 }
 
 export interface RequesterContext {
@@ -38,19 +44,39 @@ export interface TrackedRequest {
 
 export interface AccessRequestGateway {
   requester(): Promise<RequesterContext>;
-  /** The identity's current access (Search `access[]`); undefined when the identity does not exist. */
-  identityAccess(identityId: string): Promise<readonly HeldAccess[] | undefined>;
+  /**
+   * The current access of these identities (Search, many per call). An identity missing from the
+   * map has no document: unknown to the tenant, or not indexed yet.
+   */
+  identitiesAccess(identityIds: readonly string[]): Promise<Map<string, IdentityAccess>>;
   /** Status entries of requests made for the identity, created at or after `since` (epoch ms). */
   requestStatuses(identityId: string, since: number): Promise<readonly RequestStatusEntry[]>;
   /** POST /beta/access-requests. Throws the client's typed errors. */
   submit(body: AccessRequestBody): Promise<readonly TrackedRequest[]>;
+  /**
+   * This gateway with a deadline on every call (epoch ms): no call, nor any of its waits (rate budget,
+   * Retry-After, backoff, timeouts), runs past it; a call it stops throws SailPointDeadlineError
+   * (nothing sent). Absent: calls are not bounded.
+   */
+  withDeadline?(deadline: number): AccessRequestGateway;
 }
+
+type GatewayClient = SailPointTransport & {
+  tokenInfo(): Promise<RequesterContext>;
+  withDeadline?(deadline: number): SailPointTransport & { tokenInfo(): Promise<RequesterContext> };
+};
 
 /** Most entries one status call returns (the API's page size limit). */
 const STATUS_PAGE_SIZE = 250;
 
 export class SailPointAccessRequestGateway implements AccessRequestGateway {
-  constructor(private readonly client: SailPointTransport & { tokenInfo(): Promise<RequesterContext> }) {}
+  constructor(private readonly client: GatewayClient) {}
+
+  withDeadline(deadline: number): AccessRequestGateway {
+    return this.client.withDeadline
+      ? new SailPointAccessRequestGateway(this.client.withDeadline(deadline))
+      : this;
+  }
 
   async requester(): Promise<RequesterContext> {
     const info = await this.client.tokenInfo();
@@ -60,14 +86,19 @@ export class SailPointAccessRequestGateway implements AccessRequestGateway {
     };
   }
 
-  async identityAccess(identityId: string): Promise<readonly HeldAccess[] | undefined> {
-    try {
-      const doc = await getIdentityDocument(this.client, identityId);
-      return doc.access.map((a) => ({ type: a.type, id: a.id }));
-    } catch (error) {
-      if (error instanceof SailPointNotFoundError) return undefined;
-      throw error;
+  async identitiesAccess(identityIds: readonly string[]): Promise<Map<string, IdentityAccess>> {
+    // One page per call: the caller sizes the chunks of identities (SEARCH_IDENTITIES_PER_CALL).
+    const docs = await searchIdentityAccess(this.client, identityIds, {
+      pageSize: Math.max(1, identityIds.length),
+    });
+    const out = new Map<string, IdentityAccess>();
+    for (const [id, doc] of docs) {
+      out.set(id, {
+        access: doc.access.map((a) => ({ type: a.type, id: a.id })),
+        modified: Date.parse(doc.modified),
+      });
     }
+    return out;
   }
 
   async requestStatuses(identityId: string, since: number): Promise<readonly RequestStatusEntry[]> {
@@ -91,6 +122,9 @@ export class SailPointAccessRequestGateway implements AccessRequestGateway {
           ...(s.requestedFor?.id ? { requestedForId: s.requestedFor.id } : {}),
           created,
           ...(s.state ? { state: s.state } : {}),
+          ...(s.modified && !Number.isNaN(Date.parse(s.modified))
+            ? { modified: Date.parse(s.modified) }
+            : {}),
           ...(s.accessRequestId ? { accessRequestId: s.accessRequestId } : {}),
         },
       ];
@@ -106,13 +140,20 @@ export class SailPointAccessRequestGateway implements AccessRequestGateway {
 export function trackedRequests(accepted: AccessRequestAccepted): TrackedRequest[] {
   const flatten = (list: AccessRequestAccepted['newRequests'], existing: boolean) =>
     list.flatMap((t) =>
-      (t.requestedItemsDetails ?? []).map((item) => ({
-        requestedFor: t.requestedFor ?? '',
-        itemType: item.type,
-        itemId: item.id,
-        accessRequestIds: t.accessRequestIds ?? [],
-        existing,
-      })),
+      (t.requestedItemsDetails ?? []).flatMap((item) =>
+        // The spec leaves an item's type and id optional: one without them names no unit.
+        item.type && item.id
+          ? [
+              {
+                requestedFor: t.requestedFor ?? '',
+                itemType: item.type,
+                itemId: item.id,
+                accessRequestIds: t.accessRequestIds ?? [],
+                existing,
+              },
+            ]
+          : [],
+      ),
     );
   return [...flatten(accepted.newRequests, false), ...flatten(accepted.existingRequests, true)];
 }

@@ -1,6 +1,6 @@
 /**
  * SQS handler (event source mapping with ReportBatchItemFailures): access-request intents →
- * SailPoint access requests, never a duplicate. The work is AccessProvisioner (processor.ts); this
+ * SailPoint access requests, never a duplicate. The work is AccessProvisioner (workflow.ts); this
  * file wires it to the queue: settleSqsBatch deletes done messages, dead-letters invalid or refused
  * ones with the reason, and retries the rest (a 429 after its Retry-After).
  *
@@ -24,13 +24,8 @@ import type { SailPointTransport, TokenInfo } from '../shared/sailpoint/client';
 import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
 import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../shared/sailpoint/rights';
 import { SailPointAccessRequestGateway, type AccessRequestGateway } from './gateway';
-import {
-  AccessProvisioner,
-  requireUserContext,
-  type BatchCounts,
-  type BatchMessage,
-  type ProcessorSettings,
-} from './processor';
+import { logicalMessage, requeueCopies } from './requeue';
+import { AccessProvisioner, requireUserContext, type BatchCounts, type ProcessorSettings } from './workflow';
 import {
   DEFAULT_PROCESSOR_SETTINGS,
   loadAccessProvisioningSettings,
@@ -68,6 +63,7 @@ const METRIC_NAMES = {
   invalidMessages: 'InvalidMessages',
   failedMessages: 'FailedMessages',
   retriedMessages: 'RetriedMessages',
+  requeuedMessages: 'RequeuedMessages',
   waiting: 'Waiting',
   reconciled: 'Reconciled',
   requestsPosted: 'RequestsPosted',
@@ -96,13 +92,21 @@ export function createAccessProvisioningHandler(
     messages: QueueMessage[],
     context?: Context,
   ): Promise<Map<string, MessageOutcome>> => {
+    const remainingMs = context?.getRemainingTimeInMillis();
+    const logical = messages.map((m) => ({ queued: m, ...logicalMessage(m.record) }));
     const report = await provisioner.processBatch(
-      messages.map(toBatchMessage),
-      context ? { remainingMs: context.getRemainingTimeInMillis() } : {},
+      logical.map(({ queued, messageId, sentAt, requeued }) => ({
+        messageId,
+        body: queued.body,
+        receiveCount: queued.receiveCount,
+        sentAt,
+        ...(requeued ? { requeued } : {}),
+      })),
+      remainingMs === undefined ? {} : { remainingMs },
     );
     deps.log.info('access-provisioning batch processed', { ...report.counts });
     for (const [messageId, verdict] of report.verdicts) {
-      if (verdict.status === 'submitted' || verdict.status === 'duplicate') continue;
+      if (verdict.status === 'submitted' || verdict.status === 'duplicate' || verdict.uncharged) continue;
       deps.log.info('access-provisioning message outcome', {
         messageId,
         requestId: verdict.requestId,
@@ -123,7 +127,21 @@ export function createAccessProvisioningHandler(
       }
     }
     if (deps.metrics) addCountMetrics(deps.metrics, report.counts, METRIC_NAMES);
-    return report.outcomes;
+
+    // Messages not reached go back uncharged, as copies; the rest are settled by their SQS id.
+    const copies = logical.flatMap(({ queued, messageId, sentAt }) => {
+      const delaySeconds = report.requeue.get(messageId);
+      return delaySeconds === undefined ? [] : [{ record: queued.record, messageId, sentAt, delaySeconds }];
+    });
+    const requeued = copies.length > 0 ? await requeueCopies(copies, deps) : new Set<string>();
+    const outcomes = new Map<string, MessageOutcome>();
+    for (const { queued, messageId } of logical) {
+      const outcome = report.outcomes.get(messageId);
+      if (requeued.has(queued.messageId))
+        outcomes.set(queued.messageId, { status: 'done', detail: 'requeued uncharged' });
+      else if (outcome) outcomes.set(queued.messageId, outcome);
+    }
+    return outcomes;
   };
 
   const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -134,16 +152,6 @@ export function createAccessProvisioningHandler(
   const wrapped = middy(handle);
   if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
   return wrapped as unknown as AccessProvisioningHandler;
-}
-
-function toBatchMessage(message: QueueMessage): BatchMessage {
-  const sent = Number(message.record.attributes?.SentTimestamp);
-  return {
-    messageId: message.messageId,
-    body: message.body,
-    receiveCount: message.receiveCount,
-    sentAt: Number.isFinite(sent) ? sent : 0,
-  };
 }
 
 /** Builds the handler's dependencies from the environment (once per Lambda instance). */

@@ -17,7 +17,18 @@ export type UnitOutcomeKind =
 export type UnitOutcome =
   | { kind: 'submitted'; detail: string; accessRequestIds?: readonly string[] }
   | { kind: 'duplicate' | 'already-held' | 'not-held' | 'invalid' | 'failed'; detail: string }
-  | { kind: 'waiting' | 'retrying'; detail: string; delaySeconds?: number };
+  | {
+      kind: 'waiting' | 'retrying';
+      detail: string;
+      delaySeconds?: number;
+      /**
+       * Not a failed attempt: nothing was attempted for the unit in this invocation (out of time, or
+       * the deadline stopped its call before it was sent), or it waits on another message's attempt
+       * (in flight). A message held back only by such units is requeued without being charged a
+       * failed attempt (workflow.ts).
+       */
+      uncharged?: true;
+    };
 
 /** The message-level status stored in the outcome record. */
 export type MessageStatus =
@@ -27,6 +38,8 @@ export interface MessageVerdict {
   readonly status: MessageStatus;
   readonly queue: MessageOutcome;
   readonly reason?: string;
+  /** A retry caused only by uncharged units (not reached, or in flight elsewhere): not a failed attempt. */
+  readonly uncharged?: true;
 }
 
 /** Most significant first: one failing unit fails the message; one retry retries it. */
@@ -58,6 +71,7 @@ export function verdictOf(units: readonly UnitOutcome[]): MessageVerdict {
       const delays = retrying
         .map((u) => ('delaySeconds' in u ? u.delaySeconds : undefined))
         .filter((d): d is number => d !== undefined);
+      const uncharged = retrying.every((u) => 'uncharged' in u && u.uncharged);
       return {
         status: 'retrying',
         reason,
@@ -66,6 +80,7 @@ export function verdictOf(units: readonly UnitOutcome[]): MessageVerdict {
           reason,
           ...(delays.length > 0 ? { delaySeconds: Math.max(...delays) } : {}),
         },
+        ...(uncharged ? { uncharged: true as const } : {}),
       };
     }
     default: {

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod';
 import { parseSettings, queueSettings, sailPointSettings, setting, type Env } from '../shared/config';
-import type { ProcessorSettings } from './processor';
+import type { ProcessorSettings } from './batch';
 
 export const accessProvisioningSettings = sailPointSettings.extend(queueSettings.shape).extend({
   /** The accessRequests table (functions/shared/tables.ts). */
@@ -19,14 +19,37 @@ export const accessProvisioningSettings = sailPointSettings.extend(queueSettings
   STATUS_SETTLE_SECONDS: setting.integer(60, { min: 0, max: 3_600 }),
   /** Retry delay of a GRANT waiting for a REVOKE of the same access to finish (and vice versa). */
   CONFLICT_RETRY_SECONDS: setting.integer(300, { min: 0, max: 43_200 }),
+  /**
+   * How soon a message whose unit is in flight in another message's attempt looks again (it is put
+   * back uncharged; the look costs a DynamoDB read, no SailPoint call).
+   */
+  IN_FLIGHT_RETRY_SECONDS: setting.integer(10, { min: 0, max: 900 }),
   /** Retry delay after a 5xx, timeout or other transient failure. */
   TRANSIENT_RETRY_SECONDS: setting.integer(30, { min: 0, max: 43_200 }),
   /** Cap on a Retry-After used as a message's retry delay. */
   MAX_RETRY_AFTER_SECONDS: setting.integer(900, { min: 1, max: 43_200 }),
+  /**
+   * Units (identities × items) one message may ask for; a larger message is dead-lettered before
+   * anything is claimed. Keeps a message's work and its outcome record bounded.
+   */
+  MAX_UNITS_PER_MESSAGE: setting.integer(250, { min: 1, max: 1_000 }),
+  /**
+   * Items per access request (entitlements: at most 25, SailPoint's limit). Without entitlements the
+   * API states no limit; this keeps one refused request from affecting too many units.
+   */
+  MAX_ITEMS_PER_REQUEST: setting.integer(25, { min: 1, max: 100 }),
   /** Recipients per GRANT request without entitlements (with entitlements SailPoint allows 10). */
   MAX_RECIPIENTS_PER_REQUEST: setting.integer(50, { min: 1, max: 1_000 }),
+  /**
+   * How long a message naming an identity Search does not know is retried (with backoff, counted from
+   * when it was sent) before it is dead-lettered as naming an unknown identity: a new identity shows
+   * in Search minutes after it is created. Needs MAX_RECEIVE_COUNT > 1 to wait at all.
+   */
+  UNKNOWN_IDENTITY_RETRY_MINUTES: setting.integer(20, { min: 0, max: 24 * 60 }),
   /** Days an outcome record ("what happened to request X") is kept. */
   OUTCOME_RETENTION_DAYS: setting.integer(30, { min: 1, max: 3_650 }),
+  /** Identities whose current access one Search call reads (POST /v3/search: one page per call). */
+  SEARCH_IDENTITIES_PER_CALL: setting.integer(250, { min: 1, max: 800 }),
   /** Parallel SailPoint calls and DynamoDB writes within one batch. */
   BATCH_CONCURRENCY: setting.integer(8, { min: 1, max: 64 }),
   /** No SailPoint call starts with less than this left of the invocation; the rest is retried. */
@@ -63,16 +86,22 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
     statusSettleMs: settings.STATUS_SETTLE_SECONDS * 1000,
     conflictRetrySeconds: settings.CONFLICT_RETRY_SECONDS,
     transientRetrySeconds: settings.TRANSIENT_RETRY_SECONDS,
+    inFlightRetrySeconds: settings.IN_FLIGHT_RETRY_SECONDS,
     maxRetryAfterSeconds: settings.MAX_RETRY_AFTER_SECONDS,
     maxRecipients: settings.MAX_RECIPIENTS_PER_REQUEST,
+    maxItems: settings.MAX_ITEMS_PER_REQUEST,
+    maxUnitsPerMessage: settings.MAX_UNITS_PER_MESSAGE,
+    unknownIdentityWindowMs: settings.UNKNOWN_IDENTITY_RETRY_MINUTES * 60_000,
     outcomeRetentionMs: settings.OUTCOME_RETENTION_DAYS * 86_400_000,
     maxReceiveCount: settings.MAX_RECEIVE_COUNT,
     concurrency: settings.BATCH_CONCURRENCY,
+    identitiesPerSearch: settings.SEARCH_IDENTITIES_PER_CALL,
     timeReserveMs: settings.TIME_RESERVE_SECONDS * 1000,
+    requestsPer10s: perInstanceRequestsPer10s(settings),
   };
 }
 
-/** The defaults, for tests and local runs that build the processor without an environment. */
+/** The defaults, for tests and local runs that build the workflow without an environment. */
 export const DEFAULT_PROCESSOR_SETTINGS: ProcessorSettings = processorSettings(
   accessProvisioningSettings.parse({
     ACCESS_REQUESTS_TABLE: 'unused',

@@ -33,7 +33,7 @@
  *   since it could last have been sent → wait; final, or not listed after that → claim, and the
  *   current-access check then sees the result of the earlier one. A dead claim found in SailPoint is
  *   kept in `submissions`, so its own redelivery does not POST it again.
- * Within one batch, the earliest-sent message's request type goes first (processor.ts).
+ * Within one batch, the earliest-sent message's request type goes first (plan.ts).
  */
 import type { RequestType } from './contract';
 
@@ -91,7 +91,53 @@ export interface OppositeStatus {
   readonly found: boolean;
   /** A matching request is not final yet. */
   readonly pending: boolean;
+  /** The state of the pending request, else of the newest one. */
   readonly state?: string;
+  /** Epoch ms the newest request finished (its entry's `modified`), when none is pending. */
+  readonly finishedAt?: number;
+}
+
+/**
+ * The latest change of the slot's access that this deployment knows of, as far as a Search document
+ * must show it before a skip may rely on it (access-check.ts):
+ * - `none`: nothing recorded, or the latest submission is of the unit's own type (our own record
+ *   agrees with a skip), or the latest opposite request changed nothing (rejected, cancelled, never
+ *   listed);
+ * - `at`: the latest opposite request finished changing the access at this time (epoch ms);
+ * - `unknown`: the latest opposite request may have changed it at any time until now.
+ */
+export type LatestChange =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'at'; readonly at: number }
+  | { readonly kind: 'unknown'; readonly since: number };
+
+/** Final states in which the request did not change the access. */
+const UNCHANGED_STATES: ReadonlySet<string> = new Set(['REJECTED', 'CANCELLED', 'TERMINATED']);
+
+export function latestChangeOf(
+  record: SlotRecord | undefined,
+  requestType: RequestType,
+  /** What SailPoint said of the slot's latest opposite request, when decideSlot asked in this batch. */
+  opposite?: OppositeStatus,
+): LatestChange {
+  if (!record) return { kind: 'none' };
+  const candidates: { operation: RequestType; at: number }[] = [...(record.submissions ?? [])];
+  if (record.state === 'submitted' || (record.state === 'claimed' && opposite !== undefined)) {
+    candidates.push({ operation: record.operation, at: record.submittedAt ?? record.attemptSince });
+  }
+  const latest = candidates.reduce<(typeof candidates)[number] | undefined>(
+    (a, c) => (!a || c.at >= a.at ? c : a),
+    undefined,
+  );
+  if (!latest || latest.operation === requestType) return { kind: 'none' };
+  if (!opposite || opposite.pending) return { kind: 'unknown', since: latest.at };
+  if (!opposite.found || (opposite.state !== undefined && UNCHANGED_STATES.has(opposite.state))) {
+    return { kind: 'none' };
+  }
+  if (opposite.state === 'REQUEST_COMPLETED' && opposite.finishedAt !== undefined) {
+    return { kind: 'at', at: opposite.finishedAt };
+  }
+  return { kind: 'unknown', since: latest.at };
 }
 
 export type SlotDecision =
@@ -155,7 +201,27 @@ export function decideSlot(
   // Checked before anything else: a message that submitted this unit never POSTs it again.
   const own = ownSubmission(record, unit.requestType, ownMessageIds);
   if (own) return { kind: 'already-submitted', record, ...own };
-  if (record.state === 'free') return { kind: 'claim', expect: unchanged() };
+  if (record.state === 'free') {
+    // A claim was given back; the submissions it kept still decide the race rule: when the latest
+    // is of the opposite type, only SailPoint knows whether that request has finished.
+    const latest = [...(record.submissions ?? [])].sort((a, b) => b.at - a.at)[0];
+    if (!latest || latest.operation === unit.requestType) return { kind: 'claim', expect: unchanged() };
+    if (!opposite) {
+      return {
+        kind: 'needs-opposite-status',
+        since: unbrokenSince(record, latest.operation, latest.at),
+        opposite: latest.operation,
+      };
+    }
+    const waiting = waitForOpposite(
+      { operation: latest.operation, messageId: latest.messageId, since: latest.at, lastSent: latest.at },
+      unit.requestType,
+      opposite,
+      now,
+      policy,
+    );
+    return waiting ?? { kind: 'claim', expect: unchanged() };
+  }
 
   const claimed = record.state === 'claimed';
   const attemptUntil = attemptUntilOf(record);
@@ -197,32 +263,23 @@ export function decideSlot(
     };
   }
   // Submitted (however long ago) or a dead claim: only SailPoint knows whether it has finished.
-  if (!opposite)
-    return { kind: 'needs-opposite-status', since: record.attemptSince, opposite: record.operation };
-  if (opposite.pending) {
+  if (!opposite) {
     return {
-      kind: 'wait',
-      delaySeconds: policy.conflictRetrySeconds,
-      reason:
-        `waiting: the earlier ${record.operation} of this access (message ${record.messageId}, ` +
-        `${iso(record.attemptSince)}) is still ${opposite.state ?? 'pending'} in SailPoint; ` +
-        `the ${unit.requestType} goes once it has finished`,
+      kind: 'needs-opposite-status',
+      since: unbrokenSince(record, record.operation, record.attemptSince),
+      opposite: record.operation,
     };
   }
   // A 202 was seen at submittedAt; a dead claim may have sent its POST until attemptUntil.
   const lastSent = claimed ? attemptUntil : (record.submittedAt ?? record.attemptSince);
-  if (!opposite.found && now - lastSent < policy.statusSettleMs) {
-    return {
-      kind: 'wait',
-      delaySeconds: Math.max(
-        policy.conflictRetrySeconds,
-        Math.ceil((lastSent + policy.statusSettleMs - now) / 1000),
-      ),
-      reason:
-        `waiting: the earlier ${record.operation} of this access (${iso(record.attemptSince)}) is not listed by ` +
-        'SailPoint yet; its status decides when this one may go',
-    };
-  }
+  const waiting = waitForOpposite(
+    { operation: record.operation, messageId: record.messageId, since: record.attemptSince, lastSent },
+    unit.requestType,
+    opposite,
+    now,
+    policy,
+  );
+  if (waiting) return waiting;
   return {
     kind: 'claim',
     expect: unchanged(claimed ? 'leaseExpiresAt' : undefined),
@@ -236,6 +293,53 @@ export function decideSlot(
         }
       : {}),
   };
+}
+
+/**
+ * Where to look for the opposite request in SailPoint's status list: from the earliest of its type's
+ * submissions since the slot's last submission of the other type. A resubmission of an item still
+ * pending is answered as an existing request and creates no status entry: the pending one is older.
+ */
+function unbrokenSince(record: SlotRecord, operation: RequestType, from: number): number {
+  const entries = record.submissions ?? [];
+  const other = Math.max(-Infinity, ...entries.filter((e) => e.operation !== operation).map((e) => e.at));
+  return Math.min(from, ...entries.filter((e) => e.operation === operation && e.at > other).map((e) => e.at));
+}
+
+/**
+ * While the opposite request is pending in SailPoint, or not listed yet when SailPoint may not have
+ * listed it (less than STATUS_SETTLE_SECONDS since it could last have been sent): wait. Else nothing.
+ */
+function waitForOpposite(
+  earlier: { operation: RequestType; messageId: string; since: number; lastSent: number },
+  requestType: RequestType,
+  opposite: OppositeStatus,
+  now: number,
+  policy: SlotPolicy,
+): SlotDecision | undefined {
+  if (opposite.pending) {
+    return {
+      kind: 'wait',
+      delaySeconds: policy.conflictRetrySeconds,
+      reason:
+        `waiting: the earlier ${earlier.operation} of this access (message ${earlier.messageId}, ` +
+        `${iso(earlier.since)}) is still ${opposite.state ?? 'pending'} in SailPoint; ` +
+        `the ${requestType} goes once it has finished`,
+    };
+  }
+  if (!opposite.found && now - earlier.lastSent < policy.statusSettleMs) {
+    return {
+      kind: 'wait',
+      delaySeconds: Math.max(
+        policy.conflictRetrySeconds,
+        Math.ceil((earlier.lastSent + policy.statusSettleMs - now) / 1000),
+      ),
+      reason:
+        `waiting: the earlier ${earlier.operation} of this access (${iso(earlier.since)}) is not listed by ` +
+        'SailPoint yet; its status decides when this one may go',
+    };
+  }
+  return undefined;
 }
 
 /** The submissions a new write of the slot must keep: the record's, its own submission, and `extra`. */
@@ -261,6 +365,18 @@ export function carriedSubmissions(
     byKey.set(key, entry);
   }
   return [...byKey.values()].slice(-MAX_SUBMISSIONS);
+}
+
+/** When this deployment last submitted `operation` for the slot (epoch ms), if it did. */
+export function latestSubmissionAt(
+  record: SlotRecord | undefined,
+  operation: RequestType,
+): number | undefined {
+  const times = (record?.submissions ?? []).filter((e) => e.operation === operation).map((e) => e.at);
+  if (record?.state === 'submitted' && record.operation === operation) {
+    times.push(record.submittedAt ?? record.claimedAt);
+  }
+  return times.length > 0 ? Math.max(...times) : undefined;
 }
 
 export function oppositeOf(requestType: RequestType): RequestType {

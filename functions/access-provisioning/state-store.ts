@@ -14,11 +14,15 @@
  *     request has finished — however long that takes; neither may vanish on a timer. A slot is
  *     overwritten by the next unit of the same access, and deleted when a claim with nothing to
  *     remember is given back, so there is at most one item per access ever requested.
+ * - Processed request (one per caller requestId whose message finished; request-dedup.ts):
+ *     pk `REQUEST#<requestId>`  sk `PROCESSED`
+ *     requestId, messageId, fingerprint, processedAt, retainUntil (decides), expiresAt (cleans up)
  * - Outcome (one per SQS message; "what happened to message M / request X"):
  *     pk `MESSAGE#<messageId>`  sk `OUTCOME`
  *     messageId, requestRef (the caller's requestId; GSI byRequestId with recordedAt), status, reason,
- *     units[], receiveCount, firstSeenAt, updatedAt, recordedAt, history[] (one entry per receive),
- *     expiresAt (updatedAt + retention)
+ *     units[], unitCounts, unitsOmitted, receiveCount, firstSeenAt, updatedAt, recordedAt, history[]
+ *     (one entry per receive, at most 20), expiresAt (updatedAt + retention). Bounded by
+ *     OUTCOME_LIMITS so it never outgrows an item.
  * Times are epoch milliseconds, except expiresAt (epoch seconds, as DynamoDB TTL wants).
  */
 import {
@@ -34,9 +38,55 @@ import { isConditionalCheckFailure, queryAll } from '../shared/dynamo';
 import type { RequestType } from './contract';
 import type { MessageStatus, UnitOutcomeKind } from './outcomes';
 import type { Expectation, SlotRecord, SubmissionEntry } from './slot-policy';
-import type { SlotRef } from './units';
+import { describeUnit, type SlotRef } from './units';
 
 const BATCH_GET_LIMIT = 100;
+
+/**
+ * What keeps an outcome item within DynamoDB's 400 KB whatever the message: at most `unitsBytes` of
+ * unit entries (MAX_UNITS_PER_MESSAGE keeps real messages far below; beyond it the record lists the
+ * first units and counts the rest in `unitsOmitted`, with `unitCounts` per outcome always complete),
+ * texts cut to their limit, and at most `historyEntries` history entries (the first ones and the
+ * latest). Worst case ≈ 300 + 4 + 20 × 0.6 KB, checked against dynalite in the store's tests.
+ */
+export const OUTCOME_LIMITS = {
+  unitsBytes: 300_000,
+  detailChars: 500,
+  accessRequestIds: 5,
+  reasonChars: 4000,
+  historyEntries: 20,
+  historyReasonChars: 500,
+} as const;
+
+/** A unit entry as stored (its description `unit` is derived when read). */
+type StoredUnit = Omit<UnitOutcomeRecord, 'unit'> & { readonly unit?: string };
+
+function cut(text: string, chars: number): string {
+  return text.length <= chars ? text : `${text.slice(0, chars - 1)}…`;
+}
+
+/** The unit entries to store (within OUTCOME_LIMITS.unitsBytes), how many were left out, counts per outcome. */
+export function boundedUnits(units: readonly UnitOutcomeRecord[]) {
+  const counts: Record<string, number> = {};
+  const listed: StoredUnit[] = [];
+  let bytes = 0;
+  for (const { unit: _description, ...unit } of units) {
+    counts[unit.outcome] = (counts[unit.outcome] ?? 0) + 1;
+    const stored: StoredUnit = {
+      ...unit,
+      detail: cut(unit.detail, OUTCOME_LIMITS.detailChars),
+      ...(unit.accessRequestIds
+        ? { accessRequestIds: unit.accessRequestIds.slice(0, OUTCOME_LIMITS.accessRequestIds) }
+        : {}),
+    };
+    // JSON length over-counts DynamoDB's item size (names, quotes, commas): a safe estimate.
+    const size = Buffer.byteLength(JSON.stringify(stored));
+    if (bytes + size > OUTCOME_LIMITS.unitsBytes) continue;
+    bytes += size;
+    listed.push(stored);
+  }
+  return { listed, omitted: units.length - listed.length, counts };
+}
 
 export interface ClaimWrite {
   readonly operation: RequestType;
@@ -78,6 +128,12 @@ export interface OutcomeRecord {
   readonly messageId: string;
   readonly requestId?: string;
   readonly receiveCount: number;
+  /**
+   * Failed attempts charged to the message so far, this one included (a receive the invocation did
+   * not reach is not one: the message is requeued, workflow.ts); 0 once it is dead-lettered, so a
+   * redrive starts over. Absent: receiveCount.
+   */
+  readonly attempts?: number;
   readonly status: MessageStatus;
   readonly reason?: string;
   readonly units: readonly UnitOutcomeRecord[];
@@ -91,13 +147,29 @@ export interface StoredOutcome {
   readonly status: MessageStatus;
   readonly reason?: string;
   readonly units: readonly UnitOutcomeRecord[];
+  /** Units not listed because the record reached its size budget (OUTCOME_LIMITS); see unitCounts. */
+  readonly unitsOmitted?: number;
+  /** Every unit of the message, counted per outcome. */
+  readonly unitCounts: Readonly<Record<string, number>>;
   readonly receiveCount: number;
   readonly firstSeenAt: number;
   readonly updatedAt: number;
   readonly history: readonly { at: string; status: MessageStatus; receiveCount: number; reason?: string }[];
 }
 
-/** The port the processor uses; DynamoProvisioningStore is its adapter. */
+/** A caller requestId whose message finished (request-dedup.ts). */
+export interface ProcessedRequest {
+  readonly requestId: string;
+  /** The message that finished it: its redeliveries are not duplicates of it. */
+  readonly messageId: string;
+  /** The request without its requestId, hashed: a re-send has the same one. */
+  readonly fingerprint: string;
+  readonly processedAt: number;
+  /** Epoch ms: a message with this requestId is a duplicate until then (the outcome retention). */
+  readonly retainUntil: number;
+}
+
+/** The port the workflow uses; DynamoProvisioningStore is its adapter. */
 export interface ProvisioningStore {
   readSlots(slots: readonly SlotRef[]): Promise<Map<string, SlotRecord>>;
   /** False when the expectation no longer holds (someone else wrote first). */
@@ -114,7 +186,21 @@ export interface ProvisioningStore {
    * extended before a taken-over claim POSTs, narrowed once its POST has returned.
    */
   setAttemptUntil(slot: SlotRef, claimToken: string, attemptUntil: number): Promise<boolean>;
+  /**
+   * Ends the claim's lease at `now` and its attempt at `attemptUntil` (only if the claim is still
+   * ours): the next message takes it over, reconciling first. Used when its message is dead-lettered.
+   */
+  handOver(slot: SlotRef, claimToken: string, now: number, attemptUntil: number): Promise<boolean>;
   recordOutcome(record: OutcomeRecord): Promise<void>;
+  /** The attempts charged so far to these messages (outcome records' `attempts`); absent: none recorded. */
+  readAttempts(messageIds: readonly string[]): Promise<Map<string, number>>;
+  /** The processed-request records of these caller requestIds (absent: not processed, or never seen). */
+  readRequests(requestIds: readonly string[]): Promise<Map<string, ProcessedRequest>>;
+  /**
+   * Records that a message finished the request (conditional: no other message finished it within
+   * its retention). False when another message holds it.
+   */
+  recordProcessedRequest(request: ProcessedRequest): Promise<boolean>;
   outcomeOfMessage(messageId: string): Promise<StoredOutcome | undefined>;
   outcomesOfRequest(requestId: string): Promise<StoredOutcome[]>;
 }
@@ -124,6 +210,8 @@ export const slotKey = (slot: SlotRef) => ({
   sk: `SLOT#${slot.itemType}#${slot.itemId}`,
 });
 export const outcomeKey = (messageId: string) => ({ pk: `MESSAGE#${messageId}`, sk: 'OUTCOME' });
+export const requestKey = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'PROCESSED' });
+const itemKey = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.sk)}`;
 
 export class DynamoProvisioningStore implements ProvisioningStore {
   constructor(
@@ -133,9 +221,61 @@ export class DynamoProvisioningStore implements ProvisioningStore {
 
   async readSlots(slots: readonly SlotRef[]): Promise<Map<string, SlotRecord>> {
     const byKey = new Map<string, SlotRef>();
-    for (const slot of slots) byKey.set(`${slotKey(slot).pk}\u0000${slotKey(slot).sk}`, slot);
+    for (const slot of slots) byKey.set(itemKey(slotKey(slot)), slot);
     const found = new Map<string, SlotRecord>();
-    const keys = [...byKey.values()].map(slotKey);
+    for (const item of await this.batchGet([...byKey.values()].map(slotKey))) {
+      const slot = byKey.get(itemKey(item));
+      if (slot) found.set(slot.key, toSlotRecord(item));
+    }
+    return found;
+  }
+
+  async readAttempts(messageIds: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    for (const item of await this.batchGet([...new Set(messageIds)].map(outcomeKey))) {
+      if (typeof item.attempts === 'number') found.set(String(item.messageId), item.attempts);
+    }
+    return found;
+  }
+
+  async readRequests(requestIds: readonly string[]): Promise<Map<string, ProcessedRequest>> {
+    const found = new Map<string, ProcessedRequest>();
+    for (const item of await this.batchGet([...new Set(requestIds)].map(requestKey))) {
+      found.set(String(item.requestId), {
+        requestId: String(item.requestId),
+        messageId: String(item.messageId),
+        fingerprint: String(item.fingerprint),
+        processedAt: Number(item.processedAt ?? 0),
+        retainUntil: Number(item.retainUntil ?? 0),
+      });
+    }
+    return found;
+  }
+
+  async recordProcessedRequest(request: ProcessedRequest): Promise<boolean> {
+    return this.conditional(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...requestKey(request.requestId),
+          kind: 'request',
+          requestId: request.requestId,
+          messageId: request.messageId,
+          fingerprint: request.fingerprint,
+          processedAt: request.processedAt,
+          retainUntil: request.retainUntil,
+          expiresAt: Math.ceil(request.retainUntil / 1000),
+        },
+        // The first message to finish the request owns it until its retention ends (decided by time).
+        ConditionExpression: 'attribute_not_exists(pk) OR messageId = :messageId OR retainUntil <= :now',
+        ExpressionAttributeValues: { ':messageId': request.messageId, ':now': request.processedAt },
+      }),
+    );
+  }
+
+  /** Strongly consistent BatchGetItem over any number of keys (100 per call, unprocessed keys retried). */
+  private async batchGet(keys: readonly Record<string, string>[]): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
     for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
       let pending: Record<string, unknown>[] | undefined = keys.slice(i, i + BATCH_GET_LIMIT);
       for (let round = 0; pending && pending.length > 0; round++) {
@@ -145,14 +285,11 @@ export class DynamoProvisioningStore implements ProvisioningStore {
             RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
           }),
         );
-        for (const item of result.Responses?.[this.tableName] ?? []) {
-          const slot = byKey.get(`${String(item.pk)}\u0000${String(item.sk)}`);
-          if (slot) found.set(slot.key, toSlotRecord(item));
-        }
+        items.push(...(result.Responses?.[this.tableName] ?? []));
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys;
       }
     }
-    return found;
+    return items;
   }
 
   async claim(slot: SlotRef, claim: ClaimWrite, expect: Expectation): Promise<boolean> {
@@ -283,41 +420,95 @@ export class DynamoProvisioningStore implements ProvisioningStore {
     );
   }
 
+  async handOver(slot: SlotRef, claimToken: string, now: number, attemptUntil: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: slotKey(slot),
+        UpdateExpression: 'SET leaseExpiresAt = :now, attemptUntil = :until, #version = #version + :one',
+        ConditionExpression: 'claimToken = :token AND #state = :claimed',
+        ExpressionAttributeNames: { '#state': 'state', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':token': claimToken,
+          ':claimed': 'claimed',
+          ':now': now,
+          ':until': attemptUntil,
+          ':one': 1,
+        },
+      }),
+    );
+  }
+
   async recordOutcome(record: OutcomeRecord): Promise<void> {
     const recordedAt = new Date(record.at).toISOString();
     const entry = {
       at: recordedAt,
       status: record.status,
       receiveCount: record.receiveCount,
-      ...(record.reason === undefined ? {} : { reason: record.reason.slice(0, 2000) }),
+      ...(record.reason === undefined
+        ? {}
+        : { reason: cut(record.reason, OUTCOME_LIMITS.historyReasonChars) }),
     };
-    await this.doc.send(
+    const { listed, omitted, counts } = boundedUnits(record.units);
+    const set = [
+      'kind = :kind',
+      'messageId = :messageId',
+      '#status = :status',
+      'units = :units',
+      'unitCounts = :counts',
+      'receiveCount = :receiveCount',
+      'attempts = :attempts',
+      'updatedAt = :at',
+      'recordedAt = :recordedAt',
+      'expiresAt = :expiresAt',
+      'firstSeenAt = if_not_exists(firstSeenAt, :at)',
+      ...(record.requestId === undefined ? [] : ['requestRef = :requestRef']),
+      ...(record.reason === undefined ? [] : ['reason = :reason']),
+      ...(omitted > 0 ? ['unitsOmitted = :omitted'] : []),
+    ];
+    const remove = [
+      ...(record.reason === undefined ? ['reason'] : []),
+      ...(omitted > 0 ? [] : ['unitsOmitted']),
+    ];
+    const values = {
+      ':kind': 'outcome',
+      ':messageId': record.messageId,
+      ':status': record.status,
+      ':units': listed,
+      ':counts': counts,
+      ':receiveCount': record.receiveCount,
+      ':attempts': record.attempts ?? record.receiveCount,
+      ':at': record.at,
+      ':recordedAt': recordedAt,
+      ':expiresAt': Math.ceil((record.at + record.retentionMs) / 1000),
+      ...(omitted > 0 ? { ':omitted': omitted } : {}),
+      ...(record.requestId === undefined ? {} : { ':requestRef': record.requestId }),
+      ...(record.reason === undefined ? {} : { ':reason': cut(record.reason, OUTCOME_LIMITS.reasonChars) }),
+    };
+    const update = (history: string, historyValues: Record<string, unknown>, condition?: string) =>
       new UpdateCommand({
         TableName: this.tableName,
         Key: outcomeKey(record.messageId),
-        UpdateExpression:
-          'SET kind = :kind, messageId = :messageId, #status = :status, units = :units, receiveCount = :receiveCount, ' +
-          'updatedAt = :at, recordedAt = :recordedAt, expiresAt = :expiresAt, ' +
-          'firstSeenAt = if_not_exists(firstSeenAt, :at), history = list_append(if_not_exists(history, :empty), :entry)' +
-          (record.requestId === undefined ? '' : ', requestRef = :requestRef') +
-          (record.reason === undefined ? ' REMOVE reason' : ', reason = :reason'),
+        UpdateExpression: `SET ${[...set, history].join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ...(condition ? { ConditionExpression: condition } : {}),
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':kind': 'outcome',
-          ':messageId': record.messageId,
-          ':status': record.status,
-          ':units': record.units.map((u) => ({ ...u, detail: u.detail.slice(0, 1000) })),
-          ':receiveCount': record.receiveCount,
-          ':at': record.at,
-          ':recordedAt': recordedAt,
-          ':expiresAt': Math.ceil((record.at + record.retentionMs) / 1000),
-          ':empty': [],
-          ':entry': [entry],
-          ...(record.requestId === undefined ? {} : { ':requestRef': record.requestId }),
-          ...(record.reason === undefined ? {} : { ':reason': record.reason.slice(0, 4000) }),
-        },
-      }),
-    );
+        ExpressionAttributeValues: { ...values, ...historyValues },
+      });
+    try {
+      await this.doc.send(
+        update(
+          'history = list_append(if_not_exists(history, :empty), :entry)',
+          { ':empty': [], ':entry': [entry], ':limit': OUTCOME_LIMITS.historyEntries },
+          'attribute_not_exists(history) OR size(history) < :limit',
+        ),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+      // The history is full: its last entry becomes this receive's (the first ones are kept).
+      await this.doc.send(
+        update(`history[${OUTCOME_LIMITS.historyEntries - 1}] = :entry`, { ':entry': entry }),
+      );
+    }
   }
 
   async outcomeOfMessage(messageId: string): Promise<StoredOutcome | undefined> {
@@ -376,7 +567,18 @@ function toStoredOutcome(item: Record<string, unknown>): StoredOutcome {
     ...(typeof item.requestRef === 'string' ? { requestId: item.requestRef } : {}),
     status: item.status as MessageStatus,
     ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
-    units: (item.units as UnitOutcomeRecord[] | undefined) ?? [],
+    units: ((item.units as StoredUnit[] | undefined) ?? []).map((u) => ({
+      ...u,
+      unit:
+        u.unit ??
+        describeUnit({
+          requestType: u.requestType,
+          identityId: u.identityId,
+          item: { type: u.itemType, id: u.itemId },
+        }),
+    })),
+    ...(typeof item.unitsOmitted === 'number' ? { unitsOmitted: item.unitsOmitted } : {}),
+    unitCounts: (item.unitCounts as Record<string, number> | undefined) ?? {},
     receiveCount: Number(item.receiveCount ?? 0),
     firstSeenAt: Number(item.firstSeenAt ?? 0),
     updatedAt: Number(item.updatedAt ?? 0),

@@ -71,7 +71,11 @@ export function unitsOf(message: AccessRequestMessage): Unit[] {
 }
 
 /** A short human description: "GRANT_ACCESS ROLE r1 for identity i1". */
-export function describeUnit(unit: Pick<Unit, 'requestType' | 'identityId' | 'item'>): string {
+export function describeUnit(unit: {
+  readonly requestType: string;
+  readonly identityId: string;
+  readonly item: { readonly type: string; readonly id: string };
+}): string {
   return `${unit.requestType} ${unit.item.type} ${unit.item.id} for identity ${unit.identityId}`;
 }
 

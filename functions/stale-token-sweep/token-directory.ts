@@ -24,7 +24,8 @@ export function sailPointTokenDirectory(client: SailPointTransport): TokenDirect
       return tokens.map((t) => ({
         id: t.id,
         name: t.name,
-        owner: { id: t.owner.id, ...(t.owner.name ? { name: t.owner.name } : {}) },
+        // The spec leaves the owner's id optional: '' is an owner no exemption or notice can name.
+        owner: { id: t.owner.id ?? '', ...(t.owner.name ? { name: t.owner.name } : {}) },
         created: t.created,
         lastUsed: t.lastUsed,
         managed: t.managed,

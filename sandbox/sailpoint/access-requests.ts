@@ -2,11 +2,12 @@
  * Access requests, as ISC processes them: asynchronously.
  *
  * POST /beta/access-requests (also /v3): userAuth only, so a pure API client (no user context) gets
- * 403. The body is checked with the API page's rules (400 ErrorResponseDto naming each problem):
- * 1–25 items of a known type and id; identities exist; GRANT: items requestable, at most 10
- * recipients when an entitlement is requested; REVOKE: exactly one identity, a comment on every
- * item, at most one entitlement, not the caller's own identity, only access the identity holds, and
- * only by its manager or an ORG_ADMIN (403); removeDate a future UTC date-time, not on entitlements.
+ * 403. The body is checked with the rules of the current spec (ops-beta.yaml; 400 ErrorResponseDto
+ * naming each problem): at least one item of a known type and id, at most 25 entitlements (other
+ * items: no limit); identities exist; GRANT: items requestable, at most 10 recipients when an
+ * entitlement is requested; REVOKE: exactly one identity, a comment on every item, at most one
+ * entitlement, not the caller's own identity, only access the identity holds, and only by its manager
+ * or an ORG_ADMIN (403); removeDate a future UTC date-time (entitlements included).
  * Accepted: 202 and one status record per identity × item in state EXECUTING with a PENDING
  * approval. As the page says, duplicates are not an error: a GRANT of access already held is
  * ignored (no record), and an item already pending for the identity is answered under
@@ -37,7 +38,7 @@ import { emitAccessRequestEvents } from '../events/emit';
 export { createAccessRequestState } from './access-request-state';
 export type { SandboxAccessRequestRecord, SandboxAccessRequests } from './access-request-state';
 
-const MAX_ITEMS = 25;
+const MAX_ENTITLEMENTS = 25;
 const MAX_ENTITLEMENT_RECIPIENTS = 10;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|\+00:?00)$/;
 
@@ -131,9 +132,17 @@ function readBody(body: unknown): AccessRequestInput {
     problems.push(`requestType: ${String(requestType)} is not supported (GRANT_ACCESS or REVOKE_ACCESS)`);
   }
   const items = b.requestedItems;
-  if (!Array.isArray(items) || items.length < 1 || items.length > MAX_ITEMS) {
-    problems.push(`requestedItems: must contain 1 to ${MAX_ITEMS} items`);
+  if (!Array.isArray(items) || items.length < 1) {
+    problems.push('requestedItems: must contain at least 1 item');
   } else {
+    const entitlements = items.filter(
+      (i: unknown) => (i as { type?: unknown } | null)?.type === 'ENTITLEMENT',
+    );
+    if (entitlements.length > MAX_ENTITLEMENTS) {
+      problems.push(
+        `requestedItems: at most ${MAX_ENTITLEMENTS} entitlements per request (got ${entitlements.length})`,
+      );
+    }
     items.forEach((raw: unknown, i) => {
       const item = (raw ?? {}) as Record<string, unknown>;
       if (!ACCESS_ITEM_TYPES.includes(item.type as AccessItemType)) {
@@ -197,9 +206,7 @@ function checkRules(
       problems.push(`${at}.comment: a comment is required for REVOKE_ACCESS`);
     }
     if (item.removeDate !== undefined) {
-      if (item.type === 'ENTITLEMENT')
-        problems.push(`${at}.removeDate: removeDate is not supported for entitlements`);
-      else if (!ISO_UTC.test(item.removeDate) || Number.isNaN(Date.parse(item.removeDate))) {
+      if (!ISO_UTC.test(item.removeDate) || Number.isNaN(Date.parse(item.removeDate))) {
         problems.push(`${at}.removeDate: must be a UTC date-time`);
       } else if (Date.parse(item.removeDate) <= now) {
         problems.push(`${at}.removeDate: must be in the future`);

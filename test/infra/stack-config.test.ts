@@ -67,7 +67,7 @@ describe('defaults', () => {
       accessProvisioning: {
         maxConcurrency: 2,
         timeoutSeconds: 120,
-        batchSize: 100,
+        batchSize: 1000,
         maxBatchingWindowSeconds: 5,
       },
       absenceReassignment: {

@@ -58,7 +58,7 @@ describe('SQS batch settlement through the local poller', () => {
     // The retried message became visible again at once (delay 0) and now succeeds.
     const rest = await drainQueue({ sqs, queueUrl, handler, timeoutMs: 5_000 });
     expect(rest.received).toBe(1);
-    expect(await queueDepth(sqs, queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await queueDepth(sqs, queueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
   it('turns a retry on the last allowed receive into a dead letter that says why', async () => {
@@ -117,7 +117,7 @@ describe('SQS batch settlement through the local poller', () => {
     ]);
     // Each is invisible for its 120 s now, not only for the queue's 1 s visibility timeout.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(await queueDepth(sqs, queueUrl)).toEqual({ visible: 0, inFlight: 23 });
+    expect(await queueDepth(sqs, queueUrl)).toEqual({ visible: 0, inFlight: 23, delayed: 0 });
   });
 
   it('retries every message of a batch whose processing threw', async () => {
@@ -152,6 +152,6 @@ describe('SQS batch settlement through the local poller', () => {
       invocationError: 'timed-out',
     });
     expect(remaining[0]).toBeLessThanOrEqual(200);
-    expect(await queueDepth(sqs, queueUrl)).toEqual({ visible: 0, inFlight: 1 });
+    expect(await queueDepth(sqs, queueUrl)).toEqual({ visible: 0, inFlight: 1, delayed: 0 });
   });
 });

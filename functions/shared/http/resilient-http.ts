@@ -149,6 +149,9 @@ export class ResilientHttp<E extends ServiceCallError> {
         reservoir: rateLimit.maxRequests,
         reservoirRefreshAmount: rateLimit.maxRequests,
         reservoirRefreshInterval: rateLimit.perMs,
+        // Evenly spaced, not in bursts at each refresh: the gateway counts a sliding window, in which
+        // several instances' refreshes would otherwise add up to more than their shares (429s).
+        minTime: Math.floor(rateLimit.perMs / rateLimit.maxRequests),
       });
     }
     this.logger = options.logger;

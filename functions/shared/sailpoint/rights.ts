@@ -252,10 +252,16 @@ export class SailPointRightsError extends SailPointAuthError {
  * SailPointRightsError naming what is missing (a refused credential is checked again on the next
  * call, so a fixed or rotated one is picked up). A passing check is kept for that token.
  */
-export function withRightsPreflight<C extends SailPointTransport & { tokenInfo(): Promise<TokenInfo> }>(
+type PreflightClient = SailPointTransport & {
+  tokenInfo(): Promise<TokenInfo>;
+  /** Kept through the wrapper: an invocation's deadline must still reach every call (issue #9). */
+  withDeadline?(deadline: number): SailPointTransport & { tokenInfo(): Promise<TokenInfo> };
+};
+
+export function withRightsPreflight<C extends PreflightClient>(
   client: C,
   requirement: RightsRequirement,
-): SailPointTransport & { tokenInfo(): Promise<TokenInfo> } {
+): PreflightClient {
   let passedFor: string | undefined;
   const checked = async (): Promise<TokenInfo> => {
     const token = await client.tokenInfo();
@@ -272,5 +278,11 @@ export function withRightsPreflight<C extends SailPointTransport & { tokenInfo()
       await checked();
       return client.send(request);
     },
+    ...(client.withDeadline
+      ? {
+          withDeadline: (deadline: number) =>
+            withRightsPreflight(client.withDeadline!(deadline), requirement),
+        }
+      : {}),
   };
 }

@@ -102,4 +102,43 @@ describe('access provisioning: GRANT/REVOKE race rule', () => {
     expect(records[0]!.state).toBe('REQUEST_COMPLETED');
     expect(records[1]!.created.getTime()).toBeGreaterThanOrEqual(records[0]!.modified.getTime());
   });
+
+  it('keeps a REVOKE waiting for a pending GRANT even when a later claim of the slot was given back', async () => {
+    let now = Date.now();
+    let sandboxNow = now;
+    h = await startHarness({
+      clock: () => now,
+      settings: { dedupWindowMs: 60 * MINUTE },
+      sandbox: { now: () => new Date(sandboxNow) },
+    });
+    h.sandbox.state.accessRequests.approvalDelayMs = 3 * 60 * MINUTE; // a slow approval chain
+    const item = [{ type: 'ROLE' as const, id: role(6) }];
+    await h.send(grant([person(6)], item));
+    await h.drain();
+
+    now += 61 * MINUTE; // past the dedup window: a new GRANT claims the slot, is rate limited, gives it back
+    h.sandbox.faults.inject({
+      method: 'POST',
+      path: '/beta/access-requests',
+      status: 429,
+      retryAfterSeconds: 1,
+    });
+    const [again] = await h.send(grant([person(6)], item));
+    await h.pollOnce();
+    expect((await h.outcome(again!))?.status).toBe('retrying');
+
+    const [revokeId] = await h.send(revoke(person(6), item));
+    await h.pollOnce(h.handler, 1);
+    await h.pollOnce(h.handler, 1);
+    const waiting = await h.outcome(revokeId!);
+    expect(waiting?.status).toBe('retrying');
+    expect(waiting?.reason).toContain('is still EXECUTING in SailPoint');
+
+    sandboxNow += 3 * 60 * MINUTE + 1000; // approved
+    await h.skipRetryDelays();
+    await h.drain();
+    expect((await h.outcome(revokeId!))?.status).toBe('submitted');
+    sandboxNow += 3 * 60 * MINUTE + 1000;
+    expect(h.accessOf(person(6))).not.toContain(role(6)); // the later intent wins
+  });
 });

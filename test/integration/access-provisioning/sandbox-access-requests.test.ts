@@ -166,15 +166,15 @@ describe('sandbox: access requests', () => {
     [
       'no items',
       { requestedFor: [person(1)], requestedItems: [] },
-      'requestedItems: must contain 1 to 25 items',
+      'requestedItems: must contain at least 1 item',
     ],
     [
-      '26 items',
+      '26 entitlements',
       {
         requestedFor: [person(1)],
-        requestedItems: Array.from({ length: 26 }, (_, i) => ({ type: 'ROLE', id: role(i + 1) })),
+        requestedItems: Array.from({ length: 26 }, (_, i) => ({ type: 'ENTITLEMENT', id: `e${i + 1}` })),
       },
-      'requestedItems: must contain 1 to 25 items',
+      'requestedItems: at most 25 entitlements per request (got 26)',
     ],
     [
       'a REVOKE for two identities',
@@ -230,14 +230,6 @@ describe('sandbox: access requests', () => {
         requestedItems: [{ type: 'ROLE', id: role(1), removeDate: '2030-03-01T08:00:00Z' }],
       },
       'requestedItems[0].removeDate: must be in the future',
-    ],
-    [
-      'a removeDate on an entitlement',
-      {
-        requestedFor: [person(1)],
-        requestedItems: [{ type: 'ENTITLEMENT', id: entitlement(1), removeDate: '2031-01-01T00:00:00Z' }],
-      },
-      'requestedItems[0].removeDate: removeDate is not supported for entitlements',
     ],
     [
       'an unknown identity',

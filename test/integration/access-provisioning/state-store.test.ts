@@ -3,7 +3,7 @@
  * checked in the condition (an expired item TTL has not deleted yet cannot be claimed by mistake,
  * and a live one cannot be taken over).
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoProvisioningStore,
   slotKey,
@@ -202,5 +202,68 @@ describe('access-provisioning state store (dynalite)', () => {
       ['m2', 'duplicate'],
     ]);
     expect(await s.outcomeOfMessage('nope')).toBeUndefined();
+  });
+
+  it('lets the first message that finished a requestId own it until its retention ends (decided by time)', async () => {
+    const { s } = await store();
+    const processed = (messageId: string, at: number) => ({
+      requestId: 'REQ-9',
+      messageId,
+      fingerprint: 'f1',
+      processedAt: at,
+      retainUntil: at + 60_000,
+    });
+    expect(await s.recordProcessedRequest(processed('m1', NOW))).toBe(true);
+    expect(await s.recordProcessedRequest(processed('m1', NOW + 1000))).toBe(true); // its redelivery
+    expect(await s.recordProcessedRequest(processed('m2', NOW + 2000))).toBe(false);
+    expect((await s.readRequests(['REQ-9', 'REQ-none'])).get('REQ-9')).toMatchObject({ messageId: 'm1' });
+    expect((await s.readRequests(['REQ-none'])).size).toBe(0);
+    // TTL has not deleted it (dynalite never does), but its retention is over: another may own it.
+    expect(await s.recordProcessedRequest(processed('m2', NOW + 61_001))).toBe(true);
+    expect((await s.readRequests(['REQ-9'])).get('REQ-9')).toMatchObject({ messageId: 'm2' });
+    // Not an outcome record: the operators' byRequestId index does not list it.
+    expect(await s.outcomesOfRequest('REQ-9')).toEqual([]);
+  });
+
+  it('keeps an outcome record within an item whatever the message: units, texts and receives', async () => {
+    const { s, doc, tableName } = await store();
+    const long = (n: number, c = 'x') => c.repeat(n);
+    const units = Array.from({ length: 1000 }, (_, i) => ({
+      unit: long(300),
+      requestType: 'REVOKE_ACCESS' as const,
+      identityId: `${long(124)}${String(i).padStart(4, '0')}`,
+      itemType: 'ACCESS_PROFILE',
+      itemId: long(128, 'i'),
+      outcome: 'submitted' as const,
+      detail: long(4000, 'd'),
+      accessRequestIds: Array.from({ length: 20 }, () => long(128, 'a')),
+    }));
+    // Sanity: the emulator refuses an item over 400 KB, as DynamoDB does.
+    await expect(
+      doc.send(new PutCommand({ TableName: tableName, Item: { pk: 'p', sk: 's', units } })),
+    ).rejects.toThrow(/size/i);
+
+    for (let receive = 1; receive <= 30; receive++) {
+      await s.recordOutcome({
+        messageId: 'm-big',
+        requestId: long(256, 'r'),
+        receiveCount: receive,
+        status: 'retrying',
+        reason: long(10_000, 'why'),
+        units,
+        at: NOW + receive,
+        retentionMs: 86_400_000,
+      });
+    }
+    const stored = (await s.outcomeOfMessage('m-big'))!;
+    expect(stored.receiveCount).toBe(30);
+    expect(stored.unitCounts).toEqual({ submitted: 1000 });
+    expect(stored.units.length + (stored.unitsOmitted ?? 0)).toBe(1000);
+    expect(stored.units[0]!.unit).toBe(
+      `REVOKE_ACCESS ACCESS_PROFILE ${long(128, 'i')} for identity ${units[0]!.identityId}`,
+    );
+    expect(stored.history).toHaveLength(20);
+    expect(stored.history[19]!.receiveCount).toBe(30); // the latest receive is always there
+    expect(stored.history[0]!.receiveCount).toBe(1);
   });
 });

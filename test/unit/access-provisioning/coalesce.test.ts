@@ -30,6 +30,23 @@ describe('coalescing units into API-legal requests', () => {
     expectExactCover(input, planned);
   });
 
+  it('follows the current spec: at most 25 entitlements per request, other items up to maxItems', () => {
+    const mixed = units({
+      requestedFor: ['id1'],
+      requestedItems: [
+        ...Array.from({ length: 30 }, (_, i) => ({ type: 'ENTITLEMENT' as const, id: `e${i}` })),
+        ...Array.from({ length: 20 }, (_, i) => ({ type: 'ROLE' as const, id: `r${i}` })),
+      ],
+    });
+    const planned = coalesce(mixed, { maxRecipients: 50, maxItems: 40 });
+    for (const p of planned) {
+      expect(p.body.requestedItems.filter((i) => i.type === 'ENTITLEMENT').length).toBeLessThanOrEqual(25);
+      expect(p.body.requestedItems.length).toBeLessThanOrEqual(40);
+    }
+    expect(planned).toHaveLength(2);
+    expectExactCover(mixed, planned);
+  });
+
   it('gives an entitlement to 11 recipients in 2 requests (10 + 1), a role to 11 in one', () => {
     const ids = Array.from({ length: 11 }, (_, i) => `id${i}`);
     const entitlement = units({ requestedFor: ids, requestedItems: [{ type: 'ENTITLEMENT', id: 'e1' }] });

@@ -1,4 +1,5 @@
 import { ConfigError } from '../../../functions/shared/config';
+import { unknownIdentityVerdict } from '../../../functions/access-provisioning/failure-policy';
 import { verdictOf } from '../../../functions/access-provisioning/outcomes';
 import {
   loadAccessProvisioningSettings,
@@ -37,12 +38,18 @@ describe('access-provisioning settings', () => {
       statusSettleMs: 60_000,
       conflictRetrySeconds: 300,
       transientRetrySeconds: 30,
+      inFlightRetrySeconds: 10,
       maxRetryAfterSeconds: 900,
       maxRecipients: 50,
+      maxItems: 25,
+      maxUnitsPerMessage: 250,
+      unknownIdentityWindowMs: 20 * 60_000,
       outcomeRetentionMs: 30 * 86_400_000,
       maxReceiveCount: 5,
       concurrency: 8,
       timeReserveMs: 10_000,
+      requestsPer10s: 40,
+      identitiesPerSearch: 250,
     });
   });
 
@@ -95,5 +102,41 @@ describe('message verdicts from unit outcomes', () => {
       ]),
     ).toEqual({ status: 'already-held', queue: { status: 'done', detail: '1 duplicate, 1 already-held' } });
     expect(verdictOf([{ kind: 'duplicate', detail: 'd' }]).status).toBe('duplicate');
+  });
+});
+
+describe('an identity Search does not know', () => {
+  const settings = { unknownIdentityWindowMs: 15 * 60_000, maxReceiveCount: 5 };
+  const sent = Date.parse('2030-01-01T00:00:00Z');
+
+  it('is retried with doubling delays that span the window over the receives left', () => {
+    const first = unknownIdentityVerdict({ sentAt: sent, receiveCount: 1 }, 'i1', sent, settings);
+    expect(first).toMatchObject({ delaySeconds: 60 }); // 1 + 2 + 4 + 8 minutes
+    const third = unknownIdentityVerdict(
+      { sentAt: sent, receiveCount: 3 },
+      'i1',
+      sent + 3 * 60_000,
+      settings,
+    );
+    expect(third).toMatchObject({ delaySeconds: 240 }); // 4 + 8 minutes left
+    expect('retry' in first && first.retry).toContain('retrying until 2030-01-01T00:15:00.000Z');
+  });
+
+  it('makes the message invalid after the window or on its last receive', () => {
+    expect(
+      unknownIdentityVerdict({ sentAt: sent, receiveCount: 2 }, 'i1', sent + 16 * 60_000, settings),
+    ).toEqual({
+      invalid:
+        'invalid message: unknown identity i1 (SailPoint Search has no such identity, 16 min after the message was sent)',
+    });
+    expect(
+      unknownIdentityVerdict({ sentAt: sent, receiveCount: 5 }, 'i1', sent + 60_000, settings),
+    ).toHaveProperty('invalid');
+    expect(
+      unknownIdentityVerdict({ sentAt: sent, receiveCount: 1 }, 'i1', sent, {
+        ...settings,
+        unknownIdentityWindowMs: 0,
+      }),
+    ).toEqual({ invalid: 'invalid message: unknown identity i1 (SailPoint Search has no such identity)' });
   });
 });

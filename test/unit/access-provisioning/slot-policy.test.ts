@@ -1,5 +1,10 @@
-import { decideSlot, type SlotRecord } from '../../../functions/access-provisioning/slot-policy';
-import { findRequests, statusOf } from '../../../functions/access-provisioning/reconcile';
+import {
+  decideSlot,
+  latestChangeOf,
+  latestSubmissionAt,
+  type SlotRecord,
+} from '../../../functions/access-provisioning/slot-policy';
+import { findRequests, oppositeCutoff, statusOf } from '../../../functions/access-provisioning/reconcile';
 
 const NOW = Date.parse('2030-01-01T12:00:00Z');
 const HOUR = 3_600_000;
@@ -242,5 +247,144 @@ describe('matching access request status entries', () => {
     });
     expect(statusOf([{ ...entry, state: 'SOMETHING_NEW' }], unit, NOW).pending).toBe(true);
     expect(statusOf([], unit, NOW)).toEqual({ found: false, pending: false });
+  });
+
+  it("never takes a request older than the slot's latest opposite request for this one (issue #10, defect 1)", () => {
+    const older = {
+      ...entry,
+      id: 'ar-A',
+      accessRequestId: 'ar-A',
+      created: NOW - 3 * 60_000,
+      state: 'REQUEST_COMPLETED',
+    };
+    const revokeB = {
+      ...entry,
+      requestType: 'REVOKE_ACCESS',
+      id: 'ar-B',
+      created: NOW - 2 * 60_000,
+      state: 'REQUEST_COMPLETED',
+    };
+    const entries = [older, revokeB];
+    // Our record of B says when we saw its 202 (a little after SailPoint created it).
+    const after = oppositeCutoff(entries, unit, NOW - 2 * 60_000 + 500);
+    expect(after).toBe(revokeB.created);
+    expect(findRequests(entries, unit, NOW)).toHaveLength(1); // the clock-skew allowance alone lets A in
+    expect(findRequests(entries, unit, NOW, after)).toHaveLength(0);
+    expect(findRequests([...entries, { ...entry, created: NOW }], unit, NOW, after)).toHaveLength(1);
+    // SailPoint does not list B (it ignored it): our own record of it is the cutoff.
+    expect(oppositeCutoff([older], unit, NOW - 60_000)).toBe(NOW - 60_000);
+    // The slot never had the opposite type: no cutoff.
+    expect(oppositeCutoff(entries, unit, undefined)).toBeUndefined();
+  });
+
+  it('does not take an old finished request for a pending opposite one that SailPoint does not list yet', () => {
+    const revoke = { ...unit, requestType: 'REVOKE_ACCESS' as const };
+    const oldRevoke = {
+      ...entry,
+      requestType: 'REVOKE_ACCESS',
+      created: NOW - 4 * 60_000,
+      state: 'REQUEST_COMPLETED',
+    };
+    const grantA = { ...entry, created: NOW - 3 * 60_000, state: 'REQUEST_COMPLETED' };
+    const after = oppositeCutoff([oldRevoke, grantA], revoke, NOW - 3 * 60_000);
+    expect(statusOf([oldRevoke, grantA], revoke, NOW - 60_000)).toMatchObject({
+      found: true,
+      pending: false,
+    });
+    expect(statusOf([oldRevoke, grantA], revoke, NOW - 60_000, after)).toEqual({
+      found: false,
+      pending: false,
+    });
+  });
+
+  it('knows when the slot last had a submission of each request type', () => {
+    const slot = record({
+      operation: 'REVOKE_ACCESS',
+      state: 'submitted',
+      submittedAt: NOW - HOUR,
+      submissions: [
+        { operation: 'GRANT_ACCESS', messageId: 'a', at: NOW - 3 * HOUR },
+        { operation: 'GRANT_ACCESS', messageId: 'c', at: NOW - 2 * HOUR },
+      ],
+    });
+    expect(latestSubmissionAt(slot, 'GRANT_ACCESS')).toBe(NOW - 2 * HOUR);
+    expect(latestSubmissionAt(slot, 'REVOKE_ACCESS')).toBe(NOW - HOUR);
+    expect(latestSubmissionAt(record({ state: 'claimed', submissions: [] }), 'GRANT_ACCESS')).toBeUndefined();
+    expect(latestSubmissionAt(undefined, 'GRANT_ACCESS')).toBeUndefined();
+  });
+});
+
+describe('what a Search document must show before a skip relies on it', () => {
+  const completed = { found: true, pending: false, state: 'REQUEST_COMPLETED', finishedAt: NOW - 60_000 };
+
+  it('needs the completion of the opposite request this deployment saw finish', () => {
+    const granted = record({ operation: 'GRANT_ACCESS', state: 'submitted', submittedAt: NOW - HOUR });
+    expect(latestChangeOf(granted, 'REVOKE_ACCESS', completed)).toEqual({ kind: 'at', at: NOW - 60_000 });
+    // Rejected, cancelled or never listed: it changed nothing.
+    expect(latestChangeOf(granted, 'REVOKE_ACCESS', { ...completed, state: 'REJECTED' })).toEqual({
+      kind: 'none',
+    });
+    expect(latestChangeOf(granted, 'REVOKE_ACCESS', { found: false, pending: false })).toEqual({
+      kind: 'none',
+    });
+    // A final state that may have changed part of it, or no completion time: not known.
+    expect(
+      latestChangeOf(granted, 'REVOKE_ACCESS', { ...completed, state: 'NOT_ALL_ITEMS_PROVISIONED' }),
+    ).toMatchObject({
+      kind: 'unknown',
+    });
+    expect(
+      latestChangeOf(granted, 'REVOKE_ACCESS', { found: true, pending: false, state: 'REQUEST_COMPLETED' }),
+    ).toMatchObject({
+      kind: 'unknown',
+    });
+  });
+
+  it('trusts the document when the latest change was of the same type, or when nothing was recorded', () => {
+    expect(latestChangeOf(undefined, 'REVOKE_ACCESS')).toEqual({ kind: 'none' });
+    const revoked = record({
+      operation: 'REVOKE_ACCESS',
+      submittedAt: NOW - HOUR,
+      submissions: [{ operation: 'GRANT_ACCESS', messageId: 'g', at: NOW - 2 * HOUR }],
+    });
+    expect(latestChangeOf(revoked, 'REVOKE_ACCESS')).toEqual({ kind: 'none' });
+  });
+
+  it('does not know when an opposite submission it did not ask SailPoint about finished', () => {
+    const taken = record({
+      state: 'claimed',
+      operation: 'REVOKE_ACCESS',
+      submissions: [{ operation: 'GRANT_ACCESS', messageId: 'g', at: NOW - HOUR }],
+    });
+    expect(latestChangeOf(taken, 'REVOKE_ACCESS')).toEqual({ kind: 'unknown', since: NOW - HOUR });
+  });
+});
+
+describe('a free slot keeps the race rule', () => {
+  const free = record({
+    state: 'free',
+    operation: 'GRANT_ACCESS',
+    submissions: [{ operation: 'GRANT_ACCESS', messageId: 'g', at: NOW - HOUR }],
+  });
+
+  it('asks SailPoint whether its latest opposite submission has finished before claiming', () => {
+    expect(decideSlot(free, revoke, ctx())).toEqual({
+      kind: 'needs-opposite-status',
+      since: NOW - HOUR,
+      opposite: 'GRANT_ACCESS',
+    });
+    expect(decideSlot(free, revoke, ctx(), { found: true, pending: true, state: 'EXECUTING' })).toMatchObject(
+      {
+        kind: 'wait',
+      },
+    );
+    expect(
+      decideSlot(free, revoke, ctx(), { found: true, pending: false, state: 'REQUEST_COMPLETED' }),
+    ).toEqual({
+      kind: 'claim',
+      expect: { kind: 'unchanged', version: 2 },
+    });
+    // Same type as its latest submission: claimed at once.
+    expect(decideSlot(free, grant, ctx())).toMatchObject({ kind: 'claim' });
   });
 });

@@ -37,8 +37,14 @@ export type AccessRequestInput = z.input<typeof AccessRequestSchema>;
 
 export const AccessRequestTrackingSchema = z.looseObject({
   requestedFor: z.string().nullish(),
+  /** RequestedItemDetails: both fields optional in the spec. */
   requestedItemsDetails: z
-    .array(z.looseObject({ type: openEnum(['ACCESS_PROFILE', 'ROLE', 'ENTITLEMENT']), id: z.string() }))
+    .array(
+      z.looseObject({
+        type: openEnum(['ACCESS_PROFILE', 'ROLE', 'ENTITLEMENT']).nullish(),
+        id: z.string().nullish(),
+      }),
+    )
     .nullish(),
   attributesHash: z.number().nullish(),
   accessRequestIds: z.array(z.string()).nullish(),
@@ -103,7 +109,9 @@ export const RequestedItemStatusSchema = z.looseObject({
   ]).nullish(),
   /** null means GRANT_ACCESS (the API default). */
   requestType: openEnum(['GRANT_ACCESS', 'REVOKE_ACCESS', 'MODIFY_ACCESS']).nullish(),
+  /** Strict: reconciliation matches requests by it (an unreadable one fails the read, it is not skipped). */
   created: isoDateTime.nullish(),
+  /** When the entry last changed (a final one: when it finished); unreadable → ignored by callers. */
   modified: z.string().nullish(),
   requestedFor: z
     .looseObject({ type: z.string().nullish(), id: z.string().nullish(), name: z.string().nullish() })

@@ -1,14 +1,19 @@
 /**
  * Personal access tokens (beta API): list and delete, used by the stale-PAT sweep.
  * Spec: /work/shared/reference/official/ops-beta.yaml (GetPersonalAccessTokenResponse).
+ *
+ * Parsed strictly where a decision depends on it (id, created, lastUsed: a garbage date must not
+ * pass as "never used"); every other field is tolerated as the spec allows it — optional where the
+ * spec does not require it, and, when no workflow reads it, whatever it holds.
  */
 import * as z from 'zod';
 import type { SailPointTransport } from '../client';
 import { isoDateTime, openEnum } from './common';
 
+/** PatOwner: every field optional in the spec. */
 export const PatOwnerSchema = z.looseObject({
-  type: openEnum(['IDENTITY']).optional(),
-  id: z.string(),
+  type: openEnum(['IDENTITY']).nullish(),
+  id: z.string().nullish(),
   name: z.string().nullish(),
 });
 
@@ -24,11 +29,16 @@ export const PersonalAccessTokenSchema = z.looseObject({
   created: isoDateTime,
   /** null when never used (also when the field is absent). Updated at most once a day by ISC. */
   lastUsed: isoDateTime.nullish().transform((v) => v ?? null),
-  /** Platform-managed (e.g. created by Workflows) and hidden in the UI. */
-  managed: z.boolean().default(false),
-  accessTokenValiditySeconds: z.number().int().optional(),
-  /** When the PAT itself expires (newer tenants); null/absent when unknown. */
-  expirationDate: isoDateTime.nullish(),
+  /** Platform-managed (e.g. created by Workflows) and hidden in the UI; false when absent or null. */
+  managed: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
+  // Read by no decision: tolerated whatever they hold (an unreadable value becomes null rather than
+  // failing the whole list).
+  accessTokenValiditySeconds: z.number().int().nullish().catch(null),
+  /** When the PAT itself expires (newer tenants); null when absent or unreadable. */
+  expirationDate: isoDateTime.nullish().catch(null),
 });
 export type PersonalAccessToken = z.infer<typeof PersonalAccessTokenSchema>;
 

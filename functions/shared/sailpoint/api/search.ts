@@ -40,8 +40,9 @@ export async function getSearchDocument<T>(
 
 export const AccessItemTypeSchema = openEnum(['ACCESS_PROFILE', 'ROLE', 'ENTITLEMENT']);
 
+/** An access item of an identity document; `id` is optional in the spec (decisions read IdentityAccessDocumentSchema). */
 export const IdentityAccessItemSchema = z.looseObject({
-  id: z.string(),
+  id: z.string().nullish(),
   name: z.string().nullish(),
   displayName: z.string().nullish(),
   type: AccessItemTypeSchema,
@@ -49,8 +50,9 @@ export const IdentityAccessItemSchema = z.looseObject({
 });
 export type IdentityAccessItem = z.infer<typeof IdentityAccessItemSchema>;
 
+/** `id` is optional in the spec: a manager without one is a manager the caller cannot follow. */
 export const IdentityManagerSchema = z.looseObject({
-  id: z.string(),
+  id: z.string().nullish(),
   name: z.string().nullish(),
   displayName: z.string().nullish(),
 });
