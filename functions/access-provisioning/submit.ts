@@ -32,6 +32,8 @@ export interface SubmitUnit {
   readonly claimed: ClaimedUnit;
   /** The valid messages asking for the unit, earliest first (the first is credited). */
   readonly owners: readonly string[];
+  /** Why it is submitted although Search suggests it need not be (access-check.ts), for its outcome. */
+  readonly note?: string;
 }
 
 type SubmitDeps = StageDeps & { readonly claims: ClaimLedger };
@@ -218,7 +220,7 @@ async function recordAccepted(
         submitter,
         outcome: {
           kind: 'submitted',
-          detail: `submitted to SailPoint at ${iso(at)}`,
+          detail: `submitted to SailPoint at ${iso(at)}${unit.note ? ` (${unit.note})` : ''}`,
           ...(accessRequestIds.length > 0 ? { accessRequestIds } : {}),
         },
       });

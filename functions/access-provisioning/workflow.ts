@@ -357,10 +357,14 @@ export class AccessProvisioner {
     // 5. submit
     merge(
       await submitUnits(
-        toSubmit.map((claimedUnit) => ({
-          claimed: claimedUnit,
-          owners: owners.get(claimedUnit.planned.unit.key)!,
-        })),
+        toSubmit.map((claimedUnit) => {
+          const note = checked.notes.get(claimedUnit.planned.unit.key);
+          return {
+            claimed: claimedUnit,
+            owners: owners.get(claimedUnit.planned.unit.key)!,
+            ...(note ? { note } : {}),
+          };
+        }),
         stage,
       ),
     );
