@@ -235,7 +235,12 @@ export async function startPipeline(options: PipelineOptions) {
       deadLetterQueueUrl: dlqUrl,
       maxReceiveCount: options.maxReceiveCount,
       log: silentLog,
-      ...(options.settings ? { settings: options.settings } : {}),
+      // The workflow sizes its chunks by the instance's budget, as a deployment's function reads it
+      // from SAILPOINT_REQUESTS_PER_10S — the same number as the client's limiter (0: none).
+      settings: {
+        requestsPer10s: options.clientBudgetPer10s === false ? 0 : options.clientBudgetPer10s,
+        ...options.settings,
+      },
     });
     return {
       get dead() {
