@@ -21,8 +21,10 @@
  * Knobs (environment): BENCH_MESSAGES (10000), BENCH_DUPLICATE_RATIO (0.3), BENCH_IDENTITIES (2000),
  * BENCH_SEED (1), BENCH_BATCH_SIZE (stack: 100), BENCH_CONCURRENCY (stack: 2; --limit-off: 4),
  * BENCH_BUDGET_PER_10S (stack: 13 per instance), BENCH_SEARCH_PAGE_SIZE (250, for the bound),
- * BENCH_TIMEOUT_MINUTES (90: then it stops and reports what is left on the queue).
+ * BENCH_FUNCTION_TIMEOUT_SECONDS (stack: 120), BENCH_TIMEOUT_MINUTES (90: then it stops and reports
+ * what is left on the queue).
  */
+import { visibilityTimeoutSeconds } from '../lib/constructs/work-queue';
 import { intEnv, print, ratioEnv } from './lib/env';
 import { buildWorkload } from './lib/workload';
 import { runFaultRun } from './lib/fault-run';
@@ -44,6 +46,7 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
     budget: intEnv('BENCH_BUDGET_PER_10S', stack.perInstanceBudget),
     pageSize: intEnv('BENCH_SEARCH_PAGE_SIZE', 250),
     timeoutMinutes: intEnv('BENCH_TIMEOUT_MINUTES', 90),
+    functionTimeoutSeconds: intEnv('BENCH_FUNCTION_TIMEOUT_SECONDS', stack.timeoutSeconds),
   };
   const workload = buildWorkload(config);
   const bound = rateLimitBound(workload.units, config.pageSize);
@@ -53,8 +56,10 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
     clientBudgetPer10s: limitOff ? false : config.budget,
     concurrency: config.concurrency,
     batchSize: config.batchSize,
-    functionTimeoutMs: stack.timeoutSeconds * 1000,
-    visibilityTimeoutSeconds: limitOff ? 60 : stack.visibilityTimeoutSeconds,
+    functionTimeoutMs: config.functionTimeoutSeconds * 1000,
+    visibilityTimeoutSeconds: limitOff
+      ? 60
+      : visibilityTimeoutSeconds(config.functionTimeoutSeconds, stack.maxBatchingWindowSeconds),
     maxReceiveCount: stack.maxReceiveCount,
     // Limit off keeps the earlier benchmark's immediate retries (pipeline overhead, not waiting).
     ...(limitOff
@@ -75,7 +80,7 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
     print(
       `workload: ${config.messages} messages (${workload.unique.length} unique, ${config.messages - workload.unique.length} duplicates), ` +
         `${workload.units.length} unique units, ${bound.identities} of ${config.identities} identities; batch size ${config.batchSize}, ` +
-        `${config.concurrency} pollers, function timeout ${stack.timeoutSeconds} s, workflow settings: ` +
+        `${config.concurrency} pollers, function timeout ${config.functionTimeoutSeconds} s, workflow settings: ` +
         `${limitOff ? 'defaults with retry delays 0 (as before)' : 'stack defaults'}`,
     );
     await pipeline.send(workload.bodies);
