@@ -92,7 +92,9 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
     claimLeaseMs: settings.CLAIM_LEASE_SECONDS * 1000,
     statusSettleMs: settings.STATUS_SETTLE_SECONDS * 1000,
     conflictRetrySeconds: settings.CONFLICT_RETRY_SECONDS,
-    eventWaitMs: settings.ACCESS_EVENTS_WAIT_SECONDS * 1000,
+    ...(settings.ACCESS_EVENTS_WAIT_SECONDS > 0
+      ? { eventWaitMs: settings.ACCESS_EVENTS_WAIT_SECONDS * 1000 }
+      : {}),
     transientRetrySeconds: settings.TRANSIENT_RETRY_SECONDS,
     inFlightRetrySeconds: settings.IN_FLIGHT_RETRY_SECONDS,
     maxRetryAfterSeconds: settings.MAX_RETRY_AFTER_SECONDS,

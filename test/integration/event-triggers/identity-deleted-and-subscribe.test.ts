@@ -111,6 +111,9 @@ describe('iga triggers subscribe', () => {
         AWS.awsRegion,
         '--absence-mapping',
         '{"status":{"attribute":"leaveStatus","onLeave":["LOA"]},"startDate":"leaveStart","endDate":"leaveEnd"}',
+        // The triggers the harness subscribed to (the default is every handled trigger).
+        '--triggers',
+        'identityAttributesChanged,identityDeleted',
         '--json',
       ];
       expect(await run(args, io, { env })).toBe(0);
