@@ -145,6 +145,33 @@ describe('a rejection', () => {
   });
 });
 
+describe('a provisioning failure', () => {
+  it('is recorded as failed with the error, opens a finding and notifies once across duplicates', async () => {
+    const { harness, decide } = await withApprovals(5);
+    h = harness;
+    h.sandbox.state.triggers.provisioningError = () => 'Active Directory: connection refused';
+    const [grantId] = await h.send(grant([person(7)], [{ type: 'ROLE', id: role(7) }]));
+    await h.drain();
+    decide();
+    await h.deliverEvents();
+    await h.redeliver(ofTrigger(h.emitted, PROVISIONING)[0]!);
+    await h.deliverEvents();
+
+    expect((await h.outcome(grantId!))?.units[0]?.sailpoint).toMatchObject({
+      state: 'failed',
+      errors: ['Active Directory: connection refused'],
+    });
+    expect(h.notifier.published.map((n) => n.kind)).toEqual(['access-request.provisioning-failed']);
+    const [finding] = await h.findings.list('access-request');
+    expect(finding).toMatchObject({
+      status: 'FLAGGED',
+      reason: 'provisioning failed',
+      owner: { id: person(7) },
+    });
+    expect(h.total('provisioningResults')).toBe(2);
+  });
+});
+
 describe('events in any order', () => {
   it("applies an event that arrives before the POST's own record once that record is written", async () => {
     // The approval is instant and the events are handled while the access handler still waits for
