@@ -12,22 +12,15 @@
  * Errors: a PermanentMessageError (unreadable HR data) → dead letter; anything else → retry (the last
  * allowed receive dead-letters it with the reason).
  */
-import middy from '@middy/core';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient, createSqsClient } from '../shared/aws';
 import { FindingsStore } from '../shared/findings';
-import { LogNotifier, notifierFromSettings, type Notifier } from '../shared/notifier';
-import {
-  addCountMetrics,
-  createLogger,
-  createMetrics,
-  logSinkOf,
-  type LogSink,
-} from '../shared/observability';
+import { handlerTools, lambdaEntryPoint, type HandlerTools } from '../shared/lambda';
+import { connectNotifier, LogNotifier, type Notifier } from '../shared/notifier';
+import { addCountMetrics, type LogSink } from '../shared/observability';
 import { outcomeOfError, type MessageOutcome } from '../shared/queue/outcomes';
 import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
@@ -219,17 +212,19 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
     return settled.response;
   };
 
-  const wrapped = middy(handle);
-  if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
-  return wrapped as unknown as EventTriggersHandler;
+  return handle;
 }
 
-/** Builds the handler from validated settings (once per Lambda instance). */
-export function createEventTriggersHandlerFromEnv(
+/**
+ * Builds the handler from validated settings (once per Lambda instance; the entry point rebuilds it
+ * after a failure). A notifications topic that does not exist fails here, naming NOTIFICATIONS_TOPIC_ARN.
+ */
+export async function createEventTriggersHandlerFromEnv(
   env: Record<string, string | undefined> = process.env,
   settings: EventTriggersSettings = loadEventTriggersSettings(env),
-): EventTriggersHandler {
-  const log = logSinkOf(createLogger(SERVICE_NAME));
+  tools: HandlerTools = handlerTools(SERVICE_NAME, env),
+): Promise<EventTriggersHandler> {
+  const { log } = tools;
   const sqs = createSqsClient();
   return createEventTriggersHandler({
     sources: settings.EVENT_TRIGGER_SOURCES,
@@ -241,18 +236,16 @@ export function createEventTriggersHandlerFromEnv(
       ? { absenceQueue: new SqsAbsenceQueue(sqs, settings.ABSENCE_QUEUE_URL) }
       : {}),
     ...(settings.ACCESS_REQUESTS_TABLE ? { accessRequestsTable: settings.ACCESS_REQUESTS_TABLE } : {}),
-    notifier: notifierFromSettings(settings, log),
+    notifier: await connectNotifier(settings, log),
     ...queueDepsFromSettings(settings, sqs),
     log,
-    metrics: createMetrics(SERVICE_NAME),
+    metrics: tools.metrics,
   });
 }
 
-// In Lambda the settings are checked at init: a bad one fails the cold start with a ConfigError naming it.
-const initSettings = process.env.AWS_LAMBDA_FUNCTION_NAME ? loadEventTriggersSettings() : undefined;
-let instance: EventTriggersHandler | undefined;
-
-export const handler: EventTriggersHandler = (event, context) => {
-  instance ??= createEventTriggersHandlerFromEnv(process.env, initSettings);
-  return instance(event, context);
-};
+/** The Lambda entry point: the settings are checked at init, so a bad one fails the cold start naming it. */
+export const handler = lambdaEntryPoint({
+  service: SERVICE_NAME,
+  init: (_tools, env) => ({ env, settings: loadEventTriggersSettings(env) }),
+  start: ({ env, settings }, tools) => createEventTriggersHandlerFromEnv(env, settings, tools),
+}) as EventTriggersHandler;

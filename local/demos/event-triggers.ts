@@ -101,7 +101,7 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
     return eventBridge.put(envelope);
   };
 
-  const triggerHandler = createEventTriggersHandlerFromEnv({
+  const triggerHandler = await createEventTriggersHandlerFromEnv({
     ...local.env,
     ...triggerQueue,
     EVENT_TRIGGER_SOURCES: JSON.stringify(sources),

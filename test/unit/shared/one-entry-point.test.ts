@@ -11,7 +11,6 @@ const FUNCTIONS = path.join(__dirname, '..', '..', '..', 'functions');
 /** Handlers still on their own entry code, with who moves them (see the notes of issue #12). */
 const PENDING: Record<string, string> = {
   'access-provisioning': 'moved once the access-core rewrite (#10) has landed',
-  'event-triggers': 'adopted by its owner (#14) once this entry point has landed',
 };
 
 const handlers = readdirSync(FUNCTIONS)
