@@ -31,6 +31,7 @@ import { DynamoAbsenceStore } from '../absence-reassignment/absence-store';
 import { DynamoAttributeSnapshotStore } from './attribute-snapshots';
 import { AccessEvents, type AccessEventResult } from './access-events';
 import { DynamoAccessEventStore } from './access-event-store';
+import { DynamoDelegateAbsences } from './delegate-absences';
 import { parseTriggerEvent, type TriggerEvent } from './event';
 import { IdentityDeletion } from './identity-deleted';
 import { loadEventTriggersSettings, type EventTriggersSettings } from './settings';
@@ -68,6 +69,7 @@ const METRIC_NAMES = {
   identitiesDeleted: 'IdentitiesDeleted',
   findingsClosed: 'FindingsClosed',
   absencesCancelled: 'AbsencesCancelled',
+  absencesReplanned: 'AbsencesReplanned',
   accessDecisions: 'AccessDecisions',
   provisioningResults: 'ProvisioningResults',
   accessUnitsUpdated: 'AccessUnitsUpdated',
@@ -96,6 +98,7 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
     // Reads only: the retention (an expiry for writes) plays no part.
     absences: new DynamoAbsenceStore(deps.doc, deps.absencesTable, 0),
     ...(deps.absenceQueue ? { absenceQueue: deps.absenceQueue } : {}),
+    delegates: new DynamoDelegateAbsences(deps.doc, deps.absencesTable),
     now,
   });
 
@@ -142,10 +145,13 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
         counts.identitiesDeleted++;
         counts.findingsClosed += result.findingsClosed;
         counts.absencesCancelled += result.absencesCancelled;
+        counts.absencesReplanned += result.absencesReplanned;
         deps.log.info('identity deleted', { identityId: event.payload.identity.id, ...result });
         return {
           status: 'done',
-          detail: `${result.findingsClosed} finding(s) closed, ${result.absencesCancelled} absence(s) cancelled`,
+          detail:
+            `${result.findingsClosed} finding(s) closed, ${result.absencesCancelled} absence(s) cancelled, ` +
+            `${result.absencesReplanned} absence(s) delegating to it due for a re-plan`,
         };
       }
       case 'accessRequestDecision': {

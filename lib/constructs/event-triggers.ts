@@ -10,7 +10,9 @@
  * - What EventBridge cannot deliver to the queue (after its retries, up to 24 h) goes to the same DLQ,
  *   with EventBridge's ERROR_CODE/ERROR_MESSAGE attributes.
  * - The function may: read and write its attribute snapshots in the absences table (and query a deleted
- *   person's absences), query and update findings, send to the absence queue. Nothing else.
+ *   person's absences, scan for absences delegating to them and mark those due for a re-plan), query
+ *   and update findings, send to the absence queue, record access events in the access table and
+ *   publish findings of rejected / failed requests. Nothing else.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -88,6 +90,9 @@ export class EventTriggers extends Construct {
       'dynamodb:PutItem',
       'dynamodb:DeleteItem',
       'dynamodb:Query',
+      // Identity Deleted: absences delegating to the deleted identity are found (one Scan: no index by
+      // delegate) and made due for a re-plan (delegate-absences.ts).
+      ...(sources.identityDeleted ? (['dynamodb:Scan', 'dynamodb:UpdateItem'] as const) : []),
     ]);
     grantTable(props.findings, this.function, STORE_ACTIONS.findings);
     if (sources.identityAttributesChanged || sources.identityDeleted) {

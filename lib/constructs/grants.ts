@@ -13,7 +13,8 @@ export type DynamoAction =
   | 'dynamodb:Query'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
-  | 'dynamodb:DeleteItem';
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:Scan';
 
 /**
  * Exactly these actions on the table itself. `table.grant()` would also add `<table>/index/*` once

@@ -165,6 +165,8 @@ describe('the function', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
     ]);
     expect(on(`${findings}.Arn`)).toEqual([
       'dynamodb:GetItem',

@@ -5,7 +5,7 @@
 import { STALE_TOKEN_FINDINGS_SOURCE } from './fixtures';
 import { changeIdentityAttributes, deleteIdentity } from '../../../sandbox/events/emit';
 import { run } from '../../../cli/main';
-import { AWS, FARID, triggerHarness } from './harness';
+import { AWS, DEV, FARID, triggerHarness } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -73,6 +73,44 @@ describe('Identity Deleted', () => {
     expect(h.total('absencesCancelled')).toBe(1); // the re-delivery found it cancelled already
     expect(await h.triggerDeadLetters()).toEqual([]);
     expect(await h.absenceDeadLetters()).toEqual([]);
+  });
+});
+
+const BEN = '2c9180aa000000000000000000000002';
+
+describe('Identity Deleted: absences delegating to the deleted identity', () => {
+  it('are made due for a re-plan, once, and the re-check moves their configurations to another delegate', async () => {
+    h = await triggerHarness();
+    // Farid (manager: Dev) goes on leave: his work goes to Dev.
+    changeIdentityAttributes(
+      h.sandbox.state,
+      FARID,
+      { leaveStatus: 'LOA', leaveStart: '2030-07-01', leaveEnd: '2030-07-14' },
+      h.clock.now(),
+    );
+    await h.settle();
+    const before = Object.values(h.configurations(FARID));
+    expect(before).toHaveLength(3);
+    expect(before.every((c) => c.to === DEV)).toBe(true);
+
+    h.clock.advance(60_000);
+    const [deleted] = deleteIdentity(h.sandbox.state, DEV, h.clock.now());
+    await h.settle();
+    await h.redeliver(deleted!);
+    await h.settle();
+    expect(h.total('absencesReplanned')).toBe(1); // the re-delivery found it due already
+    const [absence] = await h.absenceStore.listForIdentity(FARID);
+    expect(absence?.replanAt).not.toBeNull();
+
+    // Dev's reports get a new manager (Ben, Dev's own manager) before the absence's next re-check.
+    h.sandbox.state.identities.get(FARID)!.managerId = BEN;
+    const summary = await h.recheck();
+    expect(summary).toMatchObject({ replanned: [{ identityId: FARID, absenceId: absence!.absenceId }] });
+    const after = Object.values(h.configurations(FARID));
+    expect(after).toHaveLength(3);
+    expect(after.every((c) => c.to === BEN)).toBe(true);
+    const [replanned] = await h.absenceStore.listForIdentity(FARID);
+    expect(replanned).toMatchObject({ delegateId: BEN, replanAt: null });
   });
 });
 
