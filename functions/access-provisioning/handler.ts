@@ -19,7 +19,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/aws';
 import { decideFailure } from '../shared/failure-policy';
-import { handlerTools, lambdaEntryPoint, type HandlerTools } from '../shared/lambda';
+import type { Env } from '../shared/config';
+import { handlerTools, lambdaEntryPoint, type EntryPoint, type HandlerTools } from '../shared/lambda';
 import { notifierFromSettings, type Notifier } from '../shared/notifier';
 import { addCountMetrics } from '../shared/observability';
 import type { MessageOutcome } from '../shared/queue/outcomes';
@@ -252,15 +253,20 @@ export async function createAccessProvisioningHandlerFromEnv(
 }
 
 /**
- * The Lambda entry point: the settings (the SailPoint API host included) are checked at init, so a
- * bad one fails the cold start naming it; the credential is read on the first invocation.
+ * What the entry point runs: the settings (the SailPoint API host included) are checked at init, so a
+ * bad one fails the cold start naming it; the credential is read on the first invocation. Exported
+ * so that tests build the Lambda handler with their own environment (`lambdaEntryPoint(entry, env)`).
  */
-export const handler = lambdaEntryPoint({
+export const ACCESS_PROVISIONING_ENTRY = {
   service: SERVICE_NAME,
-  init: (_tools, env) => {
+  init: (_tools: HandlerTools, env: Env) => {
     const settings = loadAccessProvisioningSettings(env);
     sailPointApiUrlFromSettings(settings);
     return { env, settings };
   },
-  start: ({ env, settings }, tools) => createAccessProvisioningHandlerFromEnv(env, settings, tools),
-});
+  start: ({ env, settings }: { env: Env; settings: AccessProvisioningSettings }, tools: HandlerTools) =>
+    createAccessProvisioningHandlerFromEnv(env, settings, tools),
+} satisfies EntryPoint<{ env: Env; settings: AccessProvisioningSettings }, SQSEvent, SQSBatchResponse>;
+
+/** The Lambda entry point. */
+export const handler = lambdaEntryPoint(ACCESS_PROVISIONING_ENTRY);

@@ -14,9 +14,11 @@ describe('access provisioning: input caps', () => {
     const entries = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']));
     const [tooManyEntries, longValue, longRequestId, longComment, valid] = await h.send(
       grant([person(1)], [item], { clientMetadata: entries }),
-      grant([person(1)], [{ ...item, clientMetadata: { ticket: 'v'.repeat(1001) } }]),
+      grant([person(1)], [item], {
+        requestedItems: [{ ...item, clientMetadata: { ticket: 'v'.repeat(1001) } }],
+      }),
       grant([person(1)], [item], { requestId: 'r'.repeat(201) }),
-      grant([person(1)], [{ ...item, comment: 'c'.repeat(4001) }]),
+      grant([person(1)], [item], { requestedItems: [{ ...item, comment: 'c'.repeat(4001) }] }),
       grant([person(2)], [item], { requestId: 'HR-2', clientMetadata: { ticket: 'HR-2' } }),
     );
     await h.drain();
