@@ -101,6 +101,15 @@ export class CredentialRefusals {
     this.first = undefined;
   }
 
+  private async noted<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (decideFailure(error).action === 'fail-run') this.first ??= error;
+      throw error;
+    }
+  }
+
   guard(client: GatewayClient): GatewayClient {
     const send: SailPointTransport['send'] = async (request) => {
       if (this.first !== undefined) {
@@ -110,16 +119,13 @@ export class CredentialRefusals {
           detail: `not sent, this batch's SailPoint calls stopped after a refusal: ${decideFailure(this.first).reason}`,
         });
       }
-      try {
-        return await client.send(request);
-      } catch (error) {
-        if (decideFailure(error).action === 'fail-run') this.first ??= error;
-        throw error;
-      }
+      return this.noted(() => client.send(request));
     };
     return {
       send,
-      tokenInfo: () => client.tokenInfo(),
+      // Not stopped (the batch's requester check reads it first), but a refusal here is noted too:
+      // the token endpoint refusing the client, or the rights preflight naming a missing right.
+      tokenInfo: () => this.noted(() => client.tokenInfo()),
       ...(client.withDeadline
         ? { withDeadline: (deadline: number) => this.guard(client.withDeadline!(deadline) as GatewayClient) }
         : {}),

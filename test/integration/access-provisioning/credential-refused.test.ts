@@ -12,8 +12,9 @@
  */
 import { createAccessProvisioningHandler } from '../../../functions/access-provisioning/handler';
 import { silentLog, type LogSink } from '../../../functions/shared/observability';
+import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../../../functions/shared/sailpoint/rights';
 import { disableMetricsOutput, recordingMetrics } from '../../support/powertools';
-import { grant, person, role, startHarness, TEST_SETTINGS, type Harness } from './harness';
+import { grant, person, REQUESTER_ID, role, startHarness, TEST_SETTINGS, type Harness } from './harness';
 
 const FORBIDDEN = { method: 'POST', path: '/beta/access-requests', status: 403 } as const;
 const RIGHTS_NAMED =
@@ -103,6 +104,44 @@ describe('access provisioning: a credential SailPoint refuses (403)', () => {
     for (const id of ids) expect((await h.outcome(id))?.status).toBe('submitted');
     expect(h.acceptedPosts()).toBe(2);
     expect(h.accessOf(person(1))).toContain(role(1));
+  });
+
+  it('counts a credential the rights preflight refuses the same way, before any API call', async () => {
+    // A PAT of a HELPDESK identity: the status list needs ORG_ADMIN, which its token shows it lacks.
+    const helpdesk = {
+      clientId: 'helpdesk-pat',
+      clientSecret: 'helpdesk-pat-secret',
+      identityId: REQUESTER_ID,
+      authorities: ['HELPDESK'],
+    };
+    h = await startHarness({ sandbox: { clients: [helpdesk] }, maxReceiveCount: 2 });
+    const { metrics, recorded } = recordingMetrics('access-provisioning');
+    const handler = createAccessProvisioningHandler({
+      sailpoint: withRightsPreflight(
+        h.newInstance({ credentials: helpdesk }).client,
+        WORKFLOW_OPERATIONS.accessProvisioning(),
+      ),
+      doc: h.doc,
+      tableName: h.tableName,
+      sqs: h.sqs,
+      queueUrl: h.queueUrl,
+      deadLetterQueueUrl: h.dlqUrl,
+      maxReceiveCount: h.maxReceiveCount,
+      log: silentLog,
+      metrics,
+      settings: TEST_SETTINGS,
+    });
+    const [id] = await h.send(grant([person(4)], [{ type: 'ROLE', id: role(4) }]));
+
+    expect(await h.pollOnce(handler)).toEqual({ received: 1, failed: 1 });
+    expect(recorded.CredentialRefused).toBe(1);
+    await h.drain(handler);
+    const dead = await h.deadLetters();
+    expect(dead.map((d) => d.sourceMessageId)).toEqual([id]);
+    expect(dead[0]!.reason).toMatch(
+      /^gave up after 2 attempts: .*lacks what access-provisioning needs: user level ORG_ADMIN/,
+    );
+    expect(h.sandbox.requestLog.count({ path: /^\/(beta|v3)\// })).toBe(0);
   });
 
   it('keeps dead-lettering at once what SailPoint refuses as invalid (400): only the credential waits', async () => {
