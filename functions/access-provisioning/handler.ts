@@ -89,7 +89,7 @@ type GatewayClient = NonNullable<AccessProvisioningHandlerDeps['sailpoint']> & {
  * again (it may have been fixed). Unsent means nothing to reconcile: the error is a SailPointAuthError
  * whose outcome is known (nothing reached SailPoint).
  */
-export class CredentialRefusals {
+class CredentialRefusals {
   private first: unknown;
 
   /** The refusal that stopped this batch's calls, if any. */

@@ -10,7 +10,10 @@
  * passes our preflight but lacks the right in a way its token does not show (e.g. the tenant's access
  * request configuration does not let its identity request for others).
  */
-import { createAccessProvisioningHandler } from '../../../functions/access-provisioning/handler';
+import {
+  createAccessProvisioningHandler,
+  type AccessProvisioningHandlerDeps,
+} from '../../../functions/access-provisioning/handler';
 import { silentLog, type LogSink } from '../../../functions/shared/observability';
 import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../../../functions/shared/sailpoint/rights';
 import { disableMetricsOutput, recordingMetrics } from '../../support/powertools';
@@ -27,6 +30,28 @@ const twoRequests = () => [
   grant([person(2)], [{ type: 'ROLE', id: role(2) }], { clientMetadata: { ticket: 'T-2' } }),
 ];
 
+/** The harness's handler with the given SailPoint transport and log, and metrics recorded in memory. */
+function recordingHandler(
+  h: Harness,
+  deps: Pick<AccessProvisioningHandlerDeps, 'sailpoint'> &
+    Partial<Pick<AccessProvisioningHandlerDeps, 'log' | 'settings'>>,
+) {
+  const { metrics, recorded } = recordingMetrics('access-provisioning');
+  const handler = createAccessProvisioningHandler({
+    doc: h.doc,
+    tableName: h.tableName,
+    sqs: h.sqs,
+    queueUrl: h.queueUrl,
+    deadLetterQueueUrl: h.dlqUrl,
+    maxReceiveCount: h.maxReceiveCount,
+    log: silentLog,
+    metrics,
+    settings: TEST_SETTINGS,
+    ...deps,
+  });
+  return { handler, recorded };
+}
+
 describe('access provisioning: a credential SailPoint refuses (403)', () => {
   let h: Harness;
   disableMetricsOutput();
@@ -41,17 +66,9 @@ describe('access provisioning: a credential SailPoint refuses (403)', () => {
       error: (message: string, detail?: Record<string, unknown>) =>
         errors.push({ message, detail: detail ?? {} }),
     };
-    const { metrics, recorded } = recordingMetrics('access-provisioning');
-    const handler = createAccessProvisioningHandler({
+    const { handler, recorded } = recordingHandler(h, {
       sailpoint: h.client,
-      doc: h.doc,
-      tableName: h.tableName,
-      sqs: h.sqs,
-      queueUrl: h.queueUrl,
-      deadLetterQueueUrl: h.dlqUrl,
-      maxReceiveCount: h.maxReceiveCount,
       log,
-      metrics,
       // One SailPoint call at a time, so that "after the refusal" is one order (concurrent POSTs
       // already on their way are sent either way).
       settings: { ...TEST_SETTINGS, concurrency: 1 },
@@ -115,21 +132,11 @@ describe('access provisioning: a credential SailPoint refuses (403)', () => {
       authorities: ['HELPDESK'],
     };
     h = await startHarness({ sandbox: { clients: [helpdesk] }, maxReceiveCount: 2 });
-    const { metrics, recorded } = recordingMetrics('access-provisioning');
-    const handler = createAccessProvisioningHandler({
+    const { handler, recorded } = recordingHandler(h, {
       sailpoint: withRightsPreflight(
         h.newInstance({ credentials: helpdesk }).client,
         WORKFLOW_OPERATIONS.accessProvisioning(),
       ),
-      doc: h.doc,
-      tableName: h.tableName,
-      sqs: h.sqs,
-      queueUrl: h.queueUrl,
-      deadLetterQueueUrl: h.dlqUrl,
-      maxReceiveCount: h.maxReceiveCount,
-      log: silentLog,
-      metrics,
-      settings: TEST_SETTINGS,
     });
     const [id] = await h.send(grant([person(4)], [{ type: 'ROLE', id: role(4) }]));
 

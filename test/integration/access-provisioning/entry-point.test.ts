@@ -10,31 +10,9 @@ import {
 } from '../../../functions/access-provisioning/handler';
 import { lambdaEntryPoint } from '../../../functions/shared/lambda';
 import { pollOnce } from '../../../local/queue-poller';
-import { disableMetricsOutput, withEnvironmentVariable } from '../../support/powertools';
+import { disableMetricsOutput, logLines, withEnvironmentVariable } from '../../support/powertools';
 import { PAT_CLIENT } from '../sandbox/helpers';
 import { grant, person, role, startHarness, type Harness } from './harness';
-
-/** Powertools' JSON log lines written while `run` runs (ERROR lines go to stderr, the rest to stdout). */
-async function logLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  const record = (chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  };
-  const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation(record),
-    jest.spyOn(process.stderr, 'write').mockImplementation(record),
-  ];
-  try {
-    await run();
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  return lines
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 describe('access provisioning: the Lambda entry point', () => {
   let h: Harness;
