@@ -13,6 +13,17 @@ type Harness = Awaited<ReturnType<typeof triggerHarness>>;
 let h: Harness;
 afterEach(async () => h?.stop());
 
+/** HR puts Farid (manager: Dev) on leave in July; the absence and its configurations follow. */
+async function faridOnLeave() {
+  changeIdentityAttributes(
+    h.sandbox.state,
+    FARID,
+    { leaveStatus: 'LOA', leaveStart: '2030-07-01', leaveEnd: '2030-07-14' },
+    h.clock.now(),
+  );
+  await h.settle();
+}
+
 describe('Identity Deleted', () => {
   it("closes the identity's open findings with that reason, once across duplicate deliveries", async () => {
     h = await triggerHarness();
@@ -50,13 +61,7 @@ describe('Identity Deleted', () => {
 
   it("cancels the identity's active absences through the absence queue, once", async () => {
     h = await triggerHarness();
-    changeIdentityAttributes(
-      h.sandbox.state,
-      FARID,
-      { leaveStatus: 'LOA', leaveStart: '2030-07-01', leaveEnd: '2030-07-14' },
-      h.clock.now(),
-    );
-    await h.settle();
+    await faridOnLeave();
     expect(Object.keys(h.configurations(FARID))).toHaveLength(3);
 
     h.clock.advance(60_000);
@@ -82,13 +87,7 @@ describe('Identity Deleted: absences delegating to the deleted identity', () => 
   it('are made due for a re-plan, once, and the re-check moves their configurations to another delegate', async () => {
     h = await triggerHarness();
     // Farid (manager: Dev) goes on leave: his work goes to Dev.
-    changeIdentityAttributes(
-      h.sandbox.state,
-      FARID,
-      { leaveStatus: 'LOA', leaveStart: '2030-07-01', leaveEnd: '2030-07-14' },
-      h.clock.now(),
-    );
-    await h.settle();
+    await faridOnLeave();
     const before = Object.values(h.configurations(FARID));
     expect(before).toHaveLength(3);
     expect(before.every((c) => c.to === DEV)).toBe(true);
