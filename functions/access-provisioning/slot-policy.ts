@@ -346,9 +346,18 @@ export function decideSlot(
     const since = unbrokenSince(record, record.operation, record.attemptSince);
     const heard = statusFromEvents(record, record.operation, since);
     if (heard) return decideSlot(record, unit, ctx, heard);
-    const sentAt = claimed ? attemptUntil : (record.submittedAt ?? record.attemptSince);
+    // Only a submission is sure to bring events: a dead claim may never have reached SailPoint.
+    const waiting = claimed
+      ? undefined
+      : awaitEvents(
+          record.operation,
+          unit.requestType,
+          record.submittedAt ?? record.attemptSince,
+          now,
+          policy,
+        );
     return (
-      awaitEvents(record.operation, unit.requestType, sentAt, now, policy) ?? {
+      waiting ?? {
         kind: 'needs-opposite-status',
         since,
         opposite: record.operation,

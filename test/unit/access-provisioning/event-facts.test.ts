@@ -61,6 +61,16 @@ describe('the GRANT/REVOKE rule with access events', () => {
     });
   });
 
+  it('reads the status at once for a dead claim of the opposite type: it may never have reached SailPoint', () => {
+    const dead = grantSlot({
+      state: 'claimed',
+      submittedAt: undefined,
+      leaseExpiresAt: NOW - MINUTE,
+      attemptUntil: NOW - 5 * MINUTE,
+    });
+    expect(decideSlot(dead, revoke, ctx)).toMatchObject({ kind: 'needs-opposite-status' });
+  });
+
   it('keeps waiting, reading nothing, while the request is approved but not provisioned', () => {
     const approved = grantSlot({ requestEvents: [fact({})] });
     expect(statusFromEvents(approved, 'GRANT_ACCESS', approved.attemptSince)).toEqual({
