@@ -9,9 +9,7 @@ import * as path from 'node:path';
 const FUNCTIONS = path.join(__dirname, '..', '..', '..', 'functions');
 
 /** Handlers still on their own entry code, with who moves them (see the notes of issue #12). */
-const PENDING: Record<string, string> = {
-  'event-triggers': 'adopted by its owner (#14) once this entry point has landed',
-};
+const PENDING: Record<string, string> = {};
 
 const handlers = readdirSync(FUNCTIONS)
   .filter((dir) => existsSync(path.join(FUNCTIONS, dir, 'handler.ts')))
