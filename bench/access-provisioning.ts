@@ -17,6 +17,7 @@
  *                                          maxConcurrency), the shape docs/deployment.md gives for volume
  *   npm run bench:access -- --limit-off   no gateway limit and no client budget: pipeline overhead only
  *   npm run bench:access -- --faults      the fault run (bench/lib/fault-run.ts); also npm run bench:faults
+ *   npm run bench:access -- --events      v3 calls with ISC's access event triggers off vs on (bench/lib/events-comparison.ts)
  *
  * Knobs (environment): BENCH_MESSAGES (10000), BENCH_DUPLICATE_RATIO (0.3), BENCH_IDENTITIES (2000),
  * BENCH_SEED (1), BENCH_BATCH_SIZE (stack: 100), BENCH_CONCURRENCY (stack: 2; --limit-off: 4),
@@ -27,6 +28,7 @@
 import { visibilityTimeoutSeconds } from '../lib/constructs/work-queue';
 import { intEnv, print, ratioEnv } from './lib/env';
 import { buildWorkload } from './lib/workload';
+import { runEventsComparison } from './lib/events-comparison';
 import { runFaultRun } from './lib/fault-run';
 import { accessRequestPosts, callsPerVersion, percentile, rateLimitBound, unitCounts } from './lib/measure';
 import { startPipeline } from './lib/pipeline';
@@ -155,10 +157,15 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
 
 async function main() {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => !['--limit-off', '--own-credential', '--faults'].includes(a));
+  const unknown = args.filter(
+    (a) => !['--limit-off', '--own-credential', '--faults', '--events'].includes(a),
+  );
   if (unknown.length > 0)
-    throw new Error(`unknown option(s) ${unknown.join(' ')}: use --limit-off, --own-credential or --faults`);
+    throw new Error(
+      `unknown option(s) ${unknown.join(' ')}: use --limit-off, --own-credential, --faults or --events`,
+    );
   if (args.includes('--faults')) await runFaultRun();
+  else if (args.includes('--events')) await runEventsComparison();
   else await benchmark(args.includes('--limit-off'), args.includes('--own-credential'));
 }
 

@@ -22,7 +22,10 @@ const DEMOS: Record<string, { title: string; run: LocalDemo }> = {
   access: { title: 'Queue-fed access provisioning', run: accessProvisioningDemo },
   absence: { title: 'HR absence events → reassignment configurations', run: absenceReassignmentDemo },
   cognigy: { title: 'Cognigy.AI credential audit', run: cognigyAuditDemo },
-  triggers: { title: 'SailPoint event triggers → absences (EventBridge, local)', run: eventTriggersDemo },
+  triggers: {
+    title: 'SailPoint event triggers → absences, access outcomes (EventBridge, local)',
+    run: eventTriggersDemo,
+  },
 };
 
 async function main(): Promise<void> {

@@ -10,6 +10,7 @@ import { METRICS_NAMESPACE } from '../functions/shared/observability';
 import { TABLES, type TableKey } from '../functions/shared/tables';
 import { staleTokenSweepSettings } from '../functions/stale-token-sweep/settings';
 import { accessProvisioningSettings } from '../functions/access-provisioning/settings';
+import { accessEventsEnabled } from './constructs/event-triggers-config';
 import { absenceReassignmentSettings } from '../functions/absence-reassignment/settings';
 import { cognigyAuditSettings } from '../functions/cognigy-audit/settings';
 import type { StackConfig } from './stack-config';
@@ -149,6 +150,10 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
         // The function can derive its per-instance budget from these two; the explicit value above wins.
         ACCESS_MAX_CONCURRENCY: String(maxConcurrency),
         SAILPOINT_RATE_BUDGET_PER_10S: String(perInstance * maxConcurrency),
+        // ISC's access event triggers end GRANT/REVOKE waits (docs/event-triggers.md).
+        ...(accessEventsEnabled(config.eventTriggers)
+          ? { ACCESS_EVENTS_WAIT_SECONDS: String(config.eventTriggers.accessEventWaitSeconds) }
+          : {}),
       };
     },
   },

@@ -120,6 +120,8 @@ export class IgaAutopilotStack extends Stack {
         absences: tables.absences,
         findings: tables.findings,
         absenceQueue: this.absenceReassignment.events,
+        accessRequests: tables.accessRequests,
+        notifications: notifications.findings,
       });
     }
 

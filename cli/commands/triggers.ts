@@ -34,7 +34,12 @@ import { withJson, type CommandContext } from '../context';
 import { CliError, line, printJson, printTable } from '../io';
 
 /** The triggers this version handles; the default of --triggers. */
-export const SUBSCRIBABLE_TRIGGERS: readonly TriggerKey[] = ['identityAttributesChanged', 'identityDeleted'];
+export const SUBSCRIBABLE_TRIGGERS: readonly TriggerKey[] = [
+  'accessRequestDecision',
+  'provisioningCompleted',
+  'identityAttributesChanged',
+  'identityDeleted',
+];
 
 export interface SubscribeOptions {
   readonly awsAccount: string;

@@ -16,6 +16,8 @@ export interface ProcessorSettings {
   readonly statusSettleMs: number;
   /** Retry delay while the opposite request type of the same access is pending. */
   readonly conflictRetrySeconds: number;
+  /** ACCESS_EVENTS_WAIT_SECONDS in ms (slot-policy.ts `eventWaitMs`); 0 or absent: no event triggers. */
+  readonly eventWaitMs?: number;
   /** How soon a unit in flight in another message's attempt is looked at again (uncharged). */
   readonly inFlightRetrySeconds: number;
   /** Retry delay after a 5xx, timeout or other transient failure (0: visible again at once). */

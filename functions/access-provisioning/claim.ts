@@ -92,6 +92,7 @@ export async function claimUnits(
       policy: {
         statusSettleMs: settings.statusSettleMs,
         conflictRetrySeconds: settings.conflictRetrySeconds,
+        ...(settings.eventWaitMs ? { eventWaitMs: settings.eventWaitMs } : {}),
       },
     });
     const decisions = new Map<PlannedUnit, SlotDecision>();

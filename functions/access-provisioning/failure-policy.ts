@@ -1,18 +1,19 @@
 /**
- * Failure policy: how an error settles the units it concerns, and after how long a retry comes.
+ * Failure policy: how an error settles the units it concerns, and after how long a retry comes. The
+ * decision is the shared one (functions/shared/failure-policy.ts, docs/handlers.md) with the access
+ * rules first:
  *
- * - 429: retried after its Retry-After (capped by MAX_RETRY_AFTER_SECONDS); nothing was done.
- * - a 4xx other than 401/408/409/429 (and a body refused before sending): SailPoint refused the
- *   request — permanent, the message is dead-lettered with the API's text;
- * - anything else (5xx, timeout, dropped connection, 401, DynamoDB errors): transient, retried after
- *   TRANSIENT_RETRY_SECONDS.
+ * - a deadline that stopped a call before it was sent: retried uncharged, after what did not fit;
+ * - 429: retried after its Retry-After (capped by MAX_RETRY_AFTER_SECONDS); nothing was done;
+ * - then the shared policy: dead-letter (400, 404, 422, a body refused before sending …) → `failed`,
+ *   the message is dead-lettered with the API's text; retry (5xx, timeout, 408/409/425, DynamoDB,
+ *   anything unknown) → `retrying` after TRANSIENT_RETRY_SECONDS; fail-run (401, 403, a refused
+ *   credential or failed preflight) → `retrying`: the message is not to blame, so it waits on the
+ *   queue (dead-lettered with the reason, which names the rights the call needs, on its last
+ *   receive), and the handler stops the batch's SailPoint calls and says so (handler.ts).
  */
-import {
-  SailPointDeadlineError,
-  SailPointError,
-  SailPointRateLimitError,
-  SailPointValidationError,
-} from '../shared/sailpoint/errors';
+import { decideFailure } from '../shared/failure-policy';
+import { SailPointDeadlineError, SailPointError, SailPointRateLimitError } from '../shared/sailpoint/errors';
 import { errorText, iso, type ProcessorSettings } from './batch';
 import type { UnitOutcome } from './outcomes';
 
@@ -58,21 +59,23 @@ export function failureOutcome(
       detail: `rate limited while ${doing}; retry after ${delay} s`,
     };
   }
-  if (error instanceof SailPointError) {
-    const permanent =
-      (error instanceof SailPointValidationError && error.status === undefined) ||
-      (error.status !== undefined &&
-        error.status >= 400 &&
-        error.status < 500 &&
-        ![401, 408, 409, 429].includes(error.status));
-    if (permanent) return { kind: 'failed', detail: `SailPoint refused it: ${error.message}` };
-    return { kind: 'retrying', delaySeconds: settings.transientRetrySeconds, detail: error.message };
+  const decision = decideFailure(error);
+  switch (decision.action) {
+    case 'dead-letter':
+      return { kind: 'failed', detail: `SailPoint refused it: ${decision.reason}` };
+    case 'fail-run':
+      return {
+        kind: 'retrying',
+        delaySeconds: settings.transientRetrySeconds,
+        detail: `the SailPoint credential was refused while ${doing}: ${decision.reason}`,
+      };
+    case 'retry':
+      return {
+        kind: 'retrying',
+        delaySeconds: settings.transientRetrySeconds,
+        detail: error instanceof SailPointError ? decision.reason : `${doing} failed: ${errorText(error)}`,
+      };
   }
-  return {
-    kind: 'retrying',
-    delaySeconds: settings.transientRetrySeconds,
-    detail: `${doing} failed: ${errorText(error)}`,
-  };
 }
 
 /** Whether a failed POST may still have created the request (5xx, timeout, unknown error). */

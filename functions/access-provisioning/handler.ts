@@ -4,24 +4,31 @@
  * file wires it to the queue: settleSqsBatch deletes done messages, dead-letters invalid or refused
  * ones with the reason, and retries the rest (a 429 after its Retry-After).
  *
- * A credential without user context fails every batch with a message saying so (NoUserContextError):
- * the messages stay on the queue until the credential is fixed, or reach the DLQ with that reason.
+ * Exported through the shared entry point (functions/shared/lambda.ts, docs/handlers.md): Lambda
+ * context on every log line, metrics flushed per invocation, optional tracing; errors are classified
+ * by the shared failure policy (failure-policy.ts here adds the access rules).
+ *
+ * A refused credential (401, 403, no user context, a failed rights preflight: the policy's fail-run)
+ * fails the run, not the messages: the batch's SailPoint calls stop after the first refusal, every
+ * message not done waits on the queue with the reason — which names the rights the refused call
+ * needs — until the credential is fixed or its receives run out (then it is dead-lettered with it),
+ * and the batch logs an error and counts CredentialRefused.
  */
-import middy from '@middy/core';
-import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/aws';
-import { reuseUntilFailure } from '../shared/lambda';
+import { decideFailure } from '../shared/failure-policy';
+import type { Env } from '../shared/config';
+import { handlerTools, lambdaEntryPoint, type EntryPoint, type HandlerTools } from '../shared/lambda';
 import { notifierFromSettings, type Notifier } from '../shared/notifier';
-import { addCountMetrics, createLogger, createMetrics, logSinkOf } from '../shared/observability';
+import { addCountMetrics } from '../shared/observability';
 import type { MessageOutcome } from '../shared/queue/outcomes';
 import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage, type SettleDeps } from '../shared/queue/settle-batch';
 import type { SailPointTransport, TokenInfo } from '../shared/sailpoint/client';
-import { createSailPointClientFromEnv } from '../shared/sailpoint/from-settings';
+import { SailPointAuthError } from '../shared/sailpoint/errors';
+import { createSailPointClientFromEnv, sailPointApiUrlFromSettings } from '../shared/sailpoint/from-settings';
 import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../shared/sailpoint/rights';
 import { SailPointAccessRequestGateway, type AccessRequestGateway } from './gateway';
 import { logicalMessage, requeueCopies } from './requeue';
@@ -31,6 +38,7 @@ import {
   loadAccessProvisioningSettings,
   perInstanceRequestsPer10s,
   processorSettings,
+  type AccessProvisioningSettings,
 } from './settings';
 import { DynamoProvisioningStore } from './state-store';
 
@@ -69,11 +77,69 @@ const METRIC_NAMES = {
   requestsPosted: 'RequestsPosted',
 } as const satisfies Partial<Record<keyof BatchCounts, string>>;
 
+type GatewayClient = NonNullable<AccessProvisioningHandlerDeps['sailpoint']> & {
+  withDeadline?(deadline: number): SailPointTransport & { tokenInfo(): Promise<TokenInfo> };
+};
+
+/**
+ * Stops a batch's SailPoint calls after the first that the shared failure policy says fails the run
+ * (401, 403, a refused credential or a failed preflight): each later call of the batch throws at once,
+ * unsent, naming that refusal — a credential without a right costs one refused call per batch, not one
+ * per coalesced request or identity read. `reset` starts the next batch with the credential trusted
+ * again (it may have been fixed). Unsent means nothing to reconcile: the error is a SailPointAuthError
+ * whose outcome is known (nothing reached SailPoint).
+ */
+class CredentialRefusals {
+  private first: unknown;
+
+  /** The refusal that stopped this batch's calls, if any. */
+  get refusal(): unknown {
+    return this.first;
+  }
+
+  reset(): void {
+    this.first = undefined;
+  }
+
+  private async noted<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (decideFailure(error).action === 'fail-run') this.first ??= error;
+      throw error;
+    }
+  }
+
+  guard(client: GatewayClient): GatewayClient {
+    const send: SailPointTransport['send'] = async (request) => {
+      if (this.first !== undefined) {
+        throw new SailPointAuthError({
+          operation: request.operation,
+          request: `${request.method} ${request.path}`,
+          detail: `not sent, this batch's SailPoint calls stopped after a refusal: ${decideFailure(this.first).reason}`,
+        });
+      }
+      return this.noted(() => client.send(request));
+    };
+    return {
+      send,
+      // Not stopped (the batch's requester check reads it first), but a refusal here is noted too:
+      // the token endpoint refusing the client, or the rights preflight naming a missing right.
+      tokenInfo: () => this.noted(() => client.tokenInfo()),
+      ...(client.withDeadline
+        ? { withDeadline: (deadline: number) => this.guard(client.withDeadline!(deadline) as GatewayClient) }
+        : {}),
+    };
+  }
+}
+
 export function createAccessProvisioningHandler(
   deps: AccessProvisioningHandlerDeps,
 ): AccessProvisioningHandler {
+  const refusals = new CredentialRefusals();
   const gateway =
-    deps.gateway ?? (deps.sailpoint ? new SailPointAccessRequestGateway(deps.sailpoint) : undefined);
+    deps.gateway ??
+    (deps.sailpoint ? new SailPointAccessRequestGateway(refusals.guard(deps.sailpoint)) : undefined);
   if (!gateway) throw new Error('access provisioning needs a SailPoint client or gateway');
   const settings: ProcessorSettings = {
     ...DEFAULT_PROCESSOR_SETTINGS,
@@ -127,6 +193,14 @@ export function createAccessProvisioningHandler(
       }
     }
     if (deps.metrics) addCountMetrics(deps.metrics, report.counts, METRIC_NAMES);
+    if (refusals.refusal !== undefined) {
+      // Fail-run, loudly: the credential, not the messages (they wait on the queue, saying why).
+      deps.log.error("the SailPoint credential was refused: this batch's SailPoint calls stopped", {
+        reason: decideFailure(refusals.refusal).reason,
+        retriedMessages: report.counts.retriedMessages,
+      });
+      deps.metrics?.addMetric('CredentialRefused', MetricUnit.Count, 1);
+    }
 
     // Messages not reached go back uncharged, as copies; the rest are settled by their SQS id.
     const copies = logical.flatMap(({ queued, messageId, sentAt }) => {
@@ -144,23 +218,20 @@ export function createAccessProvisioningHandler(
     return outcomes;
   };
 
-  const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    refusals.reset();
     const settled = await settleSqsBatch(event, (messages) => processBatch(messages, context), deps);
     return settled.response;
   };
-
-  const wrapped = middy(handle);
-  if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
-  return wrapped as unknown as AccessProvisioningHandler;
 }
 
-/** Builds the handler's dependencies from the environment (once per Lambda instance). */
+/** Builds the handler from validated settings (once per Lambda instance: reads the credential). */
 export async function createAccessProvisioningHandlerFromEnv(
   env: Record<string, string | undefined> = process.env,
+  settings: AccessProvisioningSettings = loadAccessProvisioningSettings(env),
+  tools: HandlerTools = handlerTools(SERVICE_NAME, env),
 ): Promise<AccessProvisioningHandler> {
-  const settings = loadAccessProvisioningSettings(env);
-  const logger: Logger = createLogger(SERVICE_NAME);
-  const log = logSinkOf(logger);
+  const { log } = tools;
   const perInstance = perInstanceRequestsPer10s(settings);
   // Preflight: every batch first reads the credential's token (the requester check), which names any
   // right the workflow needs that the credential lacks; the messages then wait on the queue, saying so.
@@ -182,14 +253,26 @@ export async function createAccessProvisioningHandlerFromEnv(
     ...queueDepsFromSettings(settings),
     notifier: notifierFromSettings(settings, log),
     log,
-    metrics: createMetrics(SERVICE_NAME),
+    metrics: tools.metrics,
     settings: processorSettings(settings),
   });
 }
 
-// A transient failure while building it (e.g. Secrets Manager) is retried by the next invocation.
-const instance = reuseUntilFailure(() => createAccessProvisioningHandlerFromEnv());
+/**
+ * What the entry point runs: the settings (the SailPoint API host included) are checked at init, so a
+ * bad one fails the cold start naming it; the credential is read on the first invocation. Exported
+ * so that tests build the Lambda handler with their own environment (`lambdaEntryPoint(entry, env)`).
+ */
+export const ACCESS_PROVISIONING_ENTRY = {
+  service: SERVICE_NAME,
+  init: (_tools: HandlerTools, env: Env) => {
+    const settings = loadAccessProvisioningSettings(env);
+    sailPointApiUrlFromSettings(settings);
+    return { env, settings };
+  },
+  start: ({ env, settings }: { env: Env; settings: AccessProvisioningSettings }, tools: HandlerTools) =>
+    createAccessProvisioningHandlerFromEnv(env, settings, tools),
+} satisfies EntryPoint<{ env: Env; settings: AccessProvisioningSettings }, SQSEvent, SQSBatchResponse>;
 
-/** The Lambda entry point. Bad settings fail the first invocation with a ConfigError naming them. */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  (await instance())(event, context);
+/** The Lambda entry point. */
+export const handler = lambdaEntryPoint(ACCESS_PROVISIONING_ENTRY);

@@ -30,6 +30,103 @@ export type UnitOutcome =
       uncharged?: true;
     };
 
+/**
+ * What SailPoint's event triggers (Access Request Decision, Provisioning Completed) said of a submitted
+ * unit's access request, as the outcome shows it: approved (provisioning not reported yet, or pending),
+ * rejected (with the approver's comment), provisioned, or failed (provisioning). Events are recorded
+ * beside the outcome as they come (functions/event-triggers/access-events.ts) and merged when it is read.
+ */
+export interface UnitRequestState {
+  readonly state: 'approved' | 'rejected' | 'provisioned' | 'failed';
+  readonly accessRequestId: string;
+  /** ISO time of the event that decided the state. */
+  readonly at: string;
+  readonly approver?: string;
+  readonly comment?: string;
+  readonly errors?: readonly string[];
+}
+
+/** One event's word on one unit, as recorded under the unit's message. */
+export interface UnitEventRecord {
+  readonly identityId: string;
+  readonly itemType: string;
+  readonly itemId: string;
+  readonly operation: string;
+  readonly accessRequestId: string;
+  readonly kind: 'decision' | 'provisioning';
+  readonly result: 'APPROVED' | 'REJECTED' | 'SUCCESS' | 'PENDING' | 'FAILED';
+  /** Epoch ms of the event. */
+  readonly at: number;
+  readonly approver?: string;
+  readonly comment?: string;
+  readonly errors?: readonly string[];
+}
+
+const unitEventKey = (u: { identityId: string; itemType: string; itemId: string; operation: string }) =>
+  `${u.identityId}\u0000${u.itemType}\u0000${u.itemId}\u0000${u.operation}`;
+
+/**
+ * The state of each unit (key: identity, item type, item id, request type) from its events, in any
+ * order and however often each came: a final word (rejected, failed, provisioned) wins over
+ * "approved"; of the unit's access requests, the one with the latest event counts.
+ */
+export function unitRequestStates(events: readonly UnitEventRecord[]): Map<string, UnitRequestState> {
+  const byRequest = new Map<string, UnitEventRecord[]>();
+  for (const e of events) {
+    const key = `${unitEventKey(e)}\u0000${e.accessRequestId}`;
+    byRequest.set(key, [...(byRequest.get(key) ?? []), e]);
+  }
+  const states = new Map<string, UnitRequestState & { atMs: number }>();
+  for (const group of byRequest.values()) {
+    const first = group[0]!;
+    const decision = group.find((e) => e.kind === 'decision');
+    const provisioning = group.filter((e) => e.kind === 'provisioning');
+    const failed = provisioning.find((e) => e.result === 'FAILED');
+    const done = provisioning.find((e) => e.result === 'SUCCESS');
+    const pending = provisioning.some((e) => e.result === 'PENDING');
+    const state: UnitRequestState['state'] =
+      decision?.result === 'REJECTED'
+        ? 'rejected'
+        : failed
+          ? 'failed'
+          : done && !pending
+            ? 'provisioned'
+            : 'approved';
+    const decisive =
+      state === 'rejected'
+        ? decision!
+        : state === 'failed'
+          ? failed!
+          : state === 'provisioned'
+            ? done!
+            : (decision ?? first);
+    const atMs = Math.max(...group.map((e) => e.at));
+    const entry = {
+      state,
+      accessRequestId: first.accessRequestId,
+      at: new Date(decisive.at).toISOString(),
+      atMs,
+      ...(decision?.approver ? { approver: decision.approver } : {}),
+      ...(decision?.comment ? { comment: decision.comment } : {}),
+      ...(failed?.errors?.length ? { errors: failed.errors } : {}),
+    };
+    const key = unitEventKey(first);
+    const current = states.get(key);
+    if (!current || atMs >= current.atMs) states.set(key, entry);
+  }
+  return new Map([...states].map(([key, { atMs: _atMs, ...state }]) => [key, state]));
+}
+
+/** The key unitRequestStates uses for a unit of an outcome record. */
+export function unitStateKey(unit: {
+  identityId: string;
+  itemType: string;
+  itemId: string;
+  requestType: string;
+}): string {
+  return unitEventKey({ ...unit, operation: unit.requestType });
+}
+
 /** The message-level status stored in the outcome record. */
 export type MessageStatus =
   'submitted' | 'duplicate' | 'already-held' | 'not-held' | 'invalid' | 'failed' | 'retrying';

@@ -20,6 +20,13 @@ export const accessProvisioningSettings = sailPointSettings.extend(queueSettings
   /** Retry delay of a GRANT waiting for a REVOKE of the same access to finish (and vice versa). */
   CONFLICT_RETRY_SECONDS: setting.integer(300, { min: 0, max: 43_200 }),
   /**
+   * With ISC's Access Request Decision and Provisioning Completed triggers configured (the stack sets
+   * it then): how long after the opposite request of the same access was sent the later one waits for
+   * their events without reading /access-request-status; after that it reads the status (the fallback
+   * for an event that never arrived). 0: no event triggers, the status is read at once.
+   */
+  ACCESS_EVENTS_WAIT_SECONDS: setting.integer(0, { min: 0, max: 14 * 86_400 }),
+  /**
    * How soon a message whose unit is in flight in another message's attempt looks again (it is put
    * back uncharged; the look costs a DynamoDB read, no SailPoint call).
    */
@@ -85,6 +92,9 @@ export function processorSettings(settings: AccessProvisioningSettings): Process
     claimLeaseMs: settings.CLAIM_LEASE_SECONDS * 1000,
     statusSettleMs: settings.STATUS_SETTLE_SECONDS * 1000,
     conflictRetrySeconds: settings.CONFLICT_RETRY_SECONDS,
+    ...(settings.ACCESS_EVENTS_WAIT_SECONDS > 0
+      ? { eventWaitMs: settings.ACCESS_EVENTS_WAIT_SECONDS * 1000 }
+      : {}),
     transientRetrySeconds: settings.TRANSIENT_RETRY_SECONDS,
     inFlightRetrySeconds: settings.IN_FLIGHT_RETRY_SECONDS,
     maxRetryAfterSeconds: settings.MAX_RETRY_AFTER_SECONDS,

@@ -36,6 +36,7 @@
  * Within one batch, the earliest-sent message's request type goes first (plan.ts).
  */
 import type { RequestType } from './contract';
+import { CLOCK_SKEW_MS } from './reconcile';
 
 /** A submission of a unit of this slot by a message (kept so that message's redelivery never re-POSTs). */
 export interface SubmissionEntry {
@@ -73,7 +74,72 @@ export interface SlotRecord {
   readonly reconciled?: boolean;
   /** Recent submissions of this slot (both request types), newest last. */
   readonly submissions?: readonly SubmissionEntry[];
+  /**
+   * What ISC's event triggers said about requests of this slot (Access Request Decision, Provisioning
+   * Completed), written by the event-triggers function beside the slot's own fields.
+   */
+  readonly requestEvents?: readonly RequestEventFact[];
   readonly version: number;
+}
+
+/** One event trigger's word on one request of the slot's access (functions/event-triggers/access-events.ts). */
+export interface RequestEventFact {
+  readonly accessRequestId: string;
+  readonly operation: RequestType;
+  readonly kind: 'decision' | 'provisioning';
+  /** decision: APPROVED | REJECTED; provisioning: SUCCESS | PENDING | FAILED. */
+  readonly result: 'APPROVED' | 'REJECTED' | 'SUCCESS' | 'PENDING' | 'FAILED';
+  /** Epoch ms of the event. */
+  readonly at: number;
+  /**
+   * Whether the request is this deployment's (the item's marker in the event, or the request id known
+   * from the POST's answer); absent: the event could not tell. A request known not to be ours is
+   * never taken for the slot's own.
+   */
+  readonly ours?: boolean;
+}
+
+/**
+ * What the event triggers say of the slot's latest `operation` request (submitted since `since`), in
+ * the shape a status read gives (OppositeStatus); undefined when no event is about it. A request is
+ * matched by its access request id when the slot knows it, else by its type and a decision no older
+ * than the submission (less the clock skew). Rejected → REJECTED; provisioning failed →
+ * PROVISIONING_FAILED; provisioned → REQUEST_COMPLETED at the event's time; approved only, or
+ * provisioning still pending → pending. Events arrive in any order and repeat: the facts are a set.
+ */
+export function statusFromEvents(
+  record: SlotRecord,
+  operation: RequestType,
+  since: number,
+): OppositeStatus | undefined {
+  const ids = record.operation === operation ? record.accessRequestIds : undefined;
+  const facts = (record.requestEvents ?? []).filter(
+    (f) =>
+      f.operation === operation &&
+      f.ours !== false &&
+      (ids && ids.length > 0 ? ids.includes(f.accessRequestId) : f.at >= since - CLOCK_SKEW_MS),
+  );
+  if (facts.length === 0) return undefined;
+  const byRequest = new Map<string, RequestEventFact[]>();
+  for (const f of facts) byRequest.set(f.accessRequestId, [...(byRequest.get(f.accessRequestId) ?? []), f]);
+  let newest: { state: string; at: number } | undefined;
+  for (const of of byRequest.values()) {
+    const state = requestStateOf(of);
+    if (state === undefined) return { found: true, pending: true, state: 'EXECUTING' };
+    const at = Math.max(...of.map((f) => f.at));
+    if (!newest || at >= newest.at) newest = { state, at };
+  }
+  return { found: true, pending: false, state: newest!.state, finishedAt: newest!.at };
+}
+
+/** The final state the facts of one request show, or undefined while it is still pending. */
+export function requestStateOf(facts: readonly RequestEventFact[]): string | undefined {
+  const has = (kind: RequestEventFact['kind'], result: RequestEventFact['result']) =>
+    facts.some((f) => f.kind === kind && f.result === result);
+  if (has('decision', 'REJECTED')) return 'REJECTED';
+  if (has('provisioning', 'FAILED')) return 'PROVISIONING_FAILED';
+  if (has('provisioning', 'SUCCESS') && !has('provisioning', 'PENDING')) return 'REQUEST_COMPLETED';
+  return undefined;
 }
 
 /** What a conditional write must still find, so a decision taken on a read stays valid. */
@@ -130,6 +196,7 @@ export function latestChangeOf(
     undefined,
   );
   if (!latest || latest.operation === requestType) return { kind: 'none' };
+  opposite ??= statusFromEvents(record, latest.operation, latest.at);
   if (!opposite || opposite.pending) return { kind: 'unknown', since: latest.at };
   if (!opposite.found || (opposite.state !== undefined && UNCHANGED_STATES.has(opposite.state))) {
     return { kind: 'none' };
@@ -168,6 +235,12 @@ export interface SlotPolicy {
   readonly conflictRetrySeconds: number;
   /** Shortest retry delay of a unit in flight elsewhere (default 0). */
   readonly transientRetrySeconds?: number;
+  /**
+   * ACCESS_EVENTS_WAIT_SECONDS in ms: with ISC's access event triggers configured, how long after the
+   * opposite request was sent the later one waits for their word without reading SailPoint's status
+   * (then it reads it: the fallback for an event that never came). 0 or absent: read at once.
+   */
+  readonly eventWaitMs?: number;
 }
 
 /** How long a submission is remembered for its message: longer than SQS keeps a message (14 days). */
@@ -207,11 +280,16 @@ export function decideSlot(
     const latest = [...(record.submissions ?? [])].sort((a, b) => b.at - a.at)[0];
     if (!latest || latest.operation === unit.requestType) return { kind: 'claim', expect: unchanged() };
     if (!opposite) {
-      return {
-        kind: 'needs-opposite-status',
-        since: unbrokenSince(record, latest.operation, latest.at),
-        opposite: latest.operation,
-      };
+      const since = unbrokenSince(record, latest.operation, latest.at);
+      const heard = statusFromEvents(record, latest.operation, since);
+      if (heard) return decideSlot(record, unit, ctx, heard);
+      return (
+        awaitEvents(latest.operation, unit.requestType, latest.at, now, policy) ?? {
+          kind: 'needs-opposite-status',
+          since,
+          opposite: latest.operation,
+        }
+      );
     }
     const waiting = waitForOpposite(
       { operation: latest.operation, messageId: latest.messageId, since: latest.at, lastSent: latest.at },
@@ -262,13 +340,29 @@ export function decideSlot(
         `the ${unit.requestType} goes after it`,
     };
   }
-  // Submitted (however long ago) or a dead claim: only SailPoint knows whether it has finished.
+  // Submitted (however long ago) or a dead claim: only SailPoint knows whether it has finished —
+  // through its event triggers when they are configured, else (or when they are late) its status list.
   if (!opposite) {
-    return {
-      kind: 'needs-opposite-status',
-      since: unbrokenSince(record, record.operation, record.attemptSince),
-      opposite: record.operation,
-    };
+    const since = unbrokenSince(record, record.operation, record.attemptSince);
+    const heard = statusFromEvents(record, record.operation, since);
+    if (heard) return decideSlot(record, unit, ctx, heard);
+    // Only a submission is sure to bring events: a dead claim may never have reached SailPoint.
+    const waiting = claimed
+      ? undefined
+      : awaitEvents(
+          record.operation,
+          unit.requestType,
+          record.submittedAt ?? record.attemptSince,
+          now,
+          policy,
+        );
+    return (
+      waiting ?? {
+        kind: 'needs-opposite-status',
+        since,
+        opposite: record.operation,
+      }
+    );
   }
   // A 202 was seen at submittedAt; a dead claim may have sent its POST until attemptUntil.
   const lastSent = claimed ? attemptUntil : (record.submittedAt ?? record.attemptSince);
@@ -340,6 +434,33 @@ function waitForOpposite(
     };
   }
   return undefined;
+}
+
+/**
+ * With event triggers configured, a later request waits for the earlier one's events without reading
+ * SailPoint's status, for ACCESS_EVENTS_WAIT_SECONDS after the earlier one was sent; then undefined
+ * (read the status: the event may never come).
+ */
+function awaitEvents(
+  earlier: RequestType,
+  requestType: RequestType,
+  sentAt: number,
+  now: number,
+  policy: SlotPolicy,
+): SlotDecision | undefined {
+  const waitMs = policy.eventWaitMs ?? 0;
+  if (waitMs <= 0 || now - sentAt >= waitMs) return undefined;
+  return {
+    kind: 'wait',
+    delaySeconds: Math.max(
+      1,
+      Math.min(policy.conflictRetrySeconds, Math.ceil((sentAt + waitMs - now) / 1000)),
+    ),
+    reason:
+      `waiting: no decision event yet for the earlier ${earlier} of this access (sent ${iso(sentAt)}); ` +
+      `the ${requestType} goes once SailPoint says it has finished (its status is read from ` +
+      `${iso(sentAt + waitMs)} if no event comes)`,
+  };
 }
 
 /** The submissions a new write of the slot must keep: the record's, its own submission, and `extra`. */

@@ -8,7 +8,9 @@
  *     pk `IDENTITY#<identityId>`  sk `SLOT#<itemType>#<itemId>`
  *     operation, state (claimed | submitted | free), claimToken, messageId, requestId, claimedAt,
  *     leaseExpiresAt, attemptSince, attemptUntil, submittedAt, dedupUntil, accessRequestIds,
- *     reconciled, submissions[], version.
+ *     reconciled, submissions[], version; requestEvents (map `<accessRequestId>#<kind>` → what an
+ *     ISC event trigger said of that request; written by the event-triggers function, never by a claim
+ *     of this workflow, which replaces the item and so forgets the events of the requests before it).
  *     No expiresAt: TTL never deletes a slot. A claim is the record of an attempt that may have
  *     reached SailPoint, and a submission decides the GRANT/REVOKE rule until SailPoint says the
  *     request has finished — however long that takes; neither may vanish on a timer. A slot is
@@ -23,21 +25,31 @@
  *     units[], unitCounts, unitsOmitted, receiveCount, firstSeenAt, updatedAt, recordedAt, history[]
  *     (one entry per receive, at most 20), expiresAt (updatedAt + retention). Bounded by
  *     OUTCOME_LIMITS so it never outgrows an item.
+ * - Unit event (one per unit, access request and event kind; the event-triggers function's record of
+ *   what ISC said of a unit this message submitted, merged into the outcome when it is read):
+ *     pk `MESSAGE#<messageId>`  sk `EVENT#<identityId>#<itemType>#<itemId>#<requestType>#<accessRequestId>#<kind>`
+ *     UnitEventRecord fields (its `kind` as eventKind), expiresAt.
  * Times are epoch milliseconds, except expiresAt (epoch seconds, as DynamoDB TTL wants).
  */
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
   DeleteCommand,
-  GetCommand,
   PutCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailure, queryAll } from '../shared/dynamo';
 import type { RequestType } from './contract';
-import type { MessageStatus, UnitOutcomeKind } from './outcomes';
-import type { Expectation, SlotRecord, SubmissionEntry } from './slot-policy';
+import {
+  unitRequestStates,
+  unitStateKey,
+  type MessageStatus,
+  type UnitEventRecord,
+  type UnitOutcomeKind,
+  type UnitRequestState,
+} from './outcomes';
+import type { Expectation, RequestEventFact, SlotRecord, SubmissionEntry } from './slot-policy';
 import { describeUnit, type SlotRef } from './units';
 
 const BATCH_GET_LIMIT = 100;
@@ -122,6 +134,8 @@ export interface UnitOutcomeRecord {
   readonly outcome: UnitOutcomeKind;
   readonly detail: string;
   readonly accessRequestIds?: readonly string[];
+  /** What SailPoint's event triggers said of the unit's request, when they did (merged when read). */
+  readonly sailpoint?: UnitRequestState;
 }
 
 export interface OutcomeRecord {
@@ -205,7 +219,11 @@ export interface ProvisioningStore {
   outcomesOfRequest(requestId: string): Promise<StoredOutcome[]>;
 }
 
-export const slotKey = (slot: SlotRef) => ({
+export const slotKey = (slot: {
+  readonly identityId: string;
+  readonly itemType: string;
+  readonly itemId: string;
+}) => ({
   pk: `IDENTITY#${slot.identityId}`,
   sk: `SLOT#${slot.itemType}#${slot.itemId}`,
 });
@@ -511,11 +529,23 @@ export class DynamoProvisioningStore implements ProvisioningStore {
     }
   }
 
+  /** The message's outcome, with what event triggers said of its units (one Query: both live under MESSAGE#). */
   async outcomeOfMessage(messageId: string): Promise<StoredOutcome | undefined> {
-    const result = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: outcomeKey(messageId), ConsistentRead: true }),
+    const { items } = await queryAll(this.doc, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': outcomeKey(messageId).pk },
+      ConsistentRead: true,
+    });
+    const outcome = items.find((i) => i.sk === 'OUTCOME');
+    if (!outcome) return undefined;
+    return withEvents(
+      toStoredOutcome(outcome),
+      items
+        .filter((i) => String(i.sk).startsWith('EVENT#'))
+        // `kind` names the item's kind in this table; the event's own kind is `eventKind`.
+        .map((i) => ({ ...i, kind: i.eventKind }) as unknown as UnitEventRecord),
     );
-    return result.Item ? toStoredOutcome(result.Item) : undefined;
   }
 
   async outcomesOfRequest(requestId: string): Promise<StoredOutcome[]> {
@@ -525,7 +555,8 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       KeyConditionExpression: 'requestRef = :r',
       ExpressionAttributeValues: { ':r': requestId },
     });
-    return items.map(toStoredOutcome);
+    const outcomes = await Promise.all(items.map((i) => this.outcomeOfMessage(String(i.messageId))));
+    return outcomes.filter((o): o is StoredOutcome => o !== undefined);
   }
 
   /** Runs a conditional write; false when its condition failed. */
@@ -540,7 +571,7 @@ export class DynamoProvisioningStore implements ProvisioningStore {
   }
 }
 
-function toSlotRecord(item: Record<string, unknown>): SlotRecord {
+export function toSlotRecord(item: Record<string, unknown>): SlotRecord {
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
   return {
     operation: item.operation as RequestType,
@@ -557,7 +588,23 @@ function toSlotRecord(item: Record<string, unknown>): SlotRecord {
     ...(Array.isArray(item.accessRequestIds) ? { accessRequestIds: item.accessRequestIds as string[] } : {}),
     ...(item.reconciled === true ? { reconciled: true } : {}),
     ...(Array.isArray(item.submissions) ? { submissions: item.submissions as SubmissionEntry[] } : {}),
+    ...(item.requestEvents && typeof item.requestEvents === 'object'
+      ? { requestEvents: Object.values(item.requestEvents as Record<string, RequestEventFact>) }
+      : {}),
     version: num(item.version) ?? 0,
+  };
+}
+
+/** The outcome with each unit's SailPoint state (from the unit events recorded under its message). */
+function withEvents(outcome: StoredOutcome, events: readonly UnitEventRecord[]): StoredOutcome {
+  if (events.length === 0) return outcome;
+  const states = unitRequestStates(events);
+  return {
+    ...outcome,
+    units: outcome.units.map((u) => {
+      const sailpoint = states.get(unitStateKey(u));
+      return sailpoint ? { ...u, sailpoint } : u;
+    }),
   };
 }
 

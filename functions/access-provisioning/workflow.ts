@@ -14,6 +14,7 @@
  * Failures become outcomes by one policy (failure-policy.ts); claims change only through the ledger
  * (claims.ts). Duplicates cost no SailPoint call; nothing is POSTed twice for a unit.
  */
+import { CredentialRefusedError } from '../shared/failure-policy';
 import type { LogSink } from '../shared/observability';
 import { checkAccess } from './access-check';
 import {
@@ -59,8 +60,11 @@ export interface ProcessorDeps {
   readonly newToken?: () => string;
 }
 
-/** The credential cannot submit access requests: fix the configuration, then the messages flow. */
-export class NoUserContextError extends Error {
+/**
+ * The credential cannot submit access requests: fix the configuration, then the messages flow. A
+ * refused credential for the shared failure policy (fail-run): the messages wait, they are not to blame.
+ */
+export class NoUserContextError extends CredentialRefusedError {
   override readonly name = 'NoUserContextError';
 }
 

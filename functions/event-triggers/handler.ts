@@ -5,26 +5,22 @@
  * Per message: parse the envelope, tell the trigger by its `source`, validate `detail` against the
  * trigger's schema (event.ts) — anything that does not fit is dead-lettered with the reason, never
  * dropped — then the trigger's handler: Identity Attributes Changed → the absence mapper (absence
- * events on the absence queue), Identity Deleted → the identity's findings closed. Events are
+ * events on the absence queue), Identity Deleted → the identity's findings closed, Access Request
+ * Decision and Provisioning Completed → the access workflow's slots and outcomes, and a finding when a
+ * request of ours is rejected or fails (access-events.ts). Events are
  * at-least-once and unordered; each handler is idempotent and order-independent by itself.
  * Errors: a PermanentMessageError (unreadable HR data) → dead letter; anything else → retry (the last
  * allowed receive dead-letters it with the reason).
  */
-import middy from '@middy/core';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient, createSqsClient } from '../shared/aws';
 import { FindingsStore } from '../shared/findings';
-import {
-  addCountMetrics,
-  createLogger,
-  createMetrics,
-  logSinkOf,
-  type LogSink,
-} from '../shared/observability';
+import { handlerTools, lambdaEntryPoint, type HandlerTools } from '../shared/lambda';
+import { connectNotifier, LogNotifier, type Notifier } from '../shared/notifier';
+import { addCountMetrics, type LogSink } from '../shared/observability';
 import { outcomeOfError, type MessageOutcome } from '../shared/queue/outcomes';
 import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
@@ -33,6 +29,9 @@ import { AbsenceMapper } from './absence-mapper';
 import { SqsAbsenceQueue, type AbsenceQueue } from './absence-queue';
 import { DynamoAbsenceStore } from '../absence-reassignment/absence-store';
 import { DynamoAttributeSnapshotStore } from './attribute-snapshots';
+import { AccessEvents, type AccessEventResult } from './access-events';
+import { DynamoAccessEventStore } from './access-event-store';
+import { DynamoDelegateAbsences } from './delegate-absences';
 import { parseTriggerEvent, type TriggerEvent } from './event';
 import { IdentityDeletion } from './identity-deleted';
 import { loadEventTriggersSettings, type EventTriggersSettings } from './settings';
@@ -49,6 +48,10 @@ export interface EventTriggersHandlerDeps {
   readonly absenceMapping?: AbsenceAttributeMapping;
   /** Needed when identityAttributesChanged or identityDeleted is consumed. */
   readonly absenceQueue?: AbsenceQueue;
+  /** The access-provisioning workflow's table; needed when the access triggers are consumed. */
+  readonly accessRequestsTable?: string;
+  /** Where findings of rejected / failed access requests are announced (default: the log). */
+  readonly notifier?: Notifier;
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
@@ -66,6 +69,11 @@ const METRIC_NAMES = {
   identitiesDeleted: 'IdentitiesDeleted',
   findingsClosed: 'FindingsClosed',
   absencesCancelled: 'AbsencesCancelled',
+  absencesReplanned: 'AbsencesReplanned',
+  accessDecisions: 'AccessDecisions',
+  provisioningResults: 'ProvisioningResults',
+  accessUnitsUpdated: 'AccessUnitsUpdated',
+  accessFindingsOpened: 'AccessFindingsOpened',
   retried: 'Retried',
   deadLettered: 'DeadLettered',
 } as const;
@@ -79,20 +87,43 @@ export type EventTriggersHandler = (event: SQSEvent, context: Context) => Promis
 export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): EventTriggersHandler {
   const now = deps.now ?? (() => new Date());
   const snapshots = new DynamoAttributeSnapshotStore(deps.doc, deps.absencesTable);
+  const findings = new FindingsStore({ doc: deps.doc, tableName: deps.findingsTable, log: deps.log });
   const mapper =
     deps.absenceMapping && deps.absenceQueue
       ? new AbsenceMapper(deps.absenceMapping, snapshots, deps.absenceQueue)
       : undefined;
   const deletion = new IdentityDeletion({
-    findings: new FindingsStore({ doc: deps.doc, tableName: deps.findingsTable, log: deps.log }),
+    findings,
     snapshots,
     // Reads only: the retention (an expiry for writes) plays no part.
     absences: new DynamoAbsenceStore(deps.doc, deps.absencesTable, 0),
     ...(deps.absenceQueue ? { absenceQueue: deps.absenceQueue } : {}),
+    delegates: new DynamoDelegateAbsences(deps.doc, deps.absencesTable),
     now,
   });
 
-  const handleEvent = async (event: TriggerEvent, counts: EventTriggerCounts): Promise<MessageOutcome> => {
+  const access = deps.accessRequestsTable
+    ? new AccessEvents({
+        store: new DynamoAccessEventStore(deps.doc, deps.accessRequestsTable, now),
+        findings,
+        notifier: deps.notifier ?? new LogNotifier(deps.log),
+        now,
+      })
+    : undefined;
+  const accessOutcome = (result: AccessEventResult, counts: EventTriggerCounts): MessageOutcome => {
+    counts.accessUnitsUpdated += result.ours;
+    counts.accessFindingsOpened += result.findingsOpened;
+    return {
+      status: 'done',
+      detail: `${result.units} unit(s), ${result.ours} of them ours, ${result.findingsOpened} finding(s) opened`,
+    };
+  };
+
+  const handleEvent = async (
+    event: TriggerEvent,
+    counts: EventTriggerCounts,
+    runId: string,
+  ): Promise<MessageOutcome> => {
     switch (event.trigger) {
       case 'identityAttributesChanged': {
         if (!mapper) return { status: 'dead-letter', reason: 'no absence attribute mapping is configured' };
@@ -114,15 +145,25 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
         counts.identitiesDeleted++;
         counts.findingsClosed += result.findingsClosed;
         counts.absencesCancelled += result.absencesCancelled;
+        counts.absencesReplanned += result.absencesReplanned;
         deps.log.info('identity deleted', { identityId: event.payload.identity.id, ...result });
         return {
           status: 'done',
-          detail: `${result.findingsClosed} finding(s) closed, ${result.absencesCancelled} absence(s) cancelled`,
+          detail:
+            `${result.findingsClosed} finding(s) closed, ${result.absencesCancelled} absence(s) cancelled, ` +
+            `${result.absencesReplanned} absence(s) delegating to it due for a re-plan`,
         };
       }
-      default:
-        // Refused by the stack's settings until handled (docs/event-triggers.md): never silently done.
-        return { status: 'dead-letter', reason: `${event.trigger} events are not handled by this version` };
+      case 'accessRequestDecision': {
+        if (!access) return { status: 'dead-letter', reason: 'no access requests table is configured' };
+        counts.accessDecisions++;
+        return accessOutcome(await access.decision(event.payload, event.envelope.time, runId), counts);
+      }
+      case 'provisioningCompleted': {
+        if (!access) return { status: 'dead-letter', reason: 'no access requests table is configured' };
+        counts.provisioningResults++;
+        return accessOutcome(await access.provisioning(event.payload, event.envelope.time, runId), counts);
+      }
     }
   };
 
@@ -133,7 +174,8 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
     const parsed = parseTriggerEvent(message.body, deps.sources);
     if (!parsed.ok) return { status: 'dead-letter', reason: parsed.reason };
     try {
-      return await handleEvent(parsed.event, counts);
+      // The run that owns this delivery's notifications: its retry (same SQS message) may publish them.
+      return await handleEvent(parsed.event, counts, `${parsed.event.envelope.id}/${message.messageId}`);
     } catch (error) {
       const outcome = outcomeOfError(error);
       deps.log.warn('trigger event not handled', {
@@ -176,17 +218,19 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
     return settled.response;
   };
 
-  const wrapped = middy(handle);
-  if (deps.metrics) wrapped.use(logMetrics(deps.metrics));
-  return wrapped as unknown as EventTriggersHandler;
+  return handle;
 }
 
-/** Builds the handler from validated settings (once per Lambda instance). */
-export function createEventTriggersHandlerFromEnv(
+/**
+ * Builds the handler from validated settings (once per Lambda instance; the entry point rebuilds it
+ * after a failure). A notifications topic that does not exist fails here, naming NOTIFICATIONS_TOPIC_ARN.
+ */
+export async function createEventTriggersHandlerFromEnv(
   env: Record<string, string | undefined> = process.env,
   settings: EventTriggersSettings = loadEventTriggersSettings(env),
-): EventTriggersHandler {
-  const log = logSinkOf(createLogger(SERVICE_NAME));
+  tools: HandlerTools = handlerTools(SERVICE_NAME, env),
+): Promise<EventTriggersHandler> {
+  const { log } = tools;
   const sqs = createSqsClient();
   return createEventTriggersHandler({
     sources: settings.EVENT_TRIGGER_SOURCES,
@@ -197,17 +241,17 @@ export function createEventTriggersHandlerFromEnv(
     ...(settings.ABSENCE_QUEUE_URL
       ? { absenceQueue: new SqsAbsenceQueue(sqs, settings.ABSENCE_QUEUE_URL) }
       : {}),
+    ...(settings.ACCESS_REQUESTS_TABLE ? { accessRequestsTable: settings.ACCESS_REQUESTS_TABLE } : {}),
+    notifier: await connectNotifier(settings, log),
     ...queueDepsFromSettings(settings, sqs),
     log,
-    metrics: createMetrics(SERVICE_NAME),
+    metrics: tools.metrics,
   });
 }
 
-// In Lambda the settings are checked at init: a bad one fails the cold start with a ConfigError naming it.
-const initSettings = process.env.AWS_LAMBDA_FUNCTION_NAME ? loadEventTriggersSettings() : undefined;
-let instance: EventTriggersHandler | undefined;
-
-export const handler: EventTriggersHandler = (event, context) => {
-  instance ??= createEventTriggersHandlerFromEnv(process.env, initSettings);
-  return instance(event, context);
-};
+/** The Lambda entry point: the settings are checked at init, so a bad one fails the cold start naming it. */
+export const handler = lambdaEntryPoint({
+  service: SERVICE_NAME,
+  init: (_tools, env) => ({ env, settings: loadEventTriggersSettings(env) }),
+  start: ({ env, settings }, tools) => createEventTriggersHandlerFromEnv(env, settings, tools),
+}) as EventTriggersHandler;

@@ -1,8 +1,10 @@
 /**
  * Identity Deleted: the identity's open findings are closed (RESOLVED, reason `identity deleted`), its
  * active absences are cancelled through the absence queue (ABSENCE_CANCELLED, eventId
- * `identity-deleted-<absenceId>`: a re-delivery is a duplicate there), and the mapper's attribute
- * snapshot of it is dropped. Idempotent: a re-delivery finds nothing open.
+ * `identity-deleted-<absenceId>`: a re-delivery is a duplicate there), other people's active absences
+ * that name it as delegate are made due for a re-plan (delegate-absences.ts: the absence workflow's
+ * next re-check chooses their delegate again), and the mapper's attribute snapshot of it is dropped.
+ * Idempotent: a re-delivery finds nothing open (a re-planned absence no longer names it).
  * Which findings belong to an identity: those of the sources whose subjects a SailPoint identity owns
  * (a stale token's owner); Cognigy findings are about Cognigy users and are left alone.
  */
@@ -12,6 +14,7 @@ import { FINDINGS_SOURCE as STALE_TOKEN_SOURCE } from '../stale-token-sweep/swee
 import type { AbsenceRecord } from '../absence-reassignment/model';
 import type { AbsenceQueue } from './absence-queue';
 import type { AttributeSnapshotStore } from './attribute-snapshots';
+import type { DelegateAbsences } from './delegate-absences';
 import type { IdentityDeleted } from './payloads';
 
 /** Finding sources whose `owner.id` is a SailPoint identity. */
@@ -22,11 +25,15 @@ export const IDENTITY_DELETED_REASON = 'identity deleted';
 export interface IdentityDeletionResult {
   readonly findingsClosed: number;
   readonly absencesCancelled: number;
+  /** Other people's absences made due for a re-plan: their delegate was the deleted identity. */
+  readonly absencesReplanned: number;
 }
 
 /** The absences of a person (the absence workflow's store, read only). */
 export interface AbsenceLister {
   listForIdentity(identityId: string): Promise<Pick<AbsenceRecord, 'absenceId' | 'status'>[]>;
+  /** The absence workflow's re-plan path: the absence is re-planned by its next re-check. */
+  markReplanDue(identityId: string, absenceId: string, at: string): Promise<boolean>;
 }
 
 export class IdentityDeletion {
@@ -36,6 +43,7 @@ export class IdentityDeletion {
       readonly snapshots: AttributeSnapshotStore;
       readonly absences: AbsenceLister;
       readonly absenceQueue?: AbsenceQueue;
+      readonly delegates?: DelegateAbsences;
       readonly now: () => Date;
     },
   ) {}
@@ -79,7 +87,18 @@ export class IdentityDeletion {
         absencesCancelled++;
       }
     }
+    let absencesReplanned = 0;
+    if (this.deps.delegates) {
+      const now = this.deps.now();
+      for (const ref of await this.deps.delegates.delegatingTo(identityId)) {
+        // Due already (an earlier delivery of this event, or another reason): the re-check re-plans it.
+        if (ref.replanAt !== null && Date.parse(ref.replanAt) <= now.getTime()) continue;
+        if (await this.deps.absences.markReplanDue(ref.identityId, ref.absenceId, now.toISOString())) {
+          absencesReplanned++;
+        }
+      }
+    }
     await this.deps.snapshots.delete(identityId);
-    return { findingsClosed, absencesCancelled };
+    return { findingsClosed, absencesCancelled, absencesReplanned };
   }
 }

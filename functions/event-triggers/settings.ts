@@ -33,14 +33,20 @@ export const eventTriggersSettings = queueSettings
     ABSENCE_QUEUE_URL: z.string().min(1).optional(),
     /** The absences table: the mapper's attribute snapshots live beside the absences. */
     ABSENCES_TABLE: required(),
-    /** The findings table: Identity Deleted closes the identity's open findings. */
+    /** The findings table: Identity Deleted closes the identity's open findings; rejected requests open one. */
     FINDINGS_TABLE: required(),
+    /** The access-provisioning table (slots, outcomes); needed for the access triggers. */
+    ACCESS_REQUESTS_TABLE: z.string().min(1).optional(),
+    /** SNS topic for findings of rejected / failed access requests; unset: the log. */
+    NOTIFICATIONS_TOPIC_ARN: z.string().min(1).optional(),
   })
   .superRefine((s, ctx) => {
     const required: [keyof typeof s, TriggerKey][] = [
       ['ABSENCE_ATTRIBUTE_MAPPING', 'identityAttributesChanged'],
       ['ABSENCE_QUEUE_URL', 'identityAttributesChanged'],
       ['ABSENCE_QUEUE_URL', 'identityDeleted'],
+      ['ACCESS_REQUESTS_TABLE', 'accessRequestDecision'],
+      ['ACCESS_REQUESTS_TABLE', 'provisioningCompleted'],
     ];
     for (const [key, trigger] of required) {
       if (s.EVENT_TRIGGER_SOURCES[trigger] === undefined || s[key] !== undefined) continue;

@@ -12,7 +12,8 @@
  *                invocation fail so its alarm fires.
  *
  * 403 is fail-run everywhere: SailPoint documents it as "the user you are running as doesn't have
- * access to this end-point" — the credential's fault, not the item's. A queue message therefore
+ * access to this end-point" — the credential's fault, not the item's; the reason names the rights
+ * the refused operation needs (sailpoint/rights.ts). A queue message therefore
  * waits (retried, then dead-lettered on its last receive with the reason) instead of every message
  * of the queue being dead-lettered until someone fixes the PAT.
  *
@@ -25,7 +26,8 @@
 import { ConfigError } from './config';
 import { ServiceCallError } from './http';
 import type { MessageOutcome } from './queue/outcomes';
-import { SailPointAuthError } from './sailpoint/errors';
+import { SailPointAuthError, SailPointError } from './sailpoint/errors';
+import { isSailPointOperation, rightsNeededFor } from './sailpoint/rights';
 
 export type FailureDecision =
   | { readonly action: 'retry'; readonly reason: string; readonly delaySeconds?: number }
@@ -74,6 +76,19 @@ const retry = (reason: string, delaySeconds?: number): FailureDecision => ({
   ...(delaySeconds === undefined ? {} : { delaySeconds }),
 });
 
+/**
+ * A 403 from one of our SailPoint operations names the rights that operation needs (rights.ts), so
+ * the log line and the dead letter say what to give the credential; other refusals keep their text.
+ */
+function refusalReason(error: ServiceCallError): string {
+  if (error.status !== 403 || !(error instanceof SailPointError) || !isSailPointOperation(error.operation))
+    return error.message;
+  return (
+    `${error.message} — the credential lacks a right ${error.operation} needs: ` +
+    `${rightsNeededFor(error.operation)} (docs/deployment.md, "SailPoint rights")`
+  );
+}
+
 /** The rules every workflow shares, in order. */
 export const DEFAULT_FAILURE_RULES: readonly FailureRule[] = [
   (error) =>
@@ -88,7 +103,7 @@ export const DEFAULT_FAILURE_RULES: readonly FailureRule[] = [
     // Credentials or rights: also the token endpoint's refusal of the client (a SailPointAuthError,
     // whatever its status) and the rights preflight (a SailPointAuthError without a status).
     if (error instanceof SailPointAuthError || error.status === 401 || error.status === 403) {
-      return { action: 'fail-run', reason: error.message };
+      return { action: 'fail-run', reason: refusalReason(error) };
     }
     if (error.status === 429) return retry(error.message, retryAfterOf(error));
     if (error.status !== undefined && TRANSIENT_CLIENT_STATUSES.has(error.status))

@@ -38,7 +38,9 @@ export class AccessProvisioning extends QueueWorkflow {
         'RequestsPosted',
         'RetriedMessages',
         'FailedMessages',
+        'CredentialRefused',
       ],
+      credentialRefusedMetric: 'CredentialRefused',
     });
   }
 

@@ -21,7 +21,12 @@ import { partnerSourceProblem, TRIGGERS, type TriggerKey } from '../../functions
 import { integer } from '../setting-values';
 
 /** Triggers whose handling is built (the others are refused until it is: never consumed and dropped). */
-export const HANDLED_TRIGGERS: readonly TriggerKey[] = ['identityAttributesChanged', 'identityDeleted'];
+export const HANDLED_TRIGGERS: readonly TriggerKey[] = [
+  'accessRequestDecision',
+  'provisioningCompleted',
+  'identityAttributesChanged',
+  'identityDeleted',
+];
 
 const source = (trigger: TriggerKey) =>
   z
@@ -72,6 +77,12 @@ export const eventTriggersConfigSchema = z
       .optional(),
     /** Which identity attributes carry absences; required with identityAttributesChanged. */
     absenceMapping: jsonObject(AbsenceAttributeMappingSchema).optional(),
+    /**
+     * With the access triggers: how long a GRANT/REVOKE waits for the events of the opposite request
+     * of the same access before reading SailPoint's status (the fallback for an event that never
+     * came). Sets the access function's ACCESS_EVENTS_WAIT_SECONDS.
+     */
+    accessEventWaitSeconds: integer(3600, 60, 14 * 86_400),
     /** Instances working the trigger queue at once (SQS allows 2-1000). */
     maxConcurrency: integer(2, 2, 1000),
     timeoutSeconds: integer(60, 10, 900),
@@ -88,6 +99,20 @@ export const eventTriggersConfigSchema = z
         message:
           'is required when sources.identityAttributesChanged is set: name the attributes that carry absences ' +
           '(docs/event-triggers.md, "Absences from identity attributes")',
+      });
+    }
+    // A decision without its provisioning (or the reverse) cannot tell when a request has finished.
+    const access = [s.sources.accessRequestDecision, s.sources.provisioningCompleted];
+    if (access.filter((v) => v !== undefined).length === 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [
+          'sources',
+          s.sources.accessRequestDecision === undefined ? 'accessRequestDecision' : 'provisioningCompleted',
+        ],
+        message:
+          'is required with the other access trigger: accessRequestDecision and provisioningCompleted go together ' +
+          '(a request has finished when it is rejected or provisioned)',
       });
     }
     const seen = new Map<string, string>();
@@ -117,6 +142,13 @@ export type EventTriggersConfig = z.infer<typeof eventTriggersConfigSchema>;
 /** The configured triggers and their sources. */
 export function configuredSources(config: EventTriggersConfig): Partial<Record<TriggerKey, string>> {
   return Object.fromEntries(Object.entries(config.sources).filter(([, v]) => v !== undefined));
+}
+
+/** Whether the access triggers are consumed (both are, or neither). */
+export function accessEventsEnabled(config: EventTriggersConfig): boolean {
+  return (
+    config.sources.accessRequestDecision !== undefined && config.sources.provisioningCompleted !== undefined
+  );
 }
 
 export function eventTriggersEnabled(config: EventTriggersConfig): boolean {

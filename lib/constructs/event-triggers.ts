@@ -1,7 +1,8 @@
 /**
  * ISC event triggers: partner event source → partner event bus (or an existing bus) → one rule per
  * trigger → the trigger queue (with its DLQ) → the event-triggers function, which feeds the absence
- * queue (Identity Attributes Changed) and closes findings (Identity Deleted).
+ * queue (Identity Attributes Changed), closes findings (Identity Deleted), and records what became of
+ * access requests in the access-provisioning table (Access Request Decision, Provisioning Completed).
  *
  * - Each rule matches its partner event source exactly (functions/event-triggers/triggers.ts); the
  *   function validates the payload, so a malformed event lands in the DLQ with the reason instead of
@@ -9,10 +10,13 @@
  * - What EventBridge cannot deliver to the queue (after its retries, up to 24 h) goes to the same DLQ,
  *   with EventBridge's ERROR_CODE/ERROR_MESSAGE attributes.
  * - The function may: read and write its attribute snapshots in the absences table (and query a deleted
- *   person's absences), query and update findings, send to the absence queue. Nothing else.
+ *   person's absences, scan for absences delegating to them and mark those due for a re-plan), query
+ *   and update findings, send to the absence queue, record access events in the access table and
+ *   publish findings of rejected / failed requests. Nothing else.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { EventBus, Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -20,7 +24,7 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../functions/shared/observability';
 import { rulePattern, TRIGGERS, type TriggerKey } from '../../functions/event-triggers/triggers';
 import type { StackConfig } from '../stack-config';
-import { configuredSources } from './event-triggers-config';
+import { accessEventsEnabled, configuredSources } from './event-triggers-config';
 import { grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
 import { WorkflowFunction } from './workflow-function';
@@ -32,6 +36,10 @@ export interface EventTriggersProps {
   readonly findings: Table;
   /** The absence-event queue the mapper feeds. */
   readonly absenceQueue: WorkQueue;
+  /** The access-provisioning table: the access triggers record what became of its requests there. */
+  readonly accessRequests: Table;
+  /** Findings of rejected / failed access requests are announced here. */
+  readonly notifications: ITopic;
 }
 
 const pascal = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}`;
@@ -69,6 +77,8 @@ export class EventTriggers extends Construct {
         absencesTable: props.absences.tableName,
         findingsTable: props.findings.tableName,
         absenceQueueUrl: props.absenceQueue.queue.queueUrl,
+        accessRequestsTable: props.accessRequests.tableName,
+        notificationsTopicArn: props.notifications.topicArn,
       }),
       lambda: config.lambda,
       vpc: config.vpc,
@@ -80,10 +90,23 @@ export class EventTriggers extends Construct {
       'dynamodb:PutItem',
       'dynamodb:DeleteItem',
       'dynamodb:Query',
+      // Identity Deleted: absences delegating to the deleted identity are found (one Scan: no index by
+      // delegate) and made due for a re-plan (delegate-absences.ts).
+      ...(sources.identityDeleted ? (['dynamodb:Scan', 'dynamodb:UpdateItem'] as const) : []),
     ]);
     grantTable(props.findings, this.function, STORE_ACTIONS.findings);
     if (sources.identityAttributesChanged || sources.identityDeleted) {
       props.absenceQueue.addInternalProducer(this.function);
+    }
+    if (accessEventsEnabled(settings)) {
+      // access-event-store.ts: events on slots (update, returning the slot), a unit's events and
+      // early provisioning results (put), an identity's slots and a request's results (query).
+      grantTable(props.accessRequests, this.function, [
+        'dynamodb:UpdateItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ]);
+      props.notifications.grantPublish(this.function);
     }
 
     const existing = settings.eventBus
@@ -132,6 +155,8 @@ export interface EventTriggersRefs {
   readonly absencesTable: string;
   readonly findingsTable: string;
   readonly absenceQueueUrl: string;
+  readonly accessRequestsTable: string;
+  readonly notificationsTopicArn: string;
 }
 
 /** The function's environment (functions/event-triggers/settings.ts), from the stack settings. */
@@ -153,6 +178,12 @@ export function eventTriggersEnvironment(
     FINDINGS_TABLE: refs.findingsTable,
     ...(sources.identityAttributesChanged || sources.identityDeleted
       ? { ABSENCE_QUEUE_URL: refs.absenceQueueUrl }
+      : {}),
+    ...(accessEventsEnabled(settings)
+      ? {
+          ACCESS_REQUESTS_TABLE: refs.accessRequestsTable,
+          NOTIFICATIONS_TOPIC_ARN: refs.notificationsTopicArn,
+        }
       : {}),
     ...(sources.identityAttributesChanged && settings.absenceMapping
       ? { ABSENCE_ATTRIBUTE_MAPPING: JSON.stringify(settings.absenceMapping) }

@@ -13,7 +13,8 @@ export type DynamoAction =
   | 'dynamodb:Query'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
-  | 'dynamodb:DeleteItem';
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:Scan';
 
 /**
  * Exactly these actions on the table itself. `table.grant()` would also add `<table>/index/*` once
@@ -55,7 +56,7 @@ export function grantNotify(topic: ITopic, grantee: IGrantable): Grant {
 export const STORE_ACTIONS = {
   findings: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   accessRequests: [
-    'dynamodb:GetItem',
+    // No GetItem: an outcome is read with its unit events in one Query (state-store.ts).
     'dynamodb:BatchGetItem',
     'dynamodb:Query',
     'dynamodb:PutItem',

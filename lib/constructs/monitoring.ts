@@ -2,8 +2,9 @@
  * Alarms and one dashboard for every workflow. Each workflow construct describes what to watch
  * (`MonitoredWorkflow`); this construct turns that into:
  * - alarms, all sent to the alarms topic: any message in a dead-letter queue; a work queue's oldest
- *   message older than the threshold; any function error or throttle; schedules whose invocations
- *   failed or were dropped; any scheduled run in the schedule DLQ;
+ *   message older than the threshold; any function error or throttle; a refused credential (a
+ *   workflow that counts it); schedules whose invocations failed or were dropped; any scheduled run
+ *   in the schedule DLQ;
  * - a dashboard: alarm status on top, then per workflow its own counts (Powertools metrics, namespace
  *   IgaAutopilot, dimension `service`), its function's invocations/errors/throttles/duration and its
  *   queues' depth and age.
@@ -39,6 +40,11 @@ export interface MonitoredWorkflow {
   readonly queue?: WorkQueue;
   /** The workflow's own counts, as its handler names them. */
   readonly metrics: readonly string[];
+  /**
+   * The count of runs its credential was refused in (SailPoint 401/403: the shared failure policy's
+   * fail-run), when the handler goes on rather than failing the invocation: alarmed from 1.
+   */
+  readonly credentialRefusedMetric?: string;
 }
 
 export interface MonitoringProps {
@@ -78,6 +84,24 @@ export class Monitoring extends Construct {
         metric: fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
         threshold: 1,
       });
+
+      if (workflow.credentialRefusedMetric) {
+        this.alarm(`${workflow.service}-credential-refused`, {
+          alarmName: name('credential-refused'),
+          alarmDescription:
+            `${workflow.title}: SailPoint refused the credential (401/403): its messages wait on the queue ` +
+            'with a reason naming the missing right, and are dead-lettered with it when their receives run ' +
+            'out. Fix the credential (docs/deployment.md, "SailPoint rights").',
+          metric: new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: workflow.credentialRefusedMetric,
+            dimensionsMap: { service: workflow.service },
+            period: Duration.minutes(5),
+            statistic: 'Sum',
+          }),
+          threshold: 1,
+        });
+      }
 
       const row: IWidget[] = [
         new TextWidget({ markdown: `## ${workflow.title}`, width: 24, height: 1 }),

@@ -36,6 +36,8 @@ export interface QueueWorkflowProps {
   /** Dashboard title and the counts its handler emits (see MonitoredWorkflow). */
   readonly title: string;
   readonly metrics: readonly string[];
+  /** See MonitoredWorkflow.credentialRefusedMetric. */
+  readonly credentialRefusedMetric?: string;
 }
 
 export class QueueWorkflow extends Construct {
@@ -83,6 +85,7 @@ export class QueueWorkflow extends Construct {
       function: this.function,
       queue: this.workQueue,
       metrics: props.metrics,
+      ...(props.credentialRefusedMetric ? { credentialRefusedMetric: props.credentialRefusedMetric } : {}),
     };
   }
 }

@@ -145,6 +145,7 @@ export const accessProvisioningDemo: LocalDemo = async (local) => {
   process.env.LOG_LEVEL = 'ERROR';
   const handler = await createAccessProvisioningHandlerFromEnv({
     ...local.env,
+    LOG_LEVEL: 'ERROR', // the handler's logger reads this environment, not process.env
     QUEUE_URL: queueUrl,
     DEAD_LETTER_QUEUE_URL: dlqUrl,
     MAX_RECEIVE_COUNT: '5',

@@ -9,8 +9,17 @@
  *   4. the same trigger delivered again → a duplicate: nothing sent to SailPoint
  *   5. his department changes → the subscription's filter keeps it from being sent at all
  *   6. HR takes the leave back → the absence is cancelled, the configurations deleted
+ *   7. access events: Lena's GRANT awaits approval and a REVOKE of the same access waits behind it,
+ *      reading no /access-request-status; the approver approves → Access Request Decision +
+ *      Provisioning Completed → the GRANT's outcome says "provisioned" and the REVOKE goes; a privileged
+ *      GRANT rejected → its outcome carries the approver's comment, one finding, notified once
  */
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { createAbsenceReassignmentHandlerFromEnv } from '../../functions/absence-reassignment/handler';
 import { createEventTriggersHandlerFromEnv } from '../../functions/event-triggers/handler';
 import type { EventBridgeEnvelope } from '../../functions/event-triggers/payloads';
@@ -18,8 +27,14 @@ import { rulePattern } from '../../functions/event-triggers/triggers';
 import { createSailPointClientFromEnv } from '../../functions/shared/sailpoint/from-settings';
 import { subscribeTriggers } from '../../cli/commands/triggers';
 import { changeIdentityAttributes } from '../../sandbox/events/emit';
+import { rejectPrivileged, settleAccessRequests } from '../../sandbox/sailpoint/access-requests';
+import { createAccessProvisioningHandlerFromEnv } from '../../functions/access-provisioning/handler';
+import { DynamoProvisioningStore } from '../../functions/access-provisioning/state-store';
+import { ACCESS_FINDINGS_SOURCE } from '../../functions/event-triggers/access-events';
+import { createDocumentClient } from '../../functions/shared/aws';
+import { FindingsStore } from '../../functions/shared/findings';
 import { LocalEventBridge, sqsTarget } from '../../sandbox/events/router';
-import { drainQueue, type SqsHandler } from '../queue-poller';
+import { drainQueue, pollOnce, type SqsHandler } from '../queue-poller';
 import type { LocalDemo } from '../environment';
 
 // Carla (manager: Amelia): nobody the absence demo sends away, so the two demos do not share a person.
@@ -59,7 +74,12 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
   const subscribed = await subscribeTriggers(client, {
     awsAccount: '123456789012',
     awsRegion: 'eu-central-1',
-    triggers: ['identityAttributesChanged', 'identityDeleted'],
+    triggers: [
+      'accessRequestDecision',
+      'provisioningCompleted',
+      'identityAttributesChanged',
+      'identityDeleted',
+    ],
     absenceMapping: MAPPING,
   });
   print('  ▸ iga triggers subscribe (idempotent; recommended filters)');
@@ -81,7 +101,7 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
     return eventBridge.put(envelope);
   };
 
-  const triggerHandler = createEventTriggersHandlerFromEnv({
+  const triggerHandler = await createEventTriggersHandlerFromEnv({
     ...local.env,
     ...triggerQueue,
     EVENT_TRIGGER_SOURCES: JSON.stringify(sources),
@@ -148,10 +168,129 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
     changeIdentityAttributes(sandbox.state, CARLA, { leaveStatus: 'ACTIVE' }, new Date(Date.now() + 1000));
     await settle();
     print(`    configurations: ${configurations()}`);
+    await accessEvents(local, {
+      triggerHandler,
+      settleTriggers: settle,
+      redeliver: (e) => eventBridge.put(e),
+      delivered,
+    });
     print(
-      `  events the tenant sent: ${delivered.length}; routed by a rule (with the re-delivery): ${eventBridge.stats.matched}`,
+      `  events the tenant sent: ${delivered.length}; routed by a rule (with the re-deliveries): ${eventBridge.stats.matched}`,
     );
   } finally {
     sandbox.state.triggers.deliver = () => undefined;
   }
 };
+
+const LENA = '2c9180aa000000000000000000000012';
+const PAYROLL_VIEWER = 'acce5500000000000000000000000012';
+const AWS_ADMINISTRATOR = 'acce5500000000000000000000000005';
+
+/** Step 7: the access workflow with Access Request Decision and Provisioning Completed. */
+async function accessEvents(
+  local: Parameters<LocalDemo>[0],
+  triggers: {
+    readonly triggerHandler: SqsHandler;
+    readonly settleTriggers: () => Promise<void>;
+    readonly redeliver: (envelope: EventBridgeEnvelope) => Promise<void>;
+    readonly delivered: readonly EventBridgeEnvelope[];
+  },
+): Promise<void> {
+  const { print, sqs, sandbox } = local;
+  const intake = await queuePair(sqs, 'local-trigger-access', false);
+  const logLevel = process.env.LOG_LEVEL;
+  process.env.LOG_LEVEL = 'ERROR'; // the access handler's info lines would drown the printout
+  const accessHandler = await createAccessProvisioningHandlerFromEnv({
+    ...local.env,
+    ...intake,
+    // The stack sets this when the access triggers are configured: wait for their word, poll after an hour.
+    ACCESS_EVENTS_WAIT_SECONDS: '3600',
+    CONFLICT_RETRY_SECONDS: '0',
+    TRANSIENT_RETRY_SECONDS: '0',
+    STATUS_SETTLE_SECONDS: '0',
+  }).finally(() => {
+    if (logLevel === undefined) delete process.env.LOG_LEVEL;
+    else process.env.LOG_LEVEL = logLevel;
+  });
+  const store = new DynamoProvisioningStore(createDocumentClient(), local.tables.accessRequests);
+  const findings = new FindingsStore({ doc: createDocumentClient(), tableName: local.tables.findings });
+  const requests = sandbox.state.accessRequests;
+  const statusReads = () => sandbox.requestLog.count({ method: 'GET', path: /\/access-request-status$/ });
+  const send = async (body: object) =>
+    (
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: intake.QUEUE_URL, MessageBody: JSON.stringify(body) }),
+      )
+    ).MessageId!;
+  const poll = () =>
+    pollOnce({ sqs, queueUrl: intake.QUEUE_URL, handler: accessHandler as unknown as SqsHandler });
+  const drain = () =>
+    drainQueue({
+      sqs,
+      queueUrl: intake.QUEUE_URL,
+      handler: accessHandler as unknown as SqsHandler,
+      timeoutMs: 20_000,
+    });
+  const item = (id: string) => sandbox.state.accessItems.get(id)?.name ?? id;
+  const unitState = async (messageId: string) => {
+    const unit = (await store.outcomeOfMessage(messageId))?.units[0];
+    const sp = unit?.sailpoint;
+    return sp
+      ? `${sp.state}${sp.comment ? ` ("${sp.comment}")` : ''} (access request ${sp.accessRequestId})`
+      : 'no event yet';
+  };
+
+  const approval = { delay: requests.approvalDelayMs, decide: requests.decide };
+  requests.approvalDelayMs = 60 * 60_000; // the approver takes an hour
+  requests.decide = rejectPrivileged(sandbox.state);
+  const readsBefore = statusReads();
+  try {
+    print(`  ▸ access: Lena is granted ${item(PAYROLL_VIEWER)} (awaits approval), then HR withdraws it`);
+    const grantId = await send({
+      requestedFor: [LENA],
+      requestType: 'GRANT_ACCESS',
+      requestedItems: [{ type: 'ACCESS_PROFILE', id: PAYROLL_VIEWER }],
+    });
+    await drain();
+    const revokeId = await send({
+      requestedFor: [LENA],
+      requestType: 'REVOKE_ACCESS',
+      requestedItems: [{ type: 'ACCESS_PROFILE', id: PAYROLL_VIEWER, comment: 'offer withdrawn' }],
+    });
+    await poll();
+    print(`    the REVOKE: ${(await store.outcomeOfMessage(revokeId))?.reason ?? '?'}`);
+
+    print('  ▸ the approver approves (an hour later): Access Request Decision, Provisioning Completed');
+    settleAccessRequests(sandbox.state, new Date(Date.now() + 61 * 60_000));
+    await triggers.settleTriggers();
+    print(`    the GRANT's outcome: ${await unitState(grantId)}`);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // the REVOKE's 1 s wait
+    await drain();
+    print(`    the REVOKE: ${(await store.outcomeOfMessage(revokeId))?.status ?? '?'}`);
+
+    print(`  ▸ Lena asks for ${item(AWS_ADMINISTRATOR)} (privileged: the approver rejects it)`);
+    const privilegedId = await send({
+      requestedFor: [LENA],
+      requestType: 'GRANT_ACCESS',
+      requestedItems: [{ type: 'ACCESS_PROFILE', id: AWS_ADMINISTRATOR }],
+    });
+    await drain();
+    const sentBefore = triggers.delivered.length;
+    settleAccessRequests(sandbox.state, new Date(Date.now() + 122 * 60_000));
+    await triggers.settleTriggers();
+    const decision = triggers.delivered
+      .slice(sentBefore)
+      .find((e) => e['detail-type'] === 'idn:access-request-post-approval');
+    if (decision) await triggers.redeliver(decision); // at-least-once: the same decision again
+    await triggers.settleTriggers();
+    print(`    its outcome: ${await unitState(privilegedId)}`);
+    const found = (await findings.list(ACCESS_FINDINGS_SOURCE)).filter((f) => f.owner?.id === LENA);
+    print(
+      `    findings: ${found.length} (${found.map((f) => `${f.status} ${f.reason}, notification ${f.notification?.state ?? 'none'}`).join('; ')}) — the re-delivered decision changed nothing`,
+    );
+    print(`  /access-request-status reads for all of this: ${statusReads() - readsBefore}`);
+  } finally {
+    requests.approvalDelayMs = approval.delay;
+    requests.decide = approval.decide;
+  }
+}

@@ -7,8 +7,9 @@
  *
  * Modelling choices (the schemas do not say): the approver is the requested-for identity's manager
  * (else the requester); Provisioning Completed's trackingNumber is the access request id, one event
- * per identity and access request, one account request per item with a source; `time` is whole
- * seconds, as EventBridge writes it.
+ * per identity and access request, one account request per item with a source (FAILED, with the
+ * message in `errors`, when `state.triggers.provisioningError` says so); `time` is whole seconds, as
+ * EventBridge writes it.
  */
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue, EventBridgeEnvelope } from '../../functions/event-triggers/payloads';
@@ -151,15 +152,19 @@ export function emitProvisioningCompleted(
   for (const group of byRecipient.values()) {
     const first = group[0]!;
     const identity = state.identities.get(first.requestedFor.id);
+    const errors = group
+      .map((record) => state.triggers.provisioningError(record))
+      .filter((e): e is string => e !== null);
     const accountRequests = group.flatMap((record) => {
       const item = state.accessItems.get(record.item.id);
       if (!item?.source) return [];
+      const failed = state.triggers.provisioningError(record) !== null;
       return [
         {
           source: { id: item.source.id, type: 'SOURCE', name: item.source.name },
           accountId: identity?.name ?? record.requestedFor.id,
           accountOperation: 'Modify',
-          provisioningResult: 'SUCCESS',
+          provisioningResult: failed ? 'FAILED' : 'SUCCESS',
           provisioningTarget: item.source.name,
           ticketId: null,
           attributeRequests: [
@@ -179,7 +184,7 @@ export function emitProvisioningCompleted(
         trackingNumber: first.accessRequestId,
         sources: [...new Set(accountRequests.map((a) => a.source.name))].join(', '),
         action: 'AccessRequest',
-        errors: null,
+        errors: errors.length > 0 ? errors : null,
         warnings: null,
         recipient: ref(first.requestedFor.id, first.requestedFor.name),
         requester: ref(first.requester.id, first.requester.name),

@@ -32,6 +32,12 @@ export interface SandboxEventTriggers {
   readonly pending: Set<Promise<void>>;
   /** The approver's comment in Access Request Decision; default none when approved, a reason when denied. */
   approvalComment: (record: SandboxAccessRequestRecord) => string | null;
+  /**
+   * The error Provisioning Completed reports for an approved record (its account request FAILED, the
+   * message in `errors`); default none (SUCCESS). Only the event says so: the status list and the
+   * identity's access are those of a completed request.
+   */
+  provisioningError: (record: SandboxAccessRequestRecord) => string | null;
   /** Resolves when every delivery started so far has finished. */
   settled(): Promise<void>;
 }
@@ -47,6 +53,7 @@ export function createEventTriggerState(): SandboxEventTriggers {
       record.decision === 'REJECTED'
         ? `Rejected by the sandbox approver: ${record.item.name} is not granted`
         : null,
+    provisioningError: () => null,
     async settled() {
       while (pending.size > 0) await Promise.all([...pending]);
     },

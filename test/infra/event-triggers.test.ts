@@ -14,10 +14,12 @@ import type { EventBridgeEnvelope } from '../../functions/event-triggers/payload
 import { parseTriggerEvent } from '../../functions/event-triggers/event';
 import type { TriggerKey } from '../../functions/event-triggers/triggers';
 import { SailPointClient } from '../../functions/shared/sailpoint';
+import { createAccessRequest } from '../../functions/shared/sailpoint/api/access-requests';
 import { subscribeTriggers } from '../../cli/commands/triggers';
 import { IgaAutopilotStack } from '../../lib/iga-autopilot-stack';
 import { parseStackConfig, StackConfigError } from '../../lib/stack-config';
 import { changeIdentityAttributes, deleteIdentity } from '../../sandbox/events/emit';
+import { settleAccessRequests } from '../../sandbox/sailpoint/access-requests';
 import { matchesPattern } from '../../sandbox/events/event-pattern';
 import { startSandbox } from '../../sandbox/server';
 import { functionRole, logicalId, refText, roleStatements } from './template-helpers';
@@ -27,6 +29,8 @@ jest.setTimeout(180_000);
 const MAPPING = { status: { attribute: 'leaveStatus', onLeave: ['LOA'] }, endDate: 'leaveEnd' };
 const FARID = '2c9180aa000000000000000000000006';
 const DEV = '2c9180aa000000000000000000000004';
+/** A requestable access profile of the default seed that Farid does not hold. */
+const PAYROLL_VIEWER = 'acce5500000000000000000000000012';
 
 let envelopes: { trigger: TriggerKey; envelope: EventBridgeEnvelope }[];
 let sources: Record<string, string>;
@@ -46,12 +50,32 @@ beforeAll(async () => {
     const subscribed = await subscribeTriggers(client, {
       awsAccount: '123456789012',
       awsRegion: 'eu-central-1',
-      triggers: ['identityAttributesChanged', 'identityDeleted'],
+      triggers: [
+        'accessRequestDecision',
+        'provisioningCompleted',
+        'identityAttributesChanged',
+        'identityDeleted',
+      ],
       absenceMapping: MAPPING,
     });
     sources = Object.fromEntries(subscribed.map((s) => [s.trigger, s.source!]));
     const now = new Date();
+    // An access request decided and provisioned: Access Request Decision + Provisioning Completed.
+    await createAccessRequest(client, {
+      requestedFor: [FARID],
+      requestType: 'GRANT_ACCESS',
+      requestedItems: [{ type: 'ACCESS_PROFILE', id: PAYROLL_VIEWER }],
+    });
+    settleAccessRequests(sandbox.state, new Date(Date.now() + 60_000));
+    await sandbox.state.triggers.settled();
+    const access = sandbox.state.triggers.delivered.map((envelope) => ({
+      trigger: (envelope['detail-type'] === 'idn:post-provisioning'
+        ? 'provisioningCompleted'
+        : 'accessRequestDecision') as TriggerKey,
+      envelope,
+    }));
     envelopes = [
+      ...access,
       ...changeIdentityAttributes(
         sandbox.state,
         FARID,
@@ -83,7 +107,12 @@ const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.T
 
 describe('rules and envelopes', () => {
   it('has the sandbox envelopes the function accepts (the fixtures)', () => {
-    expect(envelopes.map((e) => e.trigger)).toEqual(['identityAttributesChanged', 'identityDeleted']);
+    expect(envelopes.map((e) => e.trigger)).toEqual([
+      'accessRequestDecision',
+      'provisioningCompleted',
+      'identityAttributesChanged',
+      'identityDeleted',
+    ]);
     for (const { trigger, envelope } of envelopes) {
       const parsed = parseTriggerEvent(JSON.stringify(envelope), sources);
       expect(parsed).toMatchObject({ ok: true, event: { trigger } });
@@ -97,7 +126,7 @@ describe('rules and envelopes', () => {
       bus: buses.get(refText(r.Properties.EventBusName))!,
       pattern: r.Properties.EventPattern as Record<string, unknown>,
     }));
-    expect(rules).toHaveLength(2);
+    expect(rules).toHaveLength(4);
     for (const { trigger, envelope } of envelopes) {
       // A partner event source delivers to the bus of its own name, which must exist and be associated.
       const onItsBus = rules.filter(
@@ -136,6 +165,8 @@ describe('the function', () => {
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
+      'dynamodb:Scan',
+      'dynamodb:UpdateItem',
     ]);
     expect(on(`${findings}.Arn`)).toEqual([
       'dynamodb:GetItem',
@@ -144,6 +175,12 @@ describe('the function', () => {
       'dynamodb:UpdateItem',
     ]);
     expect(on(`${absenceQueue}.Arn`)).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    const accessRequests = logicalId(stack.node.findChild('Tables').node.findChild('AccessRequests'));
+    expect(on(`${accessRequests}.Arn`)).toEqual([
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
     expect(statements.some((s) => s.resources.includes('*'))).toBe(false);
   });
 
@@ -168,6 +205,15 @@ describe('the function', () => {
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(JSON.parse(env.EVENT_TRIGGER_SOURCES as string)).toEqual(sources);
     expect(JSON.parse(env.ABSENCE_ATTRIBUTE_MAPPING as string)).toEqual(MAPPING);
+    expect(refText(env.ACCESS_REQUESTS_TABLE)).toBe(
+      logicalId(stack.node.findChild('Tables').node.findChild('AccessRequests')),
+    );
+  });
+
+  it("makes the access function wait for the access events before reading SailPoint's status", () => {
+    const fn = resources[logicalId(stack.accessProvisioning.function)]!;
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.ACCESS_EVENTS_WAIT_SECONDS).toBe('3600');
   });
 });
 
@@ -203,7 +249,7 @@ describe('settings', () => {
     ]);
     expect(problems({ sources: { accessRequestDecision: source('access-request-post-approval') } })).toEqual([
       expect.stringMatching(
-        /accessRequestDecision: idn:access-request-post-approval is not handled by this version yet/,
+        /sources\.provisioningCompleted: is required with the other access trigger: accessRequestDecision and provisioningCompleted go together/,
       ),
     ]);
     expect(

@@ -381,9 +381,11 @@ describe('notifications and alarms', () => {
     template.resourceCountIs('AWS::SNS::TopicPolicy', 2);
   });
 
-  test('alarms: any dead letter, a backlog, every function error and throttle, failed schedules', () => {
+  test('alarms: any dead letter, a backlog, every function error and throttle, a refused access credential, failed schedules', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
-    expect(alarms).toHaveLength(4 * 2 + 2 * 2 + 2 + 1);
+    // Per function: errors, throttles; per work queue: dead letters, backlog; schedules: 2 + 1; access
+    // provisioning: a refused credential (it goes on rather than failing the invocation).
+    expect(alarms).toHaveLength(4 * 2 + 2 * 2 + 2 + 1 + 1);
     const alarmsTopic = logicalId(stack.node.findChild('Notifications').node.findChild('Alarms'));
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: alarmsTopic }]);
@@ -417,6 +419,9 @@ describe('notifications and alarms', () => {
         .map((a) => a.MetricName)
         .sort(),
     ).toEqual(['InvocationDroppedCount', 'TargetErrorCount']);
+    expect(on('CredentialRefused', { Name: 'service', Value: 'access-provisioning' })).toEqual([
+      expect.objectContaining({ Threshold: 1, Statistic: 'Sum', Period: 300, Namespace: 'IgaAutopilot' }),
+    ]);
     const [scheduleDeadLetters] = on('ApproximateNumberOfMessagesVisible', {
       'Fn::GetAtt': [logicalId(stack.scheduleFailures.deadLetterQueue), 'QueueName'],
     });

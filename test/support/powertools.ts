@@ -32,3 +32,28 @@ export function recordingMetrics(serviceName: string): {
   });
   return { metrics, recorded };
 }
+
+/**
+ * Powertools' JSON log lines written while `run` runs (ERROR lines go to stderr, the others to
+ * stdout); an error `run` throws is swallowed (a test asserts on what was logged).
+ */
+export async function logLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const lines: string[] = [];
+  const record = (chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(record),
+    jest.spyOn(process.stderr, 'write').mockImplementation(record),
+  ];
+  try {
+    await run().catch(() => undefined);
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return lines
+    .flatMap((chunk) => chunk.split('\n'))
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}

@@ -145,6 +145,26 @@ export const OPERATION_RIGHTS = {
 
 export type SailPointOperation = keyof typeof OPERATION_RIGHTS;
 
+/** Whether `operation` is one of ours (an error's `operation` names it). */
+export function isSailPointOperation(operation: string): operation is SailPointOperation {
+  return Object.hasOwn(OPERATION_RIGHTS, operation);
+}
+
+/**
+ * What a credential needs for `operation`, in words: for the reason of a 403, which says the
+ * credential lacks one of these (e.g. "a personal access token (user context), not an API client;
+ * scope idn:access-request:manage or idn:access-request-self:manage; user level ORG_ADMIN or USER").
+ */
+export function rightsNeededFor(operation: SailPointOperation): string {
+  const needs: OperationRights = OPERATION_RIGHTS[operation];
+  return [
+    ...(needs.userContext ? ['a personal access token (user context), not an API client'] : []),
+    `scope ${needs.scopes.join(' or ')}`,
+    ...(needs.userLevels ? [`user level ${needs.userLevels.join(' or ')}`] : []),
+    ...(needs.note ? [`note: ${needs.note}`] : []),
+  ].join('; ');
+}
+
 /** What a workflow's credential must be able to do. */
 export interface RightsRequirement {
   /** The workflow, for messages (e.g. 'absence-reassignment'). */

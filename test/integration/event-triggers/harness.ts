@@ -191,6 +191,9 @@ export async function triggerHarness(options: TriggerHarnessOptions = {}) {
       return receiveAll(sqs, absenceQueue.queueUrl);
     },
     configurations: (identityId: string) => heldConfigurations(sandbox, identityId),
+    /** The absence function's scheduled re-check (deferred absences, re-plans), run now. */
+    recheck: () =>
+      absenceHandler({ task: 'recheck-deferred' }, { getRemainingTimeInMillis: () => 60_000 } as never),
     total(name: keyof EventTriggerCounts) {
       return counts.reduce((sum, c) => sum + c[name], 0);
     },

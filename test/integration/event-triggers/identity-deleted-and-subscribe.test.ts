@@ -5,13 +5,24 @@
 import { STALE_TOKEN_FINDINGS_SOURCE } from './fixtures';
 import { changeIdentityAttributes, deleteIdentity } from '../../../sandbox/events/emit';
 import { run } from '../../../cli/main';
-import { AWS, FARID, triggerHarness } from './harness';
+import { AWS, DEV, FARID, triggerHarness } from './harness';
 
 jest.setTimeout(60_000);
 
 type Harness = Awaited<ReturnType<typeof triggerHarness>>;
 let h: Harness;
 afterEach(async () => h?.stop());
+
+/** HR puts Farid (manager: Dev) on leave in July; the absence and its configurations follow. */
+async function faridOnLeave() {
+  changeIdentityAttributes(
+    h.sandbox.state,
+    FARID,
+    { leaveStatus: 'LOA', leaveStart: '2030-07-01', leaveEnd: '2030-07-14' },
+    h.clock.now(),
+  );
+  await h.settle();
+}
 
 describe('Identity Deleted', () => {
   it("closes the identity's open findings with that reason, once across duplicate deliveries", async () => {
@@ -50,13 +61,7 @@ describe('Identity Deleted', () => {
 
   it("cancels the identity's active absences through the absence queue, once", async () => {
     h = await triggerHarness();
-    changeIdentityAttributes(
-      h.sandbox.state,
-      FARID,
-      { leaveStatus: 'LOA', leaveStart: '2030-07-01', leaveEnd: '2030-07-14' },
-      h.clock.now(),
-    );
-    await h.settle();
+    await faridOnLeave();
     expect(Object.keys(h.configurations(FARID))).toHaveLength(3);
 
     h.clock.advance(60_000);
@@ -73,6 +78,38 @@ describe('Identity Deleted', () => {
     expect(h.total('absencesCancelled')).toBe(1); // the re-delivery found it cancelled already
     expect(await h.triggerDeadLetters()).toEqual([]);
     expect(await h.absenceDeadLetters()).toEqual([]);
+  });
+});
+
+const BEN = '2c9180aa000000000000000000000002';
+
+describe('Identity Deleted: absences delegating to the deleted identity', () => {
+  it('are made due for a re-plan, once, and the re-check moves their configurations to another delegate', async () => {
+    h = await triggerHarness();
+    // Farid (manager: Dev) goes on leave: his work goes to Dev.
+    await faridOnLeave();
+    const before = Object.values(h.configurations(FARID));
+    expect(before).toHaveLength(3);
+    expect(before.every((c) => c.to === DEV)).toBe(true);
+
+    h.clock.advance(60_000);
+    const [deleted] = deleteIdentity(h.sandbox.state, DEV, h.clock.now());
+    await h.settle();
+    await h.redeliver(deleted!);
+    await h.settle();
+    expect(h.total('absencesReplanned')).toBe(1); // the re-delivery found it due already
+    const [absence] = await h.absenceStore.listForIdentity(FARID);
+    expect(absence?.replanAt).not.toBeNull();
+
+    // Dev's reports get a new manager (Ben, Dev's own manager) before the absence's next re-check.
+    h.sandbox.state.identities.get(FARID)!.managerId = BEN;
+    const summary = await h.recheck();
+    expect(summary).toMatchObject({ replanned: [{ identityId: FARID, absenceId: absence!.absenceId }] });
+    const after = Object.values(h.configurations(FARID));
+    expect(after).toHaveLength(3);
+    expect(after.every((c) => c.to === BEN)).toBe(true);
+    const [replanned] = await h.absenceStore.listForIdentity(FARID);
+    expect(replanned).toMatchObject({ delegateId: BEN, replanAt: null });
   });
 });
 
@@ -111,6 +148,9 @@ describe('iga triggers subscribe', () => {
         AWS.awsRegion,
         '--absence-mapping',
         '{"status":{"attribute":"leaveStatus","onLeave":["LOA"]},"startDate":"leaveStart","endDate":"leaveEnd"}',
+        // The triggers the harness subscribed to (the default is every handled trigger).
+        '--triggers',
+        'identityAttributesChanged,identityDeleted',
         '--json',
       ];
       expect(await run(args, io, { env })).toBe(0);

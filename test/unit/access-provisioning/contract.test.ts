@@ -1,4 +1,7 @@
-import { parseAccessRequestMessage } from '../../../functions/access-provisioning/contract';
+import {
+  MAX_MESSAGE_BYTES,
+  parseAccessRequestMessage,
+} from '../../../functions/access-provisioning/contract';
 import { spId } from '../../support/sailpoint-ids';
 
 const NOW = Date.parse('2030-01-01T00:00:00Z');
@@ -60,7 +63,7 @@ describe('access request message contract', () => {
     expect(reasonOf('')).toBe('invalid message: the body is not JSON (empty body)');
   });
 
-  it('refuses 0 items, and limits nothing else per message (the current spec limits entitlements per request)', () => {
+  it('refuses 0 items; 40 roles or 30 entitlements are fine (the spec limits entitlements per request, not per message)', () => {
     expect(reasonOf({ ...grant, requestedItems: [] })).toBe(
       'invalid message: requestedItems: must contain at least 1 item',
     );
@@ -169,6 +172,89 @@ describe('access request message contract', () => {
       ok: false,
       requestId: 'req-9',
       reason: expect.stringContaining('requestedFor: must name at least one identity'),
+    });
+  });
+  describe('caps: each refusal names the field', () => {
+    const many = (n: number, label: string) => Array.from({ length: n }, (_, i) => spId(`${label}${i}`));
+    const item = (extra: object) => ({
+      ...grant,
+      requestedItems: [{ type: 'ROLE', id: spId('r1'), ...extra }],
+    });
+
+    it('the body: at most 256 KiB, measured before parsing', () => {
+      // Valid JSON padded with white space to the size.
+      const padded = (bytes: number) => JSON.stringify(grant).padEnd(bytes, ' ');
+      expect(parseAccessRequestMessage(padded(MAX_MESSAGE_BYTES), NOW).ok).toBe(true);
+      expect(reasonOf(padded(MAX_MESSAGE_BYTES + 1))).toBe(
+        `invalid message: the body is ${MAX_MESSAGE_BYTES + 1} bytes; at most ${MAX_MESSAGE_BYTES} are accepted`,
+      );
+      // Multi-byte characters count as bytes.
+      expect(reasonOf(`{"requestId":"${'é'.repeat(MAX_MESSAGE_BYTES / 2)}"}`)).toMatch(
+        /^invalid message: the body is \d+ bytes; at most 262144 are accepted$/,
+      );
+    });
+
+    it('the lists: at most 1000 identities and 1000 items', () => {
+      expect(reasonOf({ ...grant, requestedFor: many(1001, 'p') })).toBe(
+        'invalid message: requestedFor: must name at most 1000 identities',
+      );
+      const items = many(1001, 'r').map((id) => ({ type: 'ROLE', id }));
+      expect(reasonOf({ ...grant, requestedItems: items })).toBe(
+        'invalid message: requestedItems: must contain at most 1000 items',
+      );
+      // 1000 is not refused by the contract (MAX_UNITS_PER_MESSAGE then bounds identities × items).
+      expect(parse({ ...grant, requestedFor: many(1000, 'p') }).ok).toBe(true);
+    });
+
+    it('requestId: at most 200 characters, no control characters', () => {
+      expect(parse({ ...grant, requestId: 'r'.repeat(200) }).ok).toBe(true);
+      expect(reasonOf({ ...grant, requestId: 'r'.repeat(201) })).toBe(
+        'invalid message: requestId: must be at most 200 characters',
+      );
+      expect(reasonOf({ ...grant, requestId: 'HR-1\nforged log line' })).toBe(
+        'invalid message: requestId: must not contain control characters',
+      );
+      // An invalid requestId is not kept as the message's reference.
+      expect(parse({ ...grant, requestId: 'r'.repeat(201) })).toMatchObject({
+        ok: false,
+        requestId: undefined,
+      });
+    });
+
+    it('comment: at most 4000 characters; line breaks and tabs are text, other control characters are not', () => {
+      expect(parse(item({ comment: 'line one\nline two\twith a tab\r\n' })).ok).toBe(true);
+      expect(parse(item({ comment: 'c'.repeat(4000) })).ok).toBe(true);
+      expect(reasonOf(item({ comment: 'c'.repeat(4001) }))).toBe(
+        'invalid message: requestedItems[0].comment: must be at most 4000 characters',
+      );
+      expect(reasonOf(item({ comment: 'bell\u0007' }))).toBe(
+        'invalid message: requestedItems[0].comment: must not contain control characters (tab and line breaks are allowed)',
+      );
+    });
+
+    it('clientMetadata: at most 20 entries, keys of 1–128 and values of at most 1000 characters, no control characters', () => {
+      const entries = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 'v']));
+      expect(parse({ ...grant, clientMetadata: entries(20) }).ok).toBe(true);
+      expect(reasonOf({ ...grant, clientMetadata: entries(21) })).toBe(
+        'invalid message: clientMetadata: must have at most 20 entries (got 21)',
+      );
+      expect(reasonOf(item({ clientMetadata: entries(21) }))).toBe(
+        'invalid message: requestedItems[0].clientMetadata: must have at most 20 entries (got 21)',
+      );
+      expect(reasonOf({ ...grant, clientMetadata: { ['k'.repeat(129)]: 'v' } })).toBe(
+        `invalid message: clientMetadata: key "${'k'.repeat(40)}…" must be 1–128 characters (got 129)`,
+      );
+      expect(reasonOf({ ...grant, clientMetadata: { '': 'v' } })).toBe(
+        'invalid message: clientMetadata: key "" must be 1–128 characters (got 0)',
+      );
+      expect(reasonOf(item({ clientMetadata: { ticket: 'v'.repeat(1001) } }))).toBe(
+        'invalid message: requestedItems[0].clientMetadata: the value of "ticket" must be at most 1000 characters (got 1001)',
+      );
+      expect(reasonOf({ ...grant, clientMetadata: { 'tic\u0000ket': 'v', ticket: 'a\nb' } })).toBe(
+        'invalid message: clientMetadata: key "tic\\u0000ket" must not contain control characters; ' +
+          'clientMetadata: the value of "ticket" must not contain control characters',
+      );
+      expect(parse({ ...grant, clientMetadata: { ['k'.repeat(128)]: 'v'.repeat(1000) } }).ok).toBe(true);
     });
   });
 });

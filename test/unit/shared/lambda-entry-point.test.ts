@@ -3,30 +3,7 @@ import { ConfigError } from '../../../functions/shared/config';
 import { PermanentMessageError } from '../../../functions/shared/failure-policy';
 import { handlerTools, lambdaEntryPoint } from '../../../functions/shared/lambda';
 import { fakeContext } from '../../../local/queue-poller';
-import { disableMetricsOutput, withEnvironmentVariable } from '../../support/powertools';
-
-/** Powertools' JSON log lines written while `run` runs. */
-async function logLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const lines: string[] = [];
-  const record = (chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  };
-  // Powertools writes ERROR lines to stderr, the others to stdout.
-  const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation(record),
-    jest.spyOn(process.stderr, 'write').mockImplementation(record),
-  ];
-  try {
-    await run().catch(() => undefined);
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-  return lines
-    .flatMap((chunk) => chunk.split('\n'))
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+import { disableMetricsOutput, logLines, withEnvironmentVariable } from '../../support/powertools';
 
 const env = { LOG_LEVEL: 'INFO' };
 

@@ -1,0 +1,127 @@
+/**
+ * Access events over the wire: the access-provisioning harness (sandbox tenant, dynalite, fauxqs, the
+ * real access handler) plus the sandbox's Access Request Decision and Provisioning Completed
+ * subscriptions (made by `iga triggers subscribe`'s code), the local EventBridge with the stack's
+ * rules, a trigger queue with its DLQ, and the real event-triggers handler writing to the same
+ * accessRequests table and a findings table.
+ */
+import type { EventTriggerCounts } from '../../../functions/event-triggers/handler';
+import { createEventTriggersHandler } from '../../../functions/event-triggers/handler';
+import type { EventBridgeEnvelope } from '../../../functions/event-triggers/payloads';
+import { rulePattern, type TriggerSources } from '../../../functions/event-triggers/triggers';
+import { FindingsStore } from '../../../functions/shared/findings';
+import { RecordingNotifier } from '../../../functions/shared/notifier';
+import { silentLog, type LogSink } from '../../../functions/shared/observability';
+import { subscribeTriggers } from '../../../cli/commands/triggers';
+import { drainQueue } from '../../../local/queue-poller';
+import { LocalEventBridge, sqsTarget } from '../../../sandbox/events/router';
+import { freshQueueWithDlq, freshTable, receiveAll } from '../../support/emulators';
+import { startHarness, type HarnessOptions } from '../access-provisioning/harness';
+import { AWS } from './harness';
+
+export const HOUR = 3_600_000;
+
+/** What the sandbox's request log calls a status read (any API version). */
+export const STATUS_READS = { method: 'GET', path: /\/access-request-status$/ } as const;
+
+export async function accessEventsHarness(options: HarnessOptions & { eventWaitMs?: number } = {}) {
+  const h = await startHarness({
+    ...options,
+    // Event triggers configured: a GRANT/REVOKE waits for their word before reading the status.
+    settings: { eventWaitMs: options.eventWaitMs ?? HOUR, ...options.settings },
+  });
+  const subscribed = await subscribeTriggers(h.client, {
+    ...AWS,
+    triggers: ['accessRequestDecision', 'provisioningCompleted'],
+  });
+  const sources: TriggerSources = Object.fromEntries(subscribed.map((r) => [r.trigger, r.source!]));
+  const maxReceiveCount = 3;
+  const triggerQueue = await freshQueueWithDlq(h.sqs, maxReceiveCount, 1);
+  const findings = await freshTable('findings');
+
+  const eventBridge = new LocalEventBridge();
+  for (const [trigger, source] of Object.entries(sources)) {
+    eventBridge
+      .addBus(source)
+      .addRule(source, `${trigger}Rule`, rulePattern(source), sqsTarget(h.sqs, triggerQueue.queueUrl));
+  }
+  /** Every envelope the sandbox emitted, in order. */
+  const emitted: EventBridgeEnvelope[] = [];
+  /** Held back instead of delivered while set (to deliver them later, in any order). */
+  let holding: EventBridgeEnvelope[] | undefined;
+  h.sandbox.state.triggers.deliver = async (envelope) => {
+    emitted.push(envelope);
+    if (holding) holding.push(envelope);
+    else await eventBridge.put(envelope);
+  };
+
+  const counts: EventTriggerCounts[] = [];
+  const log: LogSink = {
+    ...silentLog,
+    info: (message, extra) => {
+      if (message === 'trigger batch processed') counts.push(extra as EventTriggerCounts);
+    },
+  };
+  const notifier = new RecordingNotifier();
+  const triggerHandler = createEventTriggersHandler({
+    sources,
+    doc: h.doc,
+    absencesTable: 'unused-absences', // no absence trigger is consumed here
+    findingsTable: findings.tableName,
+    accessRequestsTable: h.tableName,
+    notifier,
+    sqs: h.sqs,
+    queueUrl: triggerQueue.queueUrl,
+    deadLetterQueueUrl: triggerQueue.dlqUrl,
+    maxReceiveCount,
+    log,
+  });
+
+  return {
+    ...h,
+    sources,
+    notifier,
+    emitted,
+    findings: new FindingsStore({ doc: findings.doc, tableName: findings.tableName }),
+    /** Status reads the sandbox answered (GET …/access-request-status). */
+    statusReads: () => h.sandbox.requestLog.count(STATUS_READS),
+    /** Waits for the sandbox's deliveries, then runs the event-triggers handler until its queue is empty. */
+    async deliverEvents() {
+      await h.sandbox.state.triggers.settled();
+      await drainQueue({
+        sqs: h.sqs,
+        queueUrl: triggerQueue.queueUrl,
+        handler: triggerHandler,
+        timeoutMs: 15_000,
+      });
+    },
+    /** Holds the sandbox's events back until `release` (which puts them on the local EventBridge). */
+    hold() {
+      holding = [];
+    },
+    async release(order: (held: EventBridgeEnvelope[]) => EventBridgeEnvelope[] = (e) => e) {
+      const held = holding ?? [];
+      holding = undefined;
+      for (const envelope of order(held)) await eventBridge.put(envelope);
+    },
+    /** Delivers an envelope again (at-least-once), as EventBridge or ISC may. */
+    redeliver: (envelope: EventBridgeEnvelope) => eventBridge.put(envelope),
+    putRaw: (body: string) =>
+      sqsTarget(h.sqs, triggerQueue.queueUrl)(JSON.parse(body) as EventBridgeEnvelope),
+    async triggerDeadLetters() {
+      return (await receiveAll(h.sqs, triggerQueue.dlqUrl)).map((m) => ({
+        body: m.Body ?? '',
+        reason: m.MessageAttributes?.reason?.StringValue,
+      }));
+    },
+    total(name: keyof EventTriggerCounts) {
+      return counts.reduce((sum, c) => sum + c[name], 0);
+    },
+  };
+}
+
+export type AccessEventsHarness = Awaited<ReturnType<typeof accessEventsHarness>>;
+
+/** The sandbox's envelopes of a trigger, by detail-type. */
+export const ofTrigger = (envelopes: readonly EventBridgeEnvelope[], detailType: string) =>
+  envelopes.filter((e) => e['detail-type'] === detailType);
