@@ -22,6 +22,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAccessProvisioningHandler } from '../../functions/access-provisioning/handler';
+import { MESSAGE_ID_ATTRIBUTE } from '../../functions/access-provisioning/requeue';
 import type { ProcessorSettings } from '../../functions/access-provisioning/workflow';
 import { silentLog } from '../../functions/shared/observability';
 import { SailPointClient } from '../../functions/shared/sailpoint/client';
@@ -341,7 +342,12 @@ export async function startPipeline(options: PipelineOptions) {
       return all.map((m) => ({
         body: m.Body ?? '',
         reason: m.MessageAttributes?.reason?.StringValue ?? '',
-        sourceMessageId: m.MessageAttributes?.sourceMessageId?.StringValue ?? m.MessageId ?? '',
+        // A copy the workflow requeued names the message it continues (requeue.ts): count that one.
+        sourceMessageId:
+          continuedMessageId(m.MessageAttributes?.originalAttributes?.StringValue) ??
+          m.MessageAttributes?.sourceMessageId?.StringValue ??
+          m.MessageId ??
+          '',
       }));
     },
     async stop(): Promise<void> {
@@ -351,3 +357,10 @@ export async function startPipeline(options: PipelineOptions) {
 }
 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+/** The message a requeued copy continues, from a dead letter's originalAttributes (JSON). */
+function continuedMessageId(originalAttributes: string | undefined): string | undefined {
+  if (!originalAttributes) return undefined;
+  const attributes = JSON.parse(originalAttributes) as Record<string, { StringValue?: string }>;
+  return attributes[MESSAGE_ID_ATTRIBUTE]?.StringValue;
+}
