@@ -2,9 +2,8 @@
  * Chunk sizing: a batch is worked in send order, chunk by chunk (claim, read, POST, record), each
  * chunk the longest run of the messages left whose SailPoint calls fit in what the instance's
  * client-side budget allows before the invocation's deadline. Estimated calls: one Search call per
- * SEARCH_IDENTITIES_PER_CALL identities, plus the requests its units coalesce into — leaving out units
- * whose slots already show them submitted within the dedup window (duplicates: no POST; read once per
- * batch, submittedUnits). Skips only make it cheaper. So a batch of any size makes progress in every invocation, and what the budget can carry
+ * SEARCH_IDENTITIES_PER_CALL identities, plus the requests its units coalesce into (duplicates and skips only make it
+ * cheaper). So a batch of any size makes progress in every invocation, and what the budget can carry
  * is coalesced at once; the messages not reached are put back uncharged (workflow.ts).
  *
  * A chunk holds at least one message: a message's work may itself span invocations (the units it
@@ -26,12 +25,10 @@ export function callsLeft(deps: Pick<StageDeps, 'settings' | 'clock' | 'callDead
 export function estimatedCalls(
   messages: readonly PlannedMessage[],
   settings: Pick<ProcessorSettings, 'maxRecipients' | 'maxItems' | 'identitiesPerSearch'>,
-  /** Units their slots show submitted within the dedup window: duplicates, no POST (an estimate). */
-  submitted: ReadonlySet<string> = new Set(),
 ): number {
   const identities = new Set(messages.flatMap((m) => m.parsed?.requestedFor ?? []));
   const units = mergeUnits(messages)
-    .filter((u) => !u.behind && !submitted.has(u.unit.key))
+    .filter((u) => !u.behind)
     .map((u) => u.unit);
   const posts = coalesce(units, {
     maxRecipients: settings.maxRecipients,
@@ -45,49 +42,15 @@ export function chunkSize(
   pending: readonly PlannedMessage[],
   calls: number,
   settings: Pick<ProcessorSettings, 'maxRecipients' | 'maxItems' | 'identitiesPerSearch'>,
-  submitted: ReadonlySet<string> = new Set(),
 ): number {
   if (pending.length <= 1 || calls === Infinity) return pending.length;
-  if (estimatedCalls(pending, settings, submitted) <= calls) return pending.length;
+  if (estimatedCalls(pending, settings) <= calls) return pending.length;
   let fits = 1;
   let over = pending.length;
   while (over - fits > 1) {
     const mid = Math.floor((fits + over) / 2);
-    if (estimatedCalls(pending.slice(0, mid), settings, submitted) <= calls) fits = mid;
+    if (estimatedCalls(pending.slice(0, mid), settings) <= calls) fits = mid;
     else over = mid;
   }
   return fits;
-}
-
-/**
- * The units of `messages` whose slots show a submission of the same request type within the dedup
- * window: duplicates that will cost no POST. Only sizes chunks — the claim stage decides each unit —
- * so a failed read just means the larger estimate.
- */
-export async function submittedUnits(
-  messages: readonly PlannedMessage[],
-  deps: Pick<StageDeps, 'store' | 'clock' | 'log'>,
-): Promise<Set<string>> {
-  const units = mergeUnits(messages);
-  const submitted = new Set<string>();
-  if (units.length === 0) return submitted;
-  try {
-    const slots = await deps.store.readSlots(units.map((u) => u.unit.slot));
-    const now = deps.clock();
-    for (const { unit } of units) {
-      const slot = slots.get(unit.slot.key);
-      if (
-        slot?.state === 'submitted' &&
-        slot.operation === unit.requestType &&
-        (slot.dedupUntil ?? 0) > now
-      ) {
-        submitted.add(unit.key);
-      }
-    }
-  } catch (error) {
-    deps.log?.warn('could not read the slots to size chunks; sizing without them', {
-      error: error instanceof Error ? error.message : String(error),
-    });
-  }
-  return submitted;
 }

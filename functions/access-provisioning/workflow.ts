@@ -28,7 +28,7 @@ import {
   type StageDeps,
   type UnitResults,
 } from './batch';
-import { callsLeft, chunkSize, submittedUnits } from './chunks';
+import { callsLeft, chunkSize } from './chunks';
 import { claimUnits, recheckInFlight, type ClaimedUnit } from './claim';
 import { ClaimLedger } from './claims';
 import {
@@ -178,16 +178,12 @@ export class AccessProvisioner {
     // 2–6, chunk by chunk in send order: each chunk as large as the budget can carry out before the
     // deadline — claim, read, POST, then record its messages — so every invocation finishes some.
     const deferred: SettledMessage[] = [];
-    // Under a budget, units already submitted (duplicates) are left out of the chunks' estimates, so a
-    // chunk holds as much as the budget really carries (one slot read per unit of the batch).
-    const submitted =
-      settings.requestsPer10s > 0 && pending.length > 1 ? await submittedUnits(pending, stage) : undefined;
     let done = 0;
     while (done < pending.length) {
       const left = pending.length - done;
       const sizing = stageFor(callDeadline(left));
       if (outOfTime(sizing)) break;
-      const size = chunkSize(pending.slice(done), callsLeft(sizing), settings, submitted);
+      const size = chunkSize(pending.slice(done), callsLeft(sizing), settings);
       const chunk = pending.slice(done, done + size);
       done += size;
       const chunkStage = stageFor(callDeadline(size + deferred.length, pending.length - done));
@@ -198,10 +194,6 @@ export class AccessProvisioner {
       });
       counts.chunks++;
       countUnits(counts, result.units);
-      // What this chunk submitted costs a later chunk's duplicates nothing either.
-      for (const [key, unit] of result.units) {
-        if (unit.result.outcome.kind === 'submitted') submitted?.add(key);
-      }
       for (const [key, owner] of result.claimOwners) claimOwner.set(key, owner);
       const report = await settleBatch(
         chunk.map((message) => {

@@ -28,15 +28,6 @@ describe('chunk sizing', () => {
     expect(estimatedCalls(messages(300, 1), settings)).toBe(2 + 6);
   });
 
-  it('leaves units already submitted (duplicates: no POST) out of the estimate', () => {
-    const batch = messages(10, 10);
-    const submitted = new Set(batch.slice(0, 4).flatMap((m) => m.units.map((u) => u.key)));
-    expect(estimatedCalls(batch, settings, submitted)).toBe(1 + 6);
-    // So a budget of 7 calls carries the whole batch instead of the first 6 messages.
-    expect(chunkSize(batch, 7, settings)).toBe(6);
-    expect(chunkSize(batch, 7, settings, submitted)).toBe(10);
-  });
-
   it('takes the whole batch when the budget carries it or there is no budget', () => {
     expect(chunkSize(messages(40, 40), 41, settings)).toBe(40);
     expect(chunkSize(messages(40, 40), Infinity, settings)).toBe(40);
