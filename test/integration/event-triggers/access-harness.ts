@@ -9,7 +9,10 @@ import type { EventTriggerCounts } from '../../../functions/event-triggers/handl
 import { createEventTriggersHandler } from '../../../functions/event-triggers/handler';
 import type { EventBridgeEnvelope } from '../../../functions/event-triggers/payloads';
 import { rulePattern, type TriggerSources } from '../../../functions/event-triggers/triggers';
+import type { AccessReconciliationSummary } from '../../../functions/event-triggers/access-reconciliation';
+import { RECONCILE_TASK } from '../../../functions/event-triggers/access-reconciliation';
 import { FindingsStore } from '../../../functions/shared/findings';
+import { SailPointClient } from '../../../functions/shared/sailpoint/client';
 import { RecordingNotifier } from '../../../functions/shared/notifier';
 import { silentLog, type LogSink } from '../../../functions/shared/observability';
 import { subscribeTriggers } from '../../../cli/commands/triggers';
@@ -17,6 +20,7 @@ import { drainQueue } from '../../../local/queue-poller';
 import { LocalEventBridge, sqsTarget } from '../../../sandbox/events/router';
 import { freshQueueWithDlq, freshTable, receiveAll } from '../../support/emulators';
 import { startHarness, type HarnessOptions } from '../access-provisioning/harness';
+import { PAT_CLIENT } from '../sandbox/helpers';
 import { AWS } from './harness';
 
 export const HOUR = 3_600_000;
@@ -24,7 +28,16 @@ export const HOUR = 3_600_000;
 /** What the sandbox's request log calls a status read (any API version). */
 export const STATUS_READS = { method: 'GET', path: /\/access-request-status$/ } as const;
 
-export async function accessEventsHarness(options: HarnessOptions & { eventWaitMs?: number } = {}) {
+export async function accessEventsHarness(
+  options: HarnessOptions & {
+    eventWaitMs?: number;
+    /** The reconciliation's ACCESS_RECONCILE_GRACE_SECONDS / ACCESS_RECONCILE_MAX_MESSAGES. */
+    reconcileGraceSeconds?: number;
+    reconcileMaxMessages?: number;
+    /** The event-triggers handler's clock (the reconciliation's "now"). */
+    now?: () => Date;
+  } = {},
+) {
   const h = await startHarness({
     ...options,
     // Event triggers configured: a GRANT/REVOKE waits for their word before reading the status.
@@ -63,7 +76,21 @@ export async function accessEventsHarness(options: HarnessOptions & { eventWaitM
     },
   };
   const notifier = new RecordingNotifier();
+  // The reconciliation's own SailPoint client (the access workflow's credential), as its Lambda
+  // instance would have: retries a 429 after its Retry-After.
+  const reconcileClient = new SailPointClient({
+    apiUrl: h.sandbox.url,
+    ...PAT_CLIENT,
+    retry: { maxAttempts: 4, maxRetryAfterSeconds: 20, maxElapsedMs: 60_000 },
+  });
+  const summaries: AccessReconciliationSummary[] = [];
   const triggerHandler = createEventTriggersHandler({
+    sailpoint: async () => reconcileClient,
+    ...(options.reconcileGraceSeconds === undefined
+      ? {}
+      : { reconcileGraceSeconds: options.reconcileGraceSeconds }),
+    ...(options.reconcileMaxMessages === undefined ? {} : { reconcileMaxMessages: options.reconcileMaxMessages }),
+    ...(options.now ? { now: options.now } : {}),
     sources,
     doc: h.doc,
     absencesTable: 'unused-absences', // no absence trigger is consumed here
@@ -94,6 +121,14 @@ export async function accessEventsHarness(options: HarnessOptions & { eventWaitM
         handler: triggerHandler,
         timeoutMs: 15_000,
       });
+    },
+    /** One scheduled run of the reconciliation of lost access events (the function's second entry point). */
+    async reconcile(): Promise<AccessReconciliationSummary> {
+      const summary = await triggerHandler({ task: RECONCILE_TASK, trigger: 'schedule' }, {
+        awsRequestId: `run-${summaries.length + 1}`,
+      } as never);
+      summaries.push(summary);
+      return summary;
     },
     /** Holds the sandbox's events back until `release` (which puts them on the local EventBridge). */
     hold() {
