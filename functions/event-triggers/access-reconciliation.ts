@@ -15,7 +15,8 @@
  * provisioning, notified once — so a late real event, a second run or a retried one changes nothing.
  *
  * An outcome leaves the index when every submitted unit has its final word (or SailPoint ended the
- * request without one: cancelled, terminated; or it waited MAX_AWAIT_DAYS); one still executing is
+ * request without one: cancelled, terminated; or does not list it at all — the status API leaves out
+ * requests it ignored, e.g. a GRANT of access already held; or it waited MAX_AWAIT_DAYS); one still executing is
  * moved to the back (read again a grace period later). At most `maxMessages` outcomes per run, oldest
  * first: the rest stay due for the next run. A status read that fails fails the run before anything is
  * recorded (its retry, or the next run, does it all again).
@@ -141,6 +142,8 @@ export interface AccessReconciliationSummary {
   readonly failed: number;
   /** Requests SailPoint ended without a decision (cancelled, terminated). */
   readonly ended: number;
+  /** Units whose request the status list does not show (ignored by SailPoint): nothing to record. */
+  readonly notListed: number;
   /** Units still executing (or not listed yet): looked at again a grace period later. */
   readonly stillPending: number;
   /** Units given up after MAX_AWAIT_DAYS. */
@@ -173,6 +176,7 @@ const METRIC_NAMES = {
   rejected: 'ReconciledRejected',
   failed: 'ReconciledFailed',
   stillPending: 'ReconcileStillPending',
+  notListed: 'ReconcileNotListed',
   findingsOpened: 'AccessFindingsOpened',
   statusCalls: 'StatusCalls',
 } as const;
@@ -208,6 +212,7 @@ export function createAccessReconciliation(deps: AccessReconciliationDeps) {
       rejected: 0,
       failed: 0,
       ended: 0,
+      notListed: 0,
       stillPending: 0,
       gaveUp: 0,
       settled: 0,
@@ -260,7 +265,13 @@ export function createAccessReconciliation(deps: AccessReconciliationDeps) {
         const word = found ? wordOf(found, p, runAt.getTime()) : undefined;
         const tally = open.get(p.entry.messageId) ?? { entry: p.entry, left: 0 };
         open.set(p.entry.messageId, tally);
-        if (word === undefined) {
+        if (!found) {
+          counts.notListed++;
+          deps.log.warn('SailPoint does not list a submitted access request', {
+            messageId: p.entry.messageId,
+            unit: p.unit.unit,
+          });
+        } else if (word === undefined) {
           tally.left++;
           counts.stillPending++;
         } else if (word === 'ended') {
