@@ -504,7 +504,10 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       ...(record.reason === undefined ? [] : ['reason = :reason']),
       ...(omitted > 0 ? ['unitsOmitted = :omitted'] : []),
       ...(awaited
-        ? ['eventsAwaitedKey = :awaitedKey', 'eventsAwaitedSince = if_not_exists(eventsAwaitedSince, :recordedAt)']
+        ? [
+            'eventsAwaitedKey = :awaitedKey',
+            'eventsAwaitedSince = if_not_exists(eventsAwaitedSince, :recordedAt)',
+          ]
         : []),
     ];
     const remove = [

@@ -311,7 +311,8 @@ async function readStatuses(
     else identities.set(unit.identityId, Math.min(identities.get(unit.identityId) ?? Infinity, firstSeenAt));
   }
   const entries = await source.byAccessRequestIds([...ids]);
-  for (const [identityId, since] of identities) entries.push(...(await source.forIdentity(identityId, since)));
+  for (const [identityId, since] of identities)
+    entries.push(...(await source.forIdentity(identityId, since)));
   return entries;
 }
 
@@ -322,7 +323,10 @@ const requestIdOf = (e: RequestedItemStatus) => e.accessRequestId ?? e.id ?? und
  * entry for the same identity, item (the product's item marker) and request type created since the
  * message was first seen.
  */
-function matchEntry(entries: readonly RequestedItemStatus[], p: PendingUnit): RequestedItemStatus | undefined {
+function matchEntry(
+  entries: readonly RequestedItemStatus[],
+  p: PendingUnit,
+): RequestedItemStatus | undefined {
   const { unit } = p;
   const marker = `${unit.itemType}:${unit.itemId}`;
   const candidates = entries.filter((e) => {

@@ -32,7 +32,7 @@ import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
 import type { SailPointTransport } from '../shared/sailpoint/client';
 import { createSailPointClientFromEnv, sailPointApiUrlFromSettings } from '../shared/sailpoint/from-settings';
-import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../shared/sailpoint/rights';
+import { withRightsPreflight } from '../shared/sailpoint/rights';
 import { parseSettings, sailPointSettings } from '../shared/config';
 import {
   AccessRequestStatusSource,

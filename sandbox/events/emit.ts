@@ -135,7 +135,10 @@ export function emitAccessRequestDecision(
   );
 }
 
-export function approverOf(state: SandboxState, record: SandboxAccessRequestRecord): { id: string; name: string } {
+export function approverOf(
+  state: SandboxState,
+  record: SandboxAccessRequestRecord,
+): { id: string; name: string } {
   const managerId = state.identities.get(record.requestedFor.id)?.managerId;
   const manager = managerId === undefined ? undefined : state.identities.get(managerId);
   return manager ? { id: manager.id, name: manager.displayName } : record.requester;

@@ -372,7 +372,9 @@ describe('settings', () => {
         accessReconcileMaxMessages: 0,
       }),
     ).toEqual([
-      expect.stringMatching(/^igaAutopilot\.eventTriggers\.accessReconcileSchedule: "every hour" is not a schedule/),
+      expect.stringMatching(
+        /^igaAutopilot\.eventTriggers\.accessReconcileSchedule: "every hour" is not a schedule/,
+      ),
       'igaAutopilot.eventTriggers.accessReconcileGraceSeconds: must be at least 60',
       'igaAutopilot.eventTriggers.accessReconcileMaxMessages: must be at least 1',
     ]);

@@ -89,7 +89,9 @@ export async function accessEventsHarness(
     ...(options.reconcileGraceSeconds === undefined
       ? {}
       : { reconcileGraceSeconds: options.reconcileGraceSeconds }),
-    ...(options.reconcileMaxMessages === undefined ? {} : { reconcileMaxMessages: options.reconcileMaxMessages }),
+    ...(options.reconcileMaxMessages === undefined
+      ? {}
+      : { reconcileMaxMessages: options.reconcileMaxMessages }),
     ...(options.now ? { now: options.now } : {}),
     sources,
     doc: h.doc,

@@ -64,7 +64,10 @@ function setup(
       const q = request.query ?? {};
       queries.push(q);
       const filters = String(q.filters ?? '');
-      const ids = /accessRequestId in \((.*)\)/.exec(filters)?.[1]?.split(',').map((s) => JSON.parse(s) as string);
+      const ids = /accessRequestId in \((.*)\)/
+        .exec(filters)?.[1]
+        ?.split(',')
+        .map((s) => JSON.parse(s) as string);
       const all = statuses.filter(
         (s) =>
           (ids === undefined || ids.includes(s.accessRequestId as string)) &&
@@ -146,7 +149,7 @@ describe('the reconciliation of lost access events', () => {
     expect(t.queries).toEqual([]);
   });
 
-  it("records each final state as the events would have said it, and leaves what SailPoint still works on", async () => {
+  it('records each final state as the events would have said it, and leaves what SailPoint still works on', async () => {
     const t = setup(
       { m1: [unit(1)], m2: [unit(2)], m3: [unit(3)], m4: [unit(4)], m5: [unit(5)], m6: [unit(6)] },
       [
@@ -184,7 +187,13 @@ describe('the reconciliation of lost access events', () => {
         outcome: 'rejected',
         approver: 'Owen Owner',
         comment: 'not for contractors',
-        unit: { identityId: ID(2), itemType: 'ROLE', itemId: ROLE(2), operation: 'GRANT_ACCESS', messageId: 'm2' },
+        unit: {
+          identityId: ID(2),
+          itemType: 'ROLE',
+          itemId: ROLE(2),
+          operation: 'GRANT_ACCESS',
+          messageId: 'm2',
+        },
       }),
       expect.objectContaining({ outcome: 'failed', errors: ['AD: connection refused', 'retry later'] }),
     ]);
@@ -200,20 +209,32 @@ describe('the reconciliation of lost access events', () => {
     const t = setup(
       {
         big: many,
-        done: [unit(1, { sailpoint: { state: 'provisioned', accessRequestId: 'ar-1', at: '2030-06-01T09:00:00Z' } })],
-        half: [unit(2, { sailpoint: { state: 'approved', accessRequestId: 'ar-2', at: '2030-06-01T09:00:00Z' } })],
+        done: [
+          unit(1, {
+            sailpoint: { state: 'provisioned', accessRequestId: 'ar-1', at: '2030-06-01T09:00:00Z' },
+          }),
+        ],
+        half: [
+          unit(2, { sailpoint: { state: 'approved', accessRequestId: 'ar-2', at: '2030-06-01T09:00:00Z' } }),
+        ],
         beta: [unit(3, { accessRequestIds: undefined })],
       },
       [
         ...many.map((_, i) => entry(i + 10, 'REQUEST_COMPLETED')),
         entry(2, 'REQUEST_COMPLETED'),
         // 300 older requests of identity 3 (two pages), then its own
-        ...Array.from({ length: 300 }, () => entry(3, 'REQUEST_COMPLETED', { clientMetadata: null, id: 'other' })),
+        ...Array.from({ length: 300 }, () =>
+          entry(3, 'REQUEST_COMPLETED', { clientMetadata: null, id: 'other' }),
+        ),
         entry(3, 'REJECTED'),
       ],
     );
     const summary = await t.run();
-    expect(summary).toMatchObject({ unitsChecked: many.length + 2, provisioned: many.length + 1, rejected: 1 });
+    expect(summary).toMatchObject({
+      unitsChecked: many.length + 2,
+      provisioned: many.length + 1,
+      rejected: 1,
+    });
     // 60 + 1 ids: two bulk calls; identity 3: two pages.
     expect(summary.statusCalls).toBe(4);
     expect(t.queries[2]).toMatchObject({
@@ -235,9 +256,13 @@ describe('the reconciliation of lost access events', () => {
   });
 
   it('takes at most maxMessages outcomes, oldest first, and says more are due', async () => {
-    const t = setup({ a: [unit(1)], b: [unit(2)] }, [entry(1, 'REQUEST_COMPLETED'), entry(2, 'REQUEST_COMPLETED')], {
-      maxMessages: 1,
-    });
+    const t = setup(
+      { a: [unit(1)], b: [unit(2)] },
+      [entry(1, 'REQUEST_COMPLETED'), entry(2, 'REQUEST_COMPLETED')],
+      {
+        maxMessages: 1,
+      },
+    );
     expect(await t.run()).toMatchObject({ due: 1, more: true });
     expect(await t.run()).toMatchObject({ due: 1, more: false });
     expect(t.recorded).toHaveLength(2);
