@@ -6,34 +6,15 @@
  */
 import { settleAccessRequests } from '../../../sandbox/sailpoint/access-requests';
 import { grant, person, revoke, role } from '../access-provisioning/harness';
-import { accessEventsHarness, ofTrigger, type AccessEventsHarness } from './access-harness';
+import { accessEventsHarness, ofTrigger, withApprovals, type AccessEventsHarness } from './access-harness';
 
 jest.setTimeout(90_000);
 
-const MINUTE = 60_000;
 const DECISION = 'idn:access-request-post-approval';
 const PROVISIONING = 'idn:post-provisioning';
 
 let h: AccessEventsHarness;
 afterEach(async () => h?.stop());
-
-/** A harness whose sandbox clock the test moves (approvals take `approvalMinutes`). */
-async function withApprovals(
-  approvalMinutes: number,
-  options: Parameters<typeof accessEventsHarness>[0] = {},
-) {
-  let sandboxNow = Date.now();
-  const harness = await accessEventsHarness({ ...options, sandbox: { now: () => new Date(sandboxNow) } });
-  harness.sandbox.state.accessRequests.approvalDelayMs = approvalMinutes * MINUTE;
-  return {
-    harness,
-    /** The approver decides: the sandbox clock moves on and due requests are decided (events emitted). */
-    decide() {
-      sandboxNow += (approvalMinutes + 1) * MINUTE;
-      settleAccessRequests(harness.sandbox.state, new Date(sandboxNow));
-    },
-  };
-}
 
 describe('a decision event ends a GRANT/REVOKE wait', () => {
   it('closes a waiting REVOKE with no status read: the REVOKE goes once the GRANT is provisioned', async () => {

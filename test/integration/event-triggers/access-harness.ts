@@ -16,6 +16,7 @@ import { SailPointClient } from '../../../functions/shared/sailpoint/client';
 import { RecordingNotifier } from '../../../functions/shared/notifier';
 import { silentLog, type LogSink } from '../../../functions/shared/observability';
 import { subscribeTriggers } from '../../../cli/commands/triggers';
+import { settleAccessRequests } from '../../../sandbox/sailpoint/access-requests';
 import { drainQueue } from '../../../local/queue-poller';
 import { LocalEventBridge, sqsTarget } from '../../../sandbox/events/router';
 import { freshQueueWithDlq, freshTable, receiveAll } from '../../support/emulators';
@@ -162,3 +163,33 @@ export type AccessEventsHarness = Awaited<ReturnType<typeof accessEventsHarness>
 /** The sandbox's envelopes of a trigger, by detail-type. */
 export const ofTrigger = (envelopes: readonly EventBridgeEnvelope[], detailType: string) =>
   envelopes.filter((e) => e['detail-type'] === detailType);
+
+/**
+ * A harness whose clocks the test moves: the sandbox's (approvals take `approvalMinutes`) and the
+ * event-triggers function's (real time plus what `later` added: the reconciliation's grace period).
+ */
+export async function withApprovals(
+  approvalMinutes: number,
+  options: Parameters<typeof accessEventsHarness>[0] = {},
+) {
+  let sandboxNow = Date.now();
+  let functionOffset = 0;
+  const harness = await accessEventsHarness({
+    ...options,
+    sandbox: { ...options.sandbox, now: () => new Date(sandboxNow) },
+    now: () => new Date(Date.now() + functionOffset),
+  });
+  harness.sandbox.state.accessRequests.approvalDelayMs = approvalMinutes * 60_000;
+  return {
+    harness,
+    /** The approver decides: the sandbox clock moves on and due requests are decided (events emitted). */
+    decide() {
+      sandboxNow += (approvalMinutes + 1) * 60_000;
+      settleAccessRequests(harness.sandbox.state, new Date(sandboxNow));
+    },
+    /** Time passes for the event-triggers function. */
+    later(ms: number) {
+      functionOffset += ms;
+    },
+  };
+}

@@ -6,13 +6,11 @@
  * on (the sandbox defaults); dynalite, fauxqs, the real access and event-triggers handlers.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { settleAccessRequests } from '../../../sandbox/sailpoint/access-requests';
 import { grant, person, revoke, role } from '../access-provisioning/harness';
-import { accessEventsHarness, HOUR, ofTrigger, type AccessEventsHarness } from './access-harness';
+import { HOUR, ofTrigger, withApprovals, type AccessEventsHarness } from './access-harness';
 
 jest.setTimeout(90_000);
 
-const MINUTE = 60_000;
 const DECISION = 'idn:access-request-post-approval';
 
 let h: AccessEventsHarness;
@@ -36,32 +34,9 @@ async function dynamoCalls<T>(doc: DynamoDBDocumentClient, work: () => Promise<T
   }
 }
 
-/**
- * A harness whose sandbox clock (approvals take `approvalMinutes`) and function clock the test moves;
- * the sandbox's real-tenant rate limit is on.
- */
-async function withClocks(approvalMinutes: number, options: Parameters<typeof accessEventsHarness>[0] = {}) {
-  let sandboxNow = Date.now();
-  let functionNow = Date.now();
-  const harness = await accessEventsHarness({
-    ...options,
-    sandbox: { rateLimit: { limit: 100, windowMs: 10_000 }, now: () => new Date(sandboxNow) },
-    now: () => new Date(functionNow),
-  });
-  harness.sandbox.state.accessRequests.approvalDelayMs = approvalMinutes * MINUTE;
-  return {
-    harness,
-    /** The approver decides: the sandbox clock moves on and due requests are decided (events emitted). */
-    decide() {
-      sandboxNow += (approvalMinutes + 1) * MINUTE;
-      settleAccessRequests(harness.sandbox.state, new Date(sandboxNow));
-    },
-    /** Time passes for the event-triggers function (the grace period runs out). */
-    later(ms: number) {
-      functionNow += ms;
-    },
-  };
-}
+/** The clocks the test moves, with the sandbox's real-tenant rate limit on (100 requests / 10 s). */
+const withClocks = (approvalMinutes: number, options: Parameters<typeof withApprovals>[1] = {}) =>
+  withApprovals(approvalMinutes, { ...options, sandbox: { rateLimit: { limit: 100, windowMs: 10_000 } } });
 
 describe('a rejection whose events never arrived', () => {
   it("is recorded with the approver's comment and notified once; a second run and the late real event change nothing", async () => {
