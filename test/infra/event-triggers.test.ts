@@ -60,6 +60,8 @@ beforeAll(async () => {
         'identityDeleted',
       ],
       absenceMapping: MAPPING,
+      // Provisioning Completed filtered to what this credential's identity requested.
+      requesterId: (await client.tokenInfo()).identityId!,
     });
     sources = Object.fromEntries(subscribed.map((s) => [s.trigger, s.source!]));
     const now = new Date();
@@ -67,7 +69,14 @@ beforeAll(async () => {
     await createAccessRequest(client, {
       requestedFor: [FARID],
       requestType: 'GRANT_ACCESS',
-      requestedItems: [{ type: 'ACCESS_PROFILE', id: PAYROLL_VIEWER }],
+      // This product's item marker: the Access Request Decision filter lets only such items through.
+      requestedItems: [
+        {
+          type: 'ACCESS_PROFILE',
+          id: PAYROLL_VIEWER,
+          clientMetadata: { igaAutopilotItem: `ACCESS_PROFILE:${PAYROLL_VIEWER}` },
+        },
+      ],
     });
     settleAccessRequests(sandbox.state, new Date(Date.now() + 60_000));
     await sandbox.state.triggers.settled();

@@ -4,6 +4,9 @@
  * handler's GRANT/REVOKE rule decides from what was recorded — without reading /access-request-status.
  * Rate limit off (the access harness's default: it would only slow these tests); Search lag on.
  */
+import { ACCESS_DECISION_FILTER, provisioningFilter } from '../../../cli/commands/triggers';
+import { createAccessRequest } from '../../../functions/shared/sailpoint/api/access-requests';
+import { listTriggerSubscriptions } from '../../../functions/shared/sailpoint';
 import { settleAccessRequests } from '../../../sandbox/sailpoint/access-requests';
 import { grant, person, revoke, role } from '../access-provisioning/harness';
 import { accessEventsHarness, ofTrigger, withApprovals, type AccessEventsHarness } from './access-harness';
@@ -202,6 +205,37 @@ describe('events in any order', () => {
     await h.drain();
     expect((await h.outcome(revokeId!))?.status).toBe('submitted');
     expect(h.statusReads()).toBe(0);
+  });
+});
+
+describe('the recommended subscription filters (iga triggers subscribe --requester)', () => {
+  it('send the decisions on items of ours and the provisioning we requested, not the rest of the tenant', async () => {
+    const { harness, decide } = await withApprovals(5);
+    h = harness;
+    const me = (await h.client.tokenInfo()).identityId!;
+    const filters = (await listTriggerSubscriptions(h.client)).map((s) => [s.triggerId, s.filter]);
+    expect(Object.fromEntries(filters)).toEqual({
+      [DECISION]: ACCESS_DECISION_FILTER,
+      [PROVISIONING]: provisioningFilter(me),
+    });
+    const [grantId] = await h.send(grant([person(1)], [{ type: 'ROLE', id: role(1) }]));
+    await h.drain();
+    // Someone else's request through the same tenant: no item marker.
+    await createAccessRequest(h.client, {
+      requestedFor: [person(2)],
+      requestType: 'GRANT_ACCESS',
+      requestedItems: [{ type: 'ROLE', id: role(2) }],
+    });
+    const [ours, theirs] = h.sandbox.state.accessRequests.records.map((r) => r.accessRequestId);
+    decide();
+    await h.deliverEvents();
+    const decisions = ofTrigger(h.emitted, DECISION).map((e) => e.detail.accessRequestId);
+    expect(decisions).toEqual([ours]);
+    expect(decisions).not.toContain(theirs);
+    expect((await h.outcome(grantId!))?.units[0]?.sailpoint?.state).toBe('provisioned');
+    // Provisioning Completed of the other request: requested by the same identity here, so sent (and
+    // recorded nowhere: no slot of ours knows it).
+    expect(ofTrigger(h.emitted, PROVISIONING)).toHaveLength(2);
   });
 });
 

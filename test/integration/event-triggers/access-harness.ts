@@ -44,9 +44,12 @@ export async function accessEventsHarness(
     // Event triggers configured: a GRANT/REVOKE waits for their word before reading the status.
     settings: { eventWaitMs: options.eventWaitMs ?? HOUR, ...options.settings },
   });
+  // With the recommended filters: decisions on items carrying our marker, provisioning we requested.
+  const requesterId = (await h.client.tokenInfo()).identityId;
   const subscribed = await subscribeTriggers(h.client, {
     ...AWS,
     triggers: ['accessRequestDecision', 'provisioningCompleted'],
+    ...(requesterId ? { requesterId } : {}),
   });
   const sources: TriggerSources = Object.fromEntries(subscribed.map((r) => [r.trigger, r.source!]));
   const maxReceiveCount = 3;
