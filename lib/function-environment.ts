@@ -66,7 +66,8 @@ function common(
   };
 }
 
-function sailPoint(config: StackConfig, workflow: SailPointWorkflow): Record<string, string> {
+/** Where the tenant is, which credential, and the instance's share of that credential's budget. */
+export function sailPoint(config: StackConfig, workflow: SailPointWorkflow): Record<string, string> {
   const { tenant, apiUrl, extraApiHosts } = config.sailPoint;
   return {
     ...(apiUrl ? { SAILPOINT_API_URL: apiUrl } : tenant ? { SAILPOINT_TENANT: tenant } : {}),
@@ -107,7 +108,10 @@ export function sailPointInstances(config: StackConfig): Record<SailPointWorkflo
   return {
     // Unreserved, a scheduled run can overlap an on-demand one: count two.
     staleTokenSweep: config.lambda.reserveScheduledConcurrency ? 1 : 2,
-    accessProvisioning: config.accessProvisioning.maxConcurrency,
+    // With the access triggers, the scheduled reconciliation of lost events (the event-triggers
+    // function, one run at a time) reads statuses with this credential too.
+    accessProvisioning:
+      config.accessProvisioning.maxConcurrency + (accessEventsEnabled(config.eventTriggers) ? 1 : 0),
     // The queue's consumers, plus the scheduled re-check of deferred absences (same function, outside
     // the event source mapping's maximumConcurrency).
     absenceReassignment: config.absenceReassignment.maxConcurrency + 1,

@@ -122,6 +122,9 @@ export class IgaAutopilotStack extends Stack {
         absenceQueue: this.absenceReassignment.events,
         accessRequests: tables.accessRequests,
         notifications: notifications.findings,
+        accessCredentials: sailPointCredentials('accessProvisioning'),
+        scheduleGroup: schedules,
+        failures,
       });
     }
 
@@ -219,11 +222,18 @@ export class IgaAutopilotStack extends Stack {
         this.eventTriggers.queue.deadLetterQueue.queueUrl,
         'Trigger events that failed validation or delivery, with the reason',
       );
+      if (this.eventTriggers.reconcileSchedule) {
+        output(
+          'EventTriggersFunctionName',
+          this.eventTriggers.function.functionName,
+          'Invoke with {"task":"reconcile-access-events"} to reconcile lost access events now',
+        );
+      }
     }
     output(
       'ScheduleDeadLetterQueueUrl',
       failures.deadLetterQueue.queueUrl,
-      'Scheduled runs that failed after all retries (sweep, Cognigy audit, absence re-check)',
+      'Scheduled runs that failed after all retries (sweep, Cognigy audit, absence re-check, access-event reconciliation)',
     );
     // The tables, for the operator CLI (`iga --stack <name>`, docs/operations.md).
     output(

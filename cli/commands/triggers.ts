@@ -4,6 +4,9 @@
  * recommended JSONPath filters, idempotently: a trigger that already has an EVENTBRIDGE subscription
  * to the same account and region is left as it is (a different filter is reported, not changed).
  * Prints each partner event source, the value for `igaAutopilot.eventTriggers.sources.<trigger>`.
+ * Recommended filters: Identity Attributes Changed → the mapped attributes; Access Request Decision →
+ * items carrying this product's item marker; Provisioning Completed → provisioning requested by the
+ * access workflow's identity (`--requester`; without it, none).
  *
  * The SailPoint credential (ORG_ADMIN, sp:trigger-service-subscriptions:manage) comes from the
  * environment as the functions read it (SAILPOINT_TENANT or SAILPOINT_API_URL, SAILPOINT_CLIENT_ID,
@@ -11,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { ITEM_MARKER_KEY } from '../../functions/access-provisioning/coalesce';
 import {
   AbsenceAttributeMappingSchema,
   recommendedAttributeFilter,
@@ -47,7 +51,24 @@ export interface SubscribeOptions {
   readonly triggers: readonly TriggerKey[];
   /** Needed for identityAttributesChanged: its filter sends only changes of the mapped attributes. */
   readonly absenceMapping?: AbsenceAttributeMapping;
+  /**
+   * The identity the access workflow's credential acts as (its PAT's owner): Provisioning Completed is
+   * filtered to the provisioning it requested. Unset: no filter for that trigger.
+   */
+  readonly requesterId?: string;
   readonly dryRun?: boolean;
+}
+
+/**
+ * Access Request Decision: only decisions on items this product requested (every item it sends carries
+ * `clientMetadata.igaAutopilotItem`). Written so that Jayway (ISC) and jsonpath-plus (the sandbox) agree
+ * on items without metadata.
+ */
+export const ACCESS_DECISION_FILTER = `$.requestedItemsStatus[?(@.clientMetadata && @.clientMetadata.${ITEM_MARKER_KEY})]`;
+
+/** Provisioning Completed carries no item metadata: only provisioning the access workflow's identity requested. */
+export function provisioningFilter(requesterId: string): string {
+  return `$[?($.requester && $.requester.id == ${JSON.stringify(requesterId)})]`;
 }
 
 export interface SubscribeResult {
@@ -63,15 +84,22 @@ export interface SubscribeResult {
 export function recommendedFilter(
   trigger: TriggerKey,
   mapping?: AbsenceAttributeMapping,
+  requesterId?: string,
 ): string | undefined {
-  if (trigger === 'identityAttributesChanged') {
-    if (!mapping)
-      throw new CliError(
-        'identityAttributesChanged needs --absence-mapping (its filter names the attributes)',
-      );
-    return recommendedAttributeFilter(mapping);
+  switch (trigger) {
+    case 'identityAttributesChanged':
+      if (!mapping)
+        throw new CliError(
+          'identityAttributesChanged needs --absence-mapping (its filter names the attributes)',
+        );
+      return recommendedAttributeFilter(mapping);
+    case 'accessRequestDecision':
+      return ACCESS_DECISION_FILTER;
+    case 'provisioningCompleted':
+      return requesterId ? provisioningFilter(requesterId) : undefined;
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 export async function subscribeTriggers(
@@ -82,7 +110,7 @@ export async function subscribeTriggers(
   const results: SubscribeResult[] = [];
   for (const trigger of options.triggers) {
     const { id: triggerId, name } = TRIGGERS[trigger];
-    const filter = recommendedFilter(trigger, options.absenceMapping);
+    const filter = recommendedFilter(trigger, options.absenceMapping, options.requesterId);
     const found = existing.find(
       (s: Subscription) =>
         s.triggerId === triggerId &&
@@ -169,6 +197,10 @@ export function registerTriggers(program: Command, ctx: CommandContext): void {
         '--absence-mapping <json|@file>',
         'the absence attribute mapping (as igaAutopilot.eventTriggers.absenceMapping)',
       )
+      .option(
+        '--requester <identity id>',
+        "the identity of the access workflow's SailPoint credential (its PAT's owner): Provisioning Completed is filtered to what it requested",
+      )
       .option('--dry-run', 'only say what would be created'),
   ).action(
     async (
@@ -177,6 +209,7 @@ export function registerTriggers(program: Command, ctx: CommandContext): void {
         awsRegion: string;
         triggers?: string;
         absenceMapping?: string;
+        requester?: string;
         dryRun?: boolean;
         json?: boolean;
       },
@@ -188,6 +221,8 @@ export function registerTriggers(program: Command, ctx: CommandContext): void {
         throw new CliError('--aws-region: must be an AWS region such as eu-central-1');
       const chosen = options.triggers ? parseTriggers(options.triggers) : [...SUBSCRIBABLE_TRIGGERS];
       const mapping = options.absenceMapping ? parseMapping(options.absenceMapping) : undefined;
+      if (options.requester !== undefined && !/^[0-9a-f]{32}$/i.test(options.requester))
+        throw new CliError('--requester: must be a SailPoint identity id (32 hexadecimal characters)');
       // Only SailPoint is needed: the local stack's sandbox with --local, else the environment's tenant.
       const local = (command.optsWithGlobals() as { local?: boolean }).local === true;
       const client = await createSailPointClientFromEnv(
@@ -198,6 +233,7 @@ export function registerTriggers(program: Command, ctx: CommandContext): void {
         awsRegion: options.awsRegion,
         triggers: chosen,
         ...(mapping ? { absenceMapping: mapping } : {}),
+        ...(options.requester ? { requesterId: options.requester } : {}),
         dryRun: options.dryRun === true,
       });
       if (options.json) {

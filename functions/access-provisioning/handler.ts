@@ -147,7 +147,10 @@ export function createAccessProvisioningHandler(
     ...deps.settings,
   };
   const provisioner = new AccessProvisioner({
-    store: new DynamoProvisioningStore(deps.doc, deps.tableName),
+    // With event triggers, outcomes of submitted units are listed for the reconciliation of lost events.
+    store: new DynamoProvisioningStore(deps.doc, deps.tableName, {
+      awaitEvents: (settings.eventWaitMs ?? 0) > 0,
+    }),
     gateway,
     settings,
     log: deps.log,

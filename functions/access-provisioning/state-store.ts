@@ -24,7 +24,10 @@
  *     messageId, requestRef (the caller's requestId; GSI byRequestId with recordedAt), status, reason,
  *     units[], unitCounts, unitsOmitted, receiveCount, firstSeenAt, updatedAt, recordedAt, history[]
  *     (one entry per receive, at most 20), expiresAt (updatedAt + retention). Bounded by
- *     OUTCOME_LIMITS so it never outgrows an item.
+ *     OUTCOME_LIMITS so it never outgrows an item. With event triggers configured (`awaitEvents`), an
+ *     outcome with submitted units also carries eventsAwaitedKey + eventsAwaitedSince (sparse GSI
+ *     byEventsAwaited): the reconciliation of lost events (functions/event-triggers/access-reconciliation.ts)
+ *     finds them there and removes both once every submitted unit has SailPoint's final word.
  * - Unit event (one per unit, access request and event kind; the event-triggers function's record of
  *   what ISC said of a unit this message submitted, merged into the outcome when it is read):
  *     pk `MESSAGE#<messageId>`  sk `EVENT#<identityId>#<itemType>#<itemId>#<requestType>#<accessRequestId>#<kind>`
@@ -53,6 +56,11 @@ import type { Expectation, RequestEventFact, SlotRecord, SubmissionEntry } from 
 import { describeUnit, type SlotRef } from './units';
 
 const BATCH_GET_LIMIT = 100;
+
+/** The sparse index of outcomes whose submitted units still await SailPoint's final word (tables.ts). */
+export const EVENTS_AWAITED_INDEX = 'byEventsAwaited';
+/** The index's one partition: all awaited outcomes, ordered by eventsAwaitedSince (ISO time). */
+export const EVENTS_AWAITED_KEY = 'AWAITED';
 
 /**
  * What keeps an outcome item within DynamoDB's 400 KB whatever the message: at most `unitsBytes` of
@@ -231,10 +239,19 @@ export const outcomeKey = (messageId: string) => ({ pk: `MESSAGE#${messageId}`, 
 export const requestKey = (requestId: string) => ({ pk: `REQUEST#${requestId}`, sk: 'PROCESSED' });
 const itemKey = (item: Record<string, unknown>) => `${String(item.pk)}\u0000${String(item.sk)}`;
 
+export interface ProvisioningStoreOptions {
+  /**
+   * Event triggers are configured: an outcome with submitted units is listed in the byEventsAwaited
+   * index until SailPoint's final word on them is recorded (by an event or the reconciliation).
+   */
+  readonly awaitEvents?: boolean;
+}
+
 export class DynamoProvisioningStore implements ProvisioningStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly options: ProvisioningStoreOptions = {},
   ) {}
 
   async readSlots(slots: readonly SlotRef[]): Promise<Map<string, SlotRecord>> {
@@ -468,6 +485,9 @@ export class DynamoProvisioningStore implements ProvisioningStore {
         : { reason: cut(record.reason, OUTCOME_LIMITS.historyReasonChars) }),
     };
     const { listed, omitted, counts } = boundedUnits(record.units);
+    // Listed once (if_not_exists keeps its place when the message is recorded again); the
+    // reconciliation removes it, or moves it on while SailPoint has not finished.
+    const awaited = this.options.awaitEvents === true && record.units.some((u) => u.outcome === 'submitted');
     const set = [
       'kind = :kind',
       'messageId = :messageId',
@@ -483,6 +503,12 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       ...(record.requestId === undefined ? [] : ['requestRef = :requestRef']),
       ...(record.reason === undefined ? [] : ['reason = :reason']),
       ...(omitted > 0 ? ['unitsOmitted = :omitted'] : []),
+      ...(awaited
+        ? [
+            'eventsAwaitedKey = :awaitedKey',
+            'eventsAwaitedSince = if_not_exists(eventsAwaitedSince, :recordedAt)',
+          ]
+        : []),
     ];
     const remove = [
       ...(record.reason === undefined ? ['reason'] : []),
@@ -500,6 +526,7 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       ':recordedAt': recordedAt,
       ':expiresAt': Math.ceil((record.at + record.retentionMs) / 1000),
       ...(omitted > 0 ? { ':omitted': omitted } : {}),
+      ...(awaited ? { ':awaitedKey': EVENTS_AWAITED_KEY } : {}),
       ...(record.requestId === undefined ? {} : { ':requestRef': record.requestId }),
       ...(record.reason === undefined ? {} : { ':reason': cut(record.reason, OUTCOME_LIMITS.reasonChars) }),
     };

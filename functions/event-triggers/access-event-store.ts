@@ -12,12 +12,19 @@
  *   before the decision naming its items (it names only the identity and the access request); applied
  *   when the decision comes.
  */
-import { PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RequestType } from '../access-provisioning/contract';
 import type { UnitEventRecord } from '../access-provisioning/outcomes';
 import type { RequestEventFact, SlotRecord } from '../access-provisioning/slot-policy';
-import { outcomeKey, slotKey, toSlotRecord } from '../access-provisioning/state-store';
+import {
+  EVENTS_AWAITED_INDEX,
+  EVENTS_AWAITED_KEY,
+  outcomeKey,
+  slotKey,
+  toSlotRecord,
+} from '../access-provisioning/state-store';
 import { isConditionalCheckFailure, queryAll } from '../shared/dynamo';
+import type { AwaitedOutcome, AwaitedOutcomeStore } from './access-reconciliation';
 
 /** An access slot: one identity's one access item. */
 export interface SlotAddress {
@@ -57,7 +64,7 @@ const EVENT_RETENTION_MS = 30 * 86_400_000;
 export const factKey = (fact: Pick<RequestEventFact, 'accessRequestId' | 'kind'>) =>
   `${fact.accessRequestId}#${fact.kind}`;
 
-export class DynamoAccessEventStore implements AccessEventStore {
+export class DynamoAccessEventStore implements AccessEventStore, AwaitedOutcomeStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -192,5 +199,50 @@ export class DynamoAccessEventStore implements AccessEventStore {
       at: Number(i.at),
       ...(Array.isArray(i.errors) ? { errors: i.errors as string[] } : {}),
     }));
+  }
+
+  // The index of outcomes awaiting SailPoint's final word (state-store.ts; the reconciliation's).
+
+  async due(before: string, limit: number): Promise<{ items: AwaitedOutcome[]; more: boolean }> {
+    // One page of `limit` (+1 to tell whether more are due): the run's cap, oldest first.
+    const result = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: EVENTS_AWAITED_INDEX,
+        KeyConditionExpression: 'eventsAwaitedKey = :key AND eventsAwaitedSince <= :before',
+        ExpressionAttributeValues: { ':key': EVENTS_AWAITED_KEY, ':before': before },
+        Limit: limit + 1,
+      }),
+    );
+    const items = (result.Items ?? []).map((i) => ({
+      messageId: String(i.messageId),
+      since: String(i.eventsAwaitedSince),
+    }));
+    return { items: items.slice(0, limit), more: items.length > limit };
+  }
+
+  async settle(entry: AwaitedOutcome): Promise<void> {
+    await this.moveAwaited(entry, 'REMOVE eventsAwaitedKey, eventsAwaitedSince', {});
+  }
+
+  async defer(entry: AwaitedOutcome, next: string): Promise<void> {
+    await this.moveAwaited(entry, 'SET eventsAwaitedSince = :next', { ':next': next });
+  }
+
+  /** Changes the outcome's place in the index, unless it moved since it was read (then nothing). */
+  private async moveAwaited(entry: AwaitedOutcome, update: string, values: Record<string, string>) {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: outcomeKey(entry.messageId),
+          UpdateExpression: update,
+          ConditionExpression: 'eventsAwaitedSince = :since',
+          ExpressionAttributeValues: { ':since': entry.since, ...values },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
   }
 }

@@ -39,6 +39,18 @@ export interface AccessEventResult {
   readonly notified: number;
 }
 
+/** What /access-request-status says finally became of one submitted unit of ours. */
+export interface StatusWord {
+  readonly unit: SlotAddress & { readonly operation: RequestType; readonly messageId: string };
+  readonly accessRequestId: string;
+  readonly outcome: 'rejected' | 'provisioned' | 'failed';
+  /** Epoch ms: when SailPoint finished the request (the entry's `modified`). */
+  readonly at: number;
+  readonly approver?: string;
+  readonly comment?: string;
+  readonly errors?: readonly string[];
+}
+
 interface UnitWord {
   readonly slot: SlotAddress;
   readonly operation: RequestType;
@@ -131,10 +143,47 @@ export class AccessEvents {
     return this.report(results, runId);
   }
 
-  /** Records one unit's word: on its slot, under the message that submitted it; a finding when it failed. */
-  private async apply(word: UnitWord): Promise<{ word: UnitWord; ours: boolean; messageId?: string }> {
+  /**
+   * SailPoint's final word on submitted units of ours, as /access-request-status shows it (the
+   * reconciliation of events that never arrived, access-reconciliation.ts): recorded as the decision
+   * and provisioning events would have been, through the same writes and the same findings, so a late
+   * real event or a second run finds everything already said.
+   */
+  async fromStatus(words: readonly StatusWord[], runId: string): Promise<AccessEventResult> {
+    const results = [];
+    for (const w of words) {
+      const { messageId, operation, ...slot } = w.unit;
+      const fact = { accessRequestId: w.accessRequestId, operation, at: w.at, ours: true };
+      const decision: UnitWord = {
+        slot,
+        operation,
+        fact: { ...fact, kind: 'decision', result: w.outcome === 'rejected' ? 'REJECTED' : 'APPROVED' },
+        ...(w.approver ? { approver: w.approver } : {}),
+        ...(w.comment ? { comment: w.comment } : {}),
+      };
+      results.push(await this.apply(decision, messageId));
+      if (w.outcome === 'rejected') continue;
+      const provisioning: UnitWord = {
+        slot,
+        operation,
+        fact: { ...fact, kind: 'provisioning', result: w.outcome === 'failed' ? 'FAILED' : 'SUCCESS' },
+        ...(w.errors?.length ? { errors: w.errors } : {}),
+      };
+      results.push(await this.apply(provisioning, messageId));
+    }
+    return this.report(results, runId);
+  }
+
+  /**
+   * Records one unit's word: on its slot, under the message that submitted it; a finding when it failed.
+   * `credited`: the message is known (the reconciliation read it); else the slot tells.
+   */
+  private async apply(
+    word: UnitWord,
+    credited?: string,
+  ): Promise<{ word: UnitWord; ours: boolean; messageId?: string }> {
     const slot = await this.deps.store.recordOnSlot(word.slot, word.fact);
-    const messageId = slot ? creditedMessage(slot, word.operation, word.fact.at) : undefined;
+    const messageId = credited ?? (slot ? creditedMessage(slot, word.operation, word.fact.at) : undefined);
     const known = slot ? knowsRequest(slot, word.operation, word.fact.accessRequestId) : undefined;
     // Ours: the event says so (the marker), the slot knows the request id from the POST's answer, or —
     // when neither can tell — the slot credits one of our messages with a request of that type.
@@ -177,7 +226,15 @@ export class AccessEvents {
           observations.map((o) => this.deps.findings.get(ACCESS_FINDINGS_SOURCE, o.subjectId)),
         )
       ).filter((f) => f !== undefined);
-      const result = await this.deps.findings.reconcile(ACCESS_FINDINGS_SOURCE, observations, {
+      // A finding already open for the same failure keeps its facts: a later word on it (the real event
+      // after the reconciliation, a re-delivery with another time) changes nothing and writes nothing.
+      const stable = observations.map((o) => {
+        const open = existing.find(
+          (f) => f.subjectId === o.subjectId && f.status === o.status && f.reason === o.reason,
+        );
+        return open ? { ...o, facts: open.facts } : o;
+      });
+      const result = await this.deps.findings.reconcile(ACCESS_FINDINGS_SOURCE, stable, {
         now,
         runId,
         existing,

@@ -11,19 +11,36 @@
  * at-least-once and unordered; each handler is idempotent and order-independent by itself.
  * Errors: a PermanentMessageError (unreadable HR data) → dead letter; anything else → retry (the last
  * allowed receive dead-letters it with the reason).
+ *
+ * Second entry point (with the access triggers): `{"task": "reconcile-access-events"}` (EventBridge
+ * Scheduler, hourly by default) records what SailPoint's status says of submitted units whose events
+ * never arrived (access-reconciliation.ts), through the same path as the events.
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { DynamoProvisioningStore } from '../access-provisioning/state-store';
 import { createDocumentClient, createSqsClient } from '../shared/aws';
 import { FindingsStore } from '../shared/findings';
 import { handlerTools, lambdaEntryPoint, type HandlerTools } from '../shared/lambda';
 import { connectNotifier, LogNotifier, type Notifier } from '../shared/notifier';
 import { addCountMetrics, type LogSink } from '../shared/observability';
+import { PermanentMessageError } from '../shared/failure-policy';
 import { outcomeOfError, type MessageOutcome } from '../shared/queue/outcomes';
 import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage } from '../shared/queue/settle-batch';
+import type { SailPointTransport } from '../shared/sailpoint/client';
+import { createSailPointClientFromEnv, sailPointApiUrlFromSettings } from '../shared/sailpoint/from-settings';
+import { withRightsPreflight } from '../shared/sailpoint/rights';
+import { parseSettings, sailPointSettings } from '../shared/config';
+import {
+  AccessRequestStatusSource,
+  createAccessReconciliation,
+  parseAccessReconciliationEvent,
+  type AccessReconciliationEvent,
+  type AccessReconciliationSummary,
+} from './access-reconciliation';
 import type { AbsenceAttributeMapping } from './absence-mapping';
 import { AbsenceMapper } from './absence-mapper';
 import { SqsAbsenceQueue, type AbsenceQueue } from './absence-queue';
@@ -52,6 +69,15 @@ export interface EventTriggersHandlerDeps {
   readonly accessRequestsTable?: string;
   /** Where findings of rejected / failed access requests are announced (default: the log). */
   readonly notifier?: Notifier;
+  /**
+   * The SailPoint client of the reconciliation of lost access events (the access workflow's
+   * credential); made on the first run that reads a status. Needed with the access triggers.
+   */
+  readonly sailpoint?: () => Promise<SailPointTransport>;
+  /** ACCESS_RECONCILE_GRACE_SECONDS (default 3600). */
+  readonly reconcileGraceSeconds?: number;
+  /** ACCESS_RECONCILE_MAX_MESSAGES (default 100). */
+  readonly reconcileMaxMessages?: number;
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string;
@@ -82,7 +108,18 @@ export type EventTriggerCounts = Record<keyof typeof METRIC_NAMES, number>;
 /** Events handled at once within a batch (each is a few DynamoDB calls at most). */
 const CONCURRENCY = 4;
 
-export type EventTriggersHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+/** The function's two entry points: SQS batches of trigger events, and the scheduled reconciliation. */
+export interface EventTriggersHandler {
+  (event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+  (event: AccessReconciliationEvent, context: Context): Promise<AccessReconciliationSummary>;
+  (
+    event: SQSEvent | AccessReconciliationEvent,
+    context: Context,
+  ): Promise<SQSBatchResponse | AccessReconciliationSummary>;
+}
+
+const isSqsEvent = (event: unknown): event is SQSEvent =>
+  typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);
 
 export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): EventTriggersHandler {
   const now = deps.now ?? (() => new Date());
@@ -102,14 +139,39 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
     now,
   });
 
-  const access = deps.accessRequestsTable
+  const accessStore = deps.accessRequestsTable
+    ? new DynamoAccessEventStore(deps.doc, deps.accessRequestsTable, now)
+    : undefined;
+  const access = accessStore
     ? new AccessEvents({
-        store: new DynamoAccessEventStore(deps.doc, deps.accessRequestsTable, now),
+        store: accessStore,
         findings,
         notifier: deps.notifier ?? new LogNotifier(deps.log),
         now,
       })
     : undefined;
+  let statusSource: Promise<AccessRequestStatusSource> | undefined;
+  const reconcile =
+    access && accessStore && deps.accessRequestsTable && deps.sailpoint
+      ? createAccessReconciliation({
+          awaited: accessStore,
+          outcomes: new DynamoProvisioningStore(deps.doc, deps.accessRequestsTable),
+          statuses: () => {
+            // One client per instance; a failure to make it is not kept (the next run tries again).
+            statusSource ??= deps.sailpoint!().then((c) => new AccessRequestStatusSource(c));
+            return statusSource.catch((error: unknown) => {
+              statusSource = undefined;
+              throw error;
+            });
+          },
+          events: access,
+          graceMs: (deps.reconcileGraceSeconds ?? 3600) * 1000,
+          maxMessages: deps.reconcileMaxMessages ?? 100,
+          now,
+          log: deps.log,
+          ...(deps.metrics ? { metrics: deps.metrics } : {}),
+        })
+      : undefined;
   const accessOutcome = (result: AccessEventResult, counts: EventTriggerCounts): MessageOutcome => {
     counts.accessUnitsUpdated += result.ours;
     counts.accessFindingsOpened += result.findingsOpened;
@@ -218,7 +280,21 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
     return settled.response;
   };
 
-  return handle;
+  // An SQS batch, or anything else: the reconciliation, which refuses any payload but its own.
+  const dispatch = async (
+    event: SQSEvent | AccessReconciliationEvent,
+    context: Context,
+  ): Promise<SQSBatchResponse | AccessReconciliationSummary> => {
+    if (isSqsEvent(event)) return handle(event);
+    if (!reconcile) {
+      parseAccessReconciliationEvent(event);
+      throw new PermanentMessageError(
+        'event-triggers: the reconciliation of access events needs the access triggers (ACCESS_REQUESTS_TABLE) and a SailPoint client',
+      );
+    }
+    return reconcile(event, context);
+  };
+  return dispatch as EventTriggersHandler;
 }
 
 /**
@@ -241,7 +317,19 @@ export async function createEventTriggersHandlerFromEnv(
     ...(settings.ABSENCE_QUEUE_URL
       ? { absenceQueue: new SqsAbsenceQueue(sqs, settings.ABSENCE_QUEUE_URL) }
       : {}),
-    ...(settings.ACCESS_REQUESTS_TABLE ? { accessRequestsTable: settings.ACCESS_REQUESTS_TABLE } : {}),
+    ...(settings.ACCESS_REQUESTS_TABLE
+      ? {
+          accessRequestsTable: settings.ACCESS_REQUESTS_TABLE,
+          // Read only by the reconciliation, on its first run that needs SailPoint.
+          sailpoint: async () =>
+            withRightsPreflight(
+              await createSailPointClientFromEnv(env, { logger: log }),
+              RECONCILIATION_OPERATIONS,
+            ),
+          reconcileGraceSeconds: settings.ACCESS_RECONCILE_GRACE_SECONDS,
+          reconcileMaxMessages: settings.ACCESS_RECONCILE_MAX_MESSAGES,
+        }
+      : {}),
     notifier: await connectNotifier(settings, log),
     ...queueDepsFromSettings(settings, sqs),
     log,
@@ -249,9 +337,22 @@ export async function createEventTriggersHandlerFromEnv(
   });
 }
 
-/** The Lambda entry point: the settings are checked at init, so a bad one fails the cold start naming it. */
+/** What the reconciliation calls: /access-request-status only (with the access workflow's credential). */
+const RECONCILIATION_OPERATIONS = {
+  workflow: 'event-triggers (reconciliation of access events)',
+  operations: ['listAccessRequestStatus'],
+} as const satisfies Parameters<typeof withRightsPreflight>[1];
+
+/**
+ * The Lambda entry point: the settings are checked at init, so a bad one fails the cold start naming
+ * it; with the access triggers, the SailPoint API host of the reconciliation too.
+ */
 export const handler = lambdaEntryPoint({
   service: SERVICE_NAME,
-  init: (_tools, env) => ({ env, settings: loadEventTriggersSettings(env) }),
+  init: (_tools, env) => {
+    const settings = loadEventTriggersSettings(env);
+    if (settings.ACCESS_REQUESTS_TABLE) sailPointApiUrlFromSettings(parseSettings(sailPointSettings, env));
+    return { env, settings };
+  },
   start: ({ env, settings }, tools) => createEventTriggersHandlerFromEnv(env, settings, tools),
 }) as EventTriggersHandler;

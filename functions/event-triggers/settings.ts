@@ -39,6 +39,14 @@ export const eventTriggersSettings = queueSettings
     ACCESS_REQUESTS_TABLE: z.string().min(1).optional(),
     /** SNS topic for findings of rejected / failed access requests; unset: the log. */
     NOTIFICATIONS_TOPIC_ARN: z.string().min(1).optional(),
+    /**
+     * The reconciliation of lost access events (access-reconciliation.ts): how long an outcome with
+     * submitted units waits for their events before SailPoint's status is read (and between reads
+     * while SailPoint has not finished).
+     */
+    ACCESS_RECONCILE_GRACE_SECONDS: setting.integer(3600, { min: 60, max: 14 * 86_400 }),
+    /** Outcomes one reconciliation run looks at, at most (the rest wait for the next run). */
+    ACCESS_RECONCILE_MAX_MESSAGES: setting.integer(100, { min: 1, max: 1000 }),
   })
   .superRefine((s, ctx) => {
     const required: [keyof typeof s, TriggerKey][] = [

@@ -36,8 +36,15 @@ export const TABLES = {
     partitionKey: 'pk',
     sortKey: 'sk',
     ttlAttribute: 'expiresAt',
-    /** Outcome records by the caller's requestId ("what happened to request X"). */
-    globalSecondaryIndexes: [{ indexName: 'byRequestId', partitionKey: 'requestRef', sortKey: 'recordedAt' }],
+    globalSecondaryIndexes: [
+      /** Outcome records by the caller's requestId ("what happened to request X"). */
+      { indexName: 'byRequestId', partitionKey: 'requestRef', sortKey: 'recordedAt' },
+      /**
+       * Sparse: only outcomes whose submitted units still await SailPoint's final word (event triggers
+       * configured), oldest first, so the reconciliation of lost events reads just those (state-store.ts).
+       */
+      { indexName: 'byEventsAwaited', partitionKey: 'eventsAwaitedKey', sortKey: 'eventsAwaitedSince' },
+    ],
   },
   /** Absence state: configurations created per absence, last applied occurredAt, processed event ids. */
   absences: {

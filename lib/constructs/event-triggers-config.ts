@@ -18,7 +18,7 @@
 import * as z from 'zod';
 import { AbsenceAttributeMappingSchema } from '../../functions/event-triggers/absence-mapping';
 import { partnerSourceProblem, TRIGGERS, type TriggerKey } from '../../functions/event-triggers/triggers';
-import { integer } from '../setting-values';
+import { integer, scheduleExpression } from '../setting-values';
 
 /** Triggers whose handling is built (the others are refused until it is: never consumed and dropped). */
 export const HANDLED_TRIGGERS: readonly TriggerKey[] = [
@@ -83,6 +83,15 @@ export const eventTriggersConfigSchema = z
      * came). Sets the access function's ACCESS_EVENTS_WAIT_SECONDS.
      */
     accessEventWaitSeconds: integer(3600, 60, 14 * 86_400),
+    /**
+     * With the access triggers: when the reconciliation of lost access events runs (an EventBridge
+     * Scheduler expression, UTC), how long an outcome waits for its events before SailPoint's status is
+     * read (ACCESS_RECONCILE_GRACE_SECONDS), and how many outcomes one run takes at most
+     * (ACCESS_RECONCILE_MAX_MESSAGES).
+     */
+    accessReconcileSchedule: scheduleExpression('rate(1 hour)'),
+    accessReconcileGraceSeconds: integer(3600, 60, 14 * 86_400),
+    accessReconcileMaxMessages: integer(100, 1, 1000),
     /** Instances working the trigger queue at once (SQS allows 2-1000). */
     maxConcurrency: integer(2, 2, 1000),
     timeoutSeconds: integer(60, 10, 900),

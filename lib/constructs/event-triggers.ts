@@ -13,20 +13,37 @@
  *   person's absences, scan for absences delegating to them and mark those due for a re-plan), query
  *   and update findings, send to the absence queue, record access events in the access table and
  *   publish findings of rejected / failed requests. Nothing else.
+ * - With the access triggers, EventBridge Scheduler also invokes the function (hourly by default) with
+ *   {"task": "reconcile-access-events"}: the reconciliation of events that never arrived reads the
+ *   sparse index of awaited outcomes and SailPoint's access request status with the access workflow's
+ *   credential (functions/event-triggers/access-reconciliation.ts); its failures go to the schedule DLQ.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, TimeZone } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import {
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+  type ScheduleGroup,
+} from 'aws-cdk-lib/aws-scheduler';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { EventBus, Rule, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
+import { EVENTS_AWAITED_INDEX } from '../../functions/access-provisioning/state-store';
+import { RECONCILE_TASK } from '../../functions/event-triggers/access-reconciliation';
 import { METRICS_NAMESPACE } from '../../functions/shared/observability';
 import { rulePattern, TRIGGERS, type TriggerKey } from '../../functions/event-triggers/triggers';
+import { sailPoint } from '../function-environment';
 import type { StackConfig } from '../stack-config';
 import { accessEventsEnabled, configuredSources } from './event-triggers-config';
 import { grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
+import type { ScheduleFailures } from './schedule-failures';
+import { ScheduledInvoke } from './scheduled-invoke';
 import { WorkflowFunction } from './workflow-function';
 import { WorkQueue } from './work-queue';
 
@@ -40,6 +57,11 @@ export interface EventTriggersProps {
   readonly accessRequests: Table;
   /** Findings of rejected / failed access requests are announced here. */
   readonly notifications: ITopic;
+  /** The access workflow's SailPoint credential: the reconciliation of lost access events reads statuses with it. */
+  readonly accessCredentials: ISecret;
+  /** The stack's schedule group (its failures are alarmed) and the retries/DLQ of scheduled runs. */
+  readonly scheduleGroup: ScheduleGroup;
+  readonly failures: ScheduleFailures;
 }
 
 const pascal = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}`;
@@ -51,12 +73,15 @@ export class EventTriggers extends Construct {
   /** The buses the rules are on, by trigger (partner event buses, or the existing bus). */
   readonly buses: Partial<Record<TriggerKey, IEventBus>> = {};
   readonly monitoring: MonitoredWorkflow;
+  /** The reconciliation of lost access events (with the access triggers). */
+  readonly reconcileSchedule?: Schedule;
 
   constructor(scope: Construct, id: string, props: EventTriggersProps) {
     super(scope, id);
     const { config } = props;
     const settings = config.eventTriggers;
     const sources = configuredSources(settings);
+    const accessEvents = accessEventsEnabled(settings);
 
     this.queue = new WorkQueue(this, 'Events', {
       fifo: false,
@@ -81,6 +106,8 @@ export class EventTriggers extends Construct {
         notificationsTopicArn: props.notifications.topicArn,
       }),
       lambda: config.lambda,
+      // The scheduled reconciliation's failed runs: retried, then the schedule DLQ.
+      ...(accessEvents ? { asyncFailure: props.failures.function } : {}),
       vpc: config.vpc,
     }).function;
     this.queue.consumeWith(this.function, settings.maxConcurrency);
@@ -107,6 +134,23 @@ export class EventTriggers extends Construct {
         'dynamodb:Query',
       ]);
       props.notifications.grantPublish(this.function);
+      // The reconciliation: the sparse index of awaited outcomes (Query on that index only), and the
+      // access workflow's credential for /access-request-status.
+      Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['dynamodb:Query'],
+        resourceArns: [`${props.accessRequests.tableArn}/index/${EVENTS_AWAITED_INDEX}`],
+      });
+      props.accessCredentials.grantRead(this.function);
+      this.reconcileSchedule = new Schedule(this, 'AccessReconciliation', {
+        description: 'Records what SailPoint says of submitted access requests whose events never arrived',
+        schedule: ScheduleExpression.expression(settings.accessReconcileSchedule, TimeZone.of('UTC')),
+        scheduleGroup: props.scheduleGroup,
+        target: new ScheduledInvoke(this.function, {
+          input: ScheduleTargetInput.fromObject({ task: RECONCILE_TASK, trigger: 'schedule' }),
+          ...props.failures.target,
+        }),
+      });
     }
 
     const existing = settings.eventBus
@@ -143,6 +187,7 @@ export class EventTriggers extends Construct {
         'AttributeChangesIgnored',
         'FindingsClosed',
         'DeadLettered',
+        ...(accessEvents ? ['ReconciledRejected', 'ReconciledFailed', 'ReconcileStillPending'] : []),
       ],
     };
   }
@@ -183,6 +228,10 @@ export function eventTriggersEnvironment(
       ? {
           ACCESS_REQUESTS_TABLE: refs.accessRequestsTable,
           NOTIFICATIONS_TOPIC_ARN: refs.notificationsTopicArn,
+          // The reconciliation of lost access events: the access workflow's tenant, credential and budget share.
+          ...sailPoint(config, 'accessProvisioning'),
+          ACCESS_RECONCILE_GRACE_SECONDS: String(settings.accessReconcileGraceSeconds),
+          ACCESS_RECONCILE_MAX_MESSAGES: String(settings.accessReconcileMaxMessages),
         }
       : {}),
     ...(sources.identityAttributesChanged && settings.absenceMapping

@@ -81,6 +81,8 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
       'identityDeleted',
     ],
     absenceMapping: MAPPING,
+    // The access workflow's identity (the local credential): Provisioning Completed of what it requested.
+    ...(await client.tokenInfo().then((t) => (t.identityId ? { requesterId: t.identityId } : {}))),
   });
   print('  ▸ iga triggers subscribe (idempotent; recommended filters)');
   for (const s of subscribed)

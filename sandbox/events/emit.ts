@@ -107,7 +107,7 @@ export function emitAccessRequestDecision(
       accessRequestId: first.accessRequestId,
       requestedFor: requestedFor.map((r) => ref(r.id, r.name)),
       requestedItemsStatus: records.map((record) => {
-        const approver = approverOf(state, record);
+        const approver = record.approver ?? approverOf(state, record);
         return {
           id: record.item.id,
           name: record.item.name,
@@ -118,7 +118,10 @@ export function emitAccessRequestDecision(
           clientMetadata: record.clientMetadata ? { ...record.clientMetadata } : null,
           approvalInfo: [
             {
-              approvalComment: state.triggers.approvalComment(record),
+              approvalComment:
+                record.approvalComment === undefined
+                  ? state.triggers.approvalComment(record)
+                  : record.approvalComment,
               approvalDecision: record.decision === 'REJECTED' ? 'DENIED' : 'APPROVED',
               approverName: approver.name,
               approver: ref(approver.id, approver.name),
@@ -132,7 +135,10 @@ export function emitAccessRequestDecision(
   );
 }
 
-function approverOf(state: SandboxState, record: SandboxAccessRequestRecord): { id: string; name: string } {
+export function approverOf(
+  state: SandboxState,
+  record: SandboxAccessRequestRecord,
+): { id: string; name: string } {
   const managerId = state.identities.get(record.requestedFor.id)?.managerId;
   const manager = managerId === undefined ? undefined : state.identities.get(managerId);
   return manager ? { id: manager.id, name: manager.displayName } : record.requester;
@@ -153,12 +159,12 @@ export function emitProvisioningCompleted(
     const first = group[0]!;
     const identity = state.identities.get(first.requestedFor.id);
     const errors = group
-      .map((record) => state.triggers.provisioningError(record))
+      .map((record) => record.provisioningError ?? state.triggers.provisioningError(record))
       .filter((e): e is string => e !== null);
     const accountRequests = group.flatMap((record) => {
       const item = state.accessItems.get(record.item.id);
       if (!item?.source) return [];
-      const failed = state.triggers.provisioningError(record) !== null;
+      const failed = (record.provisioningError ?? state.triggers.provisioningError(record)) !== null;
       return [
         {
           source: { id: item.source.id, type: 'SOURCE', name: item.source.name },

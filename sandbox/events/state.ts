@@ -33,9 +33,10 @@ export interface SandboxEventTriggers {
   /** The approver's comment in Access Request Decision; default none when approved, a reason when denied. */
   approvalComment: (record: SandboxAccessRequestRecord) => string | null;
   /**
-   * The error Provisioning Completed reports for an approved record (its account request FAILED, the
-   * message in `errors`); default none (SUCCESS). Only the event says so: the status list and the
-   * identity's access are those of a completed request.
+   * The error provisioning meets for an approved record, asked once when it is decided; default none
+   * (SUCCESS). With one, the record ends PROVISIONING_FAILED (the status list's errorMessages say why,
+   * the identity's access is unchanged) and Provisioning Completed reports its account request FAILED
+   * with the message in `errors`.
    */
   provisioningError: (record: SandboxAccessRequestRecord) => string | null;
   /** Resolves when every delivery started so far has finished. */

@@ -8,7 +8,7 @@ import type { AccessItemType } from '../seed';
 export type SandboxRequestType = 'GRANT_ACCESS' | 'REVOKE_ACCESS';
 
 /** RequestedItemStatusRequestState values the sandbox produces. */
-export type SandboxRequestState = 'EXECUTING' | 'REQUEST_COMPLETED' | 'REJECTED';
+export type SandboxRequestState = 'EXECUTING' | 'REQUEST_COMPLETED' | 'REJECTED' | 'PROVISIONING_FAILED';
 
 export type ApprovalDecision = 'APPROVED' | 'REJECTED';
 
@@ -39,6 +39,11 @@ export interface SandboxAccessRequestRecord {
   modified: Date;
   state: SandboxRequestState;
   decision?: ApprovalDecision;
+  /** Who decided, and their comment (set with the decision; the status list and the events show them). */
+  approver?: SandboxRef;
+  approvalComment?: string | null;
+  /** Why provisioning failed (state PROVISIONING_FAILED; `state.triggers.provisioningError`). */
+  provisioningError?: string;
 }
 
 export interface SandboxAccessRequests {

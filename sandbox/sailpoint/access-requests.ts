@@ -33,7 +33,7 @@ import type { SandboxAccessRequestRecord, SandboxRequestType } from './access-re
 import { hasAuthority, requireUserContext } from './auth';
 import { SailpointError, randomHexId } from './errors';
 import { integerParam } from './params';
-import { emitAccessRequestEvents } from '../events/emit';
+import { approverOf, emitAccessRequestEvents } from '../events/emit';
 
 export { createAccessRequestState } from './access-request-state';
 export type { SandboxAccessRequestRecord, SandboxAccessRequests } from './access-request-state';
@@ -62,9 +62,18 @@ export function settleAccessRequests(state: SandboxState, now: Date): void {
     const decision = decide(record);
     record.decision = decision;
     record.modified = now;
+    record.approver = approverOf(state, record);
+    record.approvalComment = state.triggers.approvalComment(record);
     decided.push(record);
     if (decision === 'REJECTED') {
       record.state = 'REJECTED';
+      continue;
+    }
+    const provisioningError = state.triggers.provisioningError(record);
+    if (provisioningError !== null) {
+      // Approved, but the source refused: the access is unchanged, the status and the event say why.
+      record.provisioningError = provisioningError;
+      record.state = 'PROVISIONING_FAILED';
       continue;
     }
     record.state = 'REQUEST_COMPLETED';
@@ -335,19 +344,23 @@ function statusBody(record: SandboxAccessRequestRecord): Record<string, unknown>
     name: record.item.name,
     type: record.item.type,
     cancelledRequestDetails: null,
-    errorMessages: null,
+    errorMessages: record.provisioningError
+      ? [[{ locale: 'en-US', localeOrigin: 'DEFAULT', text: record.provisioningError }]]
+      : null,
     state: record.state,
     approvalDetails: [
       {
         approvalId: null,
         forwarded: false,
         originalOwner: { type: 'IDENTITY', id: record.requester.id, name: record.requester.name },
-        currentOwner: null,
+        currentOwner: record.approver
+          ? { type: 'IDENTITY', id: record.approver.id, name: record.approver.name }
+          : null,
         modified: pending ? null : modified,
         status: pending ? 'PENDING' : (record.decision ?? 'PENDING'),
         scheme: 'MANAGER',
         errorMessages: null,
-        comment: null,
+        comment: record.approvalComment ?? null,
         removeDate: record.removeDate ?? null,
       },
     ],
@@ -384,7 +397,7 @@ function statusBody(record: SandboxAccessRequestRecord): Record<string, unknown>
         finished: pending || !approved ? null : modified,
         name: 'PROVISIONING_PHASE',
         state: pending ? 'PENDING' : approved ? 'COMPLETED' : 'NOT_EXECUTED',
-        result: pending || !approved ? null : 'SUCCESSFUL',
+        result: pending || !approved ? null : record.provisioningError ? 'FAILED' : 'SUCCESSFUL',
         phaseReference: null,
       },
     ],

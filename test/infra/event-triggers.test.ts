@@ -22,6 +22,8 @@ import { changeIdentityAttributes, deleteIdentity } from '../../sandbox/events/e
 import { settleAccessRequests } from '../../sandbox/sailpoint/access-requests';
 import { matchesPattern } from '../../sandbox/events/event-pattern';
 import { startSandbox } from '../../sandbox/server';
+import { loadEventTriggersSettings } from '../../functions/event-triggers/settings';
+import { perInstanceSailPointBudget } from '../../lib/function-environment';
 import { functionRole, logicalId, refText, roleStatements } from './template-helpers';
 
 jest.setTimeout(180_000);
@@ -37,6 +39,7 @@ let sources: Record<string, string>;
 let template: Template;
 let resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
 let stack: IgaAutopilotStack;
+let config: ReturnType<typeof parseStackConfig>;
 
 beforeAll(async () => {
   // The sandbox: subscriptions by `iga triggers subscribe`'s code, then one event of each trigger.
@@ -57,6 +60,8 @@ beforeAll(async () => {
         'identityDeleted',
       ],
       absenceMapping: MAPPING,
+      // Provisioning Completed filtered to what this credential's identity requested.
+      requesterId: (await client.tokenInfo()).identityId!,
     });
     sources = Object.fromEntries(subscribed.map((s) => [s.trigger, s.source!]));
     const now = new Date();
@@ -64,7 +69,14 @@ beforeAll(async () => {
     await createAccessRequest(client, {
       requestedFor: [FARID],
       requestType: 'GRANT_ACCESS',
-      requestedItems: [{ type: 'ACCESS_PROFILE', id: PAYROLL_VIEWER }],
+      // This product's item marker: the Access Request Decision filter lets only such items through.
+      requestedItems: [
+        {
+          type: 'ACCESS_PROFILE',
+          id: PAYROLL_VIEWER,
+          clientMetadata: { igaAutopilotItem: `ACCESS_PROFILE:${PAYROLL_VIEWER}` },
+        },
+      ],
     });
     settleAccessRequests(sandbox.state, new Date(Date.now() + 60_000));
     await sandbox.state.triggers.settled();
@@ -91,7 +103,7 @@ beforeAll(async () => {
     await sandbox.stop();
   }
 
-  const config = parseStackConfig({
+  config = parseStackConfig({
     sailPoint: { tenant: 'acme' },
     absenceReassignment: { producers: ['arn:aws:iam::123456789012:role/hr-connector'] },
     eventTriggers: { sources, absenceMapping: MAPPING },
@@ -217,6 +229,108 @@ describe('the function', () => {
   });
 });
 
+describe('the reconciliation of lost access events', () => {
+  const fnId = () => logicalId(stack.eventTriggers!.function);
+  const env = () =>
+    (resources[fnId()]!.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+  it('runs hourly with its task, retried and dead-lettered as every schedule; so are the runs that fail', () => {
+    const dlq = logicalId(stack.scheduleFailures.deadLetterQueue);
+    const schedule = resources[logicalId(stack.eventTriggers!.reconcileSchedule!)]!;
+    expect(schedule.Properties).toMatchObject({
+      ScheduleExpression: 'rate(1 hour)',
+      ScheduleExpressionTimezone: 'UTC',
+      Target: {
+        Arn: { 'Fn::GetAtt': [fnId(), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+      },
+    });
+    const target = schedule.Properties.Target as { Input: string };
+    expect(JSON.parse(target.Input)).toEqual({ task: 'reconcile-access-events', trigger: 'schedule' });
+    expect(resources[fnId()]!.Properties.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId() },
+      MaximumRetryAttempts: 2,
+    });
+  });
+
+  it("may query only the awaited-outcomes index and read only the access workflow's credential", () => {
+    const statements = roleStatements(template, functionRole(template, fnId()));
+    const accessRequests = logicalId(stack.node.findChild('Tables').node.findChild('AccessRequests'));
+    const indexes = statements.filter((s) => s.resources.some((r) => r.includes('/index/')));
+    expect(indexes).toEqual([
+      expect.objectContaining({
+        actions: ['dynamodb:Query'],
+        resources: [`${accessRequests}.Arn/index/byEventsAwaited`],
+      }),
+    ]);
+    const secrets = statements.filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets).toHaveLength(1);
+    expect(secrets[0]!.resources).toEqual([expect.stringMatching(/:secret:iga-autopilot\/sailpoint-\?{6}$/)]);
+    expect([...secrets[0]!.actions].sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+  });
+
+  it("gets the access workflow's tenant, credential and share of its budget, and settings the function accepts", () => {
+    const variables = env();
+    expect(variables).toMatchObject({
+      SAILPOINT_TENANT: 'acme',
+      SAILPOINT_CREDENTIALS_SECRET_ID: config.sailPoint.credentialsSecret,
+      ACCESS_RECONCILE_GRACE_SECONDS: '3600',
+      ACCESS_RECONCILE_MAX_MESSAGES: '100',
+    });
+    // The reconciliation counts as one more instance of the access credential: the shares still add up.
+    const share = perInstanceSailPointBudget(config, 'accessProvisioning');
+    expect(variables.SAILPOINT_REQUESTS_PER_10S).toBe(String(share));
+    const access = resources[logicalId(stack.accessProvisioning.function)]!;
+    expect(
+      (access.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .SAILPOINT_REQUESTS_PER_10S,
+    ).toBe(String(share));
+    expect(share * (config.accessProvisioning.maxConcurrency + 1)).toBeLessThanOrEqual(
+      config.sailPoint.requestsPer10s,
+    );
+    // Tokens (queue URLs, table names) stand in as plain URLs and names.
+    const plain = {
+      ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, refText(v)])),
+      QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/events',
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/123456789012/events-dlq',
+    };
+    expect(loadEventTriggersSettings(plain)).toMatchObject({
+      ACCESS_RECONCILE_GRACE_SECONDS: 3600,
+      ACCESS_RECONCILE_MAX_MESSAGES: 100,
+    });
+  });
+
+  it('names the function to invoke on demand', () => {
+    template.hasOutput('EventTriggersFunctionName', { Value: { Ref: fnId() } });
+  });
+
+  it('is not deployed without the access triggers', () => {
+    const absencesOnly = parseStackConfig({
+      sailPoint: { tenant: 'acme' },
+      eventTriggers: { sources: { identityDeleted: sources.identityDeleted } },
+    });
+    expect(absencesOnly.eventTriggers.accessReconcileSchedule).toBe('rate(1 hour)');
+    const app = new App({
+      outdir: mkdtempSync(path.join(tmpdir(), 'iga-triggers-test-')),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    const other = new IgaAutopilotStack(app, 'IgaAutopilotAbsenceTriggersOnly', { config: absencesOnly });
+    expect(other.eventTriggers?.reconcileSchedule).toBeUndefined();
+    const otherResources = Template.fromStack(other).toJSON().Resources as typeof resources;
+    const fn = otherResources[logicalId(other.eventTriggers!.function)]!;
+    expect(Object.keys((fn.Properties.Environment as { Variables: object }).Variables)).not.toContain(
+      'SAILPOINT_CREDENTIALS_SECRET_ID',
+    );
+  });
+});
+
 describe('settings', () => {
   const problems = (eventTriggers: unknown) => {
     try {
@@ -259,6 +373,19 @@ describe('settings', () => {
       }),
     ).toEqual([
       expect.stringMatching(/^igaAutopilot\.eventTriggers\.absenceMapping: name a status attribute/),
+    ]);
+    expect(
+      problems({
+        accessReconcileSchedule: 'every hour',
+        accessReconcileGraceSeconds: 10,
+        accessReconcileMaxMessages: 0,
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^igaAutopilot\.eventTriggers\.accessReconcileSchedule: "every hour" is not a schedule/,
+      ),
+      'igaAutopilot.eventTriggers.accessReconcileGraceSeconds: must be at least 60',
+      'igaAutopilot.eventTriggers.accessReconcileMaxMessages: must be at least 1',
     ]);
   });
 });

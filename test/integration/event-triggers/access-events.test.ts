@@ -4,36 +4,20 @@
  * handler's GRANT/REVOKE rule decides from what was recorded — without reading /access-request-status.
  * Rate limit off (the access harness's default: it would only slow these tests); Search lag on.
  */
+import { ACCESS_DECISION_FILTER, provisioningFilter } from '../../../cli/commands/triggers';
+import { createAccessRequest } from '../../../functions/shared/sailpoint/api/access-requests';
+import { listTriggerSubscriptions } from '../../../functions/shared/sailpoint';
 import { settleAccessRequests } from '../../../sandbox/sailpoint/access-requests';
 import { grant, person, revoke, role } from '../access-provisioning/harness';
-import { accessEventsHarness, ofTrigger, type AccessEventsHarness } from './access-harness';
+import { accessEventsHarness, ofTrigger, withApprovals, type AccessEventsHarness } from './access-harness';
 
 jest.setTimeout(90_000);
 
-const MINUTE = 60_000;
 const DECISION = 'idn:access-request-post-approval';
 const PROVISIONING = 'idn:post-provisioning';
 
 let h: AccessEventsHarness;
 afterEach(async () => h?.stop());
-
-/** A harness whose sandbox clock the test moves (approvals take `approvalMinutes`). */
-async function withApprovals(
-  approvalMinutes: number,
-  options: Parameters<typeof accessEventsHarness>[0] = {},
-) {
-  let sandboxNow = Date.now();
-  const harness = await accessEventsHarness({ ...options, sandbox: { now: () => new Date(sandboxNow) } });
-  harness.sandbox.state.accessRequests.approvalDelayMs = approvalMinutes * MINUTE;
-  return {
-    harness,
-    /** The approver decides: the sandbox clock moves on and due requests are decided (events emitted). */
-    decide() {
-      sandboxNow += (approvalMinutes + 1) * MINUTE;
-      settleAccessRequests(harness.sandbox.state, new Date(sandboxNow));
-    },
-  };
-}
 
 describe('a decision event ends a GRANT/REVOKE wait', () => {
   it('closes a waiting REVOKE with no status read: the REVOKE goes once the GRANT is provisioned', async () => {
@@ -221,6 +205,37 @@ describe('events in any order', () => {
     await h.drain();
     expect((await h.outcome(revokeId!))?.status).toBe('submitted');
     expect(h.statusReads()).toBe(0);
+  });
+});
+
+describe('the recommended subscription filters (iga triggers subscribe --requester)', () => {
+  it('send the decisions on items of ours and the provisioning we requested, not the rest of the tenant', async () => {
+    const { harness, decide } = await withApprovals(5);
+    h = harness;
+    const me = (await h.client.tokenInfo()).identityId!;
+    const filters = (await listTriggerSubscriptions(h.client)).map((s) => [s.triggerId, s.filter]);
+    expect(Object.fromEntries(filters)).toEqual({
+      [DECISION]: ACCESS_DECISION_FILTER,
+      [PROVISIONING]: provisioningFilter(me),
+    });
+    const [grantId] = await h.send(grant([person(1)], [{ type: 'ROLE', id: role(1) }]));
+    await h.drain();
+    // Someone else's request through the same tenant: no item marker.
+    await createAccessRequest(h.client, {
+      requestedFor: [person(2)],
+      requestType: 'GRANT_ACCESS',
+      requestedItems: [{ type: 'ROLE', id: role(2) }],
+    });
+    const [ours, theirs] = h.sandbox.state.accessRequests.records.map((r) => r.accessRequestId);
+    decide();
+    await h.deliverEvents();
+    const decisions = ofTrigger(h.emitted, DECISION).map((e) => e.detail.accessRequestId);
+    expect(decisions).toEqual([ours]);
+    expect(decisions).not.toContain(theirs);
+    expect((await h.outcome(grantId!))?.units[0]?.sailpoint?.state).toBe('provisioned');
+    // Provisioning Completed of the other request: requested by the same identity here, so sent (and
+    // recorded nowhere: no slot of ours knows it).
+    expect(ofTrigger(h.emitted, PROVISIONING)).toHaveLength(2);
   });
 });
 

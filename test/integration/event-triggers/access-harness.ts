@@ -9,14 +9,19 @@ import type { EventTriggerCounts } from '../../../functions/event-triggers/handl
 import { createEventTriggersHandler } from '../../../functions/event-triggers/handler';
 import type { EventBridgeEnvelope } from '../../../functions/event-triggers/payloads';
 import { rulePattern, type TriggerSources } from '../../../functions/event-triggers/triggers';
+import type { AccessReconciliationSummary } from '../../../functions/event-triggers/access-reconciliation';
+import { RECONCILE_TASK } from '../../../functions/event-triggers/access-reconciliation';
 import { FindingsStore } from '../../../functions/shared/findings';
+import { SailPointClient } from '../../../functions/shared/sailpoint/client';
 import { RecordingNotifier } from '../../../functions/shared/notifier';
 import { silentLog, type LogSink } from '../../../functions/shared/observability';
 import { subscribeTriggers } from '../../../cli/commands/triggers';
+import { settleAccessRequests } from '../../../sandbox/sailpoint/access-requests';
 import { drainQueue } from '../../../local/queue-poller';
 import { LocalEventBridge, sqsTarget } from '../../../sandbox/events/router';
 import { freshQueueWithDlq, freshTable, receiveAll } from '../../support/emulators';
 import { startHarness, type HarnessOptions } from '../access-provisioning/harness';
+import { PAT_CLIENT } from '../sandbox/helpers';
 import { AWS } from './harness';
 
 export const HOUR = 3_600_000;
@@ -24,15 +29,27 @@ export const HOUR = 3_600_000;
 /** What the sandbox's request log calls a status read (any API version). */
 export const STATUS_READS = { method: 'GET', path: /\/access-request-status$/ } as const;
 
-export async function accessEventsHarness(options: HarnessOptions & { eventWaitMs?: number } = {}) {
+export async function accessEventsHarness(
+  options: HarnessOptions & {
+    eventWaitMs?: number;
+    /** The reconciliation's ACCESS_RECONCILE_GRACE_SECONDS / ACCESS_RECONCILE_MAX_MESSAGES. */
+    reconcileGraceSeconds?: number;
+    reconcileMaxMessages?: number;
+    /** The event-triggers handler's clock (the reconciliation's "now"). */
+    now?: () => Date;
+  } = {},
+) {
   const h = await startHarness({
     ...options,
     // Event triggers configured: a GRANT/REVOKE waits for their word before reading the status.
     settings: { eventWaitMs: options.eventWaitMs ?? HOUR, ...options.settings },
   });
+  // With the recommended filters: decisions on items carrying our marker, provisioning we requested.
+  const requesterId = (await h.client.tokenInfo()).identityId;
   const subscribed = await subscribeTriggers(h.client, {
     ...AWS,
     triggers: ['accessRequestDecision', 'provisioningCompleted'],
+    ...(requesterId ? { requesterId } : {}),
   });
   const sources: TriggerSources = Object.fromEntries(subscribed.map((r) => [r.trigger, r.source!]));
   const maxReceiveCount = 3;
@@ -63,7 +80,23 @@ export async function accessEventsHarness(options: HarnessOptions & { eventWaitM
     },
   };
   const notifier = new RecordingNotifier();
+  // The reconciliation's own SailPoint client (the access workflow's credential), as its Lambda
+  // instance would have: retries a 429 after its Retry-After.
+  const reconcileClient = new SailPointClient({
+    apiUrl: h.sandbox.url,
+    ...PAT_CLIENT,
+    retry: { maxAttempts: 4, maxRetryAfterSeconds: 20, maxElapsedMs: 60_000 },
+  });
+  const summaries: AccessReconciliationSummary[] = [];
   const triggerHandler = createEventTriggersHandler({
+    sailpoint: async () => reconcileClient,
+    ...(options.reconcileGraceSeconds === undefined
+      ? {}
+      : { reconcileGraceSeconds: options.reconcileGraceSeconds }),
+    ...(options.reconcileMaxMessages === undefined
+      ? {}
+      : { reconcileMaxMessages: options.reconcileMaxMessages }),
+    ...(options.now ? { now: options.now } : {}),
     sources,
     doc: h.doc,
     absencesTable: 'unused-absences', // no absence trigger is consumed here
@@ -95,6 +128,14 @@ export async function accessEventsHarness(options: HarnessOptions & { eventWaitM
         timeoutMs: 15_000,
       });
     },
+    /** One scheduled run of the reconciliation of lost access events (the function's second entry point). */
+    async reconcile(): Promise<AccessReconciliationSummary> {
+      const summary = await triggerHandler({ task: RECONCILE_TASK, trigger: 'schedule' }, {
+        awsRequestId: `run-${summaries.length + 1}`,
+      } as never);
+      summaries.push(summary);
+      return summary;
+    },
     /** Holds the sandbox's events back until `release` (which puts them on the local EventBridge). */
     hold() {
       holding = [];
@@ -125,3 +166,33 @@ export type AccessEventsHarness = Awaited<ReturnType<typeof accessEventsHarness>
 /** The sandbox's envelopes of a trigger, by detail-type. */
 export const ofTrigger = (envelopes: readonly EventBridgeEnvelope[], detailType: string) =>
   envelopes.filter((e) => e['detail-type'] === detailType);
+
+/**
+ * A harness whose clocks the test moves: the sandbox's (approvals take `approvalMinutes`) and the
+ * event-triggers function's (real time plus what `later` added: the reconciliation's grace period).
+ */
+export async function withApprovals(
+  approvalMinutes: number,
+  options: Parameters<typeof accessEventsHarness>[0] = {},
+) {
+  let sandboxNow = Date.now();
+  let functionOffset = 0;
+  const harness = await accessEventsHarness({
+    ...options,
+    sandbox: { ...options.sandbox, now: () => new Date(sandboxNow) },
+    now: () => new Date(Date.now() + functionOffset),
+  });
+  harness.sandbox.state.accessRequests.approvalDelayMs = approvalMinutes * 60_000;
+  return {
+    harness,
+    /** The approver decides: the sandbox clock moves on and due requests are decided (events emitted). */
+    decide() {
+      sandboxNow += (approvalMinutes + 1) * 60_000;
+      settleAccessRequests(harness.sandbox.state, new Date(sandboxNow));
+    },
+    /** Time passes for the event-triggers function. */
+    later(ms: number) {
+      functionOffset += ms;
+    },
+  };
+}

@@ -125,6 +125,20 @@ export const RequestedItemStatusSchema = z.looseObject({
   accessRequestId: z.string().nullish(),
   removeDate: z.string().nullish(),
   cancelable: z.boolean().nullish(),
+  /** Each approval step: its status (APPROVED, REJECTED, PENDING, …), who decided it, the approver's comment. */
+  approvalDetails: z
+    .array(
+      z.looseObject({
+        status: z.string().nullish(),
+        comment: z.string().nullish(),
+        modified: z.string().nullish(),
+        currentOwner: z.looseObject({ id: z.string().nullish(), name: z.string().nullish() }).nullish(),
+        originalOwner: z.looseObject({ id: z.string().nullish(), name: z.string().nullish() }).nullish(),
+      }),
+    )
+    .nullish(),
+  /** Lists of localized messages ({locale, text}) of errors in approval or provisioning. */
+  errorMessages: z.array(z.unknown()).nullish(),
 });
 export type RequestedItemStatus = z.infer<typeof RequestedItemStatusSchema>;
 
