@@ -76,6 +76,51 @@ describe('access provisioning: at-least-once corners', () => {
     expect(outcome?.units[0]!.detail).toContain('submitted by an earlier attempt');
   });
 
+  it('does not dead-letter a message on its last receive while SailPoint may not list its earlier attempt yet', async () => {
+    // Found by the fault run (npm run bench:faults, seed 1): the request was accepted (the unit was
+    // not missing) and its message was dead-lettered — waiting for SailPoint's listing is not a failed
+    // attempt, and it must not cost the message its last receive.
+    let now = Date.now();
+    let postedAt = Infinity;
+    const LISTING_LAG = 50_000; // SailPoint lists an accepted request after 50 s (< STATUS_SETTLE_SECONDS)
+    const fakeTenantTime: typeof fetch = async (input, init) => {
+      if (isStatus(input) && now < postedAt + LISTING_LAG) {
+        return new Response('[]', { status: 200, headers: { 'content-type': 'application/json' } });
+      }
+      const response = await fetch(input, init);
+      if (isPost(input, init) && postedAt === Infinity) {
+        postedAt = now;
+        await response.text();
+        throw new TypeError('fetch failed'); // accepted, but the answer is lost
+      }
+      return response;
+    };
+    h = await startHarness({
+      fetch: fakeTenantTime,
+      clock: () => now,
+      maxReceiveCount: 2,
+      settings: { statusSettleMs: 60_000 },
+    });
+    h.sandbox.state.accessRequests.approvalDelayMs = 60 * MINUTE;
+    const [id] = await h.send(grant([person(7)], [{ type: 'ROLE', id: role(7) }]));
+    expect(await h.pollOnce()).toEqual({ received: 1, failed: 1 });
+
+    now += 30_000; // redelivered early, on its last receive: SailPoint does not list the request yet
+    await h.skipRetryDelays();
+    await h.pollOnce();
+    expect(await h.deadLetters()).toEqual([]);
+    expect((await h.outcome(id!))?.reason).toContain('is not listed yet');
+
+    now += 60_000; // listed now
+    await h.skipRetryDelays();
+    await h.drain();
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.allPosts()).toBe(1);
+    const outcome = await h.outcome(id!);
+    expect(outcome?.status).toBe('submitted');
+    expect(outcome?.units[0]!.detail).toContain('submitted by an earlier attempt');
+  });
+
   it('does not let a concurrent second delivery of the same message take its claim over and POST too', async () => {
     const searchGate = gate();
     let searches = 0;
