@@ -12,6 +12,9 @@
  * answered 202 — units POSTed twice and units missing.
  *
  *   npm run bench:access                  rate limit on (the default)
+ *   npm run bench:access -- --own-credential   the same, access provisioning with a credential of its own
+ *                                          (the stack's budget for it: sailPoint.requestsPer10s ÷ its
+ *                                          maxConcurrency), the shape docs/deployment.md gives for volume
  *   npm run bench:access -- --limit-off   no gateway limit and no client budget: pipeline overhead only
  *   npm run bench:access -- --faults      the fault run (bench/lib/fault-run.ts); also npm run bench:faults
  *   npm run bench:access -- --events      v3 calls with ISC's access event triggers off vs on (bench/lib/events-comparison.ts)
@@ -19,8 +22,10 @@
  * Knobs (environment): BENCH_MESSAGES (10000), BENCH_DUPLICATE_RATIO (0.3), BENCH_IDENTITIES (2000),
  * BENCH_SEED (1), BENCH_BATCH_SIZE (stack: 100), BENCH_CONCURRENCY (stack: 2; --limit-off: 4),
  * BENCH_BUDGET_PER_10S (stack: 13 per instance), BENCH_SEARCH_PAGE_SIZE (250, for the bound),
- * BENCH_TIMEOUT_MINUTES (90: then it stops and reports what is left on the queue).
+ * BENCH_FUNCTION_TIMEOUT_SECONDS (stack: 120), BENCH_TIMEOUT_MINUTES (90: then it stops and reports
+ * what is left on the queue).
  */
+import { visibilityTimeoutSeconds } from '../lib/constructs/work-queue';
 import { intEnv, print, ratioEnv } from './lib/env';
 import { buildWorkload } from './lib/workload';
 import { runEventsComparison } from './lib/events-comparison';
@@ -28,20 +33,22 @@ import { runFaultRun } from './lib/fault-run';
 import { accessRequestPosts, callsPerVersion, percentile, rateLimitBound, unitCounts } from './lib/measure';
 import { startPipeline } from './lib/pipeline';
 import { prng } from './lib/random';
-import { STACK_DEFAULTS } from './lib/stack-defaults';
+import { OWN_CREDENTIAL, STACK_DEFAULTS } from './lib/stack-defaults';
 
-async function benchmark(limitOff: boolean) {
+async function benchmark(limitOff: boolean, ownCredential: boolean) {
+  const stack = ownCredential ? OWN_CREDENTIAL : STACK_DEFAULTS;
   const config = {
     messages: intEnv('BENCH_MESSAGES', 10_000),
     duplicateRatio: ratioEnv('BENCH_DUPLICATE_RATIO', 0.3),
     identities: intEnv('BENCH_IDENTITIES', 2_000),
     seed: intEnv('BENCH_SEED', 1),
-    batchSize: intEnv('BENCH_BATCH_SIZE', STACK_DEFAULTS.batchSize),
+    batchSize: intEnv('BENCH_BATCH_SIZE', stack.batchSize),
     // Limit off keeps the earlier benchmark's shape (4 pollers), so its figure stays comparable.
-    concurrency: intEnv('BENCH_CONCURRENCY', limitOff ? 4 : STACK_DEFAULTS.maxConcurrency),
-    budget: intEnv('BENCH_BUDGET_PER_10S', STACK_DEFAULTS.perInstanceBudget),
+    concurrency: intEnv('BENCH_CONCURRENCY', limitOff ? 4 : stack.maxConcurrency),
+    budget: intEnv('BENCH_BUDGET_PER_10S', stack.perInstanceBudget),
     pageSize: intEnv('BENCH_SEARCH_PAGE_SIZE', 250),
     timeoutMinutes: intEnv('BENCH_TIMEOUT_MINUTES', 90),
+    functionTimeoutSeconds: intEnv('BENCH_FUNCTION_TIMEOUT_SECONDS', stack.timeoutSeconds),
   };
   const workload = buildWorkload(config);
   const bound = rateLimitBound(workload.units, config.pageSize);
@@ -51,9 +58,11 @@ async function benchmark(limitOff: boolean) {
     clientBudgetPer10s: limitOff ? false : config.budget,
     concurrency: config.concurrency,
     batchSize: config.batchSize,
-    functionTimeoutMs: STACK_DEFAULTS.timeoutSeconds * 1000,
-    visibilityTimeoutSeconds: limitOff ? 60 : STACK_DEFAULTS.visibilityTimeoutSeconds,
-    maxReceiveCount: STACK_DEFAULTS.maxReceiveCount,
+    functionTimeoutMs: config.functionTimeoutSeconds * 1000,
+    visibilityTimeoutSeconds: limitOff
+      ? 60
+      : visibilityTimeoutSeconds(config.functionTimeoutSeconds, stack.maxBatchingWindowSeconds),
+    maxReceiveCount: stack.maxReceiveCount,
     // Limit off keeps the earlier benchmark's immediate retries (pipeline overhead, not waiting).
     ...(limitOff
       ? { settings: { transientRetrySeconds: 0, conflictRetrySeconds: 0, statusSettleMs: 0 } }
@@ -67,12 +76,13 @@ async function benchmark(limitOff: boolean) {
         ? `bench:access --limit-off — PIPELINE OVERHEAD: no gateway rate limit, no client budget; Search lag ${lagSeconds} s`
         : `bench:access — rate limit ON: sandbox gateway 100 / 10 s per client id and API version; ` +
             `client budget ${config.budget} / 10 s per instance × ${config.concurrency} instances ` +
-            `(stack defaults: sailPoint.requestsPer10s ${STACK_DEFAULTS.requestsPer10s} ÷ ${STACK_DEFAULTS.sailPointCallers} SailPoint callers); Search lag ${lagSeconds} s`,
+            `(stack defaults${ownCredential ? ', access provisioning with its own credential' : ''}: sailPoint.requestsPer10s ` +
+            `${stack.requestsPer10s} ÷ ${stack.sailPointCallers} SailPoint callers); Search lag ${lagSeconds} s`,
     );
     print(
       `workload: ${config.messages} messages (${workload.unique.length} unique, ${config.messages - workload.unique.length} duplicates), ` +
         `${workload.units.length} unique units, ${bound.identities} of ${config.identities} identities; batch size ${config.batchSize}, ` +
-        `${config.concurrency} pollers, function timeout ${STACK_DEFAULTS.timeoutSeconds} s, workflow settings: ` +
+        `${config.concurrency} pollers, function timeout ${config.functionTimeoutSeconds} s, workflow settings: ` +
         `${limitOff ? 'defaults with retry delays 0 (as before)' : 'stack defaults'}`,
     );
     await pipeline.send(workload.bodies);
@@ -147,12 +157,16 @@ async function benchmark(limitOff: boolean) {
 
 async function main() {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => !['--limit-off', '--faults', '--events'].includes(a));
+  const unknown = args.filter(
+    (a) => !['--limit-off', '--own-credential', '--faults', '--events'].includes(a),
+  );
   if (unknown.length > 0)
-    throw new Error(`unknown option(s) ${unknown.join(' ')}: use --limit-off, --faults or --events`);
+    throw new Error(
+      `unknown option(s) ${unknown.join(' ')}: use --limit-off, --own-credential, --faults or --events`,
+    );
   if (args.includes('--faults')) await runFaultRun();
   else if (args.includes('--events')) await runEventsComparison();
-  else await benchmark(args.includes('--limit-off'));
+  else await benchmark(args.includes('--limit-off'), args.includes('--own-credential'));
 }
 
 main().catch((error: unknown) => {

@@ -145,10 +145,20 @@ export async function runFaultRun(): Promise<void> {
     const deadLetters = await pipeline.deadLetters();
     const byKind = new Map<MessageKind | 'unknown', Set<string>>();
     const reasons = new Map<string, string>();
+    /** Invalid messages' dead-letter reasons, ids and numbers masked, with how many messages had each. */
+    const invalidReasons = new Map<string, Set<string>>();
     for (const d of deadLetters) {
       const kind = workload.kinds.get(d.body) ?? 'unknown';
       byKind.set(kind, (byKind.get(kind) ?? new Set()).add(d.sourceMessageId));
       if (kind === 'valid') reasons.set(d.sourceMessageId, d.reason);
+      else {
+        const masked = d.reason
+          .replace(/[0-9a-f]{32}/g, '<id>')
+          .replace(/"[^"]*"/g, '"…"')
+          .replace(/\d+/g, 'N')
+          .slice(0, 150);
+        invalidReasons.set(masked, (invalidReasons.get(masked) ?? new Set()).add(d.sourceMessageId));
+      }
     }
     const invalidSent = (workload.counts.malformed ?? 0) + (workload.counts['rule-breaking'] ?? 0);
     const invalidDead = (byKind.get('malformed')?.size ?? 0) + (byKind.get('rule-breaking')?.size ?? 0);
@@ -165,7 +175,8 @@ export async function runFaultRun(): Promise<void> {
     print();
     print(
       `also: ${units.accepted.size} units accepted; ${otherUnexpected} accepted units outside the workload; ` +
-        `invalid messages dead-lettered ${invalidDead} of ${invalidSent}; ` +
+        `invalid messages dead-lettered ${invalidDead} of ${invalidSent} (${deadLetters.length} dead letters in all, ` +
+        `for ${new Set(deadLetters.map((d) => d.sourceMessageId)).size} distinct messages); ` +
         `${[...versions].map(([v, c]) => `${v} ${c.calls} calls (${c.rateLimited} gateway 429s, ${c.faulted} faulted)`).join(', ')}; ` +
         `${counters.invocations} invocations (latency p50 ${percentile(counters.latenciesMs, 50).toFixed(0)} ms, ` +
         `p99 ${percentile(counters.latenciesMs, 99).toFixed(0)} ms), ${counters.crashesAfterPost} crashes after a POST, ` +
@@ -190,6 +201,10 @@ export async function runFaultRun(): Promise<void> {
       'missing',
       [...expected].filter((k) => !units.accepted.has(k)),
     );
+    print('  invalid messages dead-lettered, by reason (ids and numbers masked):');
+    for (const [reason, ids] of [...invalidReasons].sort((a, b) => b[1].size - a[1].size)) {
+      print(`    ${String(ids.size).padStart(4)} × ${reason}`);
+    }
     show(
       'valid dead letters',
       [...reasons.values()].map((r) => r.slice(0, 140)),

@@ -22,6 +22,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAccessProvisioningHandler } from '../../functions/access-provisioning/handler';
+import { MESSAGE_ID_ATTRIBUTE } from '../../functions/access-provisioning/requeue';
 import type { ProcessorSettings } from '../../functions/access-provisioning/workflow';
 import { silentLog } from '../../functions/shared/observability';
 import { SailPointClient } from '../../functions/shared/sailpoint/client';
@@ -235,7 +236,12 @@ export async function startPipeline(options: PipelineOptions) {
       deadLetterQueueUrl: dlqUrl,
       maxReceiveCount: options.maxReceiveCount,
       log: silentLog,
-      ...(options.settings ? { settings: options.settings } : {}),
+      // The workflow sizes its chunks by the instance's budget, as a deployment's function reads it
+      // from SAILPOINT_REQUESTS_PER_10S — the same number as the client's limiter (0: none).
+      settings: {
+        requestsPer10s: options.clientBudgetPer10s === false ? 0 : options.clientBudgetPer10s,
+        ...options.settings,
+      },
     });
     return {
       get dead() {
@@ -336,7 +342,12 @@ export async function startPipeline(options: PipelineOptions) {
       return all.map((m) => ({
         body: m.Body ?? '',
         reason: m.MessageAttributes?.reason?.StringValue ?? '',
-        sourceMessageId: m.MessageAttributes?.sourceMessageId?.StringValue ?? m.MessageId ?? '',
+        // A copy the workflow requeued names the message it continues (requeue.ts): count that one.
+        sourceMessageId:
+          continuedMessageId(m.MessageAttributes?.originalAttributes?.StringValue) ??
+          m.MessageAttributes?.sourceMessageId?.StringValue ??
+          m.MessageId ??
+          '',
       }));
     },
     async stop(): Promise<void> {
@@ -346,3 +357,10 @@ export async function startPipeline(options: PipelineOptions) {
 }
 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+/** The message a requeued copy continues, from a dead letter's originalAttributes (JSON). */
+function continuedMessageId(originalAttributes: string | undefined): string | undefined {
+  if (!originalAttributes) return undefined;
+  const attributes = JSON.parse(originalAttributes) as Record<string, { StringValue?: string }>;
+  return attributes[MESSAGE_ID_ATTRIBUTE]?.StringValue;
+}

@@ -39,6 +39,11 @@ export interface AccessCheck {
   /** Units decided here: skipped (claim given back), or not checked (read failed, out of time). */
   readonly results: UnitResults;
   readonly problems: Map<string, IdentityProblem>;
+  /**
+   * Units submitted although their document says the POST is not needed, because the document may
+   * predate this deployment's latest change of the access (Search lags): why, for their outcome.
+   */
+  readonly notes: Map<string, string>;
 }
 
 export async function checkAccess(
@@ -88,6 +93,7 @@ export async function checkAccess(
   const proceed: ClaimedUnit[] = [];
   const unknown: ClaimedUnit[] = [];
   const results: UnitResults = new Map();
+  const notes = new Map<string, string>();
   for (const claimed of units) {
     const { identityId, item, requestType, key } = claimed.planned.unit;
     const identity = read.get(identityId);
@@ -104,8 +110,11 @@ export async function checkAccess(
     } else {
       const holds = identity.access.some((a) => a.id === item.id && a.type === item.type);
       const skip = (requestType === 'GRANT_ACCESS' && holds) || (requestType === 'REVOKE_ACCESS' && !holds);
-      if (!skip || !showsLatestChange(identity, claimed.latestChange)) {
+      if (!skip) {
         proceed.push(claimed);
+      } else if (!showsLatestChange(identity, claimed.latestChange)) {
+        proceed.push(claimed);
+        notes.set(key, staleDocumentNote(identity, holds, claimed.latestChange));
       } else if (requestType === 'GRANT_ACCESS') {
         results.set(key, {
           outcome: {
@@ -124,7 +133,20 @@ export async function checkAccess(
     }
   }
   await deps.claims.releaseAll([...results.keys()]);
-  return { proceed, unknown, results, problems };
+  return { proceed, unknown, results, problems, notes };
+}
+
+/** Why a unit was submitted although its Search document suggests it need not be. */
+function staleDocumentNote(identity: IdentityAccess, holds: boolean, latest: LatestChange): string {
+  const shows = holds ? 'still shows the access' : 'does not show the access yet';
+  const change =
+    latest.kind === 'at'
+      ? `the change of this access completed at ${new Date(latest.at).toISOString()}`
+      : 'the latest change of this access (its request was still pending)';
+  return (
+    `Search ${shows}, but its document (modified ${new Date(identity.modified).toISOString()}) predates ` +
+    `${change}: Search lags, so it was not trusted to skip`
+  );
 }
 
 /** Whether the document is at least as new as the latest change of the access this deployment knows of. */

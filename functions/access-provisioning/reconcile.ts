@@ -151,7 +151,7 @@ export function requestIdsOf(entries: readonly RequestStatusEntry[]): string[] {
 // Stage 3 — reconcile: a unit taken over from an unfinished attempt — did that attempt reach SailPoint?
 // - listed → recorded as submitted (by that attempt), no second POST;
 // - not listed, and SailPoint may not list it yet (less than STATUS_SETTLE_SECONDS since the attempt
-//   could last have sent its POST) → retried once it can tell, the claim kept;
+//   could last have sent its POST) → retried once it can tell, the claim kept, uncharged;
 // - not listed after that → the unit goes on to be submitted.
 
 export async function reconcileTakenOver(
@@ -196,6 +196,9 @@ export async function reconcileTakenOver(
     // SailPoint's listing lag counts from when that attempt may last have sent its POST.
     const settlesAt = takeover.until + settings.statusSettleMs;
     if (now < settlesAt) {
+      // Waiting for SailPoint's listing is not a failed attempt of this message (the earlier attempt
+      // may well have succeeded): it comes back uncharged, once SailPoint can tell — so it is never
+      // dead-lettered for this on its last receive. Bounded: by then the lookup decides.
       results.set(unit.key, {
         outcome: {
           kind: 'retrying',
@@ -203,6 +206,7 @@ export async function reconcileTakenOver(
           detail:
             `an earlier attempt (${iso(takeover.since)} to ${iso(takeover.until)}) may have reached ` +
             'SailPoint and is not listed yet; retrying before submitting again',
+          uncharged: true,
         },
       });
       return;

@@ -32,6 +32,8 @@ export interface SubmitUnit {
   readonly claimed: ClaimedUnit;
   /** The valid messages asking for the unit, earliest first (the first is credited). */
   readonly owners: readonly string[];
+  /** Why it is submitted although Search suggests it need not be (access-check.ts), for its outcome. */
+  readonly note?: string;
 }
 
 type SubmitDeps = StageDeps & { readonly claims: ClaimLedger };
@@ -72,8 +74,16 @@ async function extendTakenOver(unit: SubmitUnit, deps: SubmitDeps, results: Unit
   if (!unit.claimed.takeover || deps.claims.attemptUntil(key) >= deps.attemptDeadline) return true;
   try {
     if (await deps.claims.extend(key, deps.attemptDeadline)) return true;
+    // A concurrent attempt (e.g. another delivery of this message) took the unit over meanwhile: it
+    // submits the unit or gives it back. A lost race, not a failed attempt of this message — so, like a
+    // unit in flight elsewhere, it is looked at again (before the batch settles, then uncharged).
     results.set(key, {
-      outcome: transient(deps.settings, 'the unit was taken over by a concurrent attempt; retrying'),
+      outcome: {
+        kind: 'retrying',
+        detail: 'in flight: the unit was taken over by a concurrent attempt; looking again',
+        delaySeconds: deps.settings.inFlightRetrySeconds,
+        uncharged: true,
+      },
     });
   } catch (error) {
     results.set(key, {
@@ -218,7 +228,7 @@ async function recordAccepted(
         submitter,
         outcome: {
           kind: 'submitted',
-          detail: `submitted to SailPoint at ${iso(at)}`,
+          detail: `submitted to SailPoint at ${iso(at)}${unit.note ? ` (${unit.note})` : ''}`,
           ...(accessRequestIds.length > 0 ? { accessRequestIds } : {}),
         },
       });

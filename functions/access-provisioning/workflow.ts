@@ -361,10 +361,14 @@ export class AccessProvisioner {
     // 5. submit
     merge(
       await submitUnits(
-        toSubmit.map((claimedUnit) => ({
-          claimed: claimedUnit,
-          owners: owners.get(claimedUnit.planned.unit.key)!,
-        })),
+        toSubmit.map((claimedUnit) => {
+          const note = checked.notes.get(claimedUnit.planned.unit.key);
+          return {
+            claimed: claimedUnit,
+            owners: owners.get(claimedUnit.planned.unit.key)!,
+            ...(note ? { note } : {}),
+          };
+        }),
         stage,
       ),
     );
@@ -407,11 +411,16 @@ export class AccessProvisioner {
         owners: owners.get(unit.unit.key)!,
       });
     }
+    // Units another attempt took over while this one waited to submit are looked at again too.
+    const takenOver = toSubmit.filter((u) => {
+      const outcome = results.get(u.planned.unit.key)?.outcome;
+      return outcome?.kind === 'retrying' && outcome.uncharged === true;
+    });
     return {
       units: settled,
       invalid,
       claimOwners: new Map(units.map((u) => [u.unit.key, u.owners[0]!])),
-      inFlight: claimed.inFlight,
+      inFlight: [...claimed.inFlight, ...takenOver.map((u) => u.planned)],
     };
   }
 }

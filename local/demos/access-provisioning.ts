@@ -1,7 +1,8 @@
 /**
  * `npm start` part for queue-fed access provisioning: creates the intake queue and its DLQ in fauxqs,
  * feeds a sample batch (exact duplicates, access already held, a REVOKE of access not held, a GRANT
- * and REVOKE of the same access, invalid messages) through the real handler (built from the
+ * and REVOKE of the same access, invalid messages, an identity Search does not know) with Search's
+ * indexing lag on (the sandbox default) through the real handler (built from the
  * environment, as in Lambda) with the local poller, then a late duplicate, and prints what happened
  * to each message from the outcome records an operator would read.
  */
@@ -82,7 +83,8 @@ function sampleMessages(): [string, unknown][] {
     ],
     ['GRANT of Engineering…', grant('HR-1011', [QUINN], [['ROLE', ENGINEERING]])],
     [
-      '…and its REVOKE in the same batch (waits for the GRANT to finish)',
+      '…and its REVOKE in the same batch (waits for the GRANT to finish; Search, minutes behind, does ' +
+        'not show the grant yet, so the REVOKE is submitted rather than skipped as not held)',
       {
         requestId: 'HR-1012',
         requestedFor: [QUINN],
@@ -101,7 +103,8 @@ function sampleMessages(): [string, unknown][] {
       },
     ],
     [
-      'invalid: unknown identity',
+      'an identity Search does not know (perhaps a joiner not indexed yet: retried for ' +
+        'UNKNOWN_IDENTITY_RETRY_MINUTES, then dead-lettered as unknown)',
       grant('HR-1009', ['2c9180aa0000000000000000000000ff'], [['ROLE', ITEM(2)]]),
     ],
     [
@@ -178,7 +181,10 @@ export const accessProvisioningDemo: LocalDemo = async (local) => {
 
   const postsBefore = sandbox.requestLog.count({ method: 'POST', path: '/beta/access-requests' });
   const messages = sampleMessages();
-  print(`  sending ${messages.length} messages (with a duplicate and 4 invalid ones) to ${queueUrl}`);
+  print(
+    `  sending ${messages.length} messages (a duplicate, 3 invalid ones, one naming an identity Search does ` +
+      `not know) to ${queueUrl}; Search lags ${sandbox.state.search.lagMs / 60_000} min, as a real tenant's does`,
+  );
   const sent = await send(messages);
   const first = await drainQueue({ sqs, queueUrl, handler, batchSize: 20, timeoutMs: 30_000 });
   print(`  handler ran ${first.batches} batch(es); ${first.failed} message(s) came back for a retry`);
@@ -202,12 +208,17 @@ export const accessProvisioningDemo: LocalDemo = async (local) => {
     new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }),
   );
   const depth = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
+  const waiting = Number(depth.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
   print('');
   print(
     `  SailPoint: ${posts} access request POST(s) for ${sent.length + late.length} messages; ` +
-      `DLQ holds ${dead.Messages?.length ?? 0} message(s); queue left with ${depth.Attributes?.ApproximateNumberOfMessages ?? '?'}.`,
+      `DLQ holds ${dead.Messages?.length ?? 0} message(s); queue left with ${depth.Attributes?.ApproximateNumberOfMessages ?? '?'}` +
+      (waiting > 0 ? `, and ${waiting} waiting for its retry (the identity Search does not know yet).` : '.'),
   );
   for (const record of sandbox.state.accessRequests.records) {
     print(

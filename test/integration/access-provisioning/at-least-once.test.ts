@@ -76,6 +76,51 @@ describe('access provisioning: at-least-once corners', () => {
     expect(outcome?.units[0]!.detail).toContain('submitted by an earlier attempt');
   });
 
+  it('does not dead-letter a message on its last receive while SailPoint may not list its earlier attempt yet', async () => {
+    // Found by the fault run (npm run bench:faults, seed 1): the request was accepted (the unit was
+    // not missing) and its message was dead-lettered — waiting for SailPoint's listing is not a failed
+    // attempt, and it must not cost the message its last receive.
+    let now = Date.now();
+    let postedAt = Infinity;
+    const LISTING_LAG = 50_000; // SailPoint lists an accepted request after 50 s (< STATUS_SETTLE_SECONDS)
+    const fakeTenantTime: typeof fetch = async (input, init) => {
+      if (isStatus(input) && now < postedAt + LISTING_LAG) {
+        return new Response('[]', { status: 200, headers: { 'content-type': 'application/json' } });
+      }
+      const response = await fetch(input, init);
+      if (isPost(input, init) && postedAt === Infinity) {
+        postedAt = now;
+        await response.text();
+        throw new TypeError('fetch failed'); // accepted, but the answer is lost
+      }
+      return response;
+    };
+    h = await startHarness({
+      fetch: fakeTenantTime,
+      clock: () => now,
+      maxReceiveCount: 2,
+      settings: { statusSettleMs: 60_000 },
+    });
+    h.sandbox.state.accessRequests.approvalDelayMs = 60 * MINUTE;
+    const [id] = await h.send(grant([person(7)], [{ type: 'ROLE', id: role(7) }]));
+    expect(await h.pollOnce()).toEqual({ received: 1, failed: 1 });
+
+    now += 30_000; // redelivered early, on its last receive: SailPoint does not list the request yet
+    await h.skipRetryDelays();
+    await h.pollOnce();
+    expect(await h.deadLetters()).toEqual([]);
+    expect((await h.outcome(id!))?.reason).toContain('is not listed yet');
+
+    now += 60_000; // listed now
+    await h.skipRetryDelays();
+    await h.drain();
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.allPosts()).toBe(1);
+    const outcome = await h.outcome(id!);
+    expect(outcome?.status).toBe('submitted');
+    expect(outcome?.units[0]!.detail).toContain('submitted by an earlier attempt');
+  });
+
   it('does not let a concurrent second delivery of the same message take its claim over and POST too', async () => {
     const searchGate = gate();
     let searches = 0;
@@ -116,6 +161,58 @@ describe('access provisioning: at-least-once corners', () => {
     expect(second).toEqual({ received: 1, failed: 0 });
     expect(h.requeueDelays).toHaveLength(1);
     expect(secondReason).toContain('in flight: being submitted by another delivery of this message');
+    expect((await h.outcome(id!))?.status).toBe('submitted');
+  });
+
+  it('does not dead-letter a message on its last receive when a concurrent delivery takes its claim over first', async () => {
+    // Found by the fault run (npm run bench:faults, seed 1): a redelivery after a crash takes the unit
+    // over (the claim keeps the dead attempt's end until it POSTs); a concurrent delivery of the same
+    // message may take it over again and submit. The first one's extend then fails — a lost race,
+    // not a failed attempt: it must not cost the message its last receive.
+    let now = Date.now();
+    let postsTried = 0;
+    let statusReads = 0;
+    const statusGate = gate();
+    const faultyFetch: typeof fetch = async (input, init) => {
+      if (isPost(input, init) && postsTried++ === 0) throw new TypeError('fetch failed'); // never reached SailPoint
+      const response = await fetch(input, init);
+      if (isStatus(input) && ++statusReads === 1) {
+        statusGate.arrive(); // the first delivery has its answer ("nothing listed") in hand
+        await statusGate.opened;
+      }
+      return response;
+    };
+    h = await startHarness({ fetch: faultyFetch, clock: () => now, maxReceiveCount: 2 });
+    const [id] = await h.send(grant([person(6)], [{ type: 'ROLE', id: role(6) }]));
+    expect(await h.pollOnce()).toEqual({ received: 1, failed: 1 }); // POST outcome unknown: claim kept
+    expect(h.allPosts()).toBe(0);
+
+    now += 20 * MINUTE; // the dead attempt's end and the listing lag have passed
+    await h.skipRetryDelays();
+    const one = h.newInstance();
+    const two = h.newInstance();
+    let receiptHandle = '';
+    const lastReceive = h.pollOnce(async (event: SQSEvent, context: Context) => {
+      receiptHandle = event.Records[0]!.receiptHandle;
+      return one.handler(event, context);
+    }, 1);
+    await statusGate.reached; // the first delivery took the claim over and reconciled: nothing listed
+    await h.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: h.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    await h.pollOnce(two.handler, 1); // the concurrent delivery takes it over again and submits
+    expect(h.acceptedPosts()).toBe(1);
+    statusGate.open();
+    await lastReceive;
+    await h.skipRetryDelays();
+    await h.drain();
+
+    expect(await h.deadLetters()).toEqual([]);
+    expect(h.acceptedPosts()).toBe(1);
     expect((await h.outcome(id!))?.status).toBe('submitted');
   });
 
