@@ -147,6 +147,12 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
       `DynamoDB            ${(counters.dynamoWrites / config.messages).toFixed(2)} writes per message ` +
         `(${counters.dynamoWrites} writes, ${counters.conditionalFailures} lost conditional writes, ${counters.dynamoReads} reads)`,
     );
+    print(
+      `  by kind           ${[...counters.writesByKind]
+        .sort((a, b) => b[1] - a[1])
+        .map(([kind, n]) => `${kind} ${n} (${(n / config.messages).toFixed(2)}/msg)`)
+        .join(', ')}`,
+    );
     print(`queue left          ${left}`);
     if (units.missing > 0 || units.postedTwice > 0 || deadLetters.length > 0 || left > 0)
       process.exitCode = 1;
