@@ -20,7 +20,7 @@
  *   npm run bench:access -- --events      v3 calls with ISC's access event triggers off vs on (bench/lib/events-comparison.ts)
  *
  * Knobs (environment): BENCH_MESSAGES (10000), BENCH_DUPLICATE_RATIO (0.3), BENCH_IDENTITIES (2000),
- * BENCH_SEED (1), BENCH_BATCH_SIZE (stack: 100), BENCH_CONCURRENCY (stack: 2; --limit-off: 4),
+ * BENCH_SEED (1), BENCH_BATCH_SIZE (stack: 1000), BENCH_CONCURRENCY (stack: 2; --limit-off: 4),
  * BENCH_BUDGET_PER_10S (stack: 13 per instance), BENCH_SEARCH_PAGE_SIZE (250, for the bound),
  * BENCH_FUNCTION_TIMEOUT_SECONDS (stack: 120), BENCH_TIMEOUT_MINUTES (90: then it stops and reports
  * what is left on the queue).
@@ -146,6 +146,12 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
     print(
       `DynamoDB            ${(counters.dynamoWrites / config.messages).toFixed(2)} writes per message ` +
         `(${counters.dynamoWrites} writes, ${counters.conditionalFailures} lost conditional writes, ${counters.dynamoReads} reads)`,
+    );
+    print(
+      `  by kind           ${[...counters.writesByKind]
+        .sort((a, b) => b[1] - a[1])
+        .map(([kind, n]) => `${kind} ${n} (${(n / config.messages).toFixed(2)}/msg)`)
+        .join(', ')}`,
     );
     print(`queue left          ${left}`);
     if (units.missing > 0 || units.postedTwice > 0 || deadLetters.length > 0 || left > 0)

@@ -80,6 +80,8 @@ export interface PipelineCounters {
   dynamoWrites: number;
   dynamoReads: number;
   conditionalFailures: number;
+  /** DynamoDB writes by kind (command, item kind, what the write does): where the writes per message go. */
+  writesByKind: Map<string, number>;
   latenciesMs: number[];
   batchSizes: number[];
 }
@@ -93,6 +95,35 @@ export interface DrainResult {
 
 const ACCESS_REQUEST_POST = /\/(beta|v3)\/access-requests$/;
 const DYNAMO_WRITE = /^(Put|Update|Delete|BatchWrite|TransactWrite)/;
+
+interface WriteInput {
+  readonly Item?: Record<string, unknown>;
+  readonly Key?: Record<string, unknown>;
+  readonly UpdateExpression?: string;
+}
+
+/** A DynamoDB write's kind, for the report: command, item kind (pk prefix) and what the update sets. */
+export function writeKind(command: string, input: WriteInput): string {
+  const pk = String((input.Item ?? input.Key)?.pk ?? '');
+  const item = pk.split('#')[0] || '?';
+  const update = input.UpdateExpression ?? '';
+  const what = !command.startsWith('Update')
+    ? ''
+    : update.includes(':submitted')
+      ? ' submitted'
+      : update.includes(':free')
+        ? ' free'
+        : update.includes('leaseExpiresAt = :now')
+          ? ' hand-over'
+          : update.includes('attemptUntil = :until')
+            ? ' attemptUntil'
+            : update.includes('history[')
+              ? ' outcome (history full)'
+              : update.includes('history')
+                ? ' outcome'
+                : ' other';
+  return `${command.replace(/Command$/, '')} ${item}${what}`;
+}
 
 /** A promise that never settles: what every call of a dead instance returns. */
 const never = <T>() => new Promise<T>(() => undefined);
@@ -148,6 +179,7 @@ export async function startPipeline(options: PipelineOptions) {
     dynamoWrites: 0,
     dynamoReads: 0,
     conditionalFailures: 0,
+    writesByKind: new Map(),
     latenciesMs: [],
     batchSizes: [],
   };
@@ -199,15 +231,22 @@ export async function startPipeline(options: PipelineOptions) {
       (next, context) => async (args) => {
         if (dead) return never();
         const write = DYNAMO_WRITE.test(context.commandName ?? '');
-        if (write) counters.dynamoWrites++;
-        else counters.dynamoReads++;
+        if (write) {
+          counters.dynamoWrites++;
+          const kind = writeKind(context.commandName ?? '', args.input as WriteInput);
+          counters.writesByKind.set(kind, (counters.writesByKind.get(kind) ?? 0) + 1);
+        } else counters.dynamoReads++;
         try {
           const output = await next(args);
           if (dead) return never();
           if (write && chance(crashes?.afterWrite)) return crash('afterWrite');
           return output;
         } catch (error) {
-          if ((error as Error).name === 'ConditionalCheckFailedException') counters.conditionalFailures++;
+          if ((error as Error).name === 'ConditionalCheckFailedException') {
+            counters.conditionalFailures++;
+            const kind = `${writeKind(context.commandName ?? '', args.input as WriteInput)} (lost)`;
+            counters.writesByKind.set(kind, (counters.writesByKind.get(kind) ?? 0) + 1);
+          }
           throw error;
         }
       },

@@ -72,6 +72,8 @@ export async function settleBatch(
      * settle — the end of the batch, when in-flight units have been looked at again.
      */
     deferUncharged?: boolean;
+    /** The batch's processed-request writes so far (one map for all settles of an invocation). */
+    requests?: RequestWrites;
   } = {},
 ): Promise<BatchReport> {
   const { batchFailure } = options;
@@ -137,7 +139,7 @@ export async function settleBatch(
       verdict = { status: 'failed', reason, queue: { status: 'dead-letter', reason } };
     }
     if (!batchFailure && !planned.decided && FINISHING.has(verdict.status)) {
-      verdict = await recordProcessedRequest(planned, verdict, at, deps);
+      verdict = await recordProcessedRequest(planned, verdict, at, deps, options.requests);
     }
     try {
       await deps.store.recordOutcome({
@@ -199,26 +201,52 @@ const NOT_REACHED_UNIT: SettledUnit = {
 };
 
 /**
+ * The processed-request records this invocation has written, by requestId: the message that wrote
+ * it, until when it holds the requestId, and whether the write took (false: lost its condition, or
+ * failed).
+ */
+export type RequestWrites = Map<
+  string,
+  { readonly messageId: string; readonly retainUntil: number; readonly written: Promise<boolean> }
+>;
+
+/**
  * A finished message with a requestId owns it for the retention (request-dedup.ts). If that cannot be
  * recorded the message is retried (its units are remembered in the slots) — except on its last
  * receive, where it is done anyway: a finished request never goes to the DLQ.
+ *
+ * Messages of one batch re-sending the same request (same requestId) all finish together, and only
+ * the first write can take: once another message's record of the requestId is written and held past
+ * `at`, this message's conditional write (not absent, not its messageId, retainUntil > now) is sure to
+ * lose, and a lost write changes nothing (the record stays the first finisher's; the verdict is the
+ * same). So it is not sent — one write per requestId per batch, not one per copy.
  */
 async function recordProcessedRequest(
   planned: PlannedMessage,
   verdict: MessageVerdict,
   at: number,
   deps: Pick<StageDeps, 'store' | 'settings' | 'log'>,
+  writes?: RequestWrites,
 ): Promise<MessageVerdict> {
   const { requestId, fingerprint } = planned;
   if (!requestId || !fingerprint) return verdict;
+  const { messageId } = planned.message;
+  const earlier = writes?.get(requestId);
+  if (earlier && earlier.messageId !== messageId && earlier.retainUntil > at && (await earlier.written)) {
+    return verdict;
+  }
+  const retainUntil = at + deps.settings.outcomeRetentionMs;
+  const write = deps.store.recordProcessedRequest({
+    requestId,
+    messageId,
+    fingerprint,
+    processedAt: at,
+    retainUntil,
+  });
+  // Set before the first await, so a copy settled alongside waits for this write instead of racing it.
+  writes?.set(requestId, { messageId, retainUntil, written: write.catch(() => false) });
   try {
-    await deps.store.recordProcessedRequest({
-      requestId,
-      messageId: planned.message.messageId,
-      fingerprint,
-      processedAt: at,
-      retainUntil: at + deps.settings.outcomeRetentionMs,
-    });
+    await write;
     return verdict;
   } catch (error) {
     deps.log?.error('could not record a processed request', { requestId, error: errorText(error) });

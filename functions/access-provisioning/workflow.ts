@@ -43,7 +43,14 @@ import type { UnitOutcome } from './outcomes';
 import { mergeUnits, planMessages, type PlannedMessage, type PlannedUnit } from './plan';
 import { checkRequestIds } from './request-dedup';
 import { reconcileLastReceive, reconcileTakenOver } from './reconcile';
-import { countUnits, settleBatch, type BatchReport, type SettledMessage, type SettledUnit } from './settle';
+import {
+  countUnits,
+  settleBatch,
+  type BatchReport,
+  type RequestWrites,
+  type SettledMessage,
+  type SettledUnit,
+} from './settle';
 import type { ProvisioningStore } from './state-store';
 import { StatusReader } from './status-reader';
 import { submitUnits } from './submit';
@@ -168,6 +175,7 @@ export class AccessProvisioner {
     const reports: BatchReport[] = [];
     const claims = new ClaimLedger(stage);
     const claimOwner = new Map<string, string>();
+    const requests: RequestWrites = new Map();
     const handOverDeadLetters = async (report: BatchReport) => {
       // A claim whose message is dead-lettered is handed over at once, not kept until its lease ends.
       await claims.handOver(
@@ -201,7 +209,7 @@ export class AccessProvisioner {
           return { planned: message, ...(reason ? { invalid: reason } : {}), units: result.units };
         }),
         chunkStage,
-        { deferUncharged: true },
+        { deferUncharged: true, requests },
       );
       for (const message of report.deferred) deferred.push({ ...message, inFlight: result.inFlight });
       await handOverDeadLetters(report);
@@ -232,6 +240,7 @@ export class AccessProvisioner {
           })),
       ],
       stage,
+      { requests },
     );
     await handOverDeadLetters(final);
     counts.settleMs = this.clock() - settling;

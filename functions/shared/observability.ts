@@ -5,7 +5,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import * as z from 'zod';
 import { parseSettings, setting, type Env } from './config';
 
@@ -48,6 +48,14 @@ export function createTracer(serviceName: string, env: Env = process.env): Trace
     pick(env, 'POWERTOOLS_TRACE_ENABLED'),
   );
   if (!POWERTOOLS_TRACE_ENABLED) return undefined;
+  // Loaded only when tracing is on: loading the X-Ray SDK installs a process-wide async hook
+  // (cls-hooked) that makes every promise of the process ~10× dearer, traced or not. `require`, not
+  // `import()`: esbuild inlines it (or, bundled without tracing, its stand-in), and jest's CommonJS
+  // runtime can load it too.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Tracer } =
+    require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   activeTracer = new Tracer({ serviceName, enabled: true, captureHTTPsRequests: true });
   return activeTracer;
 }
