@@ -133,6 +133,30 @@ export async function drainQueue(
   return totals;
 }
 
+/**
+ * Every message now on the queue, with its message attributes; each is hidden for
+ * `visibilityTimeoutSeconds` once read, so the loop ends when the queue shows nothing more.
+ */
+export async function receiveAll(
+  sqs: SQSClient,
+  queueUrl: string,
+  visibilityTimeoutSeconds: number,
+): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: visibilityTimeoutSeconds,
+      }),
+    );
+    if (!got.Messages?.length) return all;
+    all.push(...got.Messages);
+  }
+}
+
 export async function queueDepth(sqs: SQSClient, queueUrl: string) {
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({

@@ -12,19 +12,14 @@
  * instance handles the same records in parallel.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  CreateQueueCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAccessProvisioningHandler } from '../../functions/access-provisioning/handler';
 import { MESSAGE_ID_ATTRIBUTE } from '../../functions/access-provisioning/requeue';
 import type { ProcessorSettings } from '../../functions/access-provisioning/workflow';
 import { silentLog } from '../../functions/shared/observability';
+import { readDeadLetter } from '../../functions/shared/queue/dead-letters';
 import { SailPointClient } from '../../functions/shared/sailpoint/client';
 import { TABLES } from '../../functions/shared/tables';
 import {
@@ -34,7 +29,7 @@ import {
   startDynamo,
   startQueues,
 } from '../../local/emulators';
-import { drainQueue, queueDepth } from '../../local/queue-poller';
+import { drainQueue, queueDepth, receiveAll } from '../../local/queue-poller';
 import type { SandboxSeed } from '../../sandbox/seed';
 import { type Sandbox, startSandbox } from '../../sandbox/server';
 import type { Random } from './random';
@@ -365,29 +360,18 @@ export async function startPipeline(options: PipelineOptions) {
     depth: () => queueDepth(sqs, queueUrl),
     /** Every dead letter (body, reason, source message id); reading hides them for 10 minutes. */
     async deadLetters(): Promise<{ body: string; reason: string; sourceMessageId: string }[]> {
-      const all: Message[] = [];
-      for (;;) {
-        const got = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: dlqUrl,
-            MaxNumberOfMessages: 10,
-            MessageAttributeNames: ['All'],
-            VisibilityTimeout: 600,
-          }),
-        );
-        if (!got.Messages?.length) break;
-        all.push(...got.Messages);
-      }
-      return all.map((m) => ({
-        body: m.Body ?? '',
-        reason: m.MessageAttributes?.reason?.StringValue ?? '',
-        // A copy the workflow requeued names the message it continues (requeue.ts): count that one.
-        sourceMessageId:
-          continuedMessageId(m.MessageAttributes?.originalAttributes?.StringValue) ??
-          m.MessageAttributes?.sourceMessageId?.StringValue ??
-          m.MessageId ??
-          '',
-      }));
+      return (await receiveAll(sqs, dlqUrl, 600)).map((message) => {
+        const deadLetter = readDeadLetter(message);
+        return {
+          body: deadLetter.body,
+          reason: deadLetter.reason ?? '',
+          // A copy the workflow requeued names the message it continues (requeue.ts): count that one.
+          sourceMessageId:
+            deadLetter.originalAttributes[MESSAGE_ID_ATTRIBUTE]?.StringValue ??
+            deadLetter.sourceMessageId ??
+            deadLetter.messageId,
+        };
+      });
     },
     async stop(): Promise<void> {
       await Promise.allSettled([sandbox.stop(), queues.stop(), dynamo.stop()]);
@@ -396,10 +380,3 @@ export async function startPipeline(options: PipelineOptions) {
 }
 
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
-
-/** The message a requeued copy continues, from a dead letter's originalAttributes (JSON). */
-function continuedMessageId(originalAttributes: string | undefined): string | undefined {
-  if (!originalAttributes) return undefined;
-  const attributes = JSON.parse(originalAttributes) as Record<string, { StringValue?: string }>;
-  return attributes[MESSAGE_ID_ATTRIBUTE]?.StringValue;
-}

@@ -3,16 +3,11 @@
  * Names are unique per call so parallel workers and tests never share state.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  CreateQueueCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-  type Message,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SendMessageBatchCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { createTable, localDynamoClient } from '../../local/emulators';
+import { receiveAll as receiveEveryMessage } from '../../local/queue-poller';
 import { TABLES, type TableKey } from '../../functions/shared/tables';
 
 function required(name: string): string {
@@ -88,20 +83,8 @@ export async function sendBodies(
 }
 
 /** Every message now on the queue, with its message attributes (each hidden for 60 s once read). */
-export async function receiveAll(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
-  const all: Message[] = [];
-  for (;;) {
-    const got = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        MessageAttributeNames: ['All'],
-        VisibilityTimeout: 60,
-      }),
-    );
-    if (!got.Messages?.length) return all;
-    all.push(...got.Messages);
-  }
+export function receiveAll(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
+  return receiveEveryMessage(sqs, queueUrl, 60);
 }
 
 export function localSnsClient(): SNSClient {

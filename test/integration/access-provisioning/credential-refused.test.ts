@@ -10,14 +10,19 @@
  * passes our preflight but lacks the right in a way its token does not show (e.g. the tenant's access
  * request configuration does not let its identity request for others).
  */
-import {
-  createAccessProvisioningHandler,
-  type AccessProvisioningHandlerDeps,
-} from '../../../functions/access-provisioning/handler';
 import { silentLog, type LogSink } from '../../../functions/shared/observability';
 import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../../../functions/shared/sailpoint/rights';
-import { disableMetricsOutput, recordingMetrics } from '../../support/powertools';
-import { grant, person, REQUESTER_ID, role, startHarness, TEST_SETTINGS, type Harness } from './harness';
+import { disableMetricsOutput } from '../../support/powertools';
+import {
+  grant,
+  person,
+  recordingHandler,
+  REQUESTER_ID,
+  role,
+  startHarness,
+  TEST_SETTINGS,
+  type Harness,
+} from './harness';
 
 const FORBIDDEN = { method: 'POST', path: '/beta/access-requests', status: 403 } as const;
 const RIGHTS_NAMED =
@@ -29,28 +34,6 @@ const twoRequests = () => [
   grant([person(1)], [{ type: 'ROLE', id: role(1) }], { clientMetadata: { ticket: 'T-1' } }),
   grant([person(2)], [{ type: 'ROLE', id: role(2) }], { clientMetadata: { ticket: 'T-2' } }),
 ];
-
-/** The harness's handler with the given SailPoint transport and log, and metrics recorded in memory. */
-function recordingHandler(
-  h: Harness,
-  deps: Pick<AccessProvisioningHandlerDeps, 'sailpoint'> &
-    Partial<Pick<AccessProvisioningHandlerDeps, 'log' | 'settings'>>,
-) {
-  const { metrics, recorded } = recordingMetrics('access-provisioning');
-  const handler = createAccessProvisioningHandler({
-    doc: h.doc,
-    tableName: h.tableName,
-    sqs: h.sqs,
-    queueUrl: h.queueUrl,
-    deadLetterQueueUrl: h.dlqUrl,
-    maxReceiveCount: h.maxReceiveCount,
-    log: silentLog,
-    metrics,
-    settings: TEST_SETTINGS,
-    ...deps,
-  });
-  return { handler, recorded };
-}
 
 describe('access provisioning: a credential SailPoint refuses (403)', () => {
   let h: Harness;

@@ -8,6 +8,7 @@ import { localDynamoClient } from '../../../local/emulators';
 import {
   createAccessProvisioningHandler,
   type AccessProvisioningHandler,
+  type AccessProvisioningHandlerDeps,
 } from '../../../functions/access-provisioning/handler';
 import type { ProcessorSettings } from '../../../functions/access-provisioning/batch';
 import { MESSAGE_ID_ATTRIBUTE } from '../../../functions/access-provisioning/requeue';
@@ -26,6 +27,7 @@ import {
   receiveAll,
   sendBodies,
 } from '../../support/emulators';
+import { recordingMetrics } from '../../support/powertools';
 import { API_CLIENT, PAT_CLIENT } from '../sandbox/helpers';
 
 export { API_CLIENT };
@@ -100,6 +102,28 @@ export interface HarnessOptions {
 }
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** The harness's handler with the given SailPoint transport and log, and metrics recorded in memory. */
+export function recordingHandler(
+  h: Harness,
+  deps: Pick<AccessProvisioningHandlerDeps, 'sailpoint'> &
+    Partial<Pick<AccessProvisioningHandlerDeps, 'log' | 'settings'>>,
+) {
+  const { metrics, recorded } = recordingMetrics('access-provisioning');
+  const handler = createAccessProvisioningHandler({
+    doc: h.doc,
+    tableName: h.tableName,
+    sqs: h.sqs,
+    queueUrl: h.queueUrl,
+    deadLetterQueueUrl: h.dlqUrl,
+    maxReceiveCount: h.maxReceiveCount,
+    log: silentLog,
+    metrics,
+    settings: TEST_SETTINGS,
+    ...deps,
+  });
+  return { handler, recorded };
+}
 
 /** Fast, deterministic defaults: no retry delays, no settle time, SailPoint calls not retried in-client. */
 export const TEST_SETTINGS: Partial<ProcessorSettings> = {
