@@ -5,7 +5,8 @@
  * (`markReplanDue`): its next re-check chooses the delegate again, passing over the identity SailPoint
  * no longer has, and reconciles the configurations. The scan reads absence items only (`ABSENCE#`).
  */
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { scanEach } from '../shared/dynamo-scan';
 
 export interface AbsenceRef {
   readonly identityId: string;
@@ -27,20 +28,17 @@ export class DynamoDelegateAbsences implements DelegateAbsences {
 
   async delegatingTo(identityId: string): Promise<AbsenceRef[]> {
     const found: AbsenceRef[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ProjectionExpression: 'identityId, absenceId, delegateId, landsOn, replanAt',
-          FilterExpression: 'begins_with(sk, :absence) AND #status = :active AND identityId <> :id',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':absence': 'ABSENCE#', ':active': 'ACTIVE', ':id': identityId },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) {
+    await scanEach(
+      this.doc,
+      {
+        TableName: this.tableName,
+        ProjectionExpression: 'identityId, absenceId, delegateId, landsOn, replanAt',
+        FilterExpression: 'begins_with(sk, :absence) AND #status = :active AND identityId <> :id',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':absence': 'ABSENCE#', ':active': 'ACTIVE', ':id': identityId },
+        ConsistentRead: true,
+      },
+      (item) => {
         const landsOn = Object.values((item.landsOn as Record<string, string> | undefined) ?? {});
         if (item.delegateId === identityId || landsOn.includes(identityId)) {
           found.push({
@@ -49,9 +47,8 @@ export class DynamoDelegateAbsences implements DelegateAbsences {
             replanAt: typeof item.replanAt === 'string' ? item.replanAt : null,
           });
         }
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+      },
+    );
     return found;
   }
 }

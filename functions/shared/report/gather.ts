@@ -12,7 +12,8 @@
  * Grants (the sweep's, when it writes the report): dynamodb:Query on the findings table,
  * dynamodb:Scan on the accessRequests and absences tables.
  */
-import { ScanCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient, ScanCommandInput } from '@aws-sdk/lib-dynamodb';
+import { scanEach } from '../dynamo-scan';
 import * as z from 'zod';
 import { FindingsStore, type OwnerDirectory } from '../findings';
 import {
@@ -137,14 +138,9 @@ async function scanAll(
   stats: GatherStats,
   onItem: (item: Record<string, unknown>) => void,
 ): Promise<void> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(new ScanCommand({ ...input, ExclusiveStartKey: startKey }));
-    stats.scanPages++;
-    stats.itemsScanned += page.ScannedCount ?? 0;
-    for (const item of page.Items ?? []) onItem(item);
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const { pages, scanned } = await scanEach(doc, input, onItem);
+  stats.scanPages += pages;
+  stats.itemsScanned += scanned;
 }
 
 function firstIssue(error: z.ZodError): string {
