@@ -61,6 +61,18 @@ export const TABLES = {
       { indexName: 'byDeferredUntil', partitionKey: 'deferredKey', sortKey: 'deferredUntil' },
     ],
   },
+  /**
+   * The shared SailPoint rate budget: one item per credential (client id) and API version holding the
+   * time its next call may be sent, so every instance of every workflow using that credential draws
+   * from one schedule instead of a fixed share (functions/shared/sailpoint/shared-budget.ts).
+   */
+  rateBudget: {
+    logicalId: 'RateBudget',
+    envVar: 'SAILPOINT_RATE_BUDGET_TABLE',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    ttlAttribute: 'expiresAt',
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableKey = keyof typeof TABLES;
