@@ -21,6 +21,7 @@ import type { ProcessorSettings } from '../../functions/access-provisioning/work
 import { silentLog } from '../../functions/shared/observability';
 import { readDeadLetter } from '../../functions/shared/queue/dead-letters';
 import { SailPointClient } from '../../functions/shared/sailpoint/client';
+import { DynamoScheduleStore, SharedRateBudget } from '../../functions/shared/sailpoint/shared-budget';
 import { TABLES } from '../../functions/shared/tables';
 import {
   createTable,
@@ -49,6 +50,12 @@ export interface PipelineOptions {
   readonly gatewayLimit: boolean;
   /** Per-instance client-side budget (requests per 10 s, all API versions), or false. */
   readonly clientBudgetPer10s: number | false;
+  /**
+   * The credential's budget shared by every instance through the RateBudget table (the stack's
+   * shape, functions/shared/sailpoint/shared-budget.ts); it replaces the per-instance limiter, and
+   * each instance plans its chunks for this ÷ concurrency. Undefined: per-instance budgets only.
+   */
+  readonly sharedBudgetPer10s?: number;
   readonly concurrency: number;
   readonly batchSize: number;
   readonly functionTimeoutMs: number;
@@ -142,6 +149,10 @@ export async function startPipeline(options: PipelineOptions) {
   Object.assign(process.env, LOCAL_AWS_ENV);
   const tableName = `bench-${randomUUID().slice(0, 8)}`;
   await createTable(localDynamoClient(dynamo.endpoint), TABLES.accessRequests, tableName);
+  const budgetTable = `${tableName}-budget`;
+  if (options.sharedBudgetPer10s !== undefined) {
+    await createTable(localDynamoClient(dynamo.endpoint), TABLES.rateBudget, budgetTable);
+  }
   const sqsClient = () =>
     new SQSClient({
       endpoint: queues.endpoint,
@@ -261,6 +272,13 @@ export async function startPipeline(options: PipelineOptions) {
           options.clientBudgetPer10s === false
             ? false
             : { maxRequests: options.clientBudgetPer10s, perMs: 10_000 },
+        ...(options.sharedBudgetPer10s === undefined
+          ? {}
+          : {
+              rateGate: new SharedRateBudget(new DynamoScheduleStore(doc, budgetTable), {
+                requestsPer10s: options.sharedBudgetPer10s,
+              }),
+            }),
         fetch: instanceFetch,
       }),
       doc,
@@ -273,7 +291,12 @@ export async function startPipeline(options: PipelineOptions) {
       // The workflow sizes its chunks by the instance's budget, as a deployment's function reads it
       // from SAILPOINT_REQUESTS_PER_10S — the same number as the client's limiter (0: none).
       settings: {
-        requestsPer10s: options.clientBudgetPer10s === false ? 0 : options.clientBudgetPer10s,
+        requestsPer10s:
+          options.sharedBudgetPer10s !== undefined
+            ? Math.max(1, Math.floor(options.sharedBudgetPer10s / options.concurrency))
+            : options.clientBudgetPer10s === false
+              ? 0
+              : options.clientBudgetPer10s,
         ...options.settings,
       },
     });

@@ -77,10 +77,19 @@ export function loadAccessProvisioningSettings(env: Env = process.env): AccessPr
 }
 
 /**
- * The client-side limit of one function instance: the deployment budget shared by at most
- * ACCESS_MAX_CONCURRENCY instances. An explicit SAILPOINT_REQUESTS_PER_10S wins.
+ * The rate one instance plans its chunks for. With the shared budget (SAILPOINT_RATE_BUDGET_TABLE and
+ * SAILPOINT_CREDENTIAL_REQUESTS_PER_10S): the credential's budget over this queue's instances — what
+ * it gets while the other workflows are idle, so a backlog is coalesced in large chunks; if they are
+ * busy, what a chunk cannot send before the deadline goes back uncharged. Otherwise the instance's own
+ * limit: an explicit SAILPOINT_REQUESTS_PER_10S, else the deployment budget over ACCESS_MAX_CONCURRENCY.
  */
 export function perInstanceRequestsPer10s(settings: AccessProvisioningSettings): number {
+  if (settings.SAILPOINT_RATE_BUDGET_TABLE && settings.SAILPOINT_CREDENTIAL_REQUESTS_PER_10S > 0) {
+    return Math.max(
+      1,
+      Math.floor(settings.SAILPOINT_CREDENTIAL_REQUESTS_PER_10S / settings.ACCESS_MAX_CONCURRENCY),
+    );
+  }
   if (settings.SAILPOINT_REQUESTS_PER_10S > 0) return settings.SAILPOINT_REQUESTS_PER_10S;
   if (settings.SAILPOINT_RATE_BUDGET_PER_10S === 0) return 0;
   return Math.max(1, Math.floor(settings.SAILPOINT_RATE_BUDGET_PER_10S / settings.ACCESS_MAX_CONCURRENCY));

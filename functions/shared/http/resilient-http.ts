@@ -39,6 +39,14 @@ export interface RateLimit {
   perMs: number;
 }
 
+/**
+ * A rate budget shared with other processes (e.g. sailpoint/shared-budget.ts): it decides when a call
+ * under `key` may be sent. Resolves true at that time, false when no time falls before `latestStart`.
+ */
+export interface RateGate {
+  wait(key: string, latestStart?: number): Promise<boolean>;
+}
+
 export interface HttpLogger {
   debug(msg: string, extra?: object): void;
   warn(msg: string, extra?: object): void;
@@ -51,6 +59,8 @@ export interface HttpOptions {
   retry?: Partial<RetryOptions>;
   /** Client-side budget; undefined: the client's default; false: none. */
   rateLimit?: RateLimit | false;
+  /** A budget shared with other instances; calls given a gate key wait on it instead of `rateLimit`. */
+  rateGate?: RateGate;
   logger?: HttpLogger;
   /** Waits between retries; injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
@@ -123,6 +133,7 @@ export class ResilientHttp<E extends ServiceCallError> {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly fetchImpl: typeof fetch;
   private readonly limiter?: Bottleneck;
+  private readonly gate?: RateGate;
   private readonly rules: RetryRules<E>;
   readonly minAttemptMs: number;
 
@@ -154,6 +165,7 @@ export class ResilientHttp<E extends ServiceCallError> {
         minTime: Math.floor(rateLimit.perMs / rateLimit.maxRequests),
       });
     }
+    this.gate = options.rateGate;
     this.logger = options.logger;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.fetchImpl = options.fetch ?? globalThis.fetch;
@@ -215,7 +227,8 @@ export class ResilientHttp<E extends ServiceCallError> {
    * the wait in the budget's queue ends at the deadline with the deadline error; the queued job then
    * never sends, and gives its slot of the budget back.
    */
-  limited<T>(task: () => Promise<T>, bounds: CallBounds = {}): Promise<T> {
+  limited<T>(task: () => Promise<T>, bounds: CallBounds = {}, gateKey?: string): Promise<T> {
+    if (this.gate && gateKey !== undefined) return this.gated(this.gate, gateKey, task, bounds);
     const limiter = this.limiter;
     if (!limiter) return task();
     if (bounds.deadline === undefined) return limiter.schedule(task);
@@ -241,6 +254,18 @@ export class ResilientHttp<E extends ServiceCallError> {
         detail: 'the client-side rate budget had no slot before the deadline',
       });
     });
+  }
+
+  /** Runs `task` at the send time the shared gate gives it; none before the deadline: the deadline error. */
+  private async gated<T>(gate: RateGate, key: string, task: () => Promise<T>, bounds: CallBounds): Promise<T> {
+    const latestStart = bounds.deadline === undefined ? undefined : bounds.deadline - this.minAttemptMs;
+    if (!(await gate.wait(key, latestStart)) || this.remainingMs(bounds.deadline) < this.minAttemptMs) {
+      throw this.deadlineError({
+        operation: bounds.operation ?? 'call',
+        detail: 'the shared rate budget had no send time before the deadline',
+      });
+    }
+    return task();
   }
 
   /**

@@ -345,7 +345,7 @@ export class SailPointClient implements SailPointTransport {
   ): Promise<T> {
     state.apiRequestSent = false;
     let token = await this.getToken(state.bounds);
-    let result = await this.callApi(request, url, token.accessToken, state, attempt);
+    let result = await this.callApi(request, url, token, state, attempt);
     if (result.status === 401 && !state.refreshed) {
       // The token may have been revoked or expired early: the server did not act on the call.
       state.refreshed = true;
@@ -357,7 +357,7 @@ export class SailPointClient implements SailPointTransport {
       this.dropToken(token);
       state.apiRequestSent = false;
       token = await this.getToken(state.bounds);
-      result = await this.callApi(request, url, token.accessToken, state, attempt);
+      result = await this.callApi(request, url, token, state, attempt);
     }
     if (result.status >= 200 && result.status < 300) {
       return this.parseBody(request, result);
@@ -370,13 +370,13 @@ export class SailPointClient implements SailPointTransport {
   private async callApi(
     request: ApiRequest<unknown>,
     url: string,
-    accessToken: string,
+    token: CachedToken,
     state: CallState,
     attempt: number,
   ): Promise<HttpResult> {
     const headers: Record<string, string> = {
       Accept: 'application/json',
-      Authorization: `Bearer ${accessToken}`,
+      Authorization: `Bearer ${token.accessToken}`,
     };
     let body: string | undefined;
     if (request.body !== undefined) {
@@ -398,7 +398,9 @@ export class SailPointClient implements SailPointTransport {
       );
     };
     const startedAt = this.http.now();
-    const result = await this.http.limited(exchange, state.bounds);
+    // The gateway counts per client id and API version: so does a shared budget.
+    const budgetKey = `${token.credentials.clientId} ${apiVersionOf(request.path)}`;
+    const result = await this.http.limited(exchange, state.bounds, budgetKey);
     this.http.logger?.debug('SailPoint request', {
       operation: request.operation,
       method: request.method,
@@ -725,4 +727,9 @@ function decodeJwtClaims(token: string): z.infer<typeof JwtClaimsSchema> | undef
   } catch {
     return undefined;
   }
+}
+
+/** The API version a path is counted under by the gateway: its first segment ('/v3/search' → 'v3'). */
+export function apiVersionOf(path: string): string {
+  return path.split('/')[1] ?? '';
 }

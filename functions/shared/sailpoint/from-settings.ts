@@ -8,7 +8,9 @@ import * as z from 'zod';
 import { ConfigError, parseSettings, sailPointSettings, type Env, type SailPointSettings } from '../config';
 import { rereadEvery, secretFromEnvOrFile, secretsManagerJson, type SecretSource } from '../secrets';
 import { resolveSailPointApiUrl } from './api-url';
+import { createDocumentClient } from '../aws';
 import { SailPointClient, type SailPointClientOptions, type SailPointCredentials } from './client';
+import { DynamoScheduleStore, SharedRateBudget } from './shared-budget';
 
 const credentialsSecret = z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) });
 
@@ -92,6 +94,29 @@ export async function createSailPointClientFromEnv(
       settings.SAILPOINT_REQUESTS_PER_10S > 0
         ? { maxRequests: settings.SAILPOINT_REQUESTS_PER_10S, perMs: 10_000 }
         : false,
+    ...sailPointSharedBudget(settings, overrides.logger),
     ...overrides,
   });
+}
+
+/**
+ * The budget shared by every instance using this credential (shared-budget.ts), when the stack gave
+ * its table and the credential's budget; the per-instance limit above is then only the fallback.
+ */
+function sailPointSharedBudget(
+  settings: SailPointSettings,
+  logger?: SailPointClientOptions['logger'],
+): Pick<SailPointClientOptions, 'rateGate'> {
+  const table = settings.SAILPOINT_RATE_BUDGET_TABLE;
+  const perTenSeconds = settings.SAILPOINT_CREDENTIAL_REQUESTS_PER_10S;
+  if (!table || perTenSeconds <= 0) return {};
+  return {
+    rateGate: new SharedRateBudget(new DynamoScheduleStore(createDocumentClient(), table), {
+      requestsPer10s: perTenSeconds,
+      onStoreError: (error) =>
+        logger?.warn('the shared SailPoint rate budget could not be read; calls go unscheduled', {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    }),
+  };
 }

@@ -62,6 +62,18 @@ describe('access-provisioning settings', () => {
     expect(per({ SAILPOINT_RATE_BUDGET_PER_10S: '0' })).toBe(0); // limiter off
     expect(per({ SAILPOINT_REQUESTS_PER_10S: '7' })).toBe(7); // explicit per-instance value wins
   });
+
+  it("plans for the credential's shared budget over this queue's instances when the stack shares it", () => {
+    const per = (env: Record<string, string>) =>
+      perInstanceRequestsPer10s(loadAccessProvisioningSettings({ ...required, ...env }));
+    const shared = { SAILPOINT_RATE_BUDGET_TABLE: 'budget', SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: '95' };
+    // The guaranteed share (13 of 95 over 6 callers) is not what a chunk is planned for: the backlog
+    // is coalesced for what the instance gets while the other workflows are idle.
+    expect(per({ ...shared, SAILPOINT_REQUESTS_PER_10S: '13' })).toBe(47);
+    expect(per({ ...shared, ACCESS_MAX_CONCURRENCY: '4' })).toBe(23);
+    // Without the table the budget is not shared: the instance's own limit.
+    expect(per({ SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: '95', SAILPOINT_REQUESTS_PER_10S: '13' })).toBe(13);
+  });
 });
 
 describe('message verdicts from unit outcomes', () => {

@@ -1,0 +1,126 @@
+/**
+ * The shared SailPoint rate budget (functions/shared/sailpoint/shared-budget.ts): its schedule in
+ * dynalite, and several instances' clients drawing on it against the sandbox gateway's limit.
+ */
+import { SailPointClient, searchIdentityAccess } from '../../../functions/shared/sailpoint';
+import {
+  DynamoScheduleStore,
+  SharedRateBudget,
+  type ScheduleStore,
+} from '../../../functions/shared/sailpoint/shared-budget';
+import { DEFAULT_SEED_IDS } from '../../../sandbox/seed';
+import { type Sandbox, startSandbox } from '../../../sandbox/server';
+import { freshTable } from '../../support/emulators';
+import { PAT_CLIENT } from '../sandbox/helpers';
+
+describe('the shared schedule in DynamoDB', () => {
+  it('starts an idle schedule now, queues a busy one behind the send times already given, idles again', async () => {
+    const { doc, tableName } = await freshTable('rateBudget');
+    const store = new DynamoScheduleStore(doc, tableName);
+    expect(await store.reserve('client v3', 3, 100, 1_000, Infinity)).toBe(1_000);
+    expect(await store.reserve('client v3', 2, 100, 1_050, Infinity)).toBe(1_300);
+    // Another API version (or client id) has a schedule of its own.
+    expect(await store.reserve('client beta', 1, 100, 1_050, Infinity)).toBe(1_050);
+    // Once its send times have passed, the schedule is idle: the next block starts at its caller's now.
+    expect(await store.reserve('client v3', 1, 100, 5_000, Infinity)).toBe(5_000);
+  });
+
+  it('gives concurrent instances disjoint send times, evenly spaced, with no gap and no overlap', async () => {
+    const { doc, tableName } = await freshTable('rateBudget');
+    // Two instances (each with its own view of the schedule), ten reservations each at the same time.
+    const instances = [new DynamoScheduleStore(doc, tableName), new DynamoScheduleStore(doc, tableName)];
+    const starts = await Promise.all(
+      instances.flatMap((store) =>
+        Array.from({ length: 10 }, () => store.reserve('client beta', 1, 100, 10_000, Infinity)),
+      ),
+    );
+    expect([...starts].sort((a, b) => a! - b!)).toEqual(Array.from({ length: 20 }, (_, i) => 10_000 + i * 100));
+  });
+
+  it("refuses a block that would start after the caller's latest start, and leaves the schedule as it was", async () => {
+    const { doc, tableName } = await freshTable('rateBudget');
+    const store = new DynamoScheduleStore(doc, tableName);
+    expect(await store.reserve('client beta', 10, 100, 0, Infinity)).toBe(0); // busy until 1,000
+    expect(await store.reserve('client beta', 1, 100, 0, 500)).toBeUndefined();
+    expect(await new DynamoScheduleStore(doc, tableName).reserve('client beta', 1, 100, 0, 500)).toBeUndefined();
+    expect(await store.reserve('client beta', 1, 100, 0, 1_000)).toBe(1_000);
+  });
+});
+
+describe('SharedRateBudget (one instance, a scripted store)', () => {
+  it('hands send times to waiting calls in order and says no to those whose latest start comes first', async () => {
+    const clock = 0;
+    const asked: number[] = [];
+    const store: ScheduleStore = {
+      reserve: async (_key, count, spacing, now) => {
+        asked.push(count);
+        return now + 5_000 * spacing; // the schedule is 5,000 send times deep
+      },
+    };
+    const budget = new SharedRateBudget(store, { requestsPer10s: 100, now: () => clock });
+    const early = budget.wait('k', 100); // cannot wait 500 s
+    await expect(early).resolves.toBe(false);
+    expect(asked).toEqual([1]);
+  });
+
+  it('lets calls go when the store fails, and counts it (the gateway still answers 429 with Retry-After)', async () => {
+    const errors: unknown[] = [];
+    const store: ScheduleStore = {
+      reserve: async () => {
+        throw new Error('ProvisionedThroughputExceededException');
+      },
+    };
+    const budget = new SharedRateBudget(store, { requestsPer10s: 100, onStoreError: (e) => errors.push(e) });
+    await expect(Promise.all([budget.wait('k'), budget.wait('k')])).resolves.toEqual([true, true]);
+    expect(budget.storeErrors).toBeGreaterThanOrEqual(1);
+    expect(errors.length).toBe(budget.storeErrors);
+  });
+});
+
+describe('instances sharing one credential against the sandbox gateway (100 / 10 s as 20 / 2 s)', () => {
+  let sandbox: Sandbox;
+  afterEach(() => sandbox.stop());
+  const ids = Object.values(DEFAULT_SEED_IDS.identities);
+
+  /** 45 single-identity Search reads spread over three instances' clients, all at once. */
+  async function readFromThreeInstances(clients: SailPointClient[]) {
+    await Promise.all(
+      Array.from({ length: 45 }, (_, i) => searchIdentityAccess(clients[i % 3]!, [ids[i % ids.length]!])),
+    );
+    return {
+      calls: sandbox.requestLog.count({ method: 'POST', path: '/v3/search' }),
+      rateLimited: sandbox.requestLog.count({ method: 'POST', path: '/v3/search', status: 429 }),
+    };
+  }
+
+  it('the shared budget keeps three busy instances under the gateway limit: no 429', async () => {
+    sandbox = await startSandbox({ rateLimit: { limit: 20, windowMs: 2_000 } });
+    const { doc, tableName } = await freshTable('rateBudget');
+    const clients = Array.from(
+      { length: 3 },
+      () =>
+        new SailPointClient({
+          apiUrl: sandbox.url,
+          ...PAT_CLIENT,
+          // 90 / 10 s: a send every 111 ms for all three together.
+          rateGate: new SharedRateBudget(new DynamoScheduleStore(doc, tableName), { requestsPer10s: 90 }),
+        }),
+    );
+    expect(await readFromThreeInstances(clients)).toEqual({ calls: 45, rateLimited: 0 });
+  });
+
+  it('without it, three instances each keeping the same budget on their own are refused by the gateway', async () => {
+    sandbox = await startSandbox({ rateLimit: { limit: 20, windowMs: 2_000 } });
+    const clients = Array.from(
+      { length: 3 },
+      () =>
+        new SailPointClient({
+          apiUrl: sandbox.url,
+          ...PAT_CLIENT,
+          rateLimit: { maxRequests: 90, perMs: 10_000 },
+        }),
+    );
+    const { rateLimited } = await readFromThreeInstances(clients);
+    expect(rateLimited).toBeGreaterThan(0);
+  });
+});
