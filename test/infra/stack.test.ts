@@ -516,10 +516,18 @@ describe('least privilege', () => {
             : undefined;
       // A SailPoint caller draws on the shared rate budget: UpdateItem on that table and nothing else;
       // the others may not touch it.
-      const onRateBudget = statements.filter((s) => s.resources.some((r) => r.startsWith(tableOf('rateBudget'))));
+      const onRateBudget = statements.filter((s) =>
+        s.resources.some((r) => r.startsWith(tableOf('rateBudget'))),
+      );
       expect(onRateBudget).toEqual(
         def.callsSailPoint
-          ? [{ effect: 'Allow', actions: ['dynamodb:UpdateItem'], resources: [`${tableOf('rateBudget')}.Arn`] }]
+          ? [
+              {
+                effect: 'Allow',
+                actions: ['dynamodb:UpdateItem'],
+                resources: [`${tableOf('rateBudget')}.Arn`],
+              },
+            ]
           : [],
       );
       if (def.callsSailPoint) expected.push([`${tableOf('rateBudget')}.Arn`, ['dynamodb:UpdateItem']]);
