@@ -112,6 +112,14 @@ export const sailPointSettings = z.object({
   SAILPOINT_MAX_RETRY_AFTER_SECONDS: setting.integer(60, { min: 1, max: 900 }),
   /** Client-side budget per function instance; the stack divides the tenant budget by concurrency. */
   SAILPOINT_REQUESTS_PER_10S: setting.integer(0, { min: 0, max: 10_000 }),
+  /**
+   * The shared rate budget (sailpoint/shared-budget.ts): the table holding one send schedule per
+   * credential and API version, and that credential's whole budget per 10 s. With both set, every
+   * instance using the credential draws from one schedule and SAILPOINT_REQUESTS_PER_10S is only its
+   * guaranteed share; without, the instance keeps to SAILPOINT_REQUESTS_PER_10S on its own.
+   */
+  SAILPOINT_RATE_BUDGET_TABLE: z.string().min(1).optional(),
+  SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: setting.integer(0, { min: 0, max: 10_000 }),
 });
 export type SailPointSettings = z.infer<typeof sailPointSettings>;
 
