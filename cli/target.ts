@@ -63,6 +63,7 @@ const TABLE_OUTPUTS: Record<TableKey, string> = {
   findings: 'FindingsTableName',
   accessRequests: 'AccessRequestsTableName',
   absences: 'AbsencesTableName',
+  rateBudget: 'RateBudgetTableName',
 };
 const QUEUE_OUTPUTS: Record<QueueWorkflowName, string> = {
   access: 'AccessRequest',

@@ -28,6 +28,8 @@ export const SAILPOINT_WORKFLOWS: readonly SailPointWorkflow[] = [
 export interface ResourceRefs {
   readonly tableName: string;
   readonly notificationsTopicArn: string;
+  /** The shared SailPoint rate budget (TABLES.rateBudget): required by the functions that call SailPoint. */
+  readonly rateBudgetTableName?: string;
   readonly queueUrl?: string;
   readonly deadLetterQueueUrl?: string;
 }
@@ -66,13 +68,24 @@ function common(
   };
 }
 
-/** Where the tenant is, which credential, and the instance's share of that credential's budget. */
-export function sailPoint(config: StackConfig, workflow: SailPointWorkflow): Record<string, string> {
-  const { tenant, apiUrl, extraApiHosts } = config.sailPoint;
+/**
+ * Where the tenant is, which credential, and its rate budget: the whole budget of the credential
+ * (per API version), drawn from by every instance using it through one schedule in the RateBudget
+ * table, and the instance's fair share of it, what it is guaranteed when all of them are busy.
+ */
+export function sailPoint(
+  config: StackConfig,
+  workflow: SailPointWorkflow,
+  rateBudgetTableName: string | undefined,
+): Record<string, string> {
+  const { tenant, apiUrl, extraApiHosts, requestsPer10s } = config.sailPoint;
+  if (!rateBudgetTableName) throw new Error(`${workflow} calls SailPoint: give it the RateBudget table`);
   return {
     ...(apiUrl ? { SAILPOINT_API_URL: apiUrl } : tenant ? { SAILPOINT_TENANT: tenant } : {}),
     ...(extraApiHosts.length > 0 ? { SAILPOINT_EXTRA_API_HOSTS: extraApiHosts.join(',') } : {}),
     SAILPOINT_CREDENTIALS_SECRET_ID: sailPointCredentialOf(config, workflow),
+    SAILPOINT_RATE_BUDGET_TABLE: rateBudgetTableName,
+    SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: String(requestsPer10s),
     SAILPOINT_REQUESTS_PER_10S: String(perInstanceSailPointBudget(config, workflow)),
   };
 }
@@ -100,9 +113,13 @@ function queue(config: StackConfig, refs: ResourceRefs): Record<string, string> 
 }
 
 /**
- * Each instance's client-side request budget (SAILPOINT_REQUESTS_PER_10S): ISC limits each client id,
- * so each credential has its own budget (`sailPoint.requestsPer10s`), split evenly over every instance
- * that can call SailPoint at once with that credential, so together they stay under it.
+ * Each instance's fair share of its credential's budget (SAILPOINT_REQUESTS_PER_10S): ISC limits each
+ * client id, so each credential has its own budget (`sailPoint.requestsPer10s`). Every instance using
+ * it draws from that whole budget through the shared schedule (first come, first served), so an
+ * instance gets more when the others are idle, and never less than this even split over every
+ * instance that can call SailPoint at once with that credential: the synth-time progress check
+ * (stack-config.ts) counts on that guarantee, and a client without the shared table uses it as its
+ * local limit.
  */
 export function sailPointInstances(config: StackConfig): Record<SailPointWorkflow, number> {
   return {
@@ -136,7 +153,7 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
     callsSailPoint: true,
     environment: (config, refs) => ({
       ...common(config, 'stale-token-sweep', 'findings', refs),
-      ...sailPoint(config, 'staleTokenSweep'),
+      ...sailPoint(config, 'staleTokenSweep', refs.rateBudgetTableName),
     }),
   },
   accessProvisioning: {
@@ -149,7 +166,7 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
       const { maxConcurrency } = config.accessProvisioning;
       return {
         ...common(config, 'access-provisioning', 'accessRequests', refs),
-        ...sailPoint(config, 'accessProvisioning'),
+        ...sailPoint(config, 'accessProvisioning', refs.rateBudgetTableName),
         ...queue(config, refs),
         // The function can derive its per-instance budget from these two; the explicit value above wins.
         ACCESS_MAX_CONCURRENCY: String(maxConcurrency),
@@ -170,7 +187,7 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
       const { delegatePolicy, delegateAllowList, maxAbsenceDays } = config.absenceReassignment;
       return {
         ...common(config, 'absence-reassignment', 'absences', refs),
-        ...sailPoint(config, 'absenceReassignment'),
+        ...sailPoint(config, 'absenceReassignment', refs.rateBudgetTableName),
         ...queue(config, refs),
         DELEGATE_POLICY: delegatePolicy,
         ...(delegateAllowList.length > 0 ? { DELEGATE_ALLOW_LIST: delegateAllowList.join(',') } : {}),
@@ -211,6 +228,7 @@ const STACK_SETTING_OF: Record<string, string> = {
   SAILPOINT_CREDENTIALS_SECRET_ID:
     'igaAutopilot.<workflow>.credentialsSecret or igaAutopilot.sailPoint.credentialsSecret',
   SAILPOINT_REQUESTS_PER_10S: 'igaAutopilot.sailPoint.requestsPer10s',
+  SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: 'igaAutopilot.sailPoint.requestsPer10s',
   COGNIGY_API_URL: 'igaAutopilot.cognigy.apiUrl',
   COGNIGY_EXTRA_API_HOSTS: 'igaAutopilot.cognigy.extraApiHosts',
   COGNIGY_API_KEY_SECRET_ID: 'igaAutopilot.cognigy.apiKeySecret',
@@ -237,6 +255,7 @@ function inStackTerms(message: string): string {
 export const PLACEHOLDER_REFS: ResourceRefs = {
   tableName: 'placeholder-table',
   notificationsTopicArn: 'arn:aws:sns:us-east-1:123456789012:placeholder',
+  rateBudgetTableName: 'placeholder-rate-budget-table',
   queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/placeholder',
   deadLetterQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/placeholder-dlq',
 };

@@ -6,6 +6,7 @@
  *   access-request queue ──► access provisioning ─┤ accessRequests     ├─(client id/secret from Secrets Manager,
  *   HR absence queue ──────► absence reassignment ┘ absences           │  one per workflow or one shared)
  *        (each queue with a DLQ; only `producers` may send)  findings topic ──► subscribers
+ *   SailPoint callers draw on one rate budget per credential and API version (rateBudget table)
  *   CloudWatch alarms (DLQs, backlog, errors, throttles, schedules) ──► alarms topic; one dashboard
  *
  * Settings: lib/stack-config.ts (docs/deployment.md). Each construct grants its function only what it uses.
@@ -77,6 +78,7 @@ export class IgaAutopilotStack extends Stack {
       findings: tables.findings,
       notifications: notifications.findings,
       sailPointCredentials: sailPointCredentials('staleTokenSweep'),
+      rateBudget: tables.rateBudget,
       scheduleGroup: schedules,
       failures,
     });
@@ -93,12 +95,14 @@ export class IgaAutopilotStack extends Stack {
       accessRequests: tables.accessRequests,
       notifications: notifications.findings,
       sailPointCredentials: sailPointCredentials('accessProvisioning'),
+      rateBudget: tables.rateBudget,
     });
     this.absenceReassignment = new AbsenceReassignment(this, 'AbsenceReassignment', {
       config,
       absences: tables.absences,
       notifications: notifications.findings,
       sailPointCredentials: sailPointCredentials('absenceReassignment'),
+      rateBudget: tables.rateBudget,
       scheduleGroup: schedules,
       failures,
     });
@@ -123,6 +127,7 @@ export class IgaAutopilotStack extends Stack {
         accessRequests: tables.accessRequests,
         notifications: notifications.findings,
         accessCredentials: sailPointCredentials('accessProvisioning'),
+        rateBudget: tables.rateBudget,
         scheduleGroup: schedules,
         failures,
       });
@@ -247,6 +252,11 @@ export class IgaAutopilotStack extends Stack {
       'Access-request outcomes (iga status)',
     );
     output('AbsencesTableName', tables.absences.tableName, 'Recorded absences (iga absences)');
+    output(
+      'RateBudgetTableName',
+      tables.rateBudget.tableName,
+      "The SailPoint credentials' shared rate budget (iga report draws on it to name people)",
+    );
     output('FindingsTopicArn', notifications.findings.topicArn, 'Subscribe to hear about findings');
     output('AlarmsTopicArn', notifications.alarms.topicArn, 'Subscribe to hear about alarms');
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard');

@@ -28,6 +28,8 @@ export interface AbsenceReassignmentProps {
   readonly absences: Table;
   readonly notifications: ITopic;
   readonly sailPointCredentials: ISecret;
+  /** The shared SailPoint rate budget (TABLES.rateBudget). */
+  readonly rateBudget: Table;
   /** The stack's schedule group (its failures are alarmed). */
   readonly scheduleGroup: ScheduleGroup;
   /** Retries and the DLQ of the scheduled re-check. */
@@ -49,6 +51,7 @@ export class AbsenceReassignment extends QueueWorkflow {
       table: props.absences,
       notifications: props.notifications,
       sailPointCredentials: props.sailPointCredentials,
+      rateBudget: props.rateBudget,
       asyncFailure: props.failures.function,
       title: 'Absence reassignment',
       metrics: [

@@ -15,6 +15,8 @@ export interface AccessProvisioningProps {
   readonly accessRequests: Table;
   readonly notifications: ITopic;
   readonly sailPointCredentials: ISecret;
+  /** The shared SailPoint rate budget (TABLES.rateBudget). */
+  readonly rateBudget: Table;
 }
 
 export class AccessProvisioning extends QueueWorkflow {
@@ -30,6 +32,7 @@ export class AccessProvisioning extends QueueWorkflow {
       table: props.accessRequests,
       notifications: props.notifications,
       sailPointCredentials: props.sailPointCredentials,
+      rateBudget: props.rateBudget,
       title: 'Access provisioning',
       metrics: [
         'Submitted',

@@ -16,7 +16,8 @@
  * - With the access triggers, EventBridge Scheduler also invokes the function (hourly by default) with
  *   {"task": "reconcile-access-events"}: the reconciliation of events that never arrived reads the
  *   sparse index of awaited outcomes and SailPoint's access request status with the access workflow's
- *   credential (functions/event-triggers/access-reconciliation.ts); its failures go to the schedule DLQ.
+ *   credential, drawing on the shared SailPoint rate budget (UpdateItem on the RateBudget table)
+ *   (functions/event-triggers/access-reconciliation.ts); its failures go to the schedule DLQ.
  */
 import { Duration, TimeZone } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -40,7 +41,7 @@ import { rulePattern, TRIGGERS, type TriggerKey } from '../../functions/event-tr
 import { sailPoint } from '../function-environment';
 import type { StackConfig } from '../stack-config';
 import { accessEventsEnabled, configuredSources } from './event-triggers-config';
-import { grantTable, STORE_ACTIONS } from './grants';
+import { grantRateBudget, grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
 import type { ScheduleFailures } from './schedule-failures';
 import { ScheduledInvoke } from './scheduled-invoke';
@@ -59,6 +60,8 @@ export interface EventTriggersProps {
   readonly notifications: ITopic;
   /** The access workflow's SailPoint credential: the reconciliation of lost access events reads statuses with it. */
   readonly accessCredentials: ISecret;
+  /** The shared SailPoint rate budget (TABLES.rateBudget), which the reconciliation draws on. */
+  readonly rateBudget: Table;
   /** The stack's schedule group (its failures are alarmed) and the retries/DLQ of scheduled runs. */
   readonly scheduleGroup: ScheduleGroup;
   readonly failures: ScheduleFailures;
@@ -104,6 +107,7 @@ export class EventTriggers extends Construct {
         absenceQueueUrl: props.absenceQueue.queue.queueUrl,
         accessRequestsTable: props.accessRequests.tableName,
         notificationsTopicArn: props.notifications.topicArn,
+        rateBudgetTable: props.rateBudget.tableName,
       }),
       lambda: config.lambda,
       // The scheduled reconciliation's failed runs: retried, then the schedule DLQ.
@@ -142,6 +146,7 @@ export class EventTriggers extends Construct {
         resourceArns: [`${props.accessRequests.tableArn}/index/${EVENTS_AWAITED_INDEX}`],
       });
       props.accessCredentials.grantRead(this.function);
+      grantRateBudget(props.rateBudget, this.function);
       this.reconcileSchedule = new Schedule(this, 'AccessReconciliation', {
         description: 'Records what SailPoint says of submitted access requests whose events never arrived',
         schedule: ScheduleExpression.expression(settings.accessReconcileSchedule, TimeZone.of('UTC')),
@@ -202,6 +207,7 @@ export interface EventTriggersRefs {
   readonly absenceQueueUrl: string;
   readonly accessRequestsTable: string;
   readonly notificationsTopicArn: string;
+  readonly rateBudgetTable: string;
 }
 
 /** The function's environment (functions/event-triggers/settings.ts), from the stack settings. */
@@ -228,8 +234,8 @@ export function eventTriggersEnvironment(
       ? {
           ACCESS_REQUESTS_TABLE: refs.accessRequestsTable,
           NOTIFICATIONS_TOPIC_ARN: refs.notificationsTopicArn,
-          // The reconciliation of lost access events: the access workflow's tenant, credential and budget share.
-          ...sailPoint(config, 'accessProvisioning'),
+          // The reconciliation of lost access events: the access workflow's tenant, credential and budget.
+          ...sailPoint(config, 'accessProvisioning', refs.rateBudgetTable),
           ACCESS_RECONCILE_GRACE_SECONDS: String(settings.accessReconcileGraceSeconds),
           ACCESS_RECONCILE_MAX_MESSAGES: String(settings.accessReconcileMaxMessages),
         }

@@ -51,7 +51,8 @@ export function grantNotify(topic: ITopic, grantee: IGrantable): Grant {
 
 /**
  * What each table's store calls (functions/shared/findings/store.ts, access-provisioning/state-store.ts,
- * absence-reassignment/absence-store.ts). test/infra checks these against the operations in each bundle.
+ * absence-reassignment/absence-store.ts, shared/sailpoint/shared-budget.ts). test/infra checks these
+ * against the operations in each bundle.
  */
 export const STORE_ACTIONS = {
   findings: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -64,4 +65,14 @@ export const STORE_ACTIONS = {
     'dynamodb:DeleteItem',
   ],
   absences: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // The shared SailPoint rate budget: a call draws its send time with one UpdateItem; nothing else.
+  rateBudget: ['dynamodb:UpdateItem'],
 } as const satisfies Record<string, readonly DynamoAction[]>;
+
+/**
+ * A SailPoint caller's draw on the shared rate budget (TABLES.rateBudget): the one action on that table,
+ * whatever the caller's own table is.
+ */
+export function grantRateBudget(table: ITable, grantee: IGrantable): Grant {
+  return grantTable(table, grantee, STORE_ACTIONS.rateBudget);
+}

@@ -2,7 +2,7 @@
  * A workflow fed by an SQS work queue: the queue and its dead-letter queue (WorkQueue), the function
  * that consumes it with the workflow's batch size, batching window and maximum concurrency, and the
  * function's grants: its table (exactly what its store calls), publish to the findings topic, read on
- * its SailPoint credentials. With `<workflow>.producers` set, only those principals may send to the
+ * its SailPoint credentials, its draw on the shared SailPoint rate budget. With `<workflow>.producers` set, only those principals may send to the
  * queue. Access provisioning and absence reassignment extend it.
  */
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -12,7 +12,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionEnvironment, WORKFLOWS } from '../function-environment';
 import type { StackConfig } from '../stack-config';
-import { grantNotify, grantTable, STORE_ACTIONS } from './grants';
+import { grantNotify, grantRateBudget, grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
 import type { AsyncInvokeFailure } from './schedule-failures';
 import { WorkflowFunction } from './workflow-function';
@@ -31,6 +31,8 @@ export interface QueueWorkflowProps {
   readonly notifications: ITopic;
   /** This workflow's SailPoint credential (its own secret, or the shared one). */
   readonly sailPointCredentials: ISecret;
+  /** The shared SailPoint rate budget (TABLES.rateBudget). */
+  readonly rateBudget: Table;
   /** When a schedule invokes the function too: retries of a failed run and the DLQ after them. */
   readonly asyncFailure?: AsyncInvokeFailure;
   /** Dashboard title and the counts its handler emits (see MonitoredWorkflow). */
@@ -66,6 +68,7 @@ export class QueueWorkflow extends Construct {
       environment: functionEnvironment(workflow, config, {
         tableName: props.table.tableName,
         notificationsTopicArn: props.notifications.topicArn,
+        rateBudgetTableName: props.rateBudget.tableName,
         queueUrl: this.workQueue.queue.queueUrl,
         deadLetterQueueUrl: this.workQueue.deadLetterQueue.queueUrl,
       }),
@@ -78,6 +81,7 @@ export class QueueWorkflow extends Construct {
     grantTable(props.table, this.function, STORE_ACTIONS[table]);
     grantNotify(props.notifications, this.function);
     props.sailPointCredentials.grantRead(this.function);
+    grantRateBudget(props.rateBudget, this.function);
 
     this.monitoring = {
       title: props.title,

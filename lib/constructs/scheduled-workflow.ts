@@ -1,6 +1,7 @@
 /**
  * A workflow run by EventBridge Scheduler (and on demand): its function, which may read and write its
- * table, publish to the findings topic and read its one secret, and a schedule that invokes it with
+ * table, publish to the findings topic, read its one secret and (a SailPoint caller) draw on the shared
+ * SailPoint rate budget, and a schedule that invokes it with
  * `{"trigger": "schedule"}`, retried and dead-lettered as ScheduleFailures says. The stale-token sweep
  * and the Cognigy audit extend it with their own function, description and metrics.
  */
@@ -18,7 +19,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionEnvironment, WORKFLOWS } from '../function-environment';
 import type { StackConfig } from '../stack-config';
-import { grantNotify, grantTable, STORE_ACTIONS } from './grants';
+import { grantNotify, grantRateBudget, grantTable, STORE_ACTIONS } from './grants';
 import type { MonitoredWorkflow } from './monitoring';
 import type { ScheduleFailures } from './schedule-failures';
 import { ScheduledInvoke } from './scheduled-invoke';
@@ -38,6 +39,8 @@ export interface ScheduledWorkflowProps {
   readonly notifications: ITopic;
   /** The one secret the function reads (its API credentials). */
   readonly secret: ISecret;
+  /** The shared SailPoint rate budget (TABLES.rateBudget): for a workflow that calls SailPoint. */
+  readonly rateBudget?: Table;
   readonly scheduleGroup: ScheduleGroup;
   /** Retries and the DLQ of scheduled runs. */
   readonly failures: ScheduleFailures;
@@ -63,6 +66,7 @@ export class ScheduledWorkflow extends Construct {
       environment: functionEnvironment(workflow, config, {
         tableName: props.table.tableName,
         notificationsTopicArn: props.notifications.topicArn,
+        rateBudgetTableName: props.rateBudget?.tableName,
       }),
       lambda: config.lambda,
       // One run at a time: an on-demand run cannot overlap the scheduled one and double the API calls.
@@ -73,6 +77,7 @@ export class ScheduledWorkflow extends Construct {
     grantTable(props.table, this.function, STORE_ACTIONS[table]);
     grantNotify(props.notifications, this.function);
     props.secret.grantRead(this.function);
+    if (props.rateBudget) grantRateBudget(props.rateBudget, this.function);
 
     this.schedule = new Schedule(this, 'Schedule', {
       description: props.scheduleDescription,

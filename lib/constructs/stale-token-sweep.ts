@@ -16,6 +16,8 @@ export interface StaleTokenSweepProps {
   readonly findings: Table;
   readonly notifications: ITopic;
   readonly sailPointCredentials: ISecret;
+  /** The shared SailPoint rate budget (TABLES.rateBudget). */
+  readonly rateBudget: Table;
   readonly scheduleGroup: ScheduleGroup;
   readonly failures: ScheduleFailures;
 }
@@ -32,6 +34,7 @@ export class StaleTokenSweep extends ScheduledWorkflow {
       table: props.findings,
       notifications: props.notifications,
       secret: props.sailPointCredentials,
+      rateBudget: props.rateBudget,
       scheduleGroup: props.scheduleGroup,
       failures: props.failures,
       title: 'Stale-token sweep',

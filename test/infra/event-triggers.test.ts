@@ -267,6 +267,11 @@ describe('the reconciliation of lost access events', () => {
         resources: [`${accessRequests}.Arn/index/byEventsAwaited`],
       }),
     ]);
+    // Its SailPoint calls draw on the shared rate budget: UpdateItem on that table, nothing else.
+    const rateBudget = logicalId(stack.node.findChild('Tables').node.findChild('RateBudget'));
+    expect(statements.filter((s) => s.resources.some((r) => r.startsWith(rateBudget)))).toEqual([
+      { effect: 'Allow', actions: ['dynamodb:UpdateItem'], resources: [`${rateBudget}.Arn`] },
+    ]);
     const secrets = statements.filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')));
     expect(secrets).toHaveLength(1);
     expect(secrets[0]!.resources).toEqual([expect.stringMatching(/:secret:iga-autopilot\/sailpoint-\?{6}$/)]);
@@ -276,14 +281,18 @@ describe('the reconciliation of lost access events', () => {
     ]);
   });
 
-  it("gets the access workflow's tenant, credential and share of its budget, and settings the function accepts", () => {
+  it("gets the access workflow's tenant, credential and budget, and settings the function accepts", () => {
     const variables = env();
     expect(variables).toMatchObject({
       SAILPOINT_TENANT: 'acme',
       SAILPOINT_CREDENTIALS_SECRET_ID: config.sailPoint.credentialsSecret,
+      SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: String(config.sailPoint.requestsPer10s),
       ACCESS_RECONCILE_GRACE_SECONDS: '3600',
       ACCESS_RECONCILE_MAX_MESSAGES: '100',
     });
+    expect(refText(variables.SAILPOINT_RATE_BUDGET_TABLE)).toBe(
+      logicalId(stack.node.findChild('Tables').node.findChild('RateBudget')),
+    );
     // The reconciliation counts as one more instance of the access credential: the shares still add up.
     const share = perInstanceSailPointBudget(config, 'accessProvisioning');
     expect(variables.SAILPOINT_REQUESTS_PER_10S).toBe(String(share));
@@ -323,11 +332,17 @@ describe('the reconciliation of lost access events', () => {
     });
     const other = new IgaAutopilotStack(app, 'IgaAutopilotAbsenceTriggersOnly', { config: absencesOnly });
     expect(other.eventTriggers?.reconcileSchedule).toBeUndefined();
-    const otherResources = Template.fromStack(other).toJSON().Resources as typeof resources;
-    const fn = otherResources[logicalId(other.eventTriggers!.function)]!;
-    expect(Object.keys((fn.Properties.Environment as { Variables: object }).Variables)).not.toContain(
-      'SAILPOINT_CREDENTIALS_SECRET_ID',
-    );
+    const otherTemplate = Template.fromStack(other);
+    const otherResources = otherTemplate.toJSON().Resources as typeof resources;
+    const otherFn = logicalId(other.eventTriggers!.function);
+    const fn = otherResources[otherFn]!;
+    const variables = Object.keys((fn.Properties.Environment as { Variables: object }).Variables);
+    expect(variables).not.toContain('SAILPOINT_CREDENTIALS_SECRET_ID');
+    expect(variables).not.toContain('SAILPOINT_RATE_BUDGET_TABLE');
+    // No SailPoint calls, so no draw on the rate budget either.
+    const rateBudget = logicalId(other.node.findChild('Tables').node.findChild('RateBudget'));
+    const statements = roleStatements(otherTemplate, functionRole(otherTemplate, otherFn));
+    expect(statements.some((s) => s.resources.some((r) => r.startsWith(rateBudget)))).toBe(false);
   });
 });
 

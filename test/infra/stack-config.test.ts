@@ -289,6 +289,16 @@ describe('a bad value names the setting', () => {
       /^igaAutopilot\.accessProvisioning\.settings\.QUEUE_URL: is set by the stack/,
     ],
     [
+      'the shared rate budget table given as a workflow setting',
+      { accessProvisioning: { settings: { SAILPOINT_RATE_BUDGET_TABLE: 'my-table' } } },
+      /^igaAutopilot\.accessProvisioning\.settings\.SAILPOINT_RATE_BUDGET_TABLE: is set by the stack \(docs\/deployment\.md\)$/,
+    ],
+    [
+      "a credential's whole budget given as a workflow setting",
+      { staleTokenSweep: { settings: { SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: 100 } } },
+      /^igaAutopilot\.staleTokenSweep\.settings\.SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: is set by the stack from igaAutopilot\.sailPoint\.requestsPer10s/,
+    ],
+    [
       'a secret as a plain variable',
       { staleTokenSweep: { settings: { SAILPOINT_CLIENT_SECRET: 'hunter2' } } },
       /^igaAutopilot\.staleTokenSweep\.settings\.SAILPOINT_CLIENT_SECRET: secrets are never put in environment variables/,

@@ -130,8 +130,9 @@ describe('functions', () => {
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 90 }, 4);
   });
 
-  test('each function gets its table, notifications topic and settings; SailPoint callers share the tenant budget', () => {
+  test("each function gets its table, notifications topic and settings; SailPoint callers share the credential's budget", () => {
     const budget = perInstanceSailPointBudget(config, 'accessProvisioning');
+    const rateBudget = logicalId(stack.node.findChild('Tables').node.findChild(TABLES.rateBudget.logicalId));
     // sweep + access-provisioning consumers + absence consumers and the absence re-check
     expect(budget).toBe(Math.floor(80 / (1 + 3 + (2 + 1))));
     for (const [name, workflow] of Object.entries(workflows()) as [
@@ -150,14 +151,19 @@ describe('functions', () => {
         expect(env).toMatchObject({
           SAILPOINT_TENANT: 'acme',
           SAILPOINT_CREDENTIALS_SECRET_ID: 'iga-autopilot/sailpoint',
+          // The credential's whole budget, drawn from through the one shared schedule...
+          SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: String(config.sailPoint.requestsPer10s),
+          // ...and the fair share each instance is guaranteed when every one of them is busy.
           SAILPOINT_REQUESTS_PER_10S: String(budget),
         });
+        expect(refText(env.SAILPOINT_RATE_BUDGET_TABLE)).toBe(rateBudget);
       } else {
         expect(env).toMatchObject({
           COGNIGY_API_URL: 'https://api-trial.cognigy.ai/new',
           COGNIGY_API_KEY_SECRET_ID: 'iga-autopilot/cognigy-api-key',
         });
         expect(env.SAILPOINT_CREDENTIALS_SECRET_ID).toBeUndefined();
+        expect(env.SAILPOINT_RATE_BUDGET_TABLE).toBeUndefined();
       }
     }
     const sweepEnv = environmentOf(logicalId(stack.staleTokenSweep.function));
@@ -469,19 +475,21 @@ describe('least privilege', () => {
     'absenceReassignment',
     'cognigyAudit',
   ] as WorkflowName[])(
-    '%s: exactly its log group, its table (the operations its code calls), its topic, its queues, its secret',
+    '%s: exactly its log group, its table (the operations its code calls), its topic, its queues, its secret, the rate budget if it calls SailPoint',
     async (name) => {
       const workflow = workflows()[name] as { function: IConstruct; intake?: unknown; events?: unknown };
       const def = WORKFLOWS[name];
       const statements = statementsOf(workflow.function);
       const byResource = new Map(statements.map((s) => [s.resources.join(','), s.actions]));
-      const table = logicalId(stack.node.findChild('Tables').node.findChild(TABLES[def.table].logicalId));
+      const tableOf = (key: keyof typeof TABLES) =>
+        logicalId(stack.node.findChild('Tables').node.findChild(TABLES[key].logicalId));
+      const table = tableOf(def.table);
       // The report's reads and writes are granted only when it is on (test/infra/report-bucket.test.ts).
       const reportOnly: readonly string[] = name === 'staleTokenSweep' ? REPORT_ACTIONS : [];
       const called = new Set([...(await actionsCalledBy(def.dir))].filter((a) => !reportOnly.includes(a)));
 
-      // DynamoDB: exactly what its code calls, on its own table only (no other table; no index but the
-      // absence re-check's Query below).
+      // DynamoDB: exactly what its code calls, on its own table (no other table but the rate budget
+      // below; no index but the absence re-check's Query below).
       const dynamo = [...called].filter((a) => a.startsWith('dynamodb:')).sort();
       expect(byResource.get(`${table}.Arn`)).toEqual(dynamo);
       expect(dynamo).toEqual([...STORE_ACTIONS[def.table]].sort());
@@ -506,6 +514,23 @@ describe('least privilege', () => {
           : name === 'absenceReassignment'
             ? stack.absenceReassignment.events
             : undefined;
+      // A SailPoint caller draws on the shared rate budget: UpdateItem on that table and nothing else;
+      // the others may not touch it.
+      const onRateBudget = statements.filter((s) =>
+        s.resources.some((r) => r.startsWith(tableOf('rateBudget'))),
+      );
+      expect(onRateBudget).toEqual(
+        def.callsSailPoint
+          ? [
+              {
+                effect: 'Allow',
+                actions: ['dynamodb:UpdateItem'],
+                resources: [`${tableOf('rateBudget')}.Arn`],
+              },
+            ]
+          : [],
+      );
+      if (def.callsSailPoint) expected.push([`${tableOf('rateBudget')}.Arn`, ['dynamodb:UpdateItem']]);
       if (name === 'absenceReassignment') {
         // The re-check's query of deferred absences: that one index, that one action.
         expected.push([`${table}.Arn/index/${DEFERRED_INDEX}`, ['dynamodb:Query']]);
