@@ -89,6 +89,7 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
     );
     await pipeline.send(workload.bodies);
     print('queued; processing…');
+    const drainStartedAt = Date.now();
     const drained = await pipeline.drain(config.timeoutMinutes * 60_000);
     const depth = await pipeline.depth();
     const deadLetters = await pipeline.deadLetters();
@@ -126,6 +127,14 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
       `POSTs               ${posts.sent} sent (${posts.accepted} accepted) vs coalescing bound ${bound.posts} ` +
         `(${(posts.sent / bound.posts).toFixed(2)}×); one per unique message would be ${workload.unique.length}`,
     );
+    if (posts.first !== undefined && posts.last !== undefined) {
+      const span = (posts.last - posts.first) / 1000;
+      print(
+        `POST timeline       first at ${((posts.first - drainStartedAt) / 1000).toFixed(1)} s, last at ` +
+          `${((posts.last - drainStartedAt) / 1000).toFixed(1)} s: ${(posts.sent / Math.max(span, 0.001)).toFixed(2)} POSTs/s ` +
+          `in between${limitOff ? '' : ` (the budget: ${(config.budget / 10).toFixed(1)}/s)`}`,
+      );
+    }
     print(
       `calls per version   ${[...versions].map(([v, c]) => `${v} ${c.calls}`).join(', ')} (the fewest: beta ${bound.posts}, v3 ${bound.searches})`,
     );

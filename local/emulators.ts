@@ -3,7 +3,9 @@
  * Used by `npm start` (bin/local.ts) and by the jest global setup, so local runs and integration
  * tests talk to the same real wire protocols the AWS SDK speaks in the cloud.
  */
+import { fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { TableDefinition } from '../functions/shared/tables';
 
@@ -32,6 +34,28 @@ export async function startDynamo(): Promise<RunningEmulator> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * dynalite in a child process (local/dynalite-process.js), for the benchmarks: its CPU then runs
+ * beside the instances' instead of blocking their event loop, as DynamoDB is not on a Lambda's CPU.
+ */
+export async function startDynamoProcess(): Promise<RunningEmulator> {
+  const child = fork(join(__dirname, 'dynalite-process.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { port: number }).port));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`dynalite process exited (${code}) before listening`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill();
+      }),
   };
 }
 

@@ -40,24 +40,36 @@ export interface PollResult {
 }
 
 const TIMED_OUT = Symbol('timed out');
+/** SQS calls in flight at once while gathering a large batch or deleting what it finished. */
+const RECEIVES_AT_ONCE = 10;
 
 export async function pollOnce(options: PollerOptions): Promise<PollResult> {
   const { sqs, queueUrl } = options;
   const batchSize = options.batchSize ?? 10;
   const messages: Message[] = [];
-  // Like the event source mapping, gather up to batchSize with several receives when above 10.
-  while (messages.length < batchSize) {
-    const got = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: Math.min(10, batchSize - messages.length),
-        WaitTimeSeconds: messages.length === 0 ? (options.waitTimeSeconds ?? 0) : 0,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
+  const receive = async (max: number, waitTimeSeconds: number) =>
+    (
+      await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: waitTimeSeconds,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      )
+    ).Messages ?? [];
+  // Like the event source mapping, gather up to batchSize with several receives when above 10 —
+  // several at once, as its pollers do, so a large batch is not gathered 10 messages at a time.
+  messages.push(...(await receive(Math.min(10, batchSize), options.waitTimeSeconds ?? 0)));
+  while (messages.length > 0 && messages.length < batchSize) {
+    const wanted = batchSize - messages.length;
+    const calls = Array.from({ length: Math.min(RECEIVES_AT_ONCE, Math.ceil(wanted / 10)) }, (_, i) =>
+      receive(Math.min(10, wanted - i * 10), 0),
     );
-    if (!got.Messages?.length) break;
-    messages.push(...got.Messages);
+    const got = (await Promise.all(calls)).flat();
+    messages.push(...got);
+    if (got.length === 0) break; // the queue has no more for now
   }
   if (messages.length === 0) return { received: 0, failed: 0 };
 
@@ -87,15 +99,18 @@ export async function pollOnce(options: PollerOptions): Promise<PollResult> {
   }
 
   const succeeded = messages.filter((m) => !failedIds.has(m.MessageId!));
-  for (let i = 0; i < succeeded.length; i += 10) {
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: succeeded.slice(i, i + 10).map((m, index) => ({
-          Id: String(index),
-          ReceiptHandle: m.ReceiptHandle!,
-        })),
-      }),
+  const deletes: Message[][] = [];
+  for (let i = 0; i < succeeded.length; i += 10) deletes.push(succeeded.slice(i, i + 10));
+  for (let i = 0; i < deletes.length; i += RECEIVES_AT_ONCE) {
+    await Promise.all(
+      deletes.slice(i, i + RECEIVES_AT_ONCE).map((group) =>
+        sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: group.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        ),
+      ),
     );
   }
   return {

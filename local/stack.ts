@@ -18,6 +18,7 @@ import { createAccessProvisioningHandlerFromEnv } from '../functions/access-prov
 import { createAbsenceReassignmentHandlerFromEnv } from '../functions/absence-reassignment/handler';
 import type { Env } from '../functions/shared/config';
 import { TABLES, type TableKey } from '../functions/shared/tables';
+import { stackConfigSchema } from '../lib/stack-config';
 import { COGNIGY_SANDBOX_KEYS } from '../sandbox/cognigy/state';
 import { DEFAULT_SEED_IDS } from '../sandbox/seed';
 import { startSandbox, type Sandbox } from '../sandbox/server';
@@ -97,6 +98,10 @@ const LOCAL_QUEUE_FUNCTION_ENV = {
   STATUS_SETTLE_SECONDS: '0',
 };
 
+/** sailPoint.requestsPer10s of a default deployment. */
+const DEFAULT_REQUESTS_PER_10S = stackConfigSchema.parse({ sailPoint: { tenant: 'local' } }).sailPoint
+  .requestsPer10s;
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const prefix = options.prefix ?? 'local';
   const started: RunningEmulator[] = [];
@@ -136,6 +141,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     SAILPOINT_API_URL: sandbox.url,
     SAILPOINT_CLIENT_ID: DEFAULT_SEED_IDS.clients.pat.clientId,
     SAILPOINT_CLIENT_SECRET: DEFAULT_SEED_IDS.clients.pat.clientSecret,
+    // The deployed shape: every function draws on the credential's shared budget (the RateBudget table).
+    SAILPOINT_CREDENTIAL_REQUESTS_PER_10S: String(DEFAULT_REQUESTS_PER_10S),
     COGNIGY_API_URL: `${sandbox.url}/new`,
     // The admin user: the one whose audit has something to show.
     COGNIGY_API_KEY: COGNIGY_SANDBOX_KEYS.admin,

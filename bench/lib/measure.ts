@@ -35,9 +35,20 @@ export function callsPerVersion(log: RequestLog): Map<string, VersionCalls> {
   return versions;
 }
 
-export function accessRequestPosts(log: RequestLog): { sent: number; accepted: number } {
+export function accessRequestPosts(log: RequestLog): {
+  sent: number;
+  accepted: number;
+  /** When the first and the last were received (epoch ms); undefined without any. */
+  first?: number;
+  last?: number;
+} {
   const posts = log.entries.filter((e) => e.method === 'POST' && ACCESS_REQUEST_PATHS.has(e.path));
-  return { sent: posts.length, accepted: posts.filter((e) => serviceStatus(e) === 202).length };
+  const times = posts.map((e) => e.at.getTime());
+  return {
+    sent: posts.length,
+    accepted: posts.filter((e) => serviceStatus(e) === 202).length,
+    ...(times.length > 0 ? { first: Math.min(...times), last: Math.max(...times) } : {}),
+  };
 }
 
 /**

@@ -27,7 +27,7 @@ import {
   createTable,
   LOCAL_AWS_ENV,
   localDynamoClient,
-  startDynamo,
+  startDynamoProcess,
   startQueues,
 } from '../../local/emulators';
 import { drainQueue, queueDepth, receiveAll } from '../../local/queue-poller';
@@ -137,7 +137,7 @@ class InstanceCrash extends Error {
 export async function startPipeline(options: PipelineOptions) {
   const running = (endpoint: string) => ({ endpoint, stop: async () => undefined });
   const [dynamo, queues, sandbox] = await Promise.all([
-    options.emulators ? running(options.emulators.dynamoEndpoint) : startDynamo(),
+    options.emulators ? running(options.emulators.dynamoEndpoint) : startDynamoProcess(),
     options.emulators ? running(options.emulators.sqsEndpoint) : startQueues(),
     startSandbox({
       seed: options.seed,

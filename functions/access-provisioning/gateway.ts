@@ -54,6 +54,11 @@ export interface AccessRequestGateway {
   /** POST /beta/access-requests. Throws the client's typed errors. */
   submit(body: AccessRequestBody): Promise<readonly TrackedRequest[]>;
   /**
+   * Announces `count` submits about to be made, so a shared rate budget sets their send times aside
+   * in one block (functions/shared/sailpoint/shared-budget.ts). Best effort; absent: nothing to do.
+   */
+  reserveSubmits?(count: number): Promise<void>;
+  /**
    * This gateway with a deadline on every call (epoch ms): no call, nor any of its waits (rate budget,
    * Retry-After, backoff, timeouts), runs past it; a call it stops throws SailPointDeadlineError
    * (nothing sent). Absent: calls are not bounded.
@@ -63,11 +68,14 @@ export interface AccessRequestGateway {
 
 type GatewayClient = SailPointTransport & {
   tokenInfo(): Promise<RequesterContext>;
-  withDeadline?(deadline: number): SailPointTransport & { tokenInfo(): Promise<RequesterContext> };
+  reserveCalls?(path: string, count: number): Promise<void>;
+  withDeadline?(deadline: number): GatewayClient;
 };
 
 /** Most entries one status call returns (the API's page size limit). */
 const STATUS_PAGE_SIZE = 250;
+/** Where submits go (createAccessRequest): the budget counts them under its API version. */
+const ACCESS_REQUESTS_PATH = '/beta/access-requests';
 
 export class SailPointAccessRequestGateway implements AccessRequestGateway {
   constructor(private readonly client: GatewayClient) {}
@@ -129,6 +137,10 @@ export class SailPointAccessRequestGateway implements AccessRequestGateway {
         },
       ];
     });
+  }
+
+  async reserveSubmits(count: number): Promise<void> {
+    await this.client.reserveCalls?.(ACCESS_REQUESTS_PATH, count);
   }
 
   async submit(body: AccessRequestBody): Promise<readonly TrackedRequest[]> {

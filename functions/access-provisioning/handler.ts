@@ -78,6 +78,8 @@ const METRIC_NAMES = {
 } as const satisfies Partial<Record<keyof BatchCounts, string>>;
 
 type GatewayClient = NonNullable<AccessProvisioningHandlerDeps['sailpoint']> & {
+  /** Sets send times aside in the shared rate budget (SailPointClient.reserveCalls). */
+  reserveCalls?(path: string, count: number): Promise<void>;
   withDeadline?(deadline: number): SailPointTransport & { tokenInfo(): Promise<TokenInfo> };
 };
 
@@ -126,6 +128,9 @@ class CredentialRefusals {
       // Not stopped (the batch's requester check reads it first), but a refusal here is noted too:
       // the token endpoint refusing the client, or the rights preflight naming a missing right.
       tokenInfo: () => this.noted(() => client.tokenInfo()),
+      ...(client.reserveCalls
+        ? { reserveCalls: (path: string, count: number) => client.reserveCalls!(path, count) }
+        : {}),
       ...(client.withDeadline
         ? { withDeadline: (deadline: number) => this.guard(client.withDeadline!(deadline) as GatewayClient) }
         : {}),

@@ -50,10 +50,24 @@ export async function submitUnits(units: readonly SubmitUnit[], deps: SubmitDeps
   await mapLimit(units, writeConcurrency(deps.settings), async (unit) => {
     if (await extendTakenOver(unit, deps, results)) ready.push(unit);
   });
-  await mapLimit(plan(ready, deps), deps.settings.concurrency, ({ request, units: group }) =>
+  const requests = plan(ready, deps);
+  // The chunk's POSTs go out back to back at the budget's rate (a block of send times), so while this
+  // instance sends, the others prepare and record instead of all sending slowly and idling together.
+  await reserveSubmits(requests.length, deps);
+  await mapLimit(requests, deps.settings.concurrency, ({ request, units: group }) =>
     post(group, request, deps, results),
   );
   return results;
+}
+
+async function reserveSubmits(count: number, deps: SubmitDeps): Promise<void> {
+  if (count === 0 || !deps.gateway.reserveSubmits) return;
+  try {
+    await deps.gateway.reserveSubmits(count);
+  } catch (error) {
+    // Best effort: each POST still waits for its own send time.
+    deps.log?.warn('could not reserve send times for the POSTs', { error: errorText(error) });
+  }
 }
 
 function plan(units: readonly SubmitUnit[], deps: SubmitDeps) {

@@ -45,6 +45,11 @@ export interface RateLimit {
  */
 export interface RateGate {
   wait(key: string, latestStart?: number): Promise<boolean>;
+  /**
+   * Sets aside send times for `count` calls under `key` about to be made, in one block, so they go
+   * out back to back at the full rate (the calls then `wait` for them). Best effort.
+   */
+  reserve?(key: string, count: number, latestStart?: number): Promise<void>;
 }
 
 export interface HttpLogger {
@@ -133,7 +138,7 @@ export class ResilientHttp<E extends ServiceCallError> {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly fetchImpl: typeof fetch;
   private readonly limiter?: Bottleneck;
-  private readonly gate?: RateGate;
+  readonly gate?: RateGate;
   private readonly rules: RetryRules<E>;
   readonly minAttemptMs: number;
 

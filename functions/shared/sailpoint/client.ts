@@ -317,12 +317,31 @@ export class SailPointClient implements SailPointTransport {
    * This client with a deadline on every call (the earlier one wins over a call's own): hand it to
    * the code of one invocation, e.g. `client.withDeadline(Date.now() + remainingMs - reserveMs)`.
    */
-  withDeadline(deadline: number): SailPointTransport & { tokenInfo(): Promise<TokenInfo> } {
+  withDeadline(deadline: number): SailPointTransport & {
+    tokenInfo(): Promise<TokenInfo>;
+    reserveCalls(path: string, count: number): Promise<void>;
+  } {
     return {
       send: <T>(request: ApiRequest<T>) =>
         this.send({ ...request, deadline: Math.min(deadline, request.deadline ?? Infinity) }),
       tokenInfo: () => this.tokenInfo(deadline),
+      reserveCalls: (path: string, count: number) => this.reserveCalls(path, count, deadline),
     };
+  }
+
+  /**
+   * Tells the shared rate budget (if any) that `count` calls to `path`'s API version are about to be
+   * made, so it sets their send times aside in one block (shared-budget.ts). Best effort, no call.
+   */
+  async reserveCalls(path: string, count: number, deadline?: number): Promise<void> {
+    const gate = this.http.gate;
+    if (!gate?.reserve || count <= 0) return;
+    const token = await this.getToken({ deadline, operation: TOKEN_OPERATION });
+    await gate.reserve(
+      `${token.credentials.clientId} ${apiVersionOf(path)}`,
+      count,
+      deadline === undefined ? undefined : deadline - this.http.minAttemptMs,
+    );
   }
 
   /** Identity behind the credentials; fetches a token if none is cached. */

@@ -114,8 +114,10 @@ export interface SharedRateBudgetOptions {
   readonly requestsPer10s: number;
   /** Most send times reserved at once (default: one second's worth). */
   readonly maxBlock?: number;
-  /** Send times are not reserved further ahead than this (default 1,000 ms). */
+  /** Send times are not reserved further ahead than this for waiting calls (default 1,000 ms). */
   readonly lookaheadMs?: number;
+  /** The longest block `reserve` sets aside (default 60,000 ms of the budget). */
+  readonly maxReserveMs?: number;
   readonly now?: () => number;
   /** The store failed: the calls waiting on that reservation go at once (the gateway still answers 429
    *  with Retry-After, which the client honours), so DynamoDB trouble never stops SailPoint work. */
@@ -131,7 +133,8 @@ interface Lane {
   readonly waiters: Waiter[];
   /** Reserved send times not yet handed out, ascending. */
   readonly slots: number[];
-  reserving: boolean;
+  /** Reservations in flight. */
+  reserving: number;
   timer?: ReturnType<typeof setTimeout>;
 }
 
@@ -140,6 +143,7 @@ export class SharedRateBudget implements RateGate {
   readonly spacingMs: number;
   private readonly maxBlock: number;
   private readonly lookaheadMs: number;
+  private readonly maxReserveMs: number;
   private readonly now: () => number;
   private readonly lanes = new Map<string, Lane>();
   /** Reservations asked of the store (each one UpdateItem, two when an idle schedule was taken meanwhile). */
@@ -157,6 +161,7 @@ export class SharedRateBudget implements RateGate {
     this.spacingMs = 10_000 / options.requestsPer10s;
     this.maxBlock = options.maxBlock ?? Math.max(1, Math.ceil(options.requestsPer10s / 10));
     this.lookaheadMs = options.lookaheadMs ?? 1_000;
+    this.maxReserveMs = options.maxReserveMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
 
@@ -172,10 +177,46 @@ export class SharedRateBudget implements RateGate {
     });
   }
 
+  /**
+   * Sets aside `count` send times in one block for calls about to be made (e.g. a chunk's POSTs):
+   * they then go out back to back at the whole budget's rate instead of interleaved with the other
+   * instances' calls. Several busy instances then take turns rather than share: while one sends, the
+   * others claim, read and record, so the budget does not idle when they all would at once. Blocks are
+   * at most `maxReserveMs` of the budget (other workflows wait at most that long). Best effort: on a
+   * refusal or a store error the calls simply wait for send times one by one.
+   */
+  async reserve(key: string, count: number, latestStart?: number): Promise<void> {
+    const lane = this.lane(key);
+    const wanted = Math.min(count, Math.floor(this.maxReserveMs / this.spacingMs)) - lane.slots.length;
+    if (wanted <= 0) return;
+    lane.reserving++;
+    this.reservations++;
+    try {
+      const now = this.now();
+      const first = await this.store.reserve(
+        key,
+        wanted,
+        this.spacingMs,
+        now,
+        Math.min(Number.MAX_SAFE_INTEGER, latestStart ?? Infinity),
+      );
+      if (first !== undefined) {
+        for (let i = 0; i < wanted; i++) lane.slots.push(first + i * this.spacingMs);
+        lane.slots.sort((a, b) => a - b);
+      }
+    } catch (error) {
+      this.storeErrors++;
+      this.options.onStoreError?.(error);
+    } finally {
+      lane.reserving--;
+      this.pump(key, lane);
+    }
+  }
+
   private lane(key: string): Lane {
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { waiters: [], slots: [], reserving: false };
+      lane = { waiters: [], slots: [], reserving: 0 };
       this.lanes.set(key, lane);
     }
     return lane;
@@ -196,7 +237,7 @@ export class SharedRateBudget implements RateGate {
       if (at <= now) waiter.resolve(true);
       else setTimeout(() => waiter.resolve(true), at - now);
     }
-    if (lane.waiters.length === 0 || lane.reserving || lane.timer) return;
+    if (lane.waiters.length === 0 || lane.reserving > 0 || lane.timer) return;
     // Not more than lookaheadMs of send times ahead: busy instances interleave.
     const last = lane.slots.at(-1);
     if (last !== undefined && last - now > this.lookaheadMs) {
@@ -211,11 +252,11 @@ export class SharedRateBudget implements RateGate {
       Number.MAX_SAFE_INTEGER,
       Math.max(...lane.waiters.slice(0, count).map((w) => w.latestStart)),
     );
-    lane.reserving = true;
+    lane.reserving++;
     this.reservations++;
     this.store.reserve(key, count, this.spacingMs, now, latestStart).then(
       (first) => {
-        lane.reserving = false;
+        lane.reserving--;
         if (first === undefined) {
           // No send time before the latest of these deadlines: those waiters give up.
           for (const waiter of lane.waiters.splice(0, count)) waiter.resolve(false);
@@ -225,7 +266,7 @@ export class SharedRateBudget implements RateGate {
         this.pump(key, lane);
       },
       (error: unknown) => {
-        lane.reserving = false;
+        lane.reserving--;
         this.storeErrors++;
         this.options.onStoreError?.(error);
         for (const waiter of lane.waiters.splice(0, count)) waiter.resolve(true);

@@ -47,6 +47,44 @@ describe('the shared schedule in DynamoDB', () => {
   });
 });
 
+describe('blocks of send times set aside for a chunk of calls', () => {
+  it("two instances' announced chunks go out one after the other, not interleaved", async () => {
+    const { doc, tableName } = await freshTable('rateBudget');
+    // 1,000 / 10 s: a send time every 10 ms, so the test takes a fraction of a second.
+    const budget = () =>
+      new SharedRateBudget(new DynamoScheduleStore(doc, tableName), { requestsPer10s: 1_000 });
+    const [first, second] = [budget(), budget()];
+    await first.reserve('client beta', 10);
+    await second.reserve('client beta', 10);
+    const order: string[] = [];
+    // Both instances' calls are waiting at once, the second's queued first.
+    await Promise.all([
+      ...Array.from({ length: 10 }, () => second.wait('client beta').then(() => order.push('second'))),
+      ...Array.from({ length: 10 }, () => first.wait('client beta').then(() => order.push('first'))),
+    ]);
+    expect(order).toEqual([...Array(10).fill('first'), ...Array(10).fill('second')]);
+    // Two reservations in all (one per block): no write per call.
+    expect(first.reservations + second.reservations).toBe(2);
+  });
+
+  it('a block is at most maxReserveMs of the budget; calls beyond it wait for send times one by one', async () => {
+    const { doc, tableName } = await freshTable('rateBudget');
+    const reserved: number[] = [];
+    const store = new DynamoScheduleStore(doc, tableName);
+    const counting: ScheduleStore = {
+      reserve: (key, count, spacing, now, latest) => {
+        reserved.push(count);
+        return store.reserve(key, count, spacing, now, latest);
+      },
+    };
+    const budget = new SharedRateBudget(counting, { requestsPer10s: 1_000, maxReserveMs: 50 });
+    await budget.reserve('client beta', 8);
+    await Promise.all(Array.from({ length: 8 }, () => budget.wait('client beta')));
+    expect(reserved[0]).toBe(5); // 50 ms at 10 ms apart
+    expect(reserved.slice(1).reduce((a, b) => a + b, 0)).toBe(3);
+  });
+});
+
 describe('SharedRateBudget (one instance, a scripted store)', () => {
   it('hands send times to waiting calls in order and says no to those whose latest start comes first', async () => {
     const clock = 0;
