@@ -12,9 +12,6 @@
  * answered 202 — units POSTed twice and units missing.
  *
  *   npm run bench:access                  rate limit on (the default)
- *   npm run bench:access -- --own-credential   the same, access provisioning with a credential of its own
- *                                          (the stack's budget for it: sailPoint.requestsPer10s ÷ its
- *                                          maxConcurrency), the shape docs/deployment.md gives for volume
  *   npm run bench:access -- --limit-off   no gateway limit and no client budget: pipeline overhead only
  *   npm run bench:access -- --faults      the fault run (bench/lib/fault-run.ts); also npm run bench:faults
  *   npm run bench:access -- --events      v3 calls with ISC's access event triggers off vs on (bench/lib/events-comparison.ts)
@@ -33,10 +30,10 @@ import { runFaultRun } from './lib/fault-run';
 import { accessRequestPosts, callsPerVersion, percentile, rateLimitBound, unitCounts } from './lib/measure';
 import { startPipeline } from './lib/pipeline';
 import { prng } from './lib/random';
-import { OWN_CREDENTIAL, STACK_DEFAULTS } from './lib/stack-defaults';
+import { STACK_DEFAULTS } from './lib/stack-defaults';
 
-async function benchmark(limitOff: boolean, ownCredential: boolean) {
-  const stack = ownCredential ? OWN_CREDENTIAL : STACK_DEFAULTS;
+async function benchmark(limitOff: boolean) {
+  const stack = STACK_DEFAULTS;
   const config = {
     messages: intEnv('BENCH_MESSAGES', 10_000),
     duplicateRatio: ratioEnv('BENCH_DUPLICATE_RATIO', 0.3),
@@ -78,7 +75,7 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
         ? `bench:access --limit-off — PIPELINE OVERHEAD: no gateway rate limit, no client budget; Search lag ${lagSeconds} s`
         : `bench:access — rate limit ON: sandbox gateway 100 / 10 s per client id and API version; ` +
             `shared budget ${config.budget} / 10 s per API version for the credential (sailPoint.requestsPer10s), drawn on by ` +
-            `${config.concurrency} instances (stack defaults${ownCredential ? ', access provisioning with its own credential' : ''}; ` +
+            `${config.concurrency} instances (stack defaults; ` +
             `${stack.sailPointCallers} SailPoint callers share it, each guaranteed ${stack.perInstanceBudget}); Search lag ${lagSeconds} s`,
     );
     print(
@@ -174,16 +171,12 @@ async function benchmark(limitOff: boolean, ownCredential: boolean) {
 
 async function main() {
   const args = process.argv.slice(2);
-  const unknown = args.filter(
-    (a) => !['--limit-off', '--own-credential', '--faults', '--events'].includes(a),
-  );
+  const unknown = args.filter((a) => !['--limit-off', '--faults', '--events'].includes(a));
   if (unknown.length > 0)
-    throw new Error(
-      `unknown option(s) ${unknown.join(' ')}: use --limit-off, --own-credential, --faults or --events`,
-    );
+    throw new Error(`unknown option(s) ${unknown.join(' ')}: use --limit-off, --faults or --events`);
   if (args.includes('--faults')) await runFaultRun();
   else if (args.includes('--events')) await runEventsComparison();
-  else await benchmark(args.includes('--limit-off'), args.includes('--own-credential'));
+  else await benchmark(args.includes('--limit-off'));
 }
 
 main().catch((error: unknown) => {

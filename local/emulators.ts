@@ -42,7 +42,9 @@ export async function startDynamo(): Promise<RunningEmulator> {
  * beside the instances' instead of blocking their event loop, as DynamoDB is not on a Lambda's CPU.
  */
 export async function startDynamoProcess(): Promise<RunningEmulator> {
-  const child = fork(join(__dirname, 'dynalite-process.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(__dirname, 'dynalite-process.js'), [], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve((message as { port: number }).port));
     child.once('error', reject);

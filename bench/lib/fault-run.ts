@@ -13,7 +13,9 @@
  *
  * Knobs (environment; defaults chosen so the run ends in minutes on a shared 2-core machine, and so the
  * faults, not the rate budget, are what it exercises): FAULT_MESSAGES (5000), FAULT_SEED (1),
- * FAULT_IDENTITIES (600), FAULT_CONCURRENCY (4 instances), FAULT_BUDGET_PER_10S (45 per instance:
+ * FAULT_IDENTITIES (600), FAULT_CONCURRENCY (4 instances), FAULT_SHARED_BUDGET_PER_10S (the stack's
+ * sailPoint.requestsPer10s, drawn on by every instance through the RateBudget table, as deployed; 0:
+ * per-instance budgets instead), FAULT_BUDGET_PER_10S (45 per instance, only with the shared budget 0:
  * together just under the gateway's 100 per API version × 2), FAULT_BATCH_SIZE (10),
  * FAULT_FUNCTION_TIMEOUT_SECONDS (30), FAULT_VISIBILITY_SECONDS (60), FAULT_PHASE_MINUTES (45: a phase
  * not drained by then is reported as messages left), and the fault rates FAULT_P_429 (0.03),
@@ -69,6 +71,9 @@ export async function runFaultRun(): Promise<void> {
     seed: intEnv('FAULT_SEED', 1),
     identities: intEnv('FAULT_IDENTITIES', 600),
     concurrency: intEnv('FAULT_CONCURRENCY', 4),
+    // The stack's shape: every instance draws on the credential's shared budget (RateBudget table).
+    // 0: each instance keeps FAULT_BUDGET_PER_10S on its own instead (4 × 45 > the gateway: 429s).
+    sharedBudget: intEnv('FAULT_SHARED_BUDGET_PER_10S', STACK_DEFAULTS.requestsPer10s),
     budget: intEnv('FAULT_BUDGET_PER_10S', 45),
     batchSize: intEnv('FAULT_BATCH_SIZE', 10),
     functionTimeoutSeconds: intEnv('FAULT_FUNCTION_TIMEOUT_SECONDS', 30),
@@ -89,7 +94,8 @@ export async function runFaultRun(): Promise<void> {
   const pipeline = await startPipeline({
     seed: workload.seed,
     gatewayLimit: true,
-    clientBudgetPer10s: config.budget,
+    clientBudgetPer10s: config.sharedBudget > 0 ? false : config.budget,
+    ...(config.sharedBudget > 0 ? { sharedBudgetPer10s: config.sharedBudget } : {}),
     concurrency: config.concurrency,
     batchSize: config.batchSize,
     functionTimeoutMs: config.functionTimeoutSeconds * 1000,
@@ -101,8 +107,11 @@ export async function runFaultRun(): Promise<void> {
   try {
     injectFaults(pipeline, p);
     print(
-      `bench:faults — seed ${config.seed}; ${config.identities} identities; ${config.concurrency} instances × ` +
-        `${config.budget} requests / 10 s, batch size ${config.batchSize}, function timeout ${config.functionTimeoutSeconds} s, ` +
+      `bench:faults — seed ${config.seed}; ${config.identities} identities; ${config.concurrency} instances ` +
+        (config.sharedBudget > 0
+          ? `sharing ${config.sharedBudget} requests / 10 s per API version (the credential's shared budget)`
+          : `× ${config.budget} requests / 10 s each`) +
+        `, batch size ${config.batchSize}, function timeout ${config.functionTimeoutSeconds} s, ` +
         `visibility ${config.visibilitySeconds} s, maxReceiveCount ${STACK_DEFAULTS.maxReceiveCount}; workflow settings: stack defaults`,
     );
     print(

@@ -6,21 +6,19 @@ import { visibilityTimeoutSeconds } from '../../lib/constructs/work-queue';
 import { instancesSharingCredential, perInstanceSailPointBudget } from '../../lib/function-environment';
 import { stackConfigSchema } from '../../lib/stack-config';
 
-/** A deployment's shape for access provisioning; `ownCredential`: with accessProvisioning.credentialsSecret set. */
-function accessShape(ownCredential: boolean) {
+/** A default deployment's shape for access provisioning. */
+function accessShape() {
   // The tenant and secret names only satisfy the schema; nothing is called.
   const config = stackConfigSchema.parse({
     sailPoint: { tenant: 'bench' },
-    ...(ownCredential
-      ? { accessProvisioning: { credentialsSecret: 'iga-autopilot/access-provisioning' } }
-      : {}),
   });
   const access = config.accessProvisioning;
   return {
     /** sailPoint.requestsPer10s: the budget of one credential (client id) over every instance using it. */
     requestsPer10s: config.sailPoint.requestsPer10s,
     /** How many instances share access provisioning's credential (by default one credential for all:
-     *  sweep, access, absence + its re-check; with its own credential, its own instances only). */
+     *  sweep, access, absence + its re-check): each is guaranteed perInstanceBudget, and all draw on
+     *  requestsPer10s through the shared schedule (functions/shared/sailpoint/shared-budget.ts). */
     sailPointCallers: instancesSharingCredential(config, 'accessProvisioning'),
     /** SAILPOINT_REQUESTS_PER_10S of each access-provisioning instance. */
     perInstanceBudget: perInstanceSailPointBudget(config, 'accessProvisioning'),
@@ -38,7 +36,4 @@ function accessShape(ownCredential: boolean) {
 }
 
 /** A default deployment: one credential shared by every SailPoint workflow. */
-export const STACK_DEFAULTS = accessShape(false);
-
-/** The defaults with access provisioning given its own credential (docs/deployment.md, "Rate budget"). */
-export const OWN_CREDENTIAL = accessShape(true);
+export const STACK_DEFAULTS = accessShape();

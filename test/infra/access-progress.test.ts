@@ -43,9 +43,13 @@ describe('access provisioning can make progress', () => {
   });
 
   test('a budget too small for one chunk of work in an invocation is refused, naming the budget', () => {
-    // 12 requests per 10 s over 6 concurrent callers: 2 per instance; 20 s less a 10 s reserve: 1 call.
+    // 12 requests per 10 s over 6 concurrent callers: 2 per instance; 20 s less a 10 s reserve and
+    // 5 s to settle a batch of 1,000: 1 call.
     expect(
-      problemsOf({ sailPoint: { requestsPer10s: 12 }, accessProvisioning: { timeoutSeconds: 20 } }),
+      problemsOf({
+        sailPoint: { requestsPer10s: 12 },
+        accessProvisioning: { timeoutSeconds: 20, batchSize: 1000 },
+      }),
     ).toEqual(
       expect.arrayContaining([
         expect.stringMatching(

@@ -167,10 +167,10 @@ describe('least-privilege credentials', () => {
       'iga-autopilot/sailpoint',
     );
     // Each credential has the whole budget (ISC limits per client id), shared by its own callers only:
-    // sweep 80 / 1, access 80 / 2 consumers, absence 80 / (2 consumers + the re-check).
-    expect(envOf(stack.staleTokenSweep.function).SAILPOINT_REQUESTS_PER_10S).toBe('80');
-    expect(envOf(stack.accessProvisioning.function).SAILPOINT_REQUESTS_PER_10S).toBe('40');
-    expect(envOf(stack.absenceReassignment.function).SAILPOINT_REQUESTS_PER_10S).toBe('26');
+    // sweep 95 / 1, access 95 / 2 consumers, absence 95 / (2 consumers + the re-check).
+    expect(envOf(stack.staleTokenSweep.function).SAILPOINT_REQUESTS_PER_10S).toBe('95');
+    expect(envOf(stack.accessProvisioning.function).SAILPOINT_REQUESTS_PER_10S).toBe('47');
+    expect(envOf(stack.absenceReassignment.function).SAILPOINT_REQUESTS_PER_10S).toBe('31');
     expect(findings).toEqual([]);
   });
 

@@ -56,7 +56,7 @@ describe('defaults', () => {
       terminationProtection: false,
       tags: {},
       schedules: { retryAttempts: 3, functionRetryAttempts: 2, maxEventAgeSeconds: 3600 },
-      sailPoint: { credentialsSecret: 'iga-autopilot/sailpoint', requestsPer10s: 80, extraApiHosts: [] },
+      sailPoint: { credentialsSecret: 'iga-autopilot/sailpoint', requestsPer10s: 95, extraApiHosts: [] },
       cognigy: { apiKeySecret: 'iga-autopilot/cognigy-api-key', extraApiHosts: [] },
       lambda: { memoryMb: 256, logLevel: 'INFO', logRetentionDays: 90, reserveScheduledConcurrency: true },
       queues: { maxReceiveCount: 5, retentionDays: 14 },
@@ -67,7 +67,7 @@ describe('defaults', () => {
       accessProvisioning: {
         maxConcurrency: 2,
         timeoutSeconds: 120,
-        batchSize: 1000,
+        batchSize: 3000,
         maxBatchingWindowSeconds: 5,
       },
       absenceReassignment: {
@@ -393,12 +393,12 @@ describe('what the settings change in the stack (bundling skipped)', () => {
     });
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() }, 0);
     template.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
-    // The sweep's budget counts it twice when it is not reserved: 80 / (2 + 2 + (2 + 1 re-check)).
+    // The sweep's budget counts it twice when it is not reserved: 95 / (2 + 2 + (2 + 1 re-check)).
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
           POWERTOOLS_SERVICE_NAME: 'stale-token-sweep',
-          SAILPOINT_REQUESTS_PER_10S: '11',
+          SAILPOINT_REQUESTS_PER_10S: '13',
         }),
       },
     });

@@ -134,7 +134,7 @@ describe('functions', () => {
     const budget = perInstanceSailPointBudget(config, 'accessProvisioning');
     const rateBudget = logicalId(stack.node.findChild('Tables').node.findChild(TABLES.rateBudget.logicalId));
     // sweep + access-provisioning consumers + absence consumers and the absence re-check
-    expect(budget).toBe(Math.floor(80 / (1 + 3 + (2 + 1))));
+    expect(budget).toBe(Math.floor(95 / (1 + 3 + (2 + 1))));
     for (const [name, workflow] of Object.entries(workflows()) as [
       WorkflowName,
       { function: IConstruct },

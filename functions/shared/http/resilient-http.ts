@@ -262,7 +262,12 @@ export class ResilientHttp<E extends ServiceCallError> {
   }
 
   /** Runs `task` at the send time the shared gate gives it; none before the deadline: the deadline error. */
-  private async gated<T>(gate: RateGate, key: string, task: () => Promise<T>, bounds: CallBounds): Promise<T> {
+  private async gated<T>(
+    gate: RateGate,
+    key: string,
+    task: () => Promise<T>,
+    bounds: CallBounds,
+  ): Promise<T> {
     const latestStart = bounds.deadline === undefined ? undefined : bounds.deadline - this.minAttemptMs;
     if (!(await gate.wait(key, latestStart)) || this.remainingMs(bounds.deadline) < this.minAttemptMs) {
       throw this.deadlineError({

@@ -32,7 +32,13 @@ export interface ScheduleStore {
    * Reserves `count` send times `spacingMs` apart, the first no earlier than `now`; returns the first,
    * or undefined when it would fall after `latestStart`.
    */
-  reserve(key: string, count: number, spacingMs: number, now: number, latestStart: number): Promise<number | undefined>;
+  reserve(
+    key: string,
+    count: number,
+    spacingMs: number,
+    now: number,
+    latestStart: number,
+  ): Promise<number | undefined>;
 }
 
 const DAY_SECONDS = 86_400;
@@ -241,10 +247,13 @@ export class SharedRateBudget implements RateGate {
     // Not more than lookaheadMs of send times ahead: busy instances interleave.
     const last = lane.slots.at(-1);
     if (last !== undefined && last - now > this.lookaheadMs) {
-      lane.timer = setTimeout(() => {
-        lane.timer = undefined;
-        this.pump(key, lane);
-      }, last - now - this.lookaheadMs);
+      lane.timer = setTimeout(
+        () => {
+          lane.timer = undefined;
+          this.pump(key, lane);
+        },
+        last - now - this.lookaheadMs,
+      );
       return;
     }
     const count = Math.min(this.maxBlock, lane.waiters.length - lane.slots.length);

@@ -34,7 +34,9 @@ describe('the shared schedule in DynamoDB', () => {
         Array.from({ length: 10 }, () => store.reserve('client beta', 1, 100, 10_000, Infinity)),
       ),
     );
-    expect([...starts].sort((a, b) => a! - b!)).toEqual(Array.from({ length: 20 }, (_, i) => 10_000 + i * 100));
+    expect([...starts].sort((a, b) => a! - b!)).toEqual(
+      Array.from({ length: 20 }, (_, i) => 10_000 + i * 100),
+    );
   });
 
   it("refuses a block that would start after the caller's latest start, and leaves the schedule as it was", async () => {
@@ -42,7 +44,9 @@ describe('the shared schedule in DynamoDB', () => {
     const store = new DynamoScheduleStore(doc, tableName);
     expect(await store.reserve('client beta', 10, 100, 0, Infinity)).toBe(0); // busy until 1,000
     expect(await store.reserve('client beta', 1, 100, 0, 500)).toBeUndefined();
-    expect(await new DynamoScheduleStore(doc, tableName).reserve('client beta', 1, 100, 0, 500)).toBeUndefined();
+    expect(
+      await new DynamoScheduleStore(doc, tableName).reserve('client beta', 1, 100, 0, 500),
+    ).toBeUndefined();
     expect(await store.reserve('client beta', 1, 100, 0, 1_000)).toBe(1_000);
   });
 });
