@@ -1,6 +1,7 @@
 /** The benchmarks' pipeline machinery: an instance crash is a Lambda crash (nothing deleted, a fresh instance next). */
 import { startPipeline, type Pipeline } from '../../../bench/lib/pipeline';
-import { benchIdentity, benchItem, benchTenant } from '../../../bench/lib/workload';
+import { accessRequestPosts, callsPerVersion, unitCounts } from '../../../bench/lib/measure';
+import { benchIdentity, benchItem, benchTenant, buildWorkload } from '../../../bench/lib/workload';
 import { prng } from '../../../bench/lib/random';
 import { acceptedAccessRequestUnits } from '../../../sandbox/accepted-units';
 import { dynamoEndpoint, sqsEndpoint } from '../../support/emulators';
@@ -43,5 +44,39 @@ describe('bench pipeline', () => {
     expect(accepted.get(`GRANT_ACCESS|${benchIdentity(0)}|ROLE|${benchItem(item)}`)).toBeGreaterThanOrEqual(
       1,
     );
+  });
+
+  it("two instances on the credential's shared budget, gateway limit on: every unit submitted once, no 429, POSTs reserved in blocks", async () => {
+    const workload = buildWorkload({ messages: 300, duplicateRatio: 0.3, identities: 60, seed: 3 });
+    pipeline = await startPipeline({
+      seed: workload.seed,
+      gatewayLimit: true,
+      clientBudgetPer10s: false,
+      sharedBudgetPer10s: 95,
+      concurrency: 2,
+      batchSize: 100,
+      functionTimeoutMs: 40_000,
+      visibilityTimeoutSeconds: 60,
+      maxReceiveCount: 5,
+      random: prng(3),
+      emulators: { dynamoEndpoint: dynamoEndpoint(), sqsEndpoint: sqsEndpoint() },
+    });
+    await pipeline.send(workload.bodies);
+    await pipeline.drain(60_000);
+    const log = pipeline.sandbox.requestLog;
+    const units = unitCounts(
+      log,
+      workload.units.map((u) => u.key),
+    );
+    expect({ postedTwice: units.postedTwice, missing: units.missing }).toEqual({ postedTwice: 0, missing: 0 });
+    expect([...callsPerVersion(log).values()].reduce((n, v) => n + v.rateLimited, 0)).toBe(0);
+    expect(await pipeline.deadLetters()).toEqual([]);
+    // Each chunk's POSTs took their send times in one reservation, not one write per POST.
+    const posts = accessRequestPosts(log).sent;
+    const reservations = [...pipeline.counters.writesByKind]
+      .filter(([kind]) => kind.includes(' RATE'))
+      .reduce((n, [, count]) => n + count, 0);
+    expect(posts).toBeGreaterThan(10);
+    expect(reservations).toBeLessThan(posts / 2);
   });
 });
