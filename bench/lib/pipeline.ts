@@ -27,6 +27,7 @@ import {
   createTable,
   LOCAL_AWS_ENV,
   localDynamoClient,
+  startDynamo,
   startDynamoProcess,
   startQueues,
 } from '../../local/emulators';
@@ -137,7 +138,12 @@ class InstanceCrash extends Error {
 export async function startPipeline(options: PipelineOptions) {
   const running = (endpoint: string) => ({ endpoint, stop: async () => undefined });
   const [dynamo, queues, sandbox] = await Promise.all([
-    options.emulators ? running(options.emulators.dynamoEndpoint) : startDynamoProcess(),
+    options.emulators
+      ? running(options.emulators.dynamoEndpoint)
+      : // BENCH_DYNAMO_IN_PROCESS=1: the earlier shape, dynalite on the instances' own event loop.
+        process.env.BENCH_DYNAMO_IN_PROCESS === '1'
+        ? startDynamo()
+        : startDynamoProcess(),
     options.emulators ? running(options.emulators.sqsEndpoint) : startQueues(),
     startSandbox({
       seed: options.seed,

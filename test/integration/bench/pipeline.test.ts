@@ -68,7 +68,10 @@ describe('bench pipeline', () => {
       log,
       workload.units.map((u) => u.key),
     );
-    expect({ postedTwice: units.postedTwice, missing: units.missing }).toEqual({ postedTwice: 0, missing: 0 });
+    expect({ postedTwice: units.postedTwice, missing: units.missing }).toEqual({
+      postedTwice: 0,
+      missing: 0,
+    });
     expect([...callsPerVersion(log).values()].reduce((n, v) => n + v.rateLimited, 0)).toBe(0);
     expect(await pipeline.deadLetters()).toEqual([]);
     // Each chunk's POSTs took their send times in one reservation, not one write per POST.
