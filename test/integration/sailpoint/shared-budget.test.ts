@@ -2,7 +2,11 @@
  * The shared SailPoint rate budget (functions/shared/sailpoint/shared-budget.ts): its schedule in
  * dynalite, and several instances' clients drawing on it against the sandbox gateway's limit.
  */
-import { SailPointClient, searchIdentityAccess } from '../../../functions/shared/sailpoint';
+import {
+  SailPointClient,
+  searchIdentityAccess,
+  type SailPointClientOptions,
+} from '../../../functions/shared/sailpoint';
 import {
   DynamoScheduleStore,
   SharedRateBudget,
@@ -135,33 +139,26 @@ describe('instances sharing one credential against the sandbox gateway (100 / 10
     };
   }
 
-  it('the shared budget keeps three busy instances under the gateway limit: no 429', async () => {
+  /** Three instances' clients, each with `budget` (its own limiter, or a gate on the shared schedule). */
+  async function threeInstances(budget: () => Pick<SailPointClientOptions, 'rateLimit' | 'rateGate'>) {
     sandbox = await startSandbox({ rateLimit: { limit: 20, windowMs: 2_000 } });
-    const { doc, tableName } = await freshTable('rateBudget');
-    const clients = Array.from(
+    return Array.from(
       { length: 3 },
-      () =>
-        new SailPointClient({
-          apiUrl: sandbox.url,
-          ...PAT_CLIENT,
-          // 90 / 10 s: a send every 111 ms for all three together.
-          rateGate: new SharedRateBudget(new DynamoScheduleStore(doc, tableName), { requestsPer10s: 90 }),
-        }),
+      () => new SailPointClient({ apiUrl: sandbox.url, ...PAT_CLIENT, ...budget() }),
     );
+  }
+
+  it('the shared budget keeps three busy instances under the gateway limit: no 429', async () => {
+    const { doc, tableName } = await freshTable('rateBudget');
+    // 90 / 10 s: a send every 111 ms for all three together.
+    const clients = await threeInstances(() => ({
+      rateGate: new SharedRateBudget(new DynamoScheduleStore(doc, tableName), { requestsPer10s: 90 }),
+    }));
     expect(await readFromThreeInstances(clients)).toEqual({ calls: 45, rateLimited: 0 });
   });
 
   it('without it, three instances each keeping the same budget on their own are refused by the gateway', async () => {
-    sandbox = await startSandbox({ rateLimit: { limit: 20, windowMs: 2_000 } });
-    const clients = Array.from(
-      { length: 3 },
-      () =>
-        new SailPointClient({
-          apiUrl: sandbox.url,
-          ...PAT_CLIENT,
-          rateLimit: { maxRequests: 90, perMs: 10_000 },
-        }),
-    );
+    const clients = await threeInstances(() => ({ rateLimit: { maxRequests: 90, perMs: 10_000 } }));
     const { rateLimited } = await readFromThreeInstances(clients);
     expect(rateLimited).toBeGreaterThan(0);
   });
