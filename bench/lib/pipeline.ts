@@ -17,6 +17,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createAccessProvisioningHandler } from '../../functions/access-provisioning/handler';
 import { MESSAGE_ID_ATTRIBUTE } from '../../functions/access-provisioning/requeue';
+import { sharedBudgetPlanningRate } from '../../functions/access-provisioning/settings';
 import type { ProcessorSettings } from '../../functions/access-provisioning/workflow';
 import { silentLog } from '../../functions/shared/observability';
 import { readDeadLetter } from '../../functions/shared/queue/dead-letters';
@@ -299,7 +300,7 @@ export async function startPipeline(options: PipelineOptions) {
       settings: {
         requestsPer10s:
           options.sharedBudgetPer10s !== undefined
-            ? Math.max(1, Math.floor(options.sharedBudgetPer10s / options.concurrency))
+            ? sharedBudgetPlanningRate(options.sharedBudgetPer10s, options.concurrency)
             : options.clientBudgetPer10s === false
               ? 0
               : options.clientBudgetPer10s,

@@ -85,14 +85,19 @@ export function loadAccessProvisioningSettings(env: Env = process.env): AccessPr
  */
 export function perInstanceRequestsPer10s(settings: AccessProvisioningSettings): number {
   if (settings.SAILPOINT_RATE_BUDGET_TABLE && settings.SAILPOINT_CREDENTIAL_REQUESTS_PER_10S > 0) {
-    return Math.max(
-      1,
-      Math.floor(settings.SAILPOINT_CREDENTIAL_REQUESTS_PER_10S / settings.ACCESS_MAX_CONCURRENCY),
+    return sharedBudgetPlanningRate(
+      settings.SAILPOINT_CREDENTIAL_REQUESTS_PER_10S,
+      settings.ACCESS_MAX_CONCURRENCY,
     );
   }
   if (settings.SAILPOINT_REQUESTS_PER_10S > 0) return settings.SAILPOINT_REQUESTS_PER_10S;
   if (settings.SAILPOINT_RATE_BUDGET_PER_10S === 0) return 0;
   return Math.max(1, Math.floor(settings.SAILPOINT_RATE_BUDGET_PER_10S / settings.ACCESS_MAX_CONCURRENCY));
+}
+
+/** Requests per 10 s one of `instances` plans for when they draw on a shared `credentialPer10s`. */
+export function sharedBudgetPlanningRate(credentialPer10s: number, instances: number): number {
+  return Math.max(1, Math.floor(credentialPer10s / instances));
 }
 
 export function processorSettings(settings: AccessProvisioningSettings): ProcessorSettings {

@@ -338,7 +338,7 @@ export class SailPointClient implements SailPointTransport {
     if (!gate?.reserve || count <= 0) return;
     const token = await this.getToken({ deadline, operation: TOKEN_OPERATION });
     await gate.reserve(
-      `${token.credentials.clientId} ${apiVersionOf(path)}`,
+      budgetKey(token, path),
       count,
       deadline === undefined ? undefined : deadline - this.http.minAttemptMs,
     );
@@ -417,9 +417,7 @@ export class SailPointClient implements SailPointTransport {
       );
     };
     const startedAt = this.http.now();
-    // The gateway counts per client id and API version: so does a shared budget.
-    const budgetKey = `${token.credentials.clientId} ${apiVersionOf(request.path)}`;
-    const result = await this.http.limited(exchange, state.bounds, budgetKey);
+    const result = await this.http.limited(exchange, state.bounds, budgetKey(token, request.path));
     this.http.logger?.debug('SailPoint request', {
       operation: request.operation,
       method: request.method,
@@ -748,7 +746,12 @@ function decodeJwtClaims(token: string): z.infer<typeof JwtClaimsSchema> | undef
   }
 }
 
+/** A shared budget's key for a call: the gateway counts per client id and API version, so does it. */
+function budgetKey(token: CachedToken, path: string): string {
+  return `${token.credentials.clientId} ${apiVersionOf(path)}`;
+}
+
 /** The API version a path is counted under by the gateway: its first segment ('/v3/search' → 'v3'). */
-export function apiVersionOf(path: string): string {
+function apiVersionOf(path: string): string {
   return path.split('/')[1] ?? '';
 }

@@ -15,8 +15,8 @@
  *  - busy: ADD nextAt n × spacing (atomic, no read-modify-write race), the block starts at the old
  *    value — refused when that is past the caller's latest start (its deadline), so no instance
  *    reserves send times it could not use.
- * An instance reserves at most one second of the budget at a time and only for calls it has waiting,
- * so several busy instances interleave and a newcomer waits about a second, not a backlog.
+ * An instance reserves send times for the calls it has waiting (at most one second's worth at a time),
+ * or — `reserve` — one block for a chunk of calls it is about to make (at most `maxReserveMs`).
  * Send times an instance could not use (its calls' deadlines passed) are lost, never re-issued.
  *
  * Correctness never depends on it: a 429 is still retried after Retry-After by the client, the
@@ -118,10 +118,8 @@ export class DynamoScheduleStore implements ScheduleStore {
 export interface SharedRateBudgetOptions {
   /** The credential's whole budget per API version: calls are spaced 10 s ÷ this apart. */
   readonly requestsPer10s: number;
-  /** Most send times reserved at once (default: one second's worth). */
+  /** Most send times reserved at once for waiting calls (default: one second's worth). */
   readonly maxBlock?: number;
-  /** Send times are not reserved further ahead than this for waiting calls (default 1,000 ms). */
-  readonly lookaheadMs?: number;
   /** The longest block `reserve` sets aside (default 60,000 ms of the budget). */
   readonly maxReserveMs?: number;
   readonly now?: () => number;
@@ -141,14 +139,15 @@ interface Lane {
   readonly slots: number[];
   /** Reservations in flight. */
   reserving: number;
-  timer?: ReturnType<typeof setTimeout>;
 }
+
+/** How a reservation went: send times added to the lane, none before the latest start, or a store error. */
+type Booking = 'booked' | 'refused' | 'failed';
 
 /** One instance's view of the shared budget: queues its calls per key and reserves send times for them. */
 export class SharedRateBudget implements RateGate {
   readonly spacingMs: number;
   private readonly maxBlock: number;
-  private readonly lookaheadMs: number;
   private readonly maxReserveMs: number;
   private readonly now: () => number;
   private readonly lanes = new Map<string, Lane>();
@@ -166,7 +165,6 @@ export class SharedRateBudget implements RateGate {
     }
     this.spacingMs = 10_000 / options.requestsPer10s;
     this.maxBlock = options.maxBlock ?? Math.max(1, Math.ceil(options.requestsPer10s / 10));
-    this.lookaheadMs = options.lookaheadMs ?? 1_000;
     this.maxReserveMs = options.maxReserveMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
@@ -195,27 +193,26 @@ export class SharedRateBudget implements RateGate {
     const lane = this.lane(key);
     const wanted = Math.min(count, Math.floor(this.maxReserveMs / this.spacingMs)) - lane.slots.length;
     if (wanted <= 0) return;
+    await this.book(key, lane, wanted, latestStart ?? Infinity);
+    this.pump(key, lane);
+  }
+
+  /** Reserves `count` send times from the store for this lane (in order among those it holds). */
+  private async book(key: string, lane: Lane, count: number, latestStart: number): Promise<Booking> {
     lane.reserving++;
     this.reservations++;
     try {
-      const now = this.now();
-      const first = await this.store.reserve(
-        key,
-        wanted,
-        this.spacingMs,
-        now,
-        Math.min(Number.MAX_SAFE_INTEGER, latestStart ?? Infinity),
-      );
-      if (first !== undefined) {
-        for (let i = 0; i < wanted; i++) lane.slots.push(first + i * this.spacingMs);
-        lane.slots.sort((a, b) => a - b);
-      }
+      const first = await this.store.reserve(key, count, this.spacingMs, this.now(), latestStart);
+      if (first === undefined) return 'refused';
+      for (let i = 0; i < count; i++) lane.slots.push(first + i * this.spacingMs);
+      lane.slots.sort((a, b) => a - b);
+      return 'booked';
     } catch (error) {
       this.storeErrors++;
       this.options.onStoreError?.(error);
+      return 'failed';
     } finally {
       lane.reserving--;
-      this.pump(key, lane);
     }
   }
 
@@ -243,44 +240,17 @@ export class SharedRateBudget implements RateGate {
       if (at <= now) waiter.resolve(true);
       else setTimeout(() => waiter.resolve(true), at - now);
     }
-    if (lane.waiters.length === 0 || lane.reserving > 0 || lane.timer) return;
-    // Not more than lookaheadMs of send times ahead: busy instances interleave.
-    const last = lane.slots.at(-1);
-    if (last !== undefined && last - now > this.lookaheadMs) {
-      lane.timer = setTimeout(
-        () => {
-          lane.timer = undefined;
-          this.pump(key, lane);
-        },
-        last - now - this.lookaheadMs,
-      );
-      return;
-    }
-    const count = Math.min(this.maxBlock, lane.waiters.length - lane.slots.length);
-    const latestStart = Math.min(
-      Number.MAX_SAFE_INTEGER,
-      Math.max(...lane.waiters.slice(0, count).map((w) => w.latestStart)),
-    );
-    lane.reserving++;
-    this.reservations++;
-    this.store.reserve(key, count, this.spacingMs, now, latestStart).then(
-      (first) => {
-        lane.reserving--;
-        if (first === undefined) {
-          // No send time before the latest of these deadlines: those waiters give up.
-          for (const waiter of lane.waiters.splice(0, count)) waiter.resolve(false);
-        } else {
-          for (let i = 0; i < count; i++) lane.slots.push(first + i * this.spacingMs);
-        }
-        this.pump(key, lane);
-      },
-      (error: unknown) => {
-        lane.reserving--;
-        this.storeErrors++;
-        this.options.onStoreError?.(error);
-        for (const waiter of lane.waiters.splice(0, count)) waiter.resolve(true);
-        this.pump(key, lane);
-      },
-    );
+    // Past the loop above, calls are waiting only when the lane holds no send time.
+    if (lane.waiters.length === 0 || lane.reserving > 0) return;
+    const count = Math.min(this.maxBlock, lane.waiters.length);
+    const latestStart = Math.max(...lane.waiters.slice(0, count).map((w) => w.latestStart));
+    void this.book(key, lane, count, latestStart).then((booking) => {
+      // Refused: no send time before the latest of these deadlines, so those calls give up. Failed:
+      // they go unscheduled (the gateway's 429 and Retry-After still apply).
+      if (booking !== 'booked') {
+        for (const waiter of lane.waiters.splice(0, count)) waiter.resolve(booking === 'failed');
+      }
+      this.pump(key, lane);
+    });
   }
 }
