@@ -168,7 +168,9 @@ export const WORKFLOWS: Record<WorkflowName, WorkflowDefinition> = {
         ...common(config, 'access-provisioning', 'accessRequests', refs),
         ...sailPoint(config, 'accessProvisioning', refs.rateBudgetTableName),
         ...queue(config, refs),
-        // The function can derive its per-instance budget from these two; the explicit value above wins.
+        // With the shared budget the function plans its chunks for the credential's budget over
+        // ACCESS_MAX_CONCURRENCY; without the table, its local limit is SAILPOINT_REQUESTS_PER_10S,
+        // else these two (functions/access-provisioning/settings.ts, perInstanceRequestsPer10s).
         ACCESS_MAX_CONCURRENCY: String(maxConcurrency),
         SAILPOINT_RATE_BUDGET_PER_10S: String(perInstance * maxConcurrency),
         // ISC's access event triggers end GRANT/REVOKE waits (docs/event-triggers.md).

@@ -30,6 +30,7 @@ import {
   type LatestChange,
   type OppositeStatus,
   type SlotDecision,
+  type SlotPolicy,
   type SlotRecord,
 } from './slot-policy';
 import type { StatusReader } from './status-reader';
@@ -86,15 +87,8 @@ export async function claimUnits(
         settle(unit, { outcome: transient(settings, `could not read the state: ${errorText(error)}`) });
       return { claimed, results, inFlight };
     }
-    const context = (unit: PlannedUnit) => ({
-      ownMessageIds: new Set(unit.owners),
-      now,
-      policy: {
-        statusSettleMs: settings.statusSettleMs,
-        conflictRetrySeconds: settings.conflictRetrySeconds,
-        ...(settings.eventWaitMs ? { eventWaitMs: settings.eventWaitMs } : {}),
-      },
-    });
+    const policy = slotPolicyOf(settings);
+    const context = (unit: PlannedUnit) => ({ ownMessageIds: new Set(unit.owners), now, policy });
     const decisions = new Map<PlannedUnit, SlotDecision>();
     const oppositeStatus = new Map<PlannedUnit, OppositeStatus>();
     const needStatus = new Map<PlannedUnit, number>();
@@ -256,16 +250,28 @@ export async function recheckInFlight(
     return results;
   }
   const now = deps.clock();
-  const { statusSettleMs, conflictRetrySeconds } = deps.settings;
+  // The event wait only turns a status read into a wait; only duplicates and submissions count here.
+  const policy = slotPolicyOf(deps.settings);
   for (const unit of units) {
     const decision = decideSlot(records.get(unit.unit.slot.key), unit.unit, {
       ownMessageIds: new Set(unit.owners),
       now,
-      policy: { statusSettleMs, conflictRetrySeconds },
+      policy,
     });
     if (decision.kind === 'duplicate' || decision.kind === 'already-submitted') {
       results.set(unit.unit.key, outcomeOfDecision(decision, deps.settings));
     }
   }
   return results;
+}
+
+/** The slot policy of these settings (slot-policy.ts). */
+function slotPolicyOf(
+  settings: Pick<ProcessorSettings, 'statusSettleMs' | 'conflictRetrySeconds' | 'eventWaitMs'>,
+): SlotPolicy {
+  return {
+    statusSettleMs: settings.statusSettleMs,
+    conflictRetrySeconds: settings.conflictRetrySeconds,
+    ...(settings.eventWaitMs ? { eventWaitMs: settings.eventWaitMs } : {}),
+  };
 }

@@ -19,6 +19,7 @@
  * clientMetadata in /access-request-status, which is how a crashed attempt is recognised there
  * (reconcile.ts). It is the same for every recipient of the item, so it never prevents coalescing.
  */
+import { groupBy } from '../shared/collections';
 import { MAX_ENTITLEMENTS_PER_REQUEST, type AccessItemType, type RequestType } from './contract';
 import { canonicalJson, type ItemSpec, type Unit } from './units';
 
@@ -224,17 +225,6 @@ function requestBody(
     })),
     ...(requestMetadata === undefined ? {} : { clientMetadata: { ...requestMetadata } }),
   };
-}
-
-function groupBy<T>(values: readonly T[], key: (value: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const value of values) {
-    const k = key(value);
-    const group = groups.get(k);
-    if (group) group.push(value);
-    else groups.set(k, [value]);
-  }
-  return groups;
 }
 
 function chunks<T>(values: readonly T[], size: number): T[][] {

@@ -9,6 +9,7 @@
  *   only redoes the rest;
  * - done: every unit was submitted, suppressed as a duplicate, or skipped (already held / not held).
  */
+import { groupBy } from '../shared/collections';
 import type { MessageOutcome } from '../shared/queue/outcomes';
 
 export type UnitOutcomeKind =
@@ -71,11 +72,7 @@ const unitEventKey = (u: { identityId: string; itemType: string; itemId: string;
  * "approved"; of the unit's access requests, the one with the latest event counts.
  */
 export function unitRequestStates(events: readonly UnitEventRecord[]): Map<string, UnitRequestState> {
-  const byRequest = new Map<string, UnitEventRecord[]>();
-  for (const e of events) {
-    const key = `${unitEventKey(e)}\u0000${e.accessRequestId}`;
-    byRequest.set(key, [...(byRequest.get(key) ?? []), e]);
-  }
+  const byRequest = groupBy(events, (e) => `${unitEventKey(e)}\u0000${e.accessRequestId}`);
   const states = new Map<string, UnitRequestState & { atMs: number }>();
   for (const group of byRequest.values()) {
     const first = group[0]!;

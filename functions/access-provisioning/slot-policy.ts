@@ -35,6 +35,7 @@
  *   kept in `submissions`, so its own redelivery does not POST it again.
  * Within one batch, the earliest-sent message's request type goes first (plan.ts).
  */
+import { groupBy } from '../shared/collections';
 import type { RequestType } from './contract';
 import { CLOCK_SKEW_MS } from './reconcile';
 
@@ -120,8 +121,7 @@ export function statusFromEvents(
       (ids && ids.length > 0 ? ids.includes(f.accessRequestId) : f.at >= since - CLOCK_SKEW_MS),
   );
   if (facts.length === 0) return undefined;
-  const byRequest = new Map<string, RequestEventFact[]>();
-  for (const f of facts) byRequest.set(f.accessRequestId, [...(byRequest.get(f.accessRequestId) ?? []), f]);
+  const byRequest = groupBy(facts, (f) => f.accessRequestId);
   let newest: { state: string; at: number } | undefined;
   for (const of of byRequest.values()) {
     const state = requestStateOf(of);

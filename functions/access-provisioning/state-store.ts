@@ -581,6 +581,8 @@ export class DynamoProvisioningStore implements ProvisioningStore {
       IndexName: 'byRequestId',
       KeyConditionExpression: 'requestRef = :r',
       ExpressionAttributeValues: { ':r': requestId },
+      // Only the ids: each outcome is read again, consistently, with its events.
+      ProjectionExpression: 'messageId',
     });
     const outcomes = await Promise.all(items.map((i) => this.outcomeOfMessage(String(i.messageId))));
     return outcomes.filter((o): o is StoredOutcome => o !== undefined);

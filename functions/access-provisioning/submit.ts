@@ -11,6 +11,7 @@
  * - No POST starts once the invocation is out of time; those units are given back and retried.
  */
 import { SailPointResponseError } from '../shared/sailpoint/errors';
+import { groupBy } from '../shared/collections';
 import {
   errorText,
   iso,
@@ -142,11 +143,7 @@ async function isolate(units: readonly SubmitUnit[], deps: SubmitDeps, results: 
   const candidates = new Map(units.map((u) => [u, [...u.owners]]));
   let remaining = [...units];
   while (remaining.length > 0) {
-    const groups = new Map<string, SubmitUnit[]>();
-    for (const unit of remaining) {
-      const owner = candidates.get(unit)![0]!;
-      groups.set(owner, [...(groups.get(owner) ?? []), unit]);
-    }
+    const groups = groupBy(remaining, (unit) => candidates.get(unit)![0]!);
     const next: SubmitUnit[] = [];
     const requests = [...groups].flatMap(([owner, group]) =>
       plan(group, deps).map((planned) => ({ owner, ...planned })),

@@ -20,6 +20,7 @@
  * be refused the same way.
  */
 import { randomUUID } from 'node:crypto';
+import { groupBy } from '../shared/collections';
 import type { Notifier } from '../shared/notifier';
 import { silentLog, type LogSink } from '../shared/observability';
 import { decideFailure } from '../shared/failure-policy';
@@ -540,11 +541,7 @@ async function explainMissing(
   fail: (message: string) => void,
   outOfTime: () => boolean,
 ): Promise<Observation[]> {
-  const byOwner = new Map<string, Finding[]>();
-  for (const f of missing) {
-    const owner = f.owner?.id ?? '';
-    byOwner.set(owner, [...(byOwner.get(owner) ?? []), f]);
-  }
+  const byOwner = groupBy(missing, (f) => f.owner?.id ?? '');
   const observations: Observation[] = [];
   for (const [ownerId, findings] of byOwner) {
     // Short of time: these stay as they are (kept, like after a failed fetch) until the next run.
