@@ -27,32 +27,62 @@ const grantsOf = (h: Harness, itemId: string) =>
     (b) => b.requestType === 'GRANT_ACCESS' && b.requestedItems.some((i) => i.id === itemId),
   ).length;
 
+const LISTING_LAG = 50_000; // SailPoint lists an accepted request after 50 s (< STATUS_SETTLE_SECONDS)
+
+/**
+ * A tenant on a settable clock whose first POST is accepted but its answer lost (a dropped
+ * connection), and whose status list shows nothing until LISTING_LAG after that POST.
+ * `onSearch` and `afterPost` let a test move its clock there.
+ */
+function lostAnswerTenant(
+  clock: { now: number },
+  hooks: { onSearch?: () => void; afterPost?: () => void } = {},
+): typeof fetch {
+  let postedAt = Infinity;
+  return async (input, init) => {
+    if (isSearch(input)) hooks.onSearch?.();
+    if (isStatus(input) && clock.now < postedAt + LISTING_LAG) {
+      return new Response('[]', { status: 200, headers: { 'content-type': 'application/json' } });
+    }
+    const response = await fetch(input, init);
+    if (isPost(input, init) && postedAt === Infinity) {
+      postedAt = clock.now;
+      await response.text();
+      hooks.afterPost?.();
+      throw new TypeError('fetch failed'); // accepted, but the answer is lost
+    }
+    return response;
+  };
+}
+
+/** Once SailPoint lists it: drained, POSTed once, submitted — by the attempt whose answer was lost. */
+async function expectSubmittedByEarlierAttempt(h: Harness, clock: { now: number }, id: string) {
+  clock.now += 60_000;
+  await h.skipRetryDelays();
+  await h.drain();
+  expect(h.allPosts()).toBe(1);
+  const outcome = await h.outcome(id);
+  expect(outcome?.status).toBe('submitted');
+  expect(outcome?.units[0]!.detail).toContain('submitted by an earlier attempt');
+}
+
 describe('access provisioning: at-least-once corners', () => {
   let h: Harness;
   afterEach(async () => h?.stop());
 
   it('counts SailPoint’s listing lag from when the POST could last have been sent, not from the claim', async () => {
-    let now = Date.now();
+    const clock = { now: Date.now() };
     let searches = 0;
-    let postedAt = Infinity;
-    const LISTING_LAG = 50_000; // SailPoint lists an accepted request after 50 s (< STATUS_SETTLE_SECONDS)
-    const fakeTenantTime: typeof fetch = async (input, init) => {
-      if (isSearch(input) && searches++ === 0) now += 45_000; // queued behind the client-side limiter
-      if (isStatus(input) && now < postedAt + LISTING_LAG) {
-        return new Response('[]', { status: 200, headers: { 'content-type': 'application/json' } });
-      }
-      const response = await fetch(input, init);
-      if (isPost(input, init) && postedAt === Infinity) {
-        postedAt = now;
-        await response.text();
-        now += 10_000;
-        throw new TypeError('fetch failed'); // accepted, but the answer is lost
-      }
-      return response;
-    };
     h = await startHarness({
-      fetch: fakeTenantTime,
-      clock: () => now,
+      fetch: lostAnswerTenant(clock, {
+        onSearch: () => {
+          if (searches++ === 0) clock.now += 45_000; // queued behind the client-side limiter
+        },
+        afterPost: () => {
+          clock.now += 10_000;
+        },
+      }),
+      clock: () => clock.now,
       settings: { statusSettleMs: 60_000 },
     });
     h.sandbox.state.accessRequests.approvalDelayMs = 60 * MINUTE; // still pending when redelivered
@@ -61,43 +91,23 @@ describe('access provisioning: at-least-once corners', () => {
 
     // Redelivered early (the retry delay asks for the listing lag, but say it could not be set): 85 s
     // after the claim, 40 s after the POST.
-    now += 30_000;
+    clock.now += 30_000;
     await h.skipRetryDelays();
     await h.pollOnce();
     expect(h.allPosts()).toBe(1);
     expect((await h.outcome(id!))?.reason).toContain('is not listed yet; retrying before submitting again');
 
-    now += 60_000;
-    await h.skipRetryDelays();
-    await h.drain();
-    expect(h.allPosts()).toBe(1);
-    const outcome = await h.outcome(id!);
-    expect(outcome?.status).toBe('submitted');
-    expect(outcome?.units[0]!.detail).toContain('submitted by an earlier attempt');
+    await expectSubmittedByEarlierAttempt(h, clock, id!);
   });
 
   it('does not dead-letter a message on its last receive while SailPoint may not list its earlier attempt yet', async () => {
     // Found by the fault run (npm run bench:faults, seed 1): the request was accepted (the unit was
     // not missing) and its message was dead-lettered — waiting for SailPoint's listing is not a failed
     // attempt, and it must not cost the message its last receive.
-    let now = Date.now();
-    let postedAt = Infinity;
-    const LISTING_LAG = 50_000; // SailPoint lists an accepted request after 50 s (< STATUS_SETTLE_SECONDS)
-    const fakeTenantTime: typeof fetch = async (input, init) => {
-      if (isStatus(input) && now < postedAt + LISTING_LAG) {
-        return new Response('[]', { status: 200, headers: { 'content-type': 'application/json' } });
-      }
-      const response = await fetch(input, init);
-      if (isPost(input, init) && postedAt === Infinity) {
-        postedAt = now;
-        await response.text();
-        throw new TypeError('fetch failed'); // accepted, but the answer is lost
-      }
-      return response;
-    };
+    const clock = { now: Date.now() };
     h = await startHarness({
-      fetch: fakeTenantTime,
-      clock: () => now,
+      fetch: lostAnswerTenant(clock),
+      clock: () => clock.now,
       maxReceiveCount: 2,
       settings: { statusSettleMs: 60_000 },
     });
@@ -105,20 +115,14 @@ describe('access provisioning: at-least-once corners', () => {
     const [id] = await h.send(grant([person(7)], [{ type: 'ROLE', id: role(7) }]));
     expect(await h.pollOnce()).toEqual({ received: 1, failed: 1 });
 
-    now += 30_000; // redelivered early, on its last receive: SailPoint does not list the request yet
+    clock.now += 30_000; // redelivered early, on its last receive: SailPoint does not list the request yet
     await h.skipRetryDelays();
     await h.pollOnce();
     expect(await h.deadLetters()).toEqual([]);
     expect((await h.outcome(id!))?.reason).toContain('is not listed yet');
 
-    now += 60_000; // listed now
-    await h.skipRetryDelays();
-    await h.drain();
+    await expectSubmittedByEarlierAttempt(h, clock, id!); // listed now
     expect(await h.deadLetters()).toEqual([]);
-    expect(h.allPosts()).toBe(1);
-    const outcome = await h.outcome(id!);
-    expect(outcome?.status).toBe('submitted');
-    expect(outcome?.units[0]!.detail).toContain('submitted by an earlier attempt');
   });
 
   it('does not let a concurrent second delivery of the same message take its claim over and POST too', async () => {
