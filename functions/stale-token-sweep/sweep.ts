@@ -24,6 +24,7 @@ import type { Notifier } from '../shared/notifier';
 import { silentLog, type LogSink } from '../shared/observability';
 import { decideFailure } from '../shared/failure-policy';
 import {
+  FINDING_SOURCES,
   OwnerLookups,
   isOpen,
   nameOwners,
@@ -49,7 +50,7 @@ import {
 import type { TokenDirectory } from './token-directory';
 
 /** The findings `source` of this workflow; subjectId is the token id. */
-export const FINDINGS_SOURCE = 'stale-token';
+export const FINDINGS_SOURCE = FINDING_SOURCES.staleToken;
 
 export const NOTIFICATION_KINDS = {
   warned: 'stale-token.warned',

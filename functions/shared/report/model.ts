@@ -4,16 +4,12 @@
  * Everything that depends on "today" (idle days, revoke dates, current vs upcoming) is computed here
  * from `now`, so the same stored state always renders the same report for the same instant.
  */
-import { ownerLabel, type Finding, type FindingOwner, type OwnerContact } from '../findings';
+import { FINDING_SOURCES, ownerLabel, type Finding, type FindingOwner, type OwnerContact } from '../findings';
 
 export const DAY_MS = 86_400_000;
 
 /** Findings sources the report reads (the stale-token sweep and the Cognigy audit write them). */
-export const REPORT_SOURCES = {
-  staleToken: 'stale-token',
-  cognigyPrivilege: 'cognigy-privilege',
-  cognigyApiKey: 'cognigy-api-key',
-} as const;
+export const REPORT_SOURCES = FINDING_SOURCES;
 
 export interface ReportOptions {
   readonly now: Date;
