@@ -18,6 +18,7 @@
  * widening is news; narrowing and resolution are in the run summary only.
  */
 import {
+  FINDING_SOURCES,
   ownerLabel,
   type FindingChange,
   type NotificationContent,
@@ -26,8 +27,8 @@ import {
 import { ageInDays, type ApiKeyReview } from './api-key-policy';
 import { scopeId, scopeLabel, type PrivilegeReport } from './least-privilege';
 
-export const PRIVILEGE_SOURCE = 'cognigy-privilege';
-export const API_KEY_SOURCE = 'cognigy-api-key';
+export const PRIVILEGE_SOURCE = FINDING_SOURCES.cognigyPrivilege;
+export const API_KEY_SOURCE = FINDING_SOURCES.cognigyApiKey;
 
 export const NOTIFICATION_KINDS = {
   overPrivileged: 'cognigy.over-privileged',

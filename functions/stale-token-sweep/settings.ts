@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { parseSettings, sailPointSettings, setting, type Env } from '../shared/config';
 import { topicArnSetting } from '../shared/notifier';
+import { DEFAULT_REPORT_PREFIX } from '../shared/report/files';
 import { TABLES } from '../shared/tables';
 import { compileExemption, exemptionsSchema } from './exemptions';
 import type { StaleTokenPolicy } from './policy';
@@ -35,7 +36,7 @@ export const staleTokenSweepSettings = sailPointSettings
     REPORT_PREFIX: z
       .string()
       .regex(/^([A-Za-z0-9_.-]+\/)+$/, { error: 'must be folder names ending with "/", e.g. reports/' })
-      .default('reports/'),
+      .default(DEFAULT_REPORT_PREFIX),
     /** "In the period" of the report (revoked, resolved, access requests): the last N days. */
     REPORT_PERIOD_DAYS: setting.integer(30, { min: 1, max: 366 }),
     /** The report also reads these tables (the stack sets them with REPORT_BUCKET). */

@@ -25,6 +25,7 @@ import type { Notifier } from '../shared/notifier';
 import { silentLog, type LogSink } from '../shared/observability';
 import { decideFailure } from '../shared/failure-policy';
 import {
+  FINDING_SOURCES,
   OwnerLookups,
   isOpen,
   nameOwners,
@@ -50,7 +51,7 @@ import {
 import type { TokenDirectory } from './token-directory';
 
 /** The findings `source` of this workflow; subjectId is the token id. */
-export const FINDINGS_SOURCE = 'stale-token';
+export const FINDINGS_SOURCE = FINDING_SOURCES.staleToken;
 
 export const NOTIFICATION_KINDS = {
   warned: 'stale-token.warned',

@@ -17,11 +17,11 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { reportObjectKeys } from '../../functions/shared/report/files';
+import { DEFAULT_REPORT_PREFIX, reportObjectKeys } from '../../functions/shared/report/files';
 import { TABLES } from '../../functions/shared/tables';
 
 /** Key prefix of the report objects (the sweep's REPORT_PREFIX default). */
-export const REPORT_PREFIX = 'reports/';
+export const REPORT_PREFIX = DEFAULT_REPORT_PREFIX;
 
 /** What only the report needs: test/infra checks the sweep gets these exactly when the report is on. */
 export const REPORT_ACTIONS = ['dynamodb:Scan', 's3:PutObject'] as const;

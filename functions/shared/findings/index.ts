@@ -43,4 +43,5 @@
  */
 export * from './lifecycle';
 export * from './owners';
+export * from './sources';
 export * from './store';

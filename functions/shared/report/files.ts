@@ -4,6 +4,9 @@
  */
 export const REPORT_HTML = 'report.html';
 
+/** Key prefix of the report objects: the sweep's REPORT_PREFIX default, and what the stack sets. */
+export const DEFAULT_REPORT_PREFIX = 'reports/';
+
 export const CSV_FILES = [
   'summary.csv',
   'tokens.csv',

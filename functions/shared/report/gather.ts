@@ -15,7 +15,7 @@
 import type { DynamoDBDocumentClient, ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { scanEach } from '../dynamo-scan';
 import * as z from 'zod';
-import { FindingsStore, type OwnerDirectory } from '../findings';
+import { FindingsStore, type OwnerContact, type OwnerDirectory } from '../findings';
 import {
   REPORT_SOURCES,
   DAY_MS,
@@ -102,7 +102,7 @@ export async function gatherReport(
     },
   );
 
-  let people: Map<string, { displayName?: string; email?: string } | null> | undefined;
+  let people: Map<string, OwnerContact | null> | undefined;
   if (options.people) {
     const nowMs = options.now.getTime();
     const shown = absences.filter((a) => a.endDate === null || Date.parse(a.endDate) > nowMs);

@@ -162,10 +162,12 @@ function ownersChart(groups: readonly OwnerTokens[]): SafeHtml {
     'Open token findings by owner',
     groups.map((g) => ({
       label: g.owner.label,
-      segments: (['flagged', 'warning', 'exempt'] as const).map((tier) => ({
-        ...TIER_SEGMENTS[tier],
-        value: g.tokens.filter((t) => t.tier === tier).length,
-      })),
+      // flagged and warned: counted by buildReport over the same tokens.
+      segments: [
+        { ...TIER_SEGMENTS.flagged, value: g.flagged },
+        { ...TIER_SEGMENTS.warning, value: g.warned },
+        { ...TIER_SEGMENTS.exempt, value: g.tokens.filter((t) => t.tier === 'exempt').length },
+      ],
     })),
     legend,
   );

@@ -4,16 +4,12 @@
  * Everything that depends on "today" (idle days, revoke dates, current vs upcoming) is computed here
  * from `now`, so the same stored state always renders the same report for the same instant.
  */
-import type { Finding, FindingOwner } from '../findings';
+import { FINDING_SOURCES, ownerLabel, type Finding, type FindingOwner, type OwnerContact } from '../findings';
 
 export const DAY_MS = 86_400_000;
 
 /** Findings sources the report reads (the stale-token sweep and the Cognigy audit write them). */
-export const REPORT_SOURCES = {
-  staleToken: 'stale-token',
-  cognigyPrivilege: 'cognigy-privilege',
-  cognigyApiKey: 'cognigy-api-key',
-} as const;
+export const REPORT_SOURCES = FINDING_SOURCES;
 
 export interface ReportOptions {
   readonly now: Date;
@@ -88,7 +84,7 @@ export interface CognigyRow {
   readonly closedAt?: string;
 }
 
-export const MESSAGE_STATUSES = [
+const MESSAGE_STATUSES = [
   'submitted',
   'duplicate',
   'already-held',
@@ -97,9 +93,9 @@ export const MESSAGE_STATUSES = [
   'failed',
   'retrying',
 ] as const;
-export type MessageStatusName = (typeof MESSAGE_STATUSES)[number];
+type MessageStatusName = (typeof MESSAGE_STATUSES)[number];
 
-export const UNIT_OUTCOMES = [
+const UNIT_OUTCOMES = [
   'submitted',
   'duplicate',
   'already-held',
@@ -109,7 +105,7 @@ export const UNIT_OUTCOMES = [
   'failed',
   'invalid',
 ] as const;
-export type UnitOutcomeName = (typeof UNIT_OUTCOMES)[number];
+type UnitOutcomeName = (typeof UNIT_OUTCOMES)[number];
 
 /** One access-request message's outcome record, as the report reads it. */
 export interface OutcomeInput {
@@ -220,15 +216,15 @@ export interface ReportInput {
   readonly outcomes: readonly OutcomeInput[];
   readonly absences: readonly AbsenceInput[];
   /** Names for people the records hold only ids of (absences); findings carry their owners' names. */
-  readonly people?: ReadonlyMap<string, { readonly displayName?: string; readonly email?: string } | null>;
+  readonly people?: ReadonlyMap<string, OwnerContact | null>;
   readonly unreadable?: readonly string[];
 }
 
-export function personOf(owner: FindingOwner | undefined): PersonView {
-  if (!owner) return { id: '', label: 'no owner' };
+function personOf(owner: FindingOwner | undefined): PersonView {
+  if (!owner) return { id: '', label: ownerLabel(owner) };
   return {
     id: owner.id,
-    label: owner.displayName ?? owner.name ?? `identity ${owner.id}`,
+    label: ownerLabel(owner),
     ...(owner.email ? { email: owner.email } : {}),
   };
 }
@@ -457,7 +453,8 @@ function absenceRows(
     const known = people?.get(id);
     return {
       id,
-      label: known?.displayName ?? `identity ${id}`,
+      // No account name here: display name, else "identity <id>".
+      label: ownerLabel({ id, displayName: known?.displayName }),
       ...(known?.email ? { email: known.email } : {}),
     };
   };
