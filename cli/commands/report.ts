@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import type { Command } from 'commander';
-import { parseSettings, setting } from '../../functions/shared/config';
+import { parseSettings } from '../../functions/shared/config';
 import { sailPointOwnerDirectory, type OwnerDirectory } from '../../functions/shared/findings';
 import { gatherReport, writeReportFiles } from '../../functions/shared/report';
 import { createSailPointClientFromEnv } from '../../functions/shared/sailpoint';
@@ -15,6 +15,7 @@ import { withJson, type CommandContext } from '../context';
 import { line, printJson } from '../io';
 import { messageOf } from '../target';
 import { wholeNumber } from './findings';
+import { REPORT_POLICY_SETTINGS, revocationOf } from '../../functions/stale-token-sweep/settings';
 
 interface ReportOptions {
   out: string;
@@ -25,11 +26,7 @@ interface ReportOptions {
 }
 
 /** The sweep's settings the report follows, with the sweep's own defaults. */
-const ReportSettings = z.object({
-  STALE_TOKEN_REVOKE: setting.boolean(false),
-  STALE_TOKEN_REVOKE_GRACE_DAYS: setting.integer(14, { min: 0, max: 365 }),
-  REPORT_PERIOD_DAYS: setting.integer(30, { min: 1, max: 366 }),
-});
+const ReportSettings = z.object(REPORT_POLICY_SETTINGS);
 
 export function registerReport(program: Command, ctx: CommandContext): void {
   withJson(
@@ -61,7 +58,7 @@ export function registerReport(program: Command, ctx: CommandContext): void {
       },
       now: new Date(),
       periodDays: options.periodDays || settings.REPORT_PERIOD_DAYS,
-      revocation: { enabled: settings.STALE_TOKEN_REVOKE, graceDays: settings.STALE_TOKEN_REVOKE_GRACE_DAYS },
+      revocation: revocationOf(settings),
       source: target.label,
       ...(people ? { people } : {}),
     });

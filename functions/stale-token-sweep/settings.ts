@@ -11,6 +11,21 @@ import { TABLES } from '../shared/tables';
 import { compileExemption, exemptionsSchema } from './exemptions';
 import type { StaleTokenPolicy } from './policy';
 
+/** The sweep's settings its governance report follows; `iga report` reads them from the sweep too. */
+export const REPORT_POLICY_SETTINGS = {
+  STALE_TOKEN_REVOKE: setting.boolean(false),
+  STALE_TOKEN_REVOKE_GRACE_DAYS: setting.integer(14, { min: 0, max: 365 }),
+  REPORT_PERIOD_DAYS: setting.integer(30, { min: 1, max: 366 }),
+};
+
+/** The revocation policy these settings describe. */
+export function revocationOf(settings: {
+  STALE_TOKEN_REVOKE: boolean;
+  STALE_TOKEN_REVOKE_GRACE_DAYS: number;
+}): { enabled: boolean; graceDays: number } {
+  return { enabled: settings.STALE_TOKEN_REVOKE, graceDays: settings.STALE_TOKEN_REVOKE_GRACE_DAYS };
+}
+
 export const staleTokenSweepSettings = sailPointSettings
   .extend({
     [TABLES.findings.envVar]: z.string({ error: 'the findings table name is required' }).min(1),
@@ -27,9 +42,9 @@ export const staleTokenSweepSettings = sailPointSettings
     /** JSON array of exemptions; see exemptions.ts and docs/stale-token-sweep.md. */
     STALE_TOKEN_EXEMPTIONS: setting.json(exemptionsSchema, []),
     /** Actually delete tokens. false (default): dry run, the summary lists what would be revoked. */
-    STALE_TOKEN_REVOKE: setting.boolean(false),
+    STALE_TOKEN_REVOKE: REPORT_POLICY_SETTINGS.STALE_TOKEN_REVOKE,
     /** Whole days between first flagging a token and revoking it. */
-    STALE_TOKEN_REVOKE_GRACE_DAYS: setting.integer(14, { min: 0, max: 365 }),
+    STALE_TOKEN_REVOKE_GRACE_DAYS: REPORT_POLICY_SETTINGS.STALE_TOKEN_REVOKE_GRACE_DAYS,
     /** S3 bucket for the governance report, written at the end of every run; unset: no report. */
     REPORT_BUCKET: z.string().trim().min(3).optional(),
     /** Key prefix of the report objects (folders per day and latest/). */
@@ -38,7 +53,7 @@ export const staleTokenSweepSettings = sailPointSettings
       .regex(/^([A-Za-z0-9_.-]+\/)+$/, { error: 'must be folder names ending with "/", e.g. reports/' })
       .default(DEFAULT_REPORT_PREFIX),
     /** "In the period" of the report (revoked, resolved, access requests): the last N days. */
-    REPORT_PERIOD_DAYS: setting.integer(30, { min: 1, max: 366 }),
+    REPORT_PERIOD_DAYS: REPORT_POLICY_SETTINGS.REPORT_PERIOD_DAYS,
     /** The report also reads these tables (the stack sets them with REPORT_BUCKET). */
     [TABLES.accessRequests.envVar]: z.string().min(1).optional(),
     [TABLES.absences.envVar]: z.string().min(1).optional(),
@@ -81,6 +96,6 @@ export function policyFromSettings(settings: StaleTokenSweepSettings): StaleToke
     neverUsedAfterDays: settings.STALE_TOKEN_NEVER_USED_AFTER_DAYS,
     includeManaged: settings.STALE_TOKEN_INCLUDE_MANAGED,
     exemptions: settings.STALE_TOKEN_EXEMPTIONS.map(compileExemption),
-    revocation: { enabled: settings.STALE_TOKEN_REVOKE, graceDays: settings.STALE_TOKEN_REVOKE_GRACE_DAYS },
+    revocation: revocationOf(settings),
   };
 }
