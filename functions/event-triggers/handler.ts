@@ -268,7 +268,7 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
         await Promise.all(Array.from({ length: Math.min(CONCURRENCY, messages.length) }, worker));
         return outcomes;
       },
-      { ...deps, log: deps.log },
+      deps,
     );
     for (const outcome of settled.outcomes.values()) {
       if (outcome.status === 'retry') counts.retried++;
