@@ -20,6 +20,17 @@ export type TriggerKey = keyof typeof TRIGGERS;
 export type TriggerId = (typeof TRIGGERS)[TriggerKey]['id'];
 export const TRIGGER_KEYS = Object.keys(TRIGGERS) as TriggerKey[];
 
+/**
+ * The triggers this version handles: the default of `iga triggers subscribe --triggers`; the stack
+ * refuses a source for any other (never consumed and dropped).
+ */
+export const HANDLED_TRIGGERS: readonly TriggerKey[] = [
+  'accessRequestDecision',
+  'provisioningCompleted',
+  'identityAttributesChanged',
+  'identityDeleted',
+];
+
 /** Partner event sources, per trigger (only the triggers in use). */
 export type TriggerSources = Partial<Record<TriggerKey, string>>;
 

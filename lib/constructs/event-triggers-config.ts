@@ -17,16 +17,13 @@
  */
 import * as z from 'zod';
 import { AbsenceAttributeMappingSchema } from '../../functions/event-triggers/absence-mapping';
-import { partnerSourceProblem, TRIGGERS, type TriggerKey } from '../../functions/event-triggers/triggers';
+import {
+  HANDLED_TRIGGERS,
+  partnerSourceProblem,
+  TRIGGERS,
+  type TriggerKey,
+} from '../../functions/event-triggers/triggers';
 import { integer, scheduleExpression } from '../setting-values';
-
-/** Triggers whose handling is built (the others are refused until it is: never consumed and dropped). */
-export const HANDLED_TRIGGERS: readonly TriggerKey[] = [
-  'accessRequestDecision',
-  'provisioningCompleted',
-  'identityAttributesChanged',
-  'identityDeleted',
-];
 
 const source = (trigger: TriggerKey) =>
   z
