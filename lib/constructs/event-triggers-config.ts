@@ -18,6 +18,7 @@
 import * as z from 'zod';
 import { AbsenceAttributeMappingSchema } from '../../functions/event-triggers/absence-mapping';
 import {
+  duplicateSources,
   HANDLED_TRIGGERS,
   partnerSourceProblem,
   TRIGGERS,
@@ -121,17 +122,15 @@ export const eventTriggersConfigSchema = z
           '(a request has finished when it is rejected or provisioned)',
       });
     }
-    const seen = new Map<string, string>();
-    for (const [trigger, value] of Object.entries(s.sources)) {
-      if (value === undefined) continue;
-      if (seen.has(value)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sources', trigger],
-          message: `is also the source of ${seen.get(value)}`,
-        });
-      }
-      seen.set(value, trigger);
+    const configured = Object.entries(s.sources).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    );
+    for (const [trigger, other] of duplicateSources(configured)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources', trigger],
+        message: `is also the source of ${other}`,
+      });
     }
     if (s.batchSize > 10 && s.maxBatchingWindowSeconds === 0) {
       ctx.addIssue({
