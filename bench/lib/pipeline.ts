@@ -22,6 +22,7 @@ import type { ProcessorSettings } from '../../functions/access-provisioning/work
 import { silentLog } from '../../functions/shared/observability';
 import { readDeadLetter } from '../../functions/shared/queue/dead-letters';
 import { SailPointClient } from '../../functions/shared/sailpoint/client';
+import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../../functions/shared/sailpoint/rights';
 import { DynamoScheduleStore, SharedRateBudget } from '../../functions/shared/sailpoint/shared-budget';
 import { TABLES } from '../../functions/shared/tables';
 import {
@@ -271,23 +272,27 @@ export async function startPipeline(options: PipelineOptions) {
       name: 'benchInstanceSqs',
     });
     const handler: Handler = createAccessProvisioningHandler({
-      sailpoint: new SailPointClient({
-        apiUrl: sandbox.url,
-        clientId: 'sandbox-pat-client',
-        clientSecret: 'sandbox-pat-secret',
-        rateLimit:
-          options.clientBudgetPer10s === false
-            ? false
-            : { maxRequests: options.clientBudgetPer10s, perMs: 10_000 },
-        ...(options.sharedBudgetPer10s === undefined
-          ? {}
-          : {
-              rateGate: new SharedRateBudget(new DynamoScheduleStore(doc, budgetTable), {
-                requestsPer10s: options.sharedBudgetPer10s,
+      // Wrapped as the deployed handler wraps it (createAccessProvisioningHandlerFromEnv).
+      sailpoint: withRightsPreflight(
+        new SailPointClient({
+          apiUrl: sandbox.url,
+          clientId: 'sandbox-pat-client',
+          clientSecret: 'sandbox-pat-secret',
+          rateLimit:
+            options.clientBudgetPer10s === false
+              ? false
+              : { maxRequests: options.clientBudgetPer10s, perMs: 10_000 },
+          ...(options.sharedBudgetPer10s === undefined
+            ? {}
+            : {
+                rateGate: new SharedRateBudget(new DynamoScheduleStore(doc, budgetTable), {
+                  requestsPer10s: options.sharedBudgetPer10s,
+                }),
               }),
-            }),
-        fetch: instanceFetch,
-      }),
+          fetch: instanceFetch,
+        }),
+        WORKFLOW_OPERATIONS.accessProvisioning(),
+      ),
       doc,
       tableName,
       sqs: instanceSqs,

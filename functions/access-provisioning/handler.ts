@@ -26,7 +26,7 @@ import { addCountMetrics } from '../shared/observability';
 import type { MessageOutcome } from '../shared/queue/outcomes';
 import { queueDepsFromSettings } from '../shared/queue/from-settings';
 import { settleSqsBatch, type QueueMessage, type SettleDeps } from '../shared/queue/settle-batch';
-import type { SailPointTransport, TokenInfo } from '../shared/sailpoint/client';
+import type { SailPointCaller, SailPointTransport } from '../shared/sailpoint/client';
 import { SailPointAuthError } from '../shared/sailpoint/errors';
 import { createSailPointClientFromEnv, sailPointApiUrlFromSettings } from '../shared/sailpoint/from-settings';
 import { withRightsPreflight, WORKFLOW_OPERATIONS } from '../shared/sailpoint/rights';
@@ -47,7 +47,7 @@ export const SERVICE_NAME = 'access-provisioning';
 /** The queue (sqs, queueUrl, deadLetterQueueUrl, maxReceiveCount) and log are what settleSqsBatch takes. */
 export interface AccessProvisioningHandlerDeps extends SettleDeps {
   /** The SailPoint client (a PAT's credentials); or pass `gateway` directly. */
-  readonly sailpoint?: SailPointTransport & { tokenInfo(): Promise<TokenInfo> };
+  readonly sailpoint?: SailPointCaller;
   readonly gateway?: AccessRequestGateway;
   readonly doc: DynamoDBDocumentClient;
   readonly tableName: string;
@@ -76,12 +76,6 @@ const METRIC_NAMES = {
   reconciled: 'Reconciled',
   requestsPosted: 'RequestsPosted',
 } as const satisfies Partial<Record<keyof BatchCounts, string>>;
-
-type GatewayClient = NonNullable<AccessProvisioningHandlerDeps['sailpoint']> & {
-  /** Sets send times aside in the shared rate budget (SailPointClient.reserveCalls). */
-  reserveCalls?(path: string, count: number): Promise<void>;
-  withDeadline?(deadline: number): SailPointTransport & { tokenInfo(): Promise<TokenInfo> };
-};
 
 /**
  * Stops a batch's SailPoint calls after the first that the shared failure policy says fails the run
@@ -112,7 +106,7 @@ class CredentialRefusals {
     }
   }
 
-  guard(client: GatewayClient): GatewayClient {
+  guard(client: SailPointCaller): SailPointCaller {
     const send: SailPointTransport['send'] = async (request) => {
       if (this.first !== undefined) {
         throw new SailPointAuthError({
@@ -132,7 +126,7 @@ class CredentialRefusals {
         ? { reserveCalls: (path: string, count: number) => client.reserveCalls!(path, count) }
         : {}),
       ...(client.withDeadline
-        ? { withDeadline: (deadline: number) => this.guard(client.withDeadline!(deadline) as GatewayClient) }
+        ? { withDeadline: (deadline: number) => this.guard(client.withDeadline!(deadline)) }
         : {}),
     };
   }

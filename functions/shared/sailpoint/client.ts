@@ -141,6 +141,18 @@ export interface SailPointTransport {
   send<T>(request: ApiRequest<T>): Promise<T>;
 }
 
+/**
+ * A SailPoint client as a workflow holds it — the client itself or a wrapper around it (the rights
+ * preflight, the access handler's stop after a refusal). A wrapper passes on what its client has:
+ * a copy bound to an invocation's deadline (every wait must end by it), and reservations of send
+ * times in the shared rate budget (a chunk's POSTs in one block).
+ */
+export interface SailPointCaller extends SailPointTransport {
+  tokenInfo(): Promise<TokenInfo>;
+  reserveCalls?(path: string, count: number): Promise<void>;
+  withDeadline?(deadline: number): SailPointCaller;
+}
+
 export interface TokenInfo {
   /** Absent for a pure API client (client credentials without user context); set for a PAT. */
   identityId?: string;
@@ -317,10 +329,7 @@ export class SailPointClient implements SailPointTransport {
    * This client with a deadline on every call (the earlier one wins over a call's own): hand it to
    * the code of one invocation, e.g. `client.withDeadline(Date.now() + remainingMs - reserveMs)`.
    */
-  withDeadline(deadline: number): SailPointTransport & {
-    tokenInfo(): Promise<TokenInfo>;
-    reserveCalls(path: string, count: number): Promise<void>;
-  } {
+  withDeadline(deadline: number): SailPointCaller {
     return {
       send: <T>(request: ApiRequest<T>) =>
         this.send({ ...request, deadline: Math.min(deadline, request.deadline ?? Infinity) }),

@@ -11,7 +11,7 @@
  * token visibly lacks. It only refuses what it can see: a token that names no scopes is not judged
  * on scopes; `sp:scopes:all` (and the legacy `sp:scopes:default`) defer to the user level.
  */
-import type { SailPointTransport, TokenInfo } from './client';
+import type { SailPointCaller, TokenInfo } from './client';
 import { SailPointAuthError } from './errors';
 
 export interface OperationRights {
@@ -272,16 +272,10 @@ export class SailPointRightsError extends SailPointAuthError {
  * SailPointRightsError naming what is missing (a refused credential is checked again on the next
  * call, so a fixed or rotated one is picked up). A passing check is kept for that token.
  */
-type PreflightClient = SailPointTransport & {
-  tokenInfo(): Promise<TokenInfo>;
-  /** Kept through the wrapper: an invocation's deadline must still reach every call (issue #9). */
-  withDeadline?(deadline: number): SailPointTransport & { tokenInfo(): Promise<TokenInfo> };
-};
-
-export function withRightsPreflight<C extends PreflightClient>(
-  client: C,
+export function withRightsPreflight(
+  client: SailPointCaller,
   requirement: RightsRequirement,
-): PreflightClient {
+): SailPointCaller {
   let passedFor: string | undefined;
   const checked = async (): Promise<TokenInfo> => {
     const token = await client.tokenInfo();
@@ -298,6 +292,10 @@ export function withRightsPreflight<C extends PreflightClient>(
       await checked();
       return client.send(request);
     },
+    // Reserving send times calls nothing in SailPoint: no right to check.
+    ...(client.reserveCalls
+      ? { reserveCalls: (path: string, count: number) => client.reserveCalls!(path, count) }
+      : {}),
     ...(client.withDeadline
       ? {
           withDeadline: (deadline: number) =>
