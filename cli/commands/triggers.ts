@@ -22,6 +22,7 @@ import {
 } from '../../functions/event-triggers/absence-mapping';
 import { describeIssues } from '../../functions/event-triggers/payloads';
 import {
+  HANDLED_TRIGGERS,
   partnerEventSourceName,
   TRIGGER_KEYS,
   TRIGGERS,
@@ -36,14 +37,6 @@ import {
 import { createSailPointClientFromEnv } from '../../functions/shared/sailpoint/from-settings';
 import { withJson, type CommandContext } from '../context';
 import { CliError, line, printJson, printTable } from '../io';
-
-/** The triggers this version handles; the default of --triggers. */
-export const SUBSCRIBABLE_TRIGGERS: readonly TriggerKey[] = [
-  'accessRequestDecision',
-  'provisioningCompleted',
-  'identityAttributesChanged',
-  'identityDeleted',
-];
 
 export interface SubscribeOptions {
   readonly awsAccount: string;
@@ -157,10 +150,10 @@ function parseTriggers(text: string): TriggerKey[] {
     .map((t) => t.trim())
     .filter(Boolean);
   for (const key of keys) {
-    if (!SUBSCRIBABLE_TRIGGERS.includes(key as TriggerKey)) {
+    if (!HANDLED_TRIGGERS.includes(key as TriggerKey)) {
       const known = TRIGGER_KEYS.includes(key as TriggerKey);
       throw new CliError(
-        `${key}: ${known ? 'not handled by this version yet' : 'unknown trigger'}; choose from ${SUBSCRIBABLE_TRIGGERS.join(', ')}`,
+        `${key}: ${known ? 'not handled by this version yet' : 'unknown trigger'}; choose from ${HANDLED_TRIGGERS.join(', ')}`,
       );
     }
   }
@@ -192,7 +185,7 @@ export function registerTriggers(program: Command, ctx: CommandContext): void {
       .description('create the EVENTBRIDGE subscriptions this deployment consumes (idempotent)')
       .requiredOption('--aws-account <id>', 'the 12-digit AWS account that receives the events')
       .requiredOption('--aws-region <region>', 'its region, e.g. eu-central-1')
-      .option('--triggers <list>', `comma-separated (default ${SUBSCRIBABLE_TRIGGERS.join(',')})`)
+      .option('--triggers <list>', `comma-separated (default ${HANDLED_TRIGGERS.join(',')})`)
       .option(
         '--absence-mapping <json|@file>',
         'the absence attribute mapping (as igaAutopilot.eventTriggers.absenceMapping)',
@@ -219,7 +212,7 @@ export function registerTriggers(program: Command, ctx: CommandContext): void {
         throw new CliError('--aws-account: must be a 12-digit AWS account id');
       if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(options.awsRegion))
         throw new CliError('--aws-region: must be an AWS region such as eu-central-1');
-      const chosen = options.triggers ? parseTriggers(options.triggers) : [...SUBSCRIBABLE_TRIGGERS];
+      const chosen = options.triggers ? parseTriggers(options.triggers) : [...HANDLED_TRIGGERS];
       const mapping = options.absenceMapping ? parseMapping(options.absenceMapping) : undefined;
       if (options.requester !== undefined && !/^[0-9a-f]{32}$/i.test(options.requester))
         throw new CliError('--requester: must be a SailPoint identity id (32 hexadecimal characters)');

@@ -18,6 +18,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient } from '../shared/aws';
+import { mapLimit } from '../shared/concurrency';
+import { isSqsEvent } from '../shared/invocation';
 import { connectNotifier, type Notifier } from '../shared/notifier';
 import { outcomeOfError } from '../shared/failure-policy';
 import { handlerTools, lambdaEntryPoint, type HandlerTools } from '../shared/lambda';
@@ -77,9 +79,6 @@ export interface AbsenceReassignmentHandler {
   ): Promise<SQSBatchResponse | DeferredRecheckSummary>;
 }
 
-const isSqsEvent = (event: unknown): event is SQSEvent =>
-  typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);
-
 /** Counts of one batch, logged and emitted as metrics. */
 const COUNTERS = [
   'configured',
@@ -124,19 +123,6 @@ const OUTCOME_COUNTER = {
 
 /** People handled at once within a batch (a batch can hold up to 10 000 messages on a standard queue). */
 const GROUP_CONCURRENCY = 4;
-
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function inPool<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 /**
  * What a failure while handling one event means for its message: the shared failure policy
@@ -188,7 +174,7 @@ export function createAbsenceReassignmentHandler(
       groups.set(key, group);
     }
 
-    await inPool([...groups.values()], GROUP_CONCURRENCY, async (group) => {
+    await mapLimit([...groups.values()], GROUP_CONCURRENCY, async (group) => {
       let blockedBy: string | undefined;
       for (const { message, fifo } of group) {
         if (blockedBy) {

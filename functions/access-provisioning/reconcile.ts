@@ -29,8 +29,11 @@ import type { StatusReader } from './status-reader';
 /** Allowance for clock difference between this function and SailPoint's `created` stamps. */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
-/** RequestedItemStatusRequestState values after which nothing more happens to the request. */
-export const FINAL_STATES: ReadonlySet<string> = new Set([
+/**
+ * RequestedItemStatusRequestState values after which nothing more happens to the request (the event
+ * reconciliation's outcome per state has exactly these keys: access-reconciliation.ts).
+ */
+export const FINAL_STATE_NAMES = [
   'REQUEST_COMPLETED',
   'CANCELLED',
   'TERMINATED',
@@ -38,7 +41,9 @@ export const FINAL_STATES: ReadonlySet<string> = new Set([
   'PROVISIONING_FAILED',
   'NOT_ALL_ITEMS_PROVISIONED',
   'ERROR',
-]);
+] as const;
+export type FinalState = (typeof FINAL_STATE_NAMES)[number];
+export const FINAL_STATES: ReadonlySet<string> = new Set<string>(FINAL_STATE_NAMES);
 
 /** One RequestedItemStatus, reduced to what matching needs. */
 export interface RequestStatusEntry {
@@ -107,7 +112,27 @@ export function oppositeCutoff(
   return created.length > 0 ? Math.max(...created) : latestOpposite;
 }
 
-function matchesUnit(e: RequestStatusEntry, unit: UnitRef): boolean {
+/** What matching reads of a status entry (a RequestStatusEntry, or a raw entry mapped to it). */
+export interface UnitMatchFields {
+  readonly requestedForId?: string;
+  readonly itemType?: string;
+  readonly id?: string;
+  /**
+   * The item marker as the entry has it. Only `<type>:<id>` names the unit; only an absent marker
+   * lets the entry's `id` stand in (a null or non-string one does not).
+   */
+  readonly marker?: unknown;
+}
+
+/**
+ * Whether a status entry is of the unit's identity and item (the request type and creation time are
+ * the caller's to check): the identity and item type agree where the entry names them, and the
+ * marker, or without one the entry's `id` (older API versions), names the item.
+ */
+export function matchesUnit(
+  e: UnitMatchFields,
+  unit: { readonly identityId: string; readonly itemType: string; readonly itemId: string },
+): boolean {
   const marker = `${unit.itemType}:${unit.itemId}`;
   return (
     (e.requestedForId === undefined || e.requestedForId === unit.identityId) &&

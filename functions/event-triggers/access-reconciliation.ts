@@ -26,7 +26,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { ITEM_MARKER_KEY } from '../access-provisioning/coalesce';
 import type { RequestType } from '../access-provisioning/contract';
-import { CLOCK_SKEW_MS } from '../access-provisioning/reconcile';
+import { CLOCK_SKEW_MS, matchesUnit, type FinalState } from '../access-provisioning/reconcile';
 import type { ProvisioningStore, UnitOutcomeRecord } from '../access-provisioning/state-store';
 import { parseInvocation } from '../shared/invocation';
 import { addCountMetrics, type LogSink } from '../shared/observability';
@@ -55,7 +55,7 @@ const PAGE_SIZE = 250;
 /** Pages read per query at most (a safety bound: 5,000 entries for one identity since one message). */
 const MAX_PAGES = 20;
 
-/** SailPoint states that end a request, and what the outcome shows for them. */
+/** SailPoint states that end a request (reconcile.ts's, no more, no fewer), and what the outcome shows for them. */
 const FINAL_STATES: Readonly<Record<string, StatusWord['outcome'] | 'ended'>> = {
   REQUEST_COMPLETED: 'provisioned',
   REJECTED: 'rejected',
@@ -65,7 +65,7 @@ const FINAL_STATES: Readonly<Record<string, StatusWord['outcome'] | 'ended'>> = 
   // Ended without a decision or provisioning: no event would come either; nothing to record.
   CANCELLED: 'ended',
   TERMINATED: 'ended',
-};
+} satisfies Record<FinalState, StatusWord['outcome'] | 'ended'>;
 
 /** One entry of the index: an outcome whose submitted units await SailPoint's final word. */
 export interface AwaitedOutcome {
@@ -328,16 +328,19 @@ function matchEntry(
   p: PendingUnit,
 ): RequestedItemStatus | undefined {
   const { unit } = p;
-  const marker = `${unit.itemType}:${unit.itemId}`;
-  const candidates = entries.filter((e) => {
-    const entryMarker = e.clientMetadata?.[ITEM_MARKER_KEY];
-    return (
-      (e.requestedFor?.id == null || e.requestedFor.id === unit.identityId) &&
-      (e.requestType ?? 'GRANT_ACCESS') === unit.requestType &&
-      (e.type == null || e.type === unit.itemType) &&
-      (entryMarker === marker || (entryMarker === undefined && e.id === unit.itemId))
-    );
-  });
+  const candidates = entries.filter(
+    (e) =>
+      // null fields as absent ones (`?? undefined`); the marker as it is (a null one is not an absent one).
+      matchesUnit(
+        {
+          requestedForId: e.requestedFor?.id ?? undefined,
+          itemType: e.type ?? undefined,
+          id: e.id ?? undefined,
+          marker: e.clientMetadata?.[ITEM_MARKER_KEY],
+        },
+        unit,
+      ) && (e.requestType ?? 'GRANT_ACCESS') === unit.requestType,
+  );
   if (unit.accessRequestIds?.length) {
     return candidates.find((e) => unit.accessRequestIds!.includes(requestIdOf(e) ?? ''));
   }

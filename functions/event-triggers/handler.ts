@@ -22,7 +22,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DynamoProvisioningStore } from '../access-provisioning/state-store';
 import { createDocumentClient, createSqsClient } from '../shared/aws';
+import { mapLimit } from '../shared/concurrency';
 import { FindingsStore } from '../shared/findings';
+import { isSqsEvent } from '../shared/invocation';
 import { handlerTools, lambdaEntryPoint, type HandlerTools } from '../shared/lambda';
 import { connectNotifier, LogNotifier, type Notifier } from '../shared/notifier';
 import { addCountMetrics, type LogSink } from '../shared/observability';
@@ -117,9 +119,6 @@ export interface EventTriggersHandler {
     context: Context,
   ): Promise<SQSBatchResponse | AccessReconciliationSummary>;
 }
-
-const isSqsEvent = (event: unknown): event is SQSEvent =>
-  typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);
 
 export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): EventTriggersHandler {
   const now = deps.now ?? (() => new Date());
@@ -258,17 +257,12 @@ export function createEventTriggersHandler(deps: EventTriggersHandlerDeps): Even
       event,
       async (messages) => {
         const outcomes = new Map<string, MessageOutcome>();
-        let next = 0;
-        const worker = async () => {
-          while (next < messages.length) {
-            const message = messages[next++]!;
-            outcomes.set(message.messageId, await handleMessage(message, counts));
-          }
-        };
-        await Promise.all(Array.from({ length: Math.min(CONCURRENCY, messages.length) }, worker));
+        await mapLimit(messages, CONCURRENCY, async (message) => {
+          outcomes.set(message.messageId, await handleMessage(message, counts));
+        });
         return outcomes;
       },
-      { ...deps, log: deps.log },
+      deps,
     );
     for (const outcome of settled.outcomes.values()) {
       if (outcome.status === 'retry') counts.retried++;

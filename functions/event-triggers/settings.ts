@@ -5,19 +5,19 @@
 import * as z from 'zod';
 import { parseSettings, queueSettings, setting, type Env } from '../shared/config';
 import { AbsenceAttributeMappingSchema } from './absence-mapping';
-import { partnerSourceProblem, TRIGGER_KEYS, TRIGGERS, type TriggerKey } from './triggers';
+import { duplicateSources, partnerSourceProblem, TRIGGER_KEYS, TRIGGERS, type TriggerKey } from './triggers';
 
 /** Trigger → its partner event source (the rules' `source`): how an event is told apart. */
 export const TriggerSourcesSchema = z
   .partialRecord(z.enum(TRIGGER_KEYS as [TriggerKey, ...TriggerKey[]]), z.string().trim())
   .superRefine((sources, ctx) => {
-    const seen = new Map<string, string>();
-    for (const [trigger, source] of Object.entries(sources) as [TriggerKey, string][]) {
+    const entries = Object.entries(sources) as [TriggerKey, string][];
+    const duplicates = duplicateSources(entries);
+    for (const [trigger, source] of entries) {
       const problem = partnerSourceProblem(trigger, source);
       if (problem) ctx.addIssue({ code: 'custom', path: [trigger], message: problem });
-      const other = seen.get(source);
+      const other = duplicates.get(trigger);
       if (other) ctx.addIssue({ code: 'custom', path: [trigger], message: `is also the source of ${other}` });
-      seen.set(source, trigger);
     }
   });
 

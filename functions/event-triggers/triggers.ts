@@ -20,10 +20,37 @@ export type TriggerKey = keyof typeof TRIGGERS;
 export type TriggerId = (typeof TRIGGERS)[TriggerKey]['id'];
 export const TRIGGER_KEYS = Object.keys(TRIGGERS) as TriggerKey[];
 
+/**
+ * The triggers this version handles: the default of `iga triggers subscribe --triggers`; the stack
+ * refuses a source for any other (never consumed and dropped).
+ */
+export const HANDLED_TRIGGERS: readonly TriggerKey[] = [
+  'accessRequestDecision',
+  'provisioningCompleted',
+  'identityAttributesChanged',
+  'identityDeleted',
+];
+
 /** Partner event sources, per trigger (only the triggers in use). */
 export type TriggerSources = Partial<Record<TriggerKey, string>>;
 
 export const PARTNER_SOURCE_PREFIX = 'aws.partner/sailpoint.com';
+
+/**
+ * Each trigger whose partner event source an earlier trigger (in `sources`' order) also names, with
+ * the latest such earlier trigger: one source for two triggers would feed one's events to the other's
+ * handler. Both the stack settings and the function's settings refuse it.
+ */
+export function duplicateSources<K extends string>(sources: Iterable<readonly [K, string]>): Map<K, K> {
+  const seen = new Map<string, K>();
+  const duplicates = new Map<K, K>();
+  for (const [trigger, source] of sources) {
+    const other = seen.get(source);
+    if (other !== undefined) duplicates.set(trigger, other);
+    seen.set(source, trigger);
+  }
+  return duplicates;
+}
 
 /** The last part of a trigger's partner event source name: `idn/identity-deleted` for `idn:identity-deleted`. */
 export function sourceSuffix(trigger: TriggerKey): string {

@@ -6,6 +6,7 @@
  * "Input caps"). The refusal is a PermanentMessageError: the invocation fails and the shared failure
  * policy logs it as dead-letter (Lambda's retries then end in the schedule's DLQ).
  */
+import type { SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { PermanentMessageError } from './failure-policy';
 
@@ -30,6 +31,10 @@ export const ScheduledRuleEventSchema = z.strictObject({
   resources: z.array(text()).max(10, 'must list at most 10 resources').optional(),
   detail: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** An SQS batch (`Records`), as opposed to a scheduled or on-demand payload (a function with both entry points). */
+export const isSqsEvent = (event: unknown): event is SQSEvent =>
+  typeof event === 'object' && event !== null && Array.isArray((event as SQSEvent).Records);
 
 export const isScheduledRuleEvent = (event: unknown): boolean =>
   typeof event === 'object' && event !== null && 'detail-type' in event;

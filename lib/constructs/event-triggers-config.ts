@@ -17,16 +17,14 @@
  */
 import * as z from 'zod';
 import { AbsenceAttributeMappingSchema } from '../../functions/event-triggers/absence-mapping';
-import { partnerSourceProblem, TRIGGERS, type TriggerKey } from '../../functions/event-triggers/triggers';
+import {
+  duplicateSources,
+  HANDLED_TRIGGERS,
+  partnerSourceProblem,
+  TRIGGERS,
+  type TriggerKey,
+} from '../../functions/event-triggers/triggers';
 import { integer, scheduleExpression } from '../setting-values';
-
-/** Triggers whose handling is built (the others are refused until it is: never consumed and dropped). */
-export const HANDLED_TRIGGERS: readonly TriggerKey[] = [
-  'accessRequestDecision',
-  'provisioningCompleted',
-  'identityAttributesChanged',
-  'identityDeleted',
-];
 
 const source = (trigger: TriggerKey) =>
   z
@@ -124,17 +122,15 @@ export const eventTriggersConfigSchema = z
           '(a request has finished when it is rejected or provisioned)',
       });
     }
-    const seen = new Map<string, string>();
-    for (const [trigger, value] of Object.entries(s.sources)) {
-      if (value === undefined) continue;
-      if (seen.has(value)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sources', trigger],
-          message: `is also the source of ${seen.get(value)}`,
-        });
-      }
-      seen.set(value, trigger);
+    const configured = Object.entries(s.sources).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    );
+    for (const [trigger, other] of duplicateSources(configured)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sources', trigger],
+        message: `is also the source of ${other}`,
+      });
     }
     if (s.batchSize > 10 && s.maxBatchingWindowSeconds === 0) {
       ctx.addIssue({

@@ -129,7 +129,7 @@ export class EventTriggers extends Construct {
     if (sources.identityAttributesChanged || sources.identityDeleted) {
       props.absenceQueue.addInternalProducer(this.function);
     }
-    if (accessEventsEnabled(settings)) {
+    if (accessEvents) {
       // access-event-store.ts: events on slots (update, returning the slot), a unit's events and
       // early provisioning results (put), an identity's slots and a request's results (query).
       grantTable(props.accessRequests, this.function, [

@@ -23,7 +23,7 @@ import {
 import { createAbsenceReassignmentHandlerFromEnv } from '../../functions/absence-reassignment/handler';
 import { createEventTriggersHandlerFromEnv } from '../../functions/event-triggers/handler';
 import type { EventBridgeEnvelope } from '../../functions/event-triggers/payloads';
-import { rulePattern } from '../../functions/event-triggers/triggers';
+import { HANDLED_TRIGGERS } from '../../functions/event-triggers/triggers';
 import { createSailPointClientFromEnv } from '../../functions/shared/sailpoint/from-settings';
 import { subscribeTriggers } from '../../cli/commands/triggers';
 import { changeIdentityAttributes } from '../../sandbox/events/emit';
@@ -74,12 +74,7 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
   const subscribed = await subscribeTriggers(client, {
     awsAccount: '123456789012',
     awsRegion: 'eu-central-1',
-    triggers: [
-      'accessRequestDecision',
-      'provisioningCompleted',
-      'identityAttributesChanged',
-      'identityDeleted',
-    ],
+    triggers: HANDLED_TRIGGERS,
     absenceMapping: MAPPING,
     // The access workflow's identity (the local credential): Provisioning Completed of what it requested.
     ...(await client.tokenInfo().then((t) => (t.identityId ? { requesterId: t.identityId } : {}))),
@@ -91,12 +86,10 @@ export const eventTriggersDemo: LocalDemo = async (local) => {
 
   const triggerQueue = await queuePair(sqs, 'local-trigger-events', false);
   const absenceQueue = await queuePair(sqs, 'local-trigger-absences', true);
-  const eventBridge = new LocalEventBridge();
-  for (const [trigger, source] of Object.entries(sources)) {
-    eventBridge
-      .addBus(source)
-      .addRule(source, `${trigger}Rule`, rulePattern(source), sqsTarget(sqs, triggerQueue.QUEUE_URL));
-  }
+  const eventBridge = new LocalEventBridge().addTriggerSources(
+    sources,
+    sqsTarget(sqs, triggerQueue.QUEUE_URL),
+  );
   const delivered: EventBridgeEnvelope[] = [];
   sandbox.state.triggers.deliver = (envelope) => {
     delivered.push(envelope);

@@ -20,7 +20,7 @@ import { filterMatches } from './jsonpath-filter';
 import type { SandboxEventTriggers } from './state';
 
 /** Hands `payload` to every matching subscription of `trigger`; returns the envelopes sent. */
-export function emitTrigger(
+function emitTrigger(
   triggers: SandboxEventTriggers,
   trigger: TriggerKey,
   payload: Record<string, unknown>,
@@ -56,7 +56,7 @@ export function emitTrigger(
 }
 
 /** Delivers an envelope (again): what a re-delivery by ISC or EventBridge looks like. */
-export function deliver(triggers: SandboxEventTriggers, envelope: EventBridgeEnvelope): void {
+function deliver(triggers: SandboxEventTriggers, envelope: EventBridgeEnvelope): void {
   triggers.delivered.push(envelope);
   const delivery = Promise.resolve()
     .then(() => triggers.deliver(envelope))
@@ -92,7 +92,7 @@ export function emitAccessRequestEvents(
 const ref = (id: string, name: string) => ({ type: 'IDENTITY' as const, id, name });
 
 /** Access Request Decision for the records of one access request decided together. */
-export function emitAccessRequestDecision(
+function emitAccessRequestDecision(
   state: SandboxState,
   records: readonly SandboxAccessRequestRecord[],
   now: Date,
@@ -107,7 +107,8 @@ export function emitAccessRequestDecision(
       accessRequestId: first.accessRequestId,
       requestedFor: requestedFor.map((r) => ref(r.id, r.name)),
       requestedItemsStatus: records.map((record) => {
-        const approver = record.approver ?? approverOf(state, record);
+        // Both set when the record was decided (sandbox/sailpoint/access-requests.ts), before this runs.
+        const approver = record.approver!;
         return {
           id: record.item.id,
           name: record.item.name,
@@ -118,10 +119,7 @@ export function emitAccessRequestDecision(
           clientMetadata: record.clientMetadata ? { ...record.clientMetadata } : null,
           approvalInfo: [
             {
-              approvalComment:
-                record.approvalComment === undefined
-                  ? state.triggers.approvalComment(record)
-                  : record.approvalComment,
+              approvalComment: record.approvalComment,
               approvalDecision: record.decision === 'REJECTED' ? 'DENIED' : 'APPROVED',
               approverName: approver.name,
               approver: ref(approver.id, approver.name),
@@ -145,7 +143,7 @@ export function approverOf(
 }
 
 /** Provisioning Completed for approved records: one event per identity and access request. */
-export function emitProvisioningCompleted(
+function emitProvisioningCompleted(
   state: SandboxState,
   records: readonly SandboxAccessRequestRecord[],
   now: Date,
@@ -158,13 +156,14 @@ export function emitProvisioningCompleted(
   for (const group of byRecipient.values()) {
     const first = group[0]!;
     const identity = state.identities.get(first.requestedFor.id);
-    const errors = group
-      .map((record) => record.provisioningError ?? state.triggers.provisioningError(record))
-      .filter((e): e is string => e !== null);
+    // The error asked once when the record was decided (state.ts), kept on the record; none: SUCCESS.
+    const errors = group.flatMap((record) =>
+      record.provisioningError === undefined ? [] : [record.provisioningError],
+    );
     const accountRequests = group.flatMap((record) => {
       const item = state.accessItems.get(record.item.id);
       if (!item?.source) return [];
-      const failed = (record.provisioningError ?? state.triggers.provisioningError(record)) !== null;
+      const failed = record.provisioningError !== undefined;
       return [
         {
           source: { id: item.source.id, type: 'SOURCE', name: item.source.name },

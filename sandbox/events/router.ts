@@ -7,6 +7,7 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EventBridgeEnvelope } from '../../functions/event-triggers/payloads';
+import { rulePattern, type TriggerSources } from '../../functions/event-triggers/triggers';
 import { matchesPattern } from './event-pattern';
 
 export type EventTarget = (envelope: EventBridgeEnvelope) => Promise<void>;
@@ -19,8 +20,6 @@ interface LocalRule {
 
 export class LocalEventBridge {
   private readonly buses = new Map<string, LocalRule[]>();
-  /** Where events of a source go when it is not a partner bus's own (an existing bus receiving them). */
-  private readonly forwards = new Map<string, string>();
   readonly stats = { put: 0, matched: 0, unmatched: 0, noBus: 0 };
 
   addBus(name: string): this {
@@ -28,10 +27,11 @@ export class LocalEventBridge {
     return this;
   }
 
-  /** Events of `source` arrive on `bus` (the "existing event bus" setting, which forwards them there). */
-  routeSource(source: string, bus: string): this {
-    this.addBus(bus);
-    this.forwards.set(source, bus);
+  /** Per trigger: a partner event bus of its source, with the stack's rule (`<trigger>Rule`) sending to `target`. */
+  addTriggerSources(sources: TriggerSources, target: EventTarget): this {
+    for (const [trigger, source] of Object.entries(sources)) {
+      this.addBus(source).addRule(source, `${trigger}Rule`, rulePattern(source), target);
+    }
     return this;
   }
 
@@ -50,8 +50,7 @@ export class LocalEventBridge {
   /** Delivers a partner event as EventBridge would: every matching rule's targets, in parallel. */
   async put(envelope: EventBridgeEnvelope): Promise<void> {
     this.stats.put++;
-    const bus = this.forwards.get(envelope.source) ?? envelope.source;
-    const rules = this.buses.get(bus);
+    const rules = this.buses.get(envelope.source);
     if (!rules) {
       this.stats.noBus++;
       return;

@@ -12,7 +12,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { EventBridgeEnvelope } from '../../functions/event-triggers/payloads';
 import { parseTriggerEvent } from '../../functions/event-triggers/event';
-import type { TriggerKey } from '../../functions/event-triggers/triggers';
+import { HANDLED_TRIGGERS, type TriggerKey } from '../../functions/event-triggers/triggers';
 import { SailPointClient } from '../../functions/shared/sailpoint';
 import { createAccessRequest } from '../../functions/shared/sailpoint/api/access-requests';
 import { subscribeTriggers } from '../../cli/commands/triggers';
@@ -53,12 +53,7 @@ beforeAll(async () => {
     const subscribed = await subscribeTriggers(client, {
       awsAccount: '123456789012',
       awsRegion: 'eu-central-1',
-      triggers: [
-        'accessRequestDecision',
-        'provisioningCompleted',
-        'identityAttributesChanged',
-        'identityDeleted',
-      ],
+      triggers: HANDLED_TRIGGERS,
       absenceMapping: MAPPING,
       // Provisioning Completed filtered to what this credential's identity requested.
       requesterId: (await client.tokenInfo()).identityId!,

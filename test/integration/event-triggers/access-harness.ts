@@ -8,7 +8,7 @@
 import type { EventTriggerCounts } from '../../../functions/event-triggers/handler';
 import { createEventTriggersHandler } from '../../../functions/event-triggers/handler';
 import type { EventBridgeEnvelope } from '../../../functions/event-triggers/payloads';
-import { rulePattern, type TriggerSources } from '../../../functions/event-triggers/triggers';
+import type { TriggerSources } from '../../../functions/event-triggers/triggers';
 import type { AccessReconciliationSummary } from '../../../functions/event-triggers/access-reconciliation';
 import { RECONCILE_TASK } from '../../../functions/event-triggers/access-reconciliation';
 import { FindingsStore } from '../../../functions/shared/findings';
@@ -56,12 +56,10 @@ export async function accessEventsHarness(
   const triggerQueue = await freshQueueWithDlq(h.sqs, maxReceiveCount, 1);
   const findings = await freshTable('findings');
 
-  const eventBridge = new LocalEventBridge();
-  for (const [trigger, source] of Object.entries(sources)) {
-    eventBridge
-      .addBus(source)
-      .addRule(source, `${trigger}Rule`, rulePattern(source), sqsTarget(h.sqs, triggerQueue.queueUrl));
-  }
+  const eventBridge = new LocalEventBridge().addTriggerSources(
+    sources,
+    sqsTarget(h.sqs, triggerQueue.queueUrl),
+  );
   /** Every envelope the sandbox emitted, in order. */
   const emitted: EventBridgeEnvelope[] = [];
   /** Held back instead of delivered while set (to deliver them later, in any order). */

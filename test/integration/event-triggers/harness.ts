@@ -13,11 +13,7 @@ import {
   type EventTriggerCounts,
 } from '../../../functions/event-triggers/handler';
 import type { EventBridgeEnvelope } from '../../../functions/event-triggers/payloads';
-import {
-  rulePattern,
-  type TriggerKey,
-  type TriggerSources,
-} from '../../../functions/event-triggers/triggers';
+import type { TriggerKey, TriggerSources } from '../../../functions/event-triggers/triggers';
 import { DynamoAbsenceStore } from '../../../functions/absence-reassignment/absence-store';
 import { createAbsenceReassignmentHandler } from '../../../functions/absence-reassignment/handler';
 import { FindingsStore } from '../../../functions/shared/findings';
@@ -105,12 +101,10 @@ export async function triggerHarness(options: TriggerHarnessOptions = {}) {
   const findings = await freshTable('findings');
 
   // The local EventBridge: a partner event bus per source, the stack's rule on each.
-  const eventBridge = new LocalEventBridge();
-  for (const [trigger, source] of Object.entries(sources)) {
-    eventBridge
-      .addBus(source)
-      .addRule(source, `${trigger}Rule`, rulePattern(source), sqsTarget(sqs, triggerQueue.queueUrl));
-  }
+  const eventBridge = new LocalEventBridge().addTriggerSources(
+    sources,
+    sqsTarget(sqs, triggerQueue.queueUrl),
+  );
   sandbox.state.triggers.deliver = (envelope) => eventBridge.put(envelope);
 
   const counts: EventTriggerCounts[] = [];
